@@ -1,0 +1,70 @@
+/**
+ * The contract between the construct (lib/) and the handler (lambda/): environment variable names,
+ * metric names, defaults and SWF's naming rule. Plain constants and pure functions only, so both the
+ * CDK app and the bundled handler can import it without pulling in the other's dependencies.
+ */
+
+/** Environment variables the construct sets and the handler reads once at cold start. */
+export const ENV = {
+  /** Comma-separated SWF domain names the handler may act on. Required. */
+  allowedDomains: 'ALLOWED_DOMAINS',
+  /** TERMINATE | REQUEST_CANCEL | ABANDON, used when a request names no childPolicy. Optional. */
+  defaultChildPolicy: 'DEFAULT_CHILD_POLICY',
+  /** Ceiling on how many executions one request may name or match. */
+  maxExecutions: 'MAX_EXECUTIONS',
+  /** "true" forces preview mode: nothing is terminated. */
+  dryRun: 'DRY_RUN',
+  /** The EventBridge detail-type that marks a termination request. */
+  requestDetailType: 'REQUEST_DETAIL_TYPE',
+} as const;
+
+/** Child policies SWF accepts for TerminateWorkflowExecution. */
+export const CHILD_POLICIES = ['TERMINATE', 'REQUEST_CANCEL', 'ABANDON'] as const;
+export type ChildPolicyValue = (typeof CHILD_POLICIES)[number];
+
+export const DEFAULT_REQUEST_DETAIL_TYPE = 'SWF Termination Request';
+export const DEFAULT_MAX_EXECUTIONS = 1000;
+
+/** CloudWatch namespace of the metrics the handler emits (EMF, Powertools Metrics). */
+export const METRICS_NAMESPACE = 'SwfTerminator';
+/** The dimension Powertools Metrics adds to every metric; its value is POWERTOOLS_SERVICE_NAME. */
+export const METRICS_SERVICE_DIMENSION = 'service';
+/** Metric names the handler emits and the construct's metric* methods read. */
+export const METRIC = {
+  terminated: 'Terminated',
+  alreadyClosed: 'AlreadyClosed',
+  failed: 'Failed',
+  rejected: 'Rejected',
+  wouldTerminate: 'WouldTerminate',
+} as const;
+
+/** SWF limits on TerminateWorkflowExecution's fields (see shared/SWF-FACTS.md). */
+export const LIMITS = {
+  nameMax: 256,
+  runIdMax: 64,
+  reasonMax: 256,
+  detailsMax: 32768,
+} as const;
+
+// C0 controls, DEL and C1 controls: SWF forbids control characters in names.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_NAME_CHARS = /[:/|\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Checks a value against SWF's naming rule (domain, workflowId, workflow type name, tag):
+ * 1-256 characters, no `:` `/` `|` or control characters, not the literal `arn`.
+ *
+ * @returns undefined when the name is valid, else the rule it breaks, phrased to follow the field name.
+ */
+export function swfNameProblem(name: string): string | undefined {
+  if (name.length < 1 || name.length > LIMITS.nameMax) {
+    return `must be 1-${LIMITS.nameMax} characters (got ${name.length})`;
+  }
+  if (FORBIDDEN_NAME_CHARS.test(name)) {
+    return 'must not contain ":", "/", "|" or control characters';
+  }
+  if (name === 'arn') {
+    return 'must not be the literal "arn"';
+  }
+  return undefined;
+}
