@@ -1,0 +1,193 @@
+/**
+ * Least privilege, proven: the role policy the construct synthesizes, resolved for one concrete
+ * account and region, is evaluated by an IAM policy simulator (@cloud-copilot/iam-simulate).
+ */
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import {
+  runSimulation,
+  runUnsafeSimulation,
+  type EvaluationResult,
+  type Simulation,
+} from '@cloud-copilot/iam-simulate';
+import { SwfTerminator } from '../lib';
+import { onlyResource, resolveIntrinsics, testApp } from './support/construct-helpers';
+
+const ACCOUNT = '111122223333';
+const OTHER_ACCOUNT = '444455556666';
+const REGION = 'eu-west-1';
+const ENV = { partition: 'aws', account: ACCOUNT, region: REGION };
+const DOMAINS = ['orders', 'billing'];
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/terminator`;
+
+/** SWF domain ARN, in the Service Authorization Reference form (no region) or the regional form. */
+const swfArn = (domain: string, region = '', account = ACCOUNT) =>
+  `arn:aws:swf:${region}:${account}:/domain/${domain}`;
+
+// GIVEN the construct in a stack with a concrete environment
+const stack = new Stack(testApp(), 'IamStack', { env: { account: ACCOUNT, region: REGION } });
+new SwfTerminator(stack, 'Terminator', { domains: DOMAINS });
+const template = Template.fromStack(stack);
+const logGroupId = onlyResource(template, 'AWS::Logs::LogGroup').logicalId;
+const queueId = onlyResource(template, 'AWS::SQS::Queue').logicalId;
+const roleId = onlyResource(template, 'AWS::IAM::Role').logicalId;
+
+/** Every policy document attached to the function's role (inline and AWS::IAM::Policy), resolved. */
+function rolePolicies(): { name: string; policy: Record<string, unknown> }[] {
+  const role = onlyResource(template, 'AWS::IAM::Role').resource.Properties;
+  const inline = ((role.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
+    name: p.PolicyName,
+    document: p.PolicyDocument,
+  }));
+  const attached = Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([, r]) =>
+      ((r.Properties as { Roles: unknown[] }).Roles as { Ref?: string }[]).some((x) => x.Ref === roleId),
+    )
+    .map(([id, r]) => ({ name: id, document: (r.Properties as { PolicyDocument: unknown }).PolicyDocument }));
+  return [...inline, ...attached].map(({ name, document }) => ({
+    name,
+    policy: resolveIntrinsics(document, template, ENV) as Record<string, unknown>,
+  }));
+}
+
+const identityPolicies = rolePolicies();
+
+/**
+ * The simulator's verdict for the role calling `action` on `resource`.
+ *
+ * `validated` (the default) runs the simulator's full input validation, which checks the ARN against
+ * the Service Authorization Reference. SWF's regional ARN form (`arn:aws:swf:REGION:...`) is published
+ * in the SWF Developer Guide but not in that reference, so the validator does not know it: those cases
+ * run `runUnsafeSimulation`, the same policy engine without input validation.
+ */
+async function decide(
+  action: string,
+  resource: string,
+  mode: 'validated' | 'unvalidated' = 'validated',
+): Promise<EvaluationResult> {
+  const accountId = resource.split(':')[4] ?? ACCOUNT;
+  const simulation: Simulation = {
+    identityPolicies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    request: {
+      action,
+      principal: ROLE_ARN,
+      resource: { resource, accountId },
+      contextVariables: {},
+    },
+  };
+  if (mode === 'unvalidated') return runUnsafeSimulation(simulation, {});
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === 'error') {
+    throw new Error(`simulation input rejected: ${JSON.stringify(result.errors)}`);
+  }
+  return result.overallResult;
+}
+
+const ALLOWED_ACTIONS = ['swf:TerminateWorkflowExecution', 'swf:ListOpenWorkflowExecutions'];
+
+describe('the role policy', () => {
+  test('is exactly one policy with no wildcard action and no "*" resource', () => {
+    // THEN
+    expect(identityPolicies).toHaveLength(1);
+    const text = JSON.stringify(identityPolicies[0]!.policy);
+    expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
+    expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
+  });
+
+  test.each(
+    DOMAINS.flatMap((domain) =>
+      ALLOWED_ACTIONS.flatMap((action) => [
+        [action, swfArn(domain), 'validated'] as const,
+        [action, swfArn(domain, REGION), 'unvalidated'] as const,
+      ]),
+    ),
+  )('ALLOWS %s on %s (%s)', async (action, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('Allowed');
+  });
+
+  test.each(
+    ALLOWED_ACTIONS.flatMap((action) =>
+      [
+        ['another domain', 'shipping'],
+        ['a prefix of a chosen domain', 'order'],
+        ['a suffix-extended domain', 'orders2'],
+        ['a path under a chosen domain', 'orders/x'],
+        ['a look-alike domain', 'orders-prod'],
+      ].flatMap(([why, domain]) => [
+        [action, why, swfArn(domain!), 'validated'] as const,
+        [action, why, swfArn(domain!, REGION), 'unvalidated'] as const,
+      ]),
+    ),
+  )('DENIES %s for %s: %s (%s)', async (action, _why, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(
+    ALLOWED_ACTIONS.flatMap((action) => [
+      [action, 'another region', swfArn('orders', 'us-east-1'), 'unvalidated'] as const,
+      [action, 'another account', swfArn('orders', '', OTHER_ACCOUNT), 'validated'] as const,
+      [
+        action,
+        'another account, regional form',
+        swfArn('orders', REGION, OTHER_ACCOUNT),
+        'unvalidated',
+      ] as const,
+    ]),
+  )('DENIES %s in %s: %s (%s)', async (action, _why, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(
+    [
+      'swf:StartWorkflowExecution',
+      'swf:SignalWorkflowExecution',
+      'swf:RequestCancelWorkflowExecution',
+      'swf:DeprecateDomain',
+      'swf:TagResource',
+      'swf:RespondDecisionTaskCompleted',
+      'swf:RegisterWorkflowType',
+      'swf:DescribeWorkflowExecution',
+      'swf:CountOpenWorkflowExecutions',
+      'swf:ListClosedWorkflowExecutions',
+    ].flatMap((action) => [
+      [action, swfArn('orders'), 'validated'] as const,
+      [action, swfArn('orders', REGION), 'unvalidated'] as const,
+    ]),
+  )('DENIES %s on a chosen domain: %s (%s)', async (action, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  const ownLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}`;
+  const otherLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/something-else`;
+  test.each([
+    ['logs:CreateLogStream', `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`, 'Allowed'],
+    ['logs:PutLogEvents', `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`, 'Allowed'],
+    ['logs:CreateLogStream', `${otherLogGroup}:log-stream:x`, 'ImplicitlyDenied'],
+    ['logs:PutLogEvents', `${otherLogGroup}:log-stream:x`, 'ImplicitlyDenied'],
+    ['logs:PutLogEvents', `${ownLogGroup}2:log-stream:x`, 'ImplicitlyDenied'],
+    ['logs:DeleteLogGroup', ownLogGroup, 'ImplicitlyDenied'],
+    ['logs:CreateLogGroup', ownLogGroup, 'ImplicitlyDenied'],
+  ])('%s on %s is %s', async (action, resource, expected) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+
+  const ownQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueId}`;
+  test.each([
+    ['sqs:SendMessage', ownQueue, 'Allowed'],
+    ['sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`, 'ImplicitlyDenied'],
+    ['sqs:ReceiveMessage', ownQueue, 'ImplicitlyDenied'],
+    ['sqs:DeleteMessage', ownQueue, 'ImplicitlyDenied'],
+    ['sqs:GetQueueAttributes', ownQueue, 'ImplicitlyDenied'],
+    ['sqs:PurgeQueue', ownQueue, 'ImplicitlyDenied'],
+  ])('%s on %s is %s', async (action, resource, expected) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+});

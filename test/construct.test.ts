@@ -1,0 +1,476 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { CHILD_POLICIES, METRICS_NAMESPACE } from '../lambda/contract';
+import { ChildPolicy, SwfTerminator } from '../lib';
+import {
+  BUNDLE_AWS_SDK,
+  HANDLER_ENTRY,
+  HANDLER_RUNTIME,
+  handlerBundlingOptions,
+} from '../lib/handler-bundling';
+import { onlyResource, synthTerminator, testApp } from './support/construct-helpers';
+
+const DLQ_ARN = { 'Fn::GetAtt': [Match.stringLikeRegexp('^TerminatorDeadLetterQueue'), 'Arn'] };
+
+describe('the function', () => {
+  test('runs the newest Node.js runtime on arm64 with 256 MiB and a 5 minute timeout by default', () => {
+    // GIVEN / WHEN a terminator with only domains
+    const { template } = synthTerminator();
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 256,
+      Timeout: 300,
+      Handler: 'index.handler',
+    });
+    expect(HANDLER_RUNTIME).toBe(lambda.Runtime.NODEJS_24_X);
+  });
+
+  test('leaves concurrency unreserved by default', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    const { resource } = onlyResource(template, 'AWS::Lambda::Function');
+    expect(resource.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+  });
+
+  test('carries the contract environment and no DEFAULT_CHILD_POLICY when none is set', () => {
+    // GIVEN / WHEN
+    const { template, terminator } = synthTerminator({ domains: ['orders', 'billing'] });
+    // THEN the environment is exactly this
+    const { resource } = onlyResource(template, 'AWS::Lambda::Function');
+    expect(resource.Properties.Environment).toEqual({
+      Variables: {
+        ALLOWED_DOMAINS: 'orders,billing',
+        MAX_EXECUTIONS: '1000',
+        DRY_RUN: 'false',
+        REQUEST_DETAIL_TYPE: 'SWF Termination Request',
+        POWERTOOLS_SERVICE_NAME: terminator.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+    });
+  });
+
+  test.each(Object.values(ChildPolicy))('passes childPolicy %s as DEFAULT_CHILD_POLICY', (policy) => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({ childPolicy: policy });
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DEFAULT_CHILD_POLICY: policy }) },
+    });
+  });
+
+  test('passes dryRun, maxExecutionsPerRequest and requestDetailType to the handler', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({
+      dryRun: true,
+      maxExecutionsPerRequest: 25,
+      requestDetailType: 'Stop Workflows',
+    });
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          DRY_RUN: 'true',
+          MAX_EXECUTIONS: '25',
+          REQUEST_DETAIL_TYPE: 'Stop Workflows',
+        }),
+      },
+    });
+  });
+
+  test('takes memory, timeout, reserved concurrency and log retention from props', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      reservedConcurrentExecutions: 2,
+      logRetention: logs.RetentionDays.ONE_MONTH,
+    });
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      MemorySize: 512,
+      Timeout: 900,
+      ReservedConcurrentExecutions: 2,
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('logs to its own log group, kept one year and retained when the stack is deleted', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.resourceCountIs('AWS::Logs::LogGroup', 1);
+    const { logicalId } = onlyResource(template, 'AWS::Logs::LogGroup');
+    template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 365 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      LoggingConfig: { LogGroup: { Ref: logicalId } },
+    });
+  });
+
+  test('retries a failed asynchronous invocation twice, then sends it to the dead-letter queue', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      Qualifier: '$LATEST',
+      DestinationConfig: { OnFailure: { Destination: DLQ_ARN } },
+    });
+  });
+
+  test('lets only the rule invoke it', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    const { logicalId: ruleId } = onlyResource(template, 'AWS::Events::Rule');
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+  });
+
+  test('is bundled locally with esbuild: minified, source maps, CJS, target matching the runtime', () => {
+    // GIVEN the one place that decides bundling
+    const options = handlerBundlingOptions();
+    // THEN
+    expect(options).toMatchObject({
+      minify: true,
+      sourceMap: true,
+      target: 'node24',
+      format: nodejs.OutputFormat.CJS,
+      forceDockerBundling: false,
+      externalModules: BUNDLE_AWS_SDK ? [] : ['@aws-sdk/*'],
+    });
+    expect(HANDLER_RUNTIME.name).toBe(`nodejs${options.target!.replace('node', '')}.x`);
+    expect(HANDLER_ENTRY).toBe(path.join(__dirname, '..', 'lambda', 'handler.ts'));
+    expect(fs.existsSync(HANDLER_ENTRY)).toBe(true);
+  });
+
+  test('bundles lambda/handler.ts into a code asset at synth time, without Docker', () => {
+    // GIVEN an app that bundles (no bundling-stacks override)
+    const app = new App();
+    const stack = new Stack(app, 'BundlingStack');
+    new SwfTerminator(stack, 'Terminator', { domains: ['orders'] });
+    // WHEN
+    const assembly = app.synth();
+    // THEN the asset holds a bundled index.js with its source map
+    const template = Template.fromJSON(assembly.getStackByName('BundlingStack').template as object);
+    const { resource } = onlyResource(template, 'AWS::Lambda::Function');
+    const key = (resource.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
+    const assetDir = path.join(assembly.directory, `asset.${key}`);
+    expect(fs.readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
+    expect(fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8')).toMatch(/handler/);
+  });
+});
+
+describe('the role', () => {
+  test('is assumed by Lambda and has no managed policy', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.resourceCountIs('AWS::IAM::Role', 1);
+    const { resource } = onlyResource(template, 'AWS::IAM::Role');
+    expect(resource.Properties).not.toHaveProperty('ManagedPolicyArns');
+    expect(resource.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ],
+    });
+  });
+
+  test('has exactly: own log group, terminate/list in both ARN forms of each domain, send to the DLQ', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({ domains: ['orders', 'billing'] });
+    // THEN there is one policy, and it says exactly this
+    template.resourceCountIs('AWS::IAM::Policy', 1);
+    const { logicalId: logGroupId } = onlyResource(template, 'AWS::Logs::LogGroup');
+    const { logicalId: queueId } = onlyResource(template, 'AWS::SQS::Queue');
+    const { resource } = onlyResource(template, 'AWS::IAM::Policy');
+    const arn = (region: string, domain: string) => ({
+      'Fn::Join': [
+        '',
+        region === ''
+          ? ['arn:', { Ref: 'AWS::Partition' }, ':swf::', { Ref: 'AWS::AccountId' }, `:/domain/${domain}`]
+          : [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':swf:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:/domain/${domain}`,
+            ],
+      ],
+    });
+    expect(resource.Properties.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'WriteOwnLogs',
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        {
+          Sid: 'TerminateInChosenDomains',
+          Effect: 'Allow',
+          Action: ['swf:ListOpenWorkflowExecutions', 'swf:TerminateWorkflowExecution'],
+          Resource: [arn('r', 'orders'), arn('', 'orders'), arn('r', 'billing'), arn('', 'billing')],
+        },
+        {
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        },
+      ],
+    });
+  });
+});
+
+describe('the event bus', () => {
+  test('is created with no resource policy when none is given', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.resourceCountIs('AWS::Events::EventBus', 1);
+    template.resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    const { resource } = onlyResource(template, 'AWS::Events::EventBus');
+    expect(resource.Properties).not.toHaveProperty('Policy');
+    expect(resource.Properties).not.toHaveProperty('EventSourceName');
+  });
+
+  test('is named eventBusName when given', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({ eventBusName: 'swf-termination-requests' });
+    // THEN
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: 'swf-termination-requests' });
+  });
+
+  test('is the given bus when eventBus is given: none is created and the rule sits on it', () => {
+    // GIVEN an existing bus
+    const app = testApp();
+    const stack = new Stack(app, 'TestStack');
+    const bus = events.EventBus.fromEventBusName(stack, 'Existing', 'ops-bus');
+    // WHEN
+    const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders'], eventBus: bus });
+    // THEN
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::Events::EventBus', 0);
+    template.hasResourceProperties('AWS::Events::Rule', { EventBusName: 'ops-bus' });
+    expect(terminator.eventBus).toBe(bus);
+  });
+
+  test('grantRequest grants events:PutEvents on the bus and nothing else', () => {
+    // GIVEN a terminator and a role that should send requests
+    const app = testApp();
+    const stack = new Stack(app, 'TestStack');
+    const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders'] });
+    const sender = new iam.Role(stack, 'Sender', { assumedBy: new iam.AccountRootPrincipal() });
+    // WHEN
+    const grant = terminator.grantRequest(sender);
+    // THEN
+    expect(grant.success).toBe(true);
+    const template = Template.fromStack(stack);
+    const { logicalId: busId } = onlyResource(template, 'AWS::Events::EventBus');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^Sender') }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: 'events:PutEvents', Resource: { 'Fn::GetAtt': [busId, 'Arn'] } },
+        ],
+      },
+    });
+  });
+});
+
+describe('the rule', () => {
+  test('matches source, detail-type and the chosen domains only', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({ domains: ['orders', 'billing'] });
+    // THEN
+    const { logicalId: busId } = onlyResource(template, 'AWS::Events::EventBus');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: busId },
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['swf-terminator'],
+        'detail-type': ['SWF Termination Request'],
+        detail: { domain: ['orders', 'billing'] },
+      },
+    });
+  });
+
+  test('uses requestSource and requestDetailType when given', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({
+      requestSource: 'com.example.ops',
+      requestDetailType: 'Stop Workflows',
+    });
+    // THEN
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({
+        source: ['com.example.ops'],
+        'detail-type': ['Stop Workflows'],
+      }),
+    });
+  });
+
+  test("targets the function with EventBridge's default retry policy and the dead-letter queue", () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN exactly one target
+    const { logicalId: fnId } = onlyResource(template, 'AWS::Lambda::Function');
+    const { resource } = onlyResource(template, 'AWS::Events::Rule');
+    expect(resource.Properties.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [expect.stringMatching(/^TerminatorDeadLetterQueue/), 'Arn'] },
+        },
+      },
+    ]);
+  });
+
+  test('takes retryAttempts and maxEventAge from props', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({ retryAttempts: 0, maxEventAge: Duration.minutes(1) });
+    // THEN
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
+  });
+});
+
+describe('the dead-letter queue', () => {
+  test('is the only queue: SQS-managed encryption, kept 14 days', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+    });
+  });
+
+  test('refuses requests without TLS and accepts messages from the rule only', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    const { logicalId: queueId } = onlyResource(template, 'AWS::SQS::Queue');
+    const { logicalId: ruleId } = onlyResource(template, 'AWS::Events::Rule');
+    const { resource } = onlyResource(template, 'AWS::SQS::QueuePolicy');
+    expect(resource.Properties.Queues).toEqual([{ Ref: queueId }]);
+    expect(resource.Properties.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Deny',
+          Action: 'sqs:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        },
+        {
+          Sid: expect.any(String),
+          Effect: 'Allow',
+          Action: 'sqs:SendMessage',
+          Principal: { Service: 'events.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
+          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+        },
+      ],
+    });
+  });
+});
+
+describe('metrics', () => {
+  test.each([
+    ['metricTerminated', 'Terminated'],
+    ['metricAlreadyClosed', 'AlreadyClosed'],
+    ['metricFailed', 'Failed'],
+    ['metricRejected', 'Rejected'],
+    ['metricWouldTerminate', 'WouldTerminate'],
+  ] as const)('%s reads %s, summed over 5 minutes, for this instance', (method, metricName) => {
+    // GIVEN
+    const { terminator } = synthTerminator();
+    // WHEN
+    const metric = terminator[method]();
+    // THEN
+    expect(metric.namespace).toBe(METRICS_NAMESPACE);
+    expect(metric.metricName).toBe(metricName);
+    expect(metric.dimensions).toEqual({ service: terminator.serviceName });
+    expect(metric.statistic).toBe('Sum');
+    expect(metric.period.toSeconds()).toBe(300);
+  });
+
+  test('metric() takes overrides for period, statistic and any metric name', () => {
+    // GIVEN
+    const { terminator } = synthTerminator();
+    // WHEN
+    const metric = terminator.metric('Custom', { period: Duration.minutes(1), statistic: 'Maximum' });
+    // THEN
+    expect(metric.metricName).toBe('Custom');
+    expect(metric.period.toSeconds()).toBe(60);
+    expect(metric.statistic).toBe('Maximum');
+    expect(metric.namespace).toBe(METRICS_NAMESPACE);
+  });
+
+  test('the service dimension is the POWERTOOLS_SERVICE_NAME the function gets, unique per instance', () => {
+    // GIVEN two terminators in one stack
+    const app = testApp();
+    const stack = new Stack(app, 'TestStack');
+    const a = new SwfTerminator(stack, 'A', { domains: ['orders'] });
+    const b = new SwfTerminator(stack, 'B', { domains: ['billing'] });
+    // WHEN
+    const template = Template.fromStack(stack);
+    // THEN
+    expect(a.serviceName).not.toBe(b.serviceName);
+    for (const t of [a, b]) {
+      expect(t.serviceName).toMatch(/^[A-Za-z0-9]+$/);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: t.serviceName }) },
+      });
+    }
+  });
+});
+
+describe('public API', () => {
+  test('exposes handler, eventBus, rule, deadLetterQueue and logGroup', () => {
+    // GIVEN / WHEN
+    const { terminator, stack } = synthTerminator();
+    // THEN each is the resource the construct made
+    expect(terminator.handler).toBeInstanceOf(lambda.Function);
+    expect(terminator.eventBus).toBeInstanceOf(events.EventBus);
+    expect(terminator.rule).toBeInstanceOf(events.Rule);
+    expect(terminator.deadLetterQueue).toBeInstanceOf(sqs.Queue);
+    expect(terminator.logGroup).toBeInstanceOf(logs.LogGroup);
+    expect(Stack.of(terminator.handler)).toBe(stack);
+  });
+
+  test('ChildPolicy has exactly the values of the contract', () => {
+    // THEN
+    expect(Object.values(ChildPolicy)).toEqual([...CHILD_POLICIES]);
+  });
+});

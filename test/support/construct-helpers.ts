@@ -1,0 +1,91 @@
+/**
+ * Helpers for the construct tests (test/construct*.test.ts): a test app that skips asset bundling,
+ * and a resolver that turns the CloudFormation intrinsics of a synthesized template into the concrete
+ * strings they would become in one account and region.
+ */
+import { App, Stack, type StackProps } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
+
+/**
+ * An app whose stacks skip asset bundling (no esbuild run per test); the one test that proves the
+ * handler bundles uses a plain `new App()`.
+ */
+export function testApp(): App {
+  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+}
+
+/** A stack holding one SwfTerminator with the given props, and its synthesized template. */
+export function synthTerminator(
+  props: Partial<SwfTerminatorProps> = {},
+  stackProps: StackProps = {},
+): { stack: Stack; terminator: SwfTerminator; template: Template } {
+  const app = testApp();
+  const stack = new Stack(app, 'TestStack', stackProps);
+  const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders', 'billing'], ...props });
+  return { stack, terminator, template: Template.fromStack(stack) };
+}
+
+/** The one resource of a type in a template, by logical id. */
+export function onlyResource(
+  template: Template,
+  type: string,
+): { logicalId: string; resource: { Properties: Record<string, unknown> } } {
+  const found = template.findResources(type);
+  const ids = Object.keys(found);
+  if (ids.length !== 1) throw new Error(`expected exactly one ${type}, found ${ids.length}`);
+  const logicalId = ids[0]!;
+  return { logicalId, resource: found[logicalId] as { Properties: Record<string, unknown> } };
+}
+
+/** The concrete environment a template is resolved in. */
+export interface ConcreteEnv {
+  readonly partition: string;
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * Resolves `Ref` (pseudo parameters), `Fn::Join` and `Fn::GetAtt ... Arn` of log groups and queues to
+ * concrete strings, as CloudFormation would in `env`. A resource's physical name is taken to be its
+ * logical id. Anything else throws, so a new intrinsic in a policy cannot slip through unresolved.
+ */
+export function resolveIntrinsics(value: unknown, template: Template, env: ConcreteEnv): unknown {
+  const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+  const resolve = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(resolve);
+    if (v === null || typeof v !== 'object') return v;
+    const obj = v as Record<string, unknown>;
+    const keys = Object.keys(obj);
+    if (keys.length === 1 && keys[0] === 'Ref') {
+      const ref = obj.Ref as string;
+      const pseudo: Record<string, string> = {
+        'AWS::Partition': env.partition,
+        'AWS::AccountId': env.account,
+        'AWS::Region': env.region,
+        'AWS::URLSuffix': 'amazonaws.com',
+      };
+      const resolved = pseudo[ref];
+      if (resolved === undefined) throw new Error(`cannot resolve Ref ${ref}`);
+      return resolved;
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Join') {
+      const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
+      return parts.map((p) => String(resolve(p))).join(sep);
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
+      const [logicalId, attr] = obj['Fn::GetAtt'] as [string, string];
+      const type = resources[logicalId]?.Type;
+      if (attr === 'Arn' && type === 'AWS::Logs::LogGroup') {
+        return `arn:${env.partition}:logs:${env.region}:${env.account}:log-group:${logicalId}:*`;
+      }
+      if (attr === 'Arn' && type === 'AWS::SQS::Queue') {
+        return `arn:${env.partition}:sqs:${env.region}:${env.account}:${logicalId}`;
+      }
+      throw new Error(`cannot resolve Fn::GetAtt ${logicalId}.${attr} (${String(type)})`);
+    }
+    if (keys.some((k) => k.startsWith('Fn::'))) throw new Error(`cannot resolve ${keys.join(',')}`);
+    return Object.fromEntries(keys.map((k) => [k, resolve(obj[k])]));
+  };
+  return resolve(value);
+}
