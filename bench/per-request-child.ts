@@ -1,0 +1,135 @@
+/**
+ * The measured half of bench/per-request.ts, run in its own process so that the handler's logs and EMF
+ * metrics (stdout) go to /dev/null while still being produced: the handler is measured with logging on.
+ *
+ * Environment (set by the parent): AWS_ENDPOINT_URL_SWF (the fake server), ALLOWED_DOMAINS, AWS_REGION,
+ * credentials, BENCH_DOMAIN, BENCH_CALLS, BENCH_WARMUP, BENCH_BLOCK. Executions `h-<i>` are for the handler,
+ * `r-<i>` for the raw SDK loop; runIds are `run-<workflowId>`.
+ * Answers the parent over IPC with a {@link ChildResult}.
+ */
+import { randomUUID } from 'node:crypto';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
+
+export type ChildResult =
+  | { status: 'ok'; handlerMs: number[]; rawMs: number[]; sampleReport: unknown }
+  | { status: 'not-implemented'; detail: string }
+  | { status: 'error'; detail: string };
+
+type HandlerFn = (event: unknown, context: unknown) => Promise<unknown>;
+
+const env = (name: string): string => {
+  const v = process.env[name];
+  if (v === undefined) throw new Error(`${name} is not set`);
+  return v;
+};
+
+function fakeContext() {
+  const awsRequestId = randomUUID();
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName: 'swf-terminator-bench',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:swf-terminator-bench',
+    memoryLimitInMB: '256',
+    awsRequestId,
+    logGroupName: '/aws/lambda/swf-terminator-bench',
+    logStreamName: '2025/01/01/[$LATEST]bench',
+    getRemainingTimeInMillis: () => 900_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+async function loadHandler(): Promise<HandlerFn | string> {
+  const file = path.resolve(__dirname, '..', 'lambda', 'handler.ts');
+  const ns = (await import(file)) as Record<string, unknown>;
+  const dflt = ns.default as Record<string, unknown> | undefined;
+  const h = ns.handler ?? dflt?.handler;
+  return typeof h === 'function' ? (h as HandlerFn) : 'lambda/handler.ts exports no handler function';
+}
+
+async function main(): Promise<ChildResult> {
+  const domain = env('BENCH_DOMAIN');
+  const calls = Number(env('BENCH_CALLS'));
+  const warmup = Number(env('BENCH_WARMUP'));
+  const block = Number(env('BENCH_BLOCK'));
+
+  let handler: HandlerFn;
+  try {
+    const h = await loadHandler();
+    if (typeof h === 'string') return { status: 'not-implemented', detail: h };
+    handler = h;
+  } catch (err) {
+    return { status: 'error', detail: `importing lambda/handler.ts failed: ${String(err)}` };
+  }
+
+  const viaHandler = async (i: number) =>
+    handler({ domain, workflowId: `h-${i}`, runId: `run-h-${i}` }, fakeContext());
+  const client = new SWFClient({});
+  const viaSdk = async (i: number) =>
+    client.send(new TerminateWorkflowExecutionCommand({ domain, workflowId: `r-${i}`, runId: `run-r-${i}` }));
+
+  // The first call tells whether the handler is real.
+  let sampleReport: unknown;
+  try {
+    sampleReport = await viaHandler(0);
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    return /not implemented/i.test(detail)
+      ? { status: 'not-implemented', detail }
+      : { status: 'error', detail: `the handler failed its first termination: ${detail}` };
+  }
+  const terminated = (sampleReport as { terminated?: unknown } | null)?.terminated;
+  if (terminated !== 1) {
+    return {
+      status: 'error',
+      detail: `the handler's first report does not say terminated: 1: ${JSON.stringify(sampleReport)}`,
+    };
+  }
+
+  for (let i = 1; i < warmup; i++) {
+    await viaHandler(i);
+    await viaSdk(i);
+  }
+  await viaSdk(0);
+
+  // Measured: alternating blocks, so that drift (GC, JIT, the server's state) hits both alike.
+  const handlerMs: number[] = [];
+  const rawMs: number[] = [];
+  let h = warmup;
+  let r = warmup;
+  let turn = 0;
+  while (handlerMs.length < calls || rawMs.length < calls) {
+    const handlerTurn = turn++ % 2 === 0;
+    for (let k = 0; k < block; k++) {
+      if (handlerTurn && handlerMs.length < calls) {
+        const t = performance.now();
+        await viaHandler(h++);
+        handlerMs.push(performance.now() - t);
+      } else if (!handlerTurn && rawMs.length < calls) {
+        const t = performance.now();
+        await viaSdk(r++);
+        rawMs.push(performance.now() - t);
+      }
+    }
+  }
+  client.destroy();
+  return { status: 'ok', handlerMs, rawMs, sampleReport };
+}
+
+main()
+  .catch((err: unknown): ChildResult => ({
+    status: 'error',
+    detail: err instanceof Error ? (err.stack ?? err.message) : String(err),
+  }))
+  .then((result) => {
+    process.send?.(result, () => {
+      process.exit(0);
+    });
+  })
+  .catch(() => {
+    process.exit(1);
+  });
