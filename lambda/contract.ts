@@ -68,3 +68,18 @@ export function swfNameProblem(name: string): string | undefined {
   }
   return undefined;
 }
+
+/** SWF's limit on a workflow type version (same character rule as names). */
+export const WORKFLOW_TYPE_VERSION_MAX = 64;
+
+/**
+ * Characters of TerminateWorkflowExecution's `details` kept for the provenance block the handler appends
+ * (who asked, which event, which invocation): a request's own `details` may use the rest.
+ */
+export const DETAILS_PROVENANCE_RESERVE = 1024;
+
+/** Longest `details` a request may carry: SWF's limit minus the provenance reserve. */
+export const REQUEST_DETAILS_MAX = LIMITS.detailsMax - DETAILS_PROVENANCE_RESERVE;
+
+/** The `reason` recorded in the workflow's history when a request gives none. */
+export const DEFAULT_REASON = 'Terminated by cdk-swf-terminator';

@@ -1,0 +1,102 @@
+/**
+ * The handler's configuration, read from the environment and checked once, at cold start.
+ * A missing or invalid setting throws {@link ConfigError} naming the variable, so a misconfigured function
+ * fails at init, loudly, instead of on the first request.
+ */
+import {
+  CHILD_POLICIES,
+  type ChildPolicyValue,
+  DEFAULT_MAX_EXECUTIONS,
+  DEFAULT_REQUEST_DETAIL_TYPE,
+  ENV,
+  swfNameProblem,
+} from './contract';
+import { ConfigError } from './errors';
+
+export interface Config {
+  /** SWF domains the handler may act on (never empty). */
+  readonly allowedDomains: readonly string[];
+  /** Child policy applied when a request names none; undefined leaves it to the workflow type's default. */
+  readonly defaultChildPolicy?: ChildPolicyValue;
+  /** Ceiling on executions one request may name or match. */
+  readonly maxExecutions: number;
+  /** When true, every request is a preview: nothing is terminated. */
+  readonly dryRun: boolean;
+  /** The EventBridge detail-type of a termination request. */
+  readonly requestDetailType: string;
+}
+
+/** Environment as a plain record (process.env, or a test's object). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+function isChildPolicy(value: string): value is ChildPolicyValue {
+  return (CHILD_POLICIES as readonly string[]).includes(value);
+}
+
+/** Parses and checks the configuration. Pure: reads only `env`. */
+export function parseConfig(env: Env): Config {
+  const rawDomains = env[ENV.allowedDomains];
+  if (rawDomains === undefined || rawDomains.trim() === '') {
+    throw new ConfigError(ENV.allowedDomains, 'is required: a comma-separated list of SWF domain names');
+  }
+  const allowedDomains = [...new Set(rawDomains.split(',').map((d) => d.trim()))];
+  for (const domain of allowedDomains) {
+    const problem = swfNameProblem(domain);
+    if (problem !== undefined) {
+      throw new ConfigError(ENV.allowedDomains, `domain name "${domain}" ${problem}`);
+    }
+  }
+
+  const rawPolicy = env[ENV.defaultChildPolicy]?.trim();
+  let defaultChildPolicy: ChildPolicyValue | undefined;
+  if (rawPolicy !== undefined && rawPolicy !== '') {
+    if (!isChildPolicy(rawPolicy)) {
+      throw new ConfigError(
+        ENV.defaultChildPolicy,
+        `must be one of ${CHILD_POLICIES.join(', ')} (got "${rawPolicy}")`,
+      );
+    }
+    defaultChildPolicy = rawPolicy;
+  }
+
+  const rawMax = env[ENV.maxExecutions]?.trim();
+  let maxExecutions = DEFAULT_MAX_EXECUTIONS;
+  if (rawMax !== undefined && rawMax !== '') {
+    if (!/^[0-9]+$/.test(rawMax) || !Number.isSafeInteger(Number(rawMax)) || Number(rawMax) < 1) {
+      throw new ConfigError(ENV.maxExecutions, `must be a positive integer (got "${rawMax}")`);
+    }
+    maxExecutions = Number(rawMax);
+  }
+
+  const rawDryRun = env[ENV.dryRun]?.trim().toLowerCase();
+  let dryRun = false;
+  if (rawDryRun !== undefined && rawDryRun !== '') {
+    if (rawDryRun !== 'true' && rawDryRun !== 'false') {
+      throw new ConfigError(ENV.dryRun, `must be "true" or "false" (got "${rawDryRun}")`);
+    }
+    dryRun = rawDryRun === 'true';
+  }
+
+  const rawDetailType = env[ENV.requestDetailType]?.trim();
+  const requestDetailType =
+    rawDetailType === undefined || rawDetailType === '' ? DEFAULT_REQUEST_DETAIL_TYPE : rawDetailType;
+
+  return {
+    allowedDomains,
+    ...(defaultChildPolicy === undefined ? {} : { defaultChildPolicy }),
+    maxExecutions,
+    dryRun,
+    requestDetailType,
+  };
+}
+
+let loaded: Config | undefined;
+
+/**
+ * The function's configuration, parsed from process.env on first use and kept for the life of the
+ * execution environment (the handler calls it at module load, i.e. at cold start).
+ */
+export function loadConfig(): Config {
+  loaded ??= parseConfig(process.env);
+  return loaded;
+}

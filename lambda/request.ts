@@ -1,0 +1,463 @@
+/**
+ * Turns the invocation's event into a typed, fully validated termination request, or refuses it.
+ * Pure: no SWF call, no clock (the invocation time is passed in). Everything that can be checked without SWF
+ * is checked here, so a refused request never reaches SWF.
+ *
+ * Validation uses `zod/mini` (same checks as full zod at a fraction of the module-load cost; see the README's
+ * cold-start figures) and formats the first problem as `path.to.field: rule`.
+ */
+import * as z from 'zod/mini';
+import {
+  CHILD_POLICIES,
+  type ChildPolicyValue,
+  LIMITS,
+  REQUEST_DETAILS_MAX,
+  swfNameProblem,
+  WORKFLOW_TYPE_VERSION_MAX,
+} from './contract';
+import type { Config } from './config';
+import { DomainNotAllowedError, InvalidRequestError, TooManyExecutionsError } from './errors';
+
+/** One execution named by a request; without runId, the workflow's current open run. */
+export interface ExecutionRef {
+  readonly workflowId: string;
+  readonly runId?: string;
+}
+
+/** Open executions matching every criterion given (at least one of tag, workflowType, startedBefore). */
+export interface Selector {
+  readonly tag?: string;
+  readonly workflowType?: { readonly name: string; readonly version?: string };
+  /** Inclusive lower bound on the execution's start time. */
+  readonly startedAfter?: Date;
+  /** Inclusive upper bound on the execution's start time. */
+  readonly startedBefore?: Date;
+}
+
+/** What a request acts on: exactly one of these. */
+export type Target =
+  | { readonly kind: 'single'; readonly execution: ExecutionRef }
+  | { readonly kind: 'list'; readonly executions: readonly ExecutionRef[] }
+  | { readonly kind: 'selector'; readonly selector: Selector };
+
+/** A validated termination request. */
+export interface TerminationRequest {
+  readonly domain: string;
+  readonly target: Target;
+  readonly reason?: string;
+  readonly details?: string;
+  readonly childPolicy?: ChildPolicyValue;
+  readonly dryRun?: boolean;
+  readonly maxExecutions?: number;
+}
+
+/** Who asked: recorded in every termination's `details`. */
+export type Provenance =
+  | {
+      readonly via: 'eventbridge';
+      readonly eventId: string;
+      readonly source: string;
+      readonly account: string;
+      readonly time: string;
+    }
+  | { readonly via: 'console'; readonly requestId: string };
+
+/** A request together with where it came from and when it was made. */
+export interface ParsedEvent {
+  readonly request: TerminationRequest;
+  readonly provenance: Provenance;
+  /**
+   * When the request was made: the event's `time` (never later than the invocation time), or the
+   * invocation time for a console request. Selectors and run resolution never reach past it, so a
+   * re-delivered event cannot act on executions started after the request.
+   */
+  readonly requestTime: Date;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Schema
+
+function nameCheck(value: string, ctx: { addIssue: (issue: { code: 'custom'; message: string }) => void }) {
+  const problem = swfNameProblem(value);
+  if (problem !== undefined) {
+    ctx.addIssue({ code: 'custom', message: problem });
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/**
+ * Builds the schemas. Called on first use, not at module load: building them (regexes, closures) is the
+ * largest part of validation's cold-start cost, and a refused-at-init function never needs them.
+ */
+function buildSchemas() {
+  /** An SWF name: domain, workflowId, tag, workflow type name. */
+  const swfName = z.string().check(z.superRefine(nameCheck));
+
+  const versionString = z.string().check(
+    z.superRefine((value, ctx) => {
+      if (value.length < 1 || value.length > WORKFLOW_TYPE_VERSION_MAX) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be 1-${WORKFLOW_TYPE_VERSION_MAX} characters (got ${value.length})`,
+        });
+        return;
+      }
+      nameCheck(value, ctx);
+    }),
+  );
+
+  const runIdString = z.string().check(
+    z.superRefine((value, ctx) => {
+      if (value.length < 1 || value.length > LIMITS.runIdMax) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be 1-${LIMITS.runIdMax} characters (got ${value.length})`,
+        });
+      } else if (CONTROL_CHARS.test(value)) {
+        ctx.addIssue({ code: 'custom', message: 'must not contain control characters' });
+      }
+    }),
+  );
+
+  function maxChars(limit: number, why = '') {
+    return z.string().check(
+      z.superRefine((value, ctx) => {
+        if (value.length > limit) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `must be at most ${limit} characters${why} (got ${value.length})`,
+          });
+        }
+      }),
+    );
+  }
+
+  const dateTime = z.iso.datetime({ offset: true });
+
+  const executionSchema = z.strictObject({
+    workflowId: swfName,
+    runId: z.optional(runIdString),
+  });
+
+  const selectorSchema = z.strictObject({
+    tag: z.optional(swfName),
+    workflowType: z.optional(
+      z.strictObject({
+        name: swfName,
+        version: z.optional(versionString),
+      }),
+    ),
+    startedAfter: z.optional(dateTime),
+    startedBefore: z.optional(dateTime),
+  });
+
+  const requestSchema = z.strictObject({
+    domain: swfName,
+    workflowId: z.optional(swfName),
+    runId: z.optional(runIdString),
+    executions: z.optional(z.array(executionSchema).check(z.minLength(1))),
+    selector: z.optional(selectorSchema),
+    reason: z.optional(maxChars(LIMITS.reasonMax)),
+    details: z.optional(
+      maxChars(
+        REQUEST_DETAILS_MAX,
+        ` (SWF's ${LIMITS.detailsMax} minus ${LIMITS.detailsMax - REQUEST_DETAILS_MAX} kept for provenance)`,
+      ),
+    ),
+    childPolicy: z.optional(z.enum(CHILD_POLICIES)),
+    dryRun: z.optional(z.boolean()),
+    maxExecutions: z.optional(z.int().check(z.gte(1))),
+  });
+
+  const envelopeSchema = z.looseObject({
+    id: z.string().check(z.minLength(1), z.maxLength(256)),
+    source: z.string().check(z.minLength(1), z.maxLength(256)),
+    account: z.string().check(z.minLength(1), z.maxLength(256)),
+    time: dateTime,
+  });
+
+  return { requestSchema, envelopeSchema };
+}
+
+let schemas: ReturnType<typeof buildSchemas> | undefined;
+
+function getSchemas(): ReturnType<typeof buildSchemas> {
+  schemas ??= buildSchemas();
+  return schemas;
+}
+
+type RawRequest = z.infer<ReturnType<typeof buildSchemas>['requestSchema']>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Error formatting
+
+function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === 'number') {
+      out += `[${key}]`;
+    } else {
+      out += out === '' ? String(key) : `.${String(key)}`;
+    }
+  }
+  return out === '' ? 'request' : out;
+}
+
+function typeOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  if (typeof value === 'number' && !Number.isInteger(value)) return 'non-integer number';
+  return typeof value;
+}
+
+/** A value for an error message: strings quoted, anything else by its type. */
+function show(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : typeOf(value);
+}
+
+const EXPECTED: Readonly<Record<string, string>> = {
+  string: 'a string',
+  int: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean (true or false)',
+  object: 'an object',
+  array: 'an array',
+};
+
+/** Phrases a zod issue as the rule the field breaks. Reads issue fields defensively: their shape varies. */
+function ruleOf(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': {
+      if (issue.input === undefined) return 'is required';
+      const expected = EXPECTED[issue.expected] ?? issue.expected;
+      return `must be ${expected} (got ${typeOf(issue.input)})`;
+    }
+    case 'too_small': {
+      const min = String(issue.minimum);
+      if (issue.origin === 'array') return `must have at least ${min} entr${min === '1' ? 'y' : 'ies'}`;
+      if (issue.origin === 'string') return `must be at least ${min} characters`;
+      return `must be at least ${min}`;
+    }
+    case 'too_big': {
+      const max = String(issue.maximum);
+      if (issue.origin === 'array') return `must have at most ${max} entries`;
+      if (issue.origin === 'string') return `must be at most ${max} characters`;
+      return `must be at most ${max}`;
+    }
+    case 'invalid_format':
+      return issue.format === 'datetime'
+        ? 'must be an ISO 8601 date-time with a time zone, e.g. 2024-05-01T12:00:00Z'
+        : `must be a valid ${issue.format}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => String(v)).join(', ')} (got ${show(issue.input)})`;
+    default:
+      return issue.message;
+  }
+}
+
+function toInvalidRequest(prefix: string, issues: readonly z.core.$ZodIssue[]): InvalidRequestError {
+  const first = issues[0];
+  if (first === undefined) {
+    return new InvalidRequestError(prefix || 'request', 'is invalid');
+  }
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : '';
+  if (first.code === 'unrecognized_keys') {
+    const key = first.keys[0] ?? '?';
+    const extra = first.keys.length > 1 ? `, and ${first.keys.slice(1).join(', ')}` : '';
+    return new InvalidRequestError(
+      fieldPath(prefix, [...first.path, key]),
+      `is not a known field${extra}; unknown fields are refused so a typo cannot change what is terminated${more}`,
+    );
+  }
+  return new InvalidRequestError(fieldPath(prefix, first.path), ruleOf(first) + more);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Parsing
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Validates a request object (the `detail` of an EventBridge event, or a console test event) against the
+ * schema and the function's configuration. `prefix` is prepended to field paths in error messages.
+ *
+ * @throws InvalidRequestError, DomainNotAllowedError, TooManyExecutionsError (an explicit list longer than
+ *   the limit). Never calls SWF.
+ */
+export function parseRequest(raw: unknown, config: Config, prefix = ''): TerminationRequest {
+  if (!isRecord(raw)) {
+    throw new InvalidRequestError(prefix || 'request', `must be a JSON object (got ${typeOf(raw)})`);
+  }
+  const result = getSchemas().requestSchema.safeParse(raw, { reportInput: true });
+  if (!result.success) {
+    throw toInvalidRequest(prefix, result.error.issues);
+  }
+  const r = result.data;
+  const field = (name: string) => fieldPath(prefix, [name]);
+
+  const target = targetOf(r, prefix);
+
+  if (r.maxExecutions !== undefined && r.maxExecutions > config.maxExecutions) {
+    throw new InvalidRequestError(
+      field('maxExecutions'),
+      `must be at most ${config.maxExecutions}, the function's MAX_EXECUTIONS ceiling (got ${r.maxExecutions})`,
+    );
+  }
+
+  if (!config.allowedDomains.includes(r.domain)) {
+    throw new DomainNotAllowedError(r.domain, config.allowedDomains);
+  }
+
+  // An explicit list is counted before any SWF call: too many is refused outright.
+  const limit = r.maxExecutions ?? config.maxExecutions;
+  if (target.kind === 'list' && target.executions.length > limit) {
+    throw new TooManyExecutionsError(target.executions.length, limit);
+  }
+
+  return {
+    domain: r.domain,
+    target,
+    ...(r.reason === undefined ? {} : { reason: r.reason }),
+    ...(r.details === undefined ? {} : { details: r.details }),
+    ...(r.childPolicy === undefined ? {} : { childPolicy: r.childPolicy }),
+    ...(r.dryRun === undefined ? {} : { dryRun: r.dryRun }),
+    ...(r.maxExecutions === undefined ? {} : { maxExecutions: r.maxExecutions }),
+  };
+}
+
+function targetOf(r: RawRequest, prefix: string): Target {
+  const field = (...path: PropertyKey[]) => fieldPath(prefix, path);
+  const given = (['workflowId', 'executions', 'selector'] as const).filter((k) => r[k] !== undefined);
+  if (given.length !== 1) {
+    throw new InvalidRequestError(
+      given.length === 0 ? field('workflowId') : field(given[1] ?? 'workflowId'),
+      given.length === 0
+        ? 'a target is required: exactly one of workflowId, executions or selector'
+        : `exactly one of workflowId, executions or selector is allowed (got ${given.join(' and ')})`,
+    );
+  }
+  if (r.runId !== undefined && r.workflowId === undefined) {
+    throw new InvalidRequestError(field('runId'), 'is only allowed together with workflowId');
+  }
+
+  if (r.workflowId !== undefined) {
+    return {
+      kind: 'single',
+      execution: { workflowId: r.workflowId, ...(r.runId === undefined ? {} : { runId: r.runId }) },
+    };
+  }
+
+  if (r.executions !== undefined) {
+    const seen = new Map<string, number>();
+    const executions = r.executions.map((e, i) => {
+      const key = JSON.stringify([e.workflowId, e.runId ?? null]);
+      const first = seen.get(key);
+      if (first !== undefined) {
+        throw new InvalidRequestError(field('executions', i), `duplicates executions[${first}]`);
+      }
+      seen.set(key, i);
+      return { workflowId: e.workflowId, ...(e.runId === undefined ? {} : { runId: e.runId }) };
+    });
+    return { kind: 'list', executions };
+  }
+
+  const s = r.selector;
+  if (s === undefined) {
+    // Unreachable: exactly one target was given above.
+    throw new InvalidRequestError(field('selector'), 'is required');
+  }
+  if (s.tag === undefined && s.workflowType === undefined && s.startedBefore === undefined) {
+    throw new InvalidRequestError(
+      field('selector'),
+      'must give at least one of tag, workflowType or startedBefore (to select everything, give startedBefore: <now>)',
+    );
+  }
+  const startedAfter = s.startedAfter === undefined ? undefined : new Date(s.startedAfter);
+  const startedBefore = s.startedBefore === undefined ? undefined : new Date(s.startedBefore);
+  if (startedAfter !== undefined && startedBefore !== undefined && startedAfter > startedBefore) {
+    throw new InvalidRequestError(
+      field('selector', 'startedAfter'),
+      `must not be later than selector.startedBefore (${s.startedAfter} > ${s.startedBefore})`,
+    );
+  }
+  const workflowType =
+    s.workflowType === undefined
+      ? undefined
+      : {
+          name: s.workflowType.name,
+          ...(s.workflowType.version === undefined ? {} : { version: s.workflowType.version }),
+        };
+  return {
+    kind: 'selector',
+    selector: {
+      ...(s.tag === undefined ? {} : { tag: s.tag }),
+      ...(workflowType === undefined ? {} : { workflowType }),
+      ...(startedAfter === undefined ? {} : { startedAfter }),
+      ...(startedBefore === undefined ? {} : { startedBefore }),
+    },
+  };
+}
+
+/** What the handler needs from the Lambda context. */
+export interface InvocationInfo {
+  readonly awsRequestId: string;
+}
+
+/**
+ * Parses the invocation's event: an EventBridge event whose detail-type is the configured request
+ * detail-type (the request is its `detail`), or a bare request object (a console test event).
+ *
+ * @param now the invocation time
+ * @throws InvalidRequestError, DomainNotAllowedError, TooManyExecutionsError. Never calls SWF.
+ */
+export function parseEvent(
+  event: unknown,
+  invocation: InvocationInfo,
+  config: Config,
+  now: Date,
+): ParsedEvent {
+  if (!isRecord(event)) {
+    throw new InvalidRequestError(
+      'event',
+      `must be a JSON object: a termination request, or an EventBridge event carrying one (got ${typeOf(event)})`,
+    );
+  }
+
+  if (!('detail-type' in event)) {
+    return {
+      request: parseRequest(event, config),
+      provenance: { via: 'console', requestId: invocation.awsRequestId },
+      requestTime: now,
+    };
+  }
+
+  const detailType = event['detail-type'];
+  if (detailType !== config.requestDetailType) {
+    throw new InvalidRequestError(
+      'detail-type',
+      `must be "${config.requestDetailType}"; this function handles only termination requests (got ${show(detailType)})`,
+    );
+  }
+  const envelope = getSchemas().envelopeSchema.safeParse(event, { reportInput: true });
+  if (!envelope.success) {
+    throw toInvalidRequest('', envelope.error.issues);
+  }
+  if (!isRecord(event.detail)) {
+    throw new InvalidRequestError(
+      'detail',
+      `must be a JSON object: the termination request (got ${typeOf(event.detail)})`,
+    );
+  }
+  const { id, source, account, time } = envelope.data;
+  const eventTime = new Date(time);
+  return {
+    request: parseRequest(event.detail, config, 'detail'),
+    provenance: { via: 'eventbridge', eventId: id, source, account, time },
+    // PutEvents lets the sender choose `time`: never let a future time widen what a selector reaches.
+    requestTime: eventTime < now ? eventTime : now,
+  };
+}

@@ -1,0 +1,105 @@
+import { ConfigError } from '../lambda/errors';
+import { parseConfig } from '../lambda/config';
+import { DEFAULT_MAX_EXECUTIONS, DEFAULT_REQUEST_DETAIL_TYPE } from '../lambda/contract';
+
+describe('parseConfig', () => {
+  test('defaults: only ALLOWED_DOMAINS is required', () => {
+    expect(parseConfig({ ALLOWED_DOMAINS: 'orders, billing ,orders' })).toEqual({
+      allowedDomains: ['orders', 'billing'],
+      maxExecutions: DEFAULT_MAX_EXECUTIONS,
+      dryRun: false,
+      requestDetailType: DEFAULT_REQUEST_DETAIL_TYPE,
+    });
+  });
+
+  test('every setting is read', () => {
+    expect(
+      parseConfig({
+        ALLOWED_DOMAINS: 'orders',
+        DEFAULT_CHILD_POLICY: 'ABANDON',
+        MAX_EXECUTIONS: '50',
+        DRY_RUN: 'true',
+        REQUEST_DETAIL_TYPE: 'Kill Request',
+      }),
+    ).toEqual({
+      allowedDomains: ['orders'],
+      defaultChildPolicy: 'ABANDON',
+      maxExecutions: 50,
+      dryRun: true,
+      requestDetailType: 'Kill Request',
+    });
+  });
+
+  test.each([
+    ['missing ALLOWED_DOMAINS', {}, /^ALLOWED_DOMAINS: is required/],
+    ['empty ALLOWED_DOMAINS', { ALLOWED_DOMAINS: '' }, /^ALLOWED_DOMAINS: is required/],
+    ['blank ALLOWED_DOMAINS', { ALLOWED_DOMAINS: '   ' }, /^ALLOWED_DOMAINS: is required/],
+    [
+      'an empty entry in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders,,billing' },
+      /^ALLOWED_DOMAINS: domain name "" must be 1-256/,
+    ],
+    [
+      'an invalid domain name',
+      { ALLOWED_DOMAINS: 'orders,a/b' },
+      /^ALLOWED_DOMAINS: domain name "a\/b" must not contain/,
+    ],
+    [
+      'bad DEFAULT_CHILD_POLICY',
+      { ALLOWED_DOMAINS: 'o', DEFAULT_CHILD_POLICY: 'KILL' },
+      /^DEFAULT_CHILD_POLICY: must be one of TERMINATE, REQUEST_CANCEL, ABANDON/,
+    ],
+    [
+      'lower-case DEFAULT_CHILD_POLICY',
+      { ALLOWED_DOMAINS: 'o', DEFAULT_CHILD_POLICY: 'abandon' },
+      /^DEFAULT_CHILD_POLICY:/,
+    ],
+    [
+      'MAX_EXECUTIONS not a number',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: 'lots' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS zero',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '0' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS negative',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '-5' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS fractional',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '1.5' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS huge',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '1e400' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'DRY_RUN not a boolean',
+      { ALLOWED_DOMAINS: 'o', DRY_RUN: 'yes' },
+      /^DRY_RUN: must be "true" or "false"/,
+    ],
+  ])('%s → ConfigError naming the variable', (_name, env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  test('the error carries the variable name', () => {
+    const error = (() => {
+      try {
+        parseConfig({ ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: 'x' });
+      } catch (e: unknown) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe('MAX_EXECUTIONS');
+    expect((error as ConfigError).name).toBe('ConfigError');
+  });
+});

@@ -1,0 +1,166 @@
+/**
+ * The real SDK (with the handler's retry configuration) over HTTP against a local server speaking SWF's
+ * JSON protocol: retries, faults and paging as they arrive on the wire.
+ */
+import { makeHandler, context, DOMAIN } from './support/handler-fixtures';
+import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fake-swf';
+import { TerminationFailedError } from '../lambda/errors';
+import { createSwf, createSwfClient } from '../lambda/swf';
+
+let server: FakeSwfServer;
+
+async function startServer(executions: FakeExecution[], extra: { ignoreFilters?: boolean } = {}) {
+  server = await FakeSwfServer.start({ domains: [DOMAIN], executions, ...extra });
+}
+
+afterEach(async () => {
+  await server.close();
+});
+
+function httpHandler(env: Record<string, string> = {}) {
+  const swf = createSwf(
+    createSwfClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+    }),
+  );
+  return makeHandler({ swf, env, now: () => new Date() }).handler;
+}
+
+const started = Math.floor(Date.now() / 1000) - 3600;
+const one = (workflowId = 'wf-1', runId = 'run-1', tagList?: string[]): FakeExecution => ({
+  domain: DOMAIN,
+  workflowId,
+  runId,
+  workflowType: { name: 'OrderFlow', version: '1' },
+  startTimestamp: started,
+  ...(tagList === undefined ? {} : { tagList }),
+});
+
+describe('retries: transient trouble never fails an execution that a retry terminates', () => {
+  test.each([
+    ['throttling (twice)', 'throttle', 2],
+    ['HTTP 500', 'server-error', 1],
+    ['a dropped connection', 'drop-connection', 1],
+  ] as const)('%s, then success: terminated once', async (_name, fault, times) => {
+    await startServer([one()]);
+    server.failNext('TerminateWorkflowExecution', fault, times);
+    const handler = httpHandler();
+
+    const report = await handler({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }, context);
+
+    expect(report).toMatchObject({ terminated: 1, failed: 0 });
+    expect(server.terminations).toHaveLength(1);
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(times + 1);
+  });
+});
+
+describe('faults', () => {
+  test('UnknownResourceFault for the execution (already closed): already-closed, no error', async () => {
+    await startServer([one()]);
+    const handler = httpHandler();
+
+    const first = await handler({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }, context);
+    const again = await handler({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }, context);
+
+    expect(first.terminated).toBe(1);
+    expect(again).toMatchObject({ terminated: 0, alreadyClosed: 1, failed: 0 });
+    expect(server.terminations).toHaveLength(1);
+  });
+
+  test('UnknownResourceFault for the domain: failed, and the invocation throws', async () => {
+    await startServer([one()]);
+    const handler = httpHandler();
+
+    // "billing" is allowed by the function but unknown to SWF: a configuration error.
+    await expect(handler({ domain: 'billing', workflowId: 'wf-1', runId: 'run-1' }, context)).rejects.toThrow(
+      /wf-1\/run-1: UnknownResourceFault: Unknown domain: billing/,
+    );
+  });
+
+  test('OperationNotPermittedFault: failed, the rest still processed, then the invocation throws', async () => {
+    await startServer([one('a', 'ra'), one('b', 'rb')]);
+    server.failNext('TerminateWorkflowExecution', 'not-permitted');
+    const handler = httpHandler();
+
+    const error = (await handler(
+      {
+        domain: DOMAIN,
+        executions: [
+          { workflowId: 'a', runId: 'ra' },
+          { workflowId: 'b', runId: 'rb' },
+        ],
+      },
+      context,
+    ).catch((e: unknown) => e)) as TerminationFailedError;
+
+    expect(error).toBeInstanceOf(TerminationFailedError);
+    expect(error.failedCount).toBe(1);
+    expect(error.message).toMatch(/OperationNotPermittedFault/);
+    expect(server.terminations).toHaveLength(1);
+  });
+});
+
+describe('run resolution and selectors over the wire', () => {
+  test('a workflowId without runId terminates its current open run', async () => {
+    await startServer([one('wf-1', 'run-current')]);
+    const handler = httpHandler();
+
+    const report = await handler({ domain: DOMAIN, workflowId: 'wf-1' }, context);
+
+    expect(report.executions).toEqual([{ workflowId: 'wf-1', runId: 'run-current', outcome: 'terminated' }]);
+    expect(server.terminations.map((t) => t.runId)).toEqual(['run-current']);
+  });
+
+  test('a selector across three pages terminates every match exactly once', async () => {
+    const matching = makeExecutions(2500, {
+      domain: DOMAIN,
+      prefix: 'batch-',
+      startTimestamp: (i) => started - i,
+      tagList: () => ['batch-7'],
+    });
+    const others = makeExecutions(300, {
+      domain: DOMAIN,
+      prefix: 'other-',
+      startTimestamp: () => started,
+      tagList: () => ['batch-8'],
+    });
+    await startServer([...matching, ...others]);
+    const handler = httpHandler({ MAX_EXECUTIONS: '5000' });
+
+    const report = await handler({ domain: DOMAIN, selector: { tag: 'batch-7' } }, context);
+
+    expect(server.callCount('ListOpenWorkflowExecutions')).toBeGreaterThanOrEqual(3);
+    expect(report).toMatchObject({ matched: 2500, terminated: 2500, failed: 0, truncated: true });
+    const terminated = server.terminations.map((t) => t.workflowId);
+    expect(new Set(terminated).size).toBe(2500);
+    expect(terminated.every((w) => w.startsWith('batch-'))).toBe(true);
+    expect(server.openCount(DOMAIN)).toBe(300);
+  });
+
+  test('an endpoint that ignores filters: the client-side re-check still spares non-matching executions', async () => {
+    const executions = [
+      ...makeExecutions(1500, {
+        domain: DOMAIN,
+        prefix: 'keep-',
+        startTimestamp: () => started,
+        tagList: () => ['other'],
+      }),
+      ...makeExecutions(50, {
+        domain: DOMAIN,
+        prefix: 'kill-',
+        startTimestamp: () => started,
+        tagList: () => ['batch-7'],
+      }),
+    ];
+    await startServer(executions, { ignoreFilters: true });
+    const handler = httpHandler();
+
+    const report = await handler({ domain: DOMAIN, selector: { tag: 'batch-7' } }, context);
+
+    expect(report).toMatchObject({ matched: 50, terminated: 50 });
+    expect(server.terminations.every((t) => t.workflowId.startsWith('kill-'))).toBe(true);
+    expect(server.openCount(DOMAIN)).toBe(1500);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Shared helpers for handler tests: handlers wired to a given configuration, events, contexts and
+ * captured EMF metrics.
+ */
+import './handler-env';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SWFClient, type WorkflowExecutionInfo } from '@aws-sdk/client-swf';
+import { type Config, type Env, parseConfig } from '../../lambda/config';
+import { createHandler, type Handler } from '../../lambda/handler';
+import { createSwf, type SwfPort } from '../../lambda/swf';
+
+export const DOMAIN = 'orders';
+/** A fixed invocation time, so selectors and run resolution are deterministic. */
+export const NOW = new Date('2025-06-01T12:00:00.000Z');
+export const EVENT_TIME = '2025-06-01T11:59:00Z';
+
+export const BASE_ENV: Env = { ALLOWED_DOMAINS: 'orders,billing' };
+
+export function config(env: Env = {}): Config {
+  return parseConfig({ ...BASE_ENV, ...env });
+}
+
+/** An SWF client aimed at nothing: tests mock it with aws-sdk-client-mock or point it at a local server. */
+export function testClient(endpoint?: string): SWFClient {
+  return new SWFClient({
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+    ...(endpoint === undefined ? {} : { endpoint }),
+  });
+}
+
+export interface TestHandler {
+  readonly handler: Handler;
+  readonly metrics: Metrics;
+}
+
+export function makeHandler(
+  options: { env?: Env; swf?: SwfPort; now?: () => Date; cfg?: Config } = {},
+): TestHandler {
+  const metrics = new Metrics({ namespace: 'SwfTerminator', serviceName: 'swf-terminator-test' });
+  const handler = createHandler({
+    config: options.cfg ?? config(options.env),
+    swf: options.swf ?? createSwf(testClient()),
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics,
+    now: options.now ?? (() => NOW),
+  });
+  return { handler, metrics };
+}
+
+export const context = { awsRequestId: 'console-req-1' };
+
+/** An EventBridge envelope carrying a request. */
+export function envelope(detail: unknown, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    version: '0',
+    id: 'evt-1234',
+    'detail-type': 'SWF Termination Request',
+    source: 'ops.incident',
+    account: '123456789012',
+    time: EVENT_TIME,
+    region: 'us-east-1',
+    resources: [],
+    detail,
+    ...overrides,
+  };
+}
+
+/** A listed open execution. */
+export function info(
+  workflowId: string,
+  runId: string,
+  options: {
+    start?: Date;
+    tags?: string[];
+    type?: { name: string; version: string };
+    status?: 'OPEN' | 'CLOSED';
+  } = {},
+): WorkflowExecutionInfo {
+  return {
+    execution: { workflowId, runId },
+    workflowType: options.type ?? { name: 'OrderFlow', version: '1' },
+    startTimestamp: options.start ?? new Date('2025-05-01T00:00:00Z'),
+    executionStatus: options.status ?? 'OPEN',
+    ...(options.tags === undefined ? {} : { tagList: options.tags }),
+  };
+}
+
+/** EMF documents written to stdout while `fn` runs. */
+export async function captureEmf(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+  const lines: string[] = [];
+  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  });
+  try {
+    await fn().catch(() => undefined);
+  } finally {
+    spy.mockRestore();
+  }
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
