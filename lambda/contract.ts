@@ -16,7 +16,26 @@ export const ENV = {
   dryRun: 'DRY_RUN',
   /** The EventBridge detail-type that marks a termination request. */
   requestDetailType: 'REQUEST_DETAIL_TYPE',
+  /** The terminator's total TerminateWorkflowExecution rate, calls per second (all invocations together). */
+  terminateRatePerSecond: 'TERMINATE_RATE_PER_SECOND',
+  /** The terminator's total token-bucket burst (all invocations together). */
+  terminateBurst: 'TERMINATE_BURST',
+  /**
+   * How many invocations may run at once (the function's reserved concurrency): each invocation paces
+   * itself at rate / shares and burst / shares, so together they never exceed the configured rate.
+   */
+  rateShares: 'TERMINATE_RATE_SHARES',
+  /** Ceiling on how many times one request may hand itself on to a continuation invocation. */
+  maxContinuations: 'MAX_CONTINUATIONS',
 } as const;
+
+/** Defaults of the pacing and continuation settings (see shared/SWF-FACTS.md for SWF's own quota). */
+export const DEFAULT_TERMINATE_RATE_PER_SECOND = 50;
+export const DEFAULT_TERMINATE_BURST = 100;
+export const DEFAULT_RATE_SHARES = 1;
+export const DEFAULT_MAX_CONTINUATIONS = 20;
+/** SWF's own per-account quota for TerminateWorkflowExecution: the most the terminator may be set to. */
+export const SWF_TERMINATE_QUOTA = { burst: 2000, refillPerSecond: 60 } as const;
 
 /** Child policies SWF accepts for TerminateWorkflowExecution. */
 export const CHILD_POLICIES = ['TERMINATE', 'REQUEST_CANCEL', 'ABANDON'] as const;
