@@ -4,18 +4,23 @@
  *
  * The fake server runs in this process; the clients run in a child process (bench/per-request-child.ts)
  * whose stdout is /dev/null, so the handler runs with its logging and EMF metrics on (the cost of producing
- * them is measured, the terminal is not). The child's stderr is captured and summarised. The raw baseline is
- * `new SWFClient({})` (the SDK's defaults) sending TerminateWorkflowExecutionCommand; the handler's request
- * is a console request `{ domain, workflowId, runId }`. Calls are sequential, in alternating blocks of the
- * two kinds, after a warm-up of both. The headline is the ratio of per-call medians, handler / raw.
+ * them is measured, the terminal is not). The child's stderr is captured and summarised. The handler's request
+ * is a console request `{ domain, workflowId, runId }`. Two raw baselines, both `new SWFClient({})` (the SDK's
+ * defaults) sending TerminateWorkflowExecutionCommand:
+ *  - bare: domain, workflowId, runId only (issue 3's baseline, the headline);
+ *  - same payload: plus the reason, details and childPolicy the handler sent, read off the fake server's
+ *    recorded termination of the handler's first call (its details carry the provenance block), so that
+ *    handler / same-payload is the handler's own overhead and bare / same-payload the payload's cost.
+ * Calls are sequential, in rotating blocks of the three kinds, after a warm-up of all. Figures are ratios
+ * of per-call medians.
  *
- * Run alone: `npx tsx bench/per-request.ts` (BENCH_CALLS=N, default 2000 of each kind;
+ * Run alone: `npx tsx bench/per-request.ts` (BENCH_CALLS=N, default 2000 of each of the three kinds;
  * BENCH_RAW_RETRY_MODE=adaptive to give the raw client the adaptive retry mode).
  */
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
 import { FakeSwfServer, makeExecutions } from '../test/support/fake-swf';
-import type { ChildResult } from './per-request-child';
+import type { ChildResult, PayloadAnswer, PayloadRequest } from './per-request-child';
 import { fmt, median, quantile, ratio, table } from './stats';
 
 const DOMAIN = 'bench';
@@ -50,6 +55,7 @@ export async function runPerRequest(
     executions: [
       ...makeExecutions(total, { domain: DOMAIN, prefix: 'h-' }),
       ...makeExecutions(total, { domain: DOMAIN, prefix: 'r-' }),
+      ...makeExecutions(total, { domain: DOMAIN, prefix: 'p-' }),
     ],
     latencyMs: 0,
     recordCalls: false,
@@ -83,8 +89,22 @@ export async function runPerRequest(
       child.stderr?.on('data', (chunk: Buffer) => {
         if (stderr.length < 100_000) stderr += chunk.toString('utf8');
       });
-      child.on('message', (m) => {
-        answer = m as ChildResult;
+      child.on('message', (m: ChildResult | PayloadRequest) => {
+        if ('type' in m) {
+          // The handler's first termination is recorded: hand its payload to the "same payload" baseline.
+          const t = server.terminations.find((x) => x.workflowId === 'h-0');
+          const payload = t && {
+            ...(t.reason === undefined ? {} : { reason: t.reason }),
+            ...(t.details === undefined ? {} : { details: t.details }),
+            ...(t.childPolicy === undefined
+              ? {}
+              : { childPolicy: t.childPolicy as 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON' }),
+          };
+          const reply: PayloadAnswer = { type: 'payload', payload };
+          child.send(reply);
+          return;
+        }
+        answer = m;
       });
       child.on('error', reject);
       child.on('exit', (code) => {
@@ -119,9 +139,14 @@ export async function runPerRequest(
         ],
       };
     }
-    const expected = 2 * (calls + warmup);
+    const expected = 3 * (calls + warmup);
     const h = result.handlerMs;
     const r = result.rawMs;
+    const p = result.payloadMs;
+    const pl = result.payload;
+    const payloadDesc =
+      `reason ${pl.reason?.length ?? 0} chars, details ${pl.details?.length ?? 0} chars, ` +
+      `childPolicy ${pl.childPolicy ?? '(none)'}`;
     const rows = [
       ['path', 'calls', 'median ms', 'p90 ms', 'p99 ms'],
       [
@@ -132,25 +157,36 @@ export async function runPerRequest(
         fmt(quantile(h, 0.99), 3),
       ],
       [
-        'raw SDK send()',
+        'raw SDK send(), bare',
         String(r.length),
         fmt(median(r), 3),
         fmt(quantile(r, 0.9), 3),
         fmt(quantile(r, 0.99), 3),
+      ],
+      [
+        "raw SDK send(), handler's payload",
+        String(p.length),
+        fmt(median(p), 3),
+        fmt(quantile(p, 0.9), 3),
+        fmt(quantile(p, 0.99), 3),
       ],
     ];
     return {
       status: 'ok',
       rows,
       notes: [
-        `headline: handler / raw SDK per-call median = ${ratio(median(h) / median(r), 1.2)} ` +
+        `headline (issue 3): handler / raw SDK bare, per-call median = ${ratio(median(h) / median(r), 1.2)} ` +
           `(raw client retry mode: ${process.env.BENCH_RAW_RETRY_MODE ?? 'SDK default (standard)'})`,
-        `p90 ratio ${ratio(quantile(h, 0.9) / quantile(r, 0.9))}; handler overhead per call (median difference) ` +
-          `${fmt(median(h) - median(r), 3)} ms`,
+        `handler / raw SDK with the handler's payload (handler overhead alone), per-call median = ` +
+          `${ratio(median(h) / median(p), 1.2)}; payload's own cost: same-payload / bare = ` +
+          `${ratio(median(p) / median(r))} (payload as recorded by the fake server: ${payloadDesc})`,
+        `p90 ratios: vs bare ${ratio(quantile(h, 0.9) / quantile(r, 0.9))}, vs same payload ` +
+          `${ratio(quantile(h, 0.9) / quantile(p, 0.9))}; handler overhead per call (median difference) vs bare ` +
+          `${fmt(median(h) - median(r), 3)} ms, vs same payload ${fmt(median(h) - median(p), 3)} ms`,
         `server saw ${server.terminations.length} terminations (expected ${expected}) in ` +
           `${server.callCount()} calls (${perOperation(server)}), ` +
           `${server.throttledCount()} throttled; zero latency, sequential calls, ${warmup} warm-up calls of each, ` +
-          `blocks of ${block} alternating; handler logs + EMF written to /dev/null`,
+          `rotating blocks of ${block} of each kind; handler logs + EMF written to /dev/null`,
         stderrNote,
       ],
     };
