@@ -6,8 +6,12 @@
 import {
   CHILD_POLICIES,
   type ChildPolicyValue,
+  DEFAULT_MAX_CONTINUATIONS,
   DEFAULT_MAX_EXECUTIONS,
+  DEFAULT_RATE_SHARES,
   DEFAULT_REQUEST_DETAIL_TYPE,
+  DEFAULT_TERMINATE_BURST,
+  DEFAULT_TERMINATE_RATE_PER_SECOND,
   ENV,
   swfNameProblem,
 } from './contract';
@@ -24,6 +28,14 @@ export interface Config {
   readonly dryRun: boolean;
   /** The EventBridge detail-type of a termination request. */
   readonly requestDetailType: string;
+  /** The terminator's total TerminateWorkflowExecution rate (calls per second, all invocations together). */
+  readonly terminateRatePerSecond: number;
+  /** The terminator's total token-bucket burst (all invocations together). */
+  readonly terminateBurst: number;
+  /** How many invocations share the rate (the function's reserved concurrency). */
+  readonly rateShares: number;
+  /** Ceiling on continuations of one request. */
+  readonly maxContinuations: number;
 }
 
 /** Environment as a plain record (process.env, or a test's object). */
@@ -31,6 +43,27 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 function isChildPolicy(value: string): value is ChildPolicyValue {
   return (CHILD_POLICIES as readonly string[]).includes(value);
+}
+
+/** A positive integer setting, or `fallback` when unset or blank. */
+function positiveInteger(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1) {
+    throw new ConfigError(variable, `must be a positive integer (got "${raw}")`);
+  }
+  return Number(raw);
+}
+
+/** A positive finite number setting (decimals allowed), or `fallback` when unset or blank. */
+function positiveNumber(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(variable, `must be a positive number (got "${raw}")`);
+  }
+  return value;
 }
 
 /** Parses and checks the configuration. Pure: reads only `env`. */
@@ -59,14 +92,7 @@ export function parseConfig(env: Env): Config {
     defaultChildPolicy = rawPolicy;
   }
 
-  const rawMax = env[ENV.maxExecutions]?.trim();
-  let maxExecutions = DEFAULT_MAX_EXECUTIONS;
-  if (rawMax !== undefined && rawMax !== '') {
-    if (!/^[0-9]+$/.test(rawMax) || !Number.isSafeInteger(Number(rawMax)) || Number(rawMax) < 1) {
-      throw new ConfigError(ENV.maxExecutions, `must be a positive integer (got "${rawMax}")`);
-    }
-    maxExecutions = Number(rawMax);
-  }
+  const maxExecutions = positiveInteger(env, ENV.maxExecutions, DEFAULT_MAX_EXECUTIONS);
 
   const rawDryRun = env[ENV.dryRun]?.trim().toLowerCase();
   let dryRun = false;
@@ -81,12 +107,25 @@ export function parseConfig(env: Env): Config {
   const requestDetailType =
     rawDetailType === undefined || rawDetailType === '' ? DEFAULT_REQUEST_DETAIL_TYPE : rawDetailType;
 
+  const terminateRatePerSecond = positiveNumber(
+    env,
+    ENV.terminateRatePerSecond,
+    DEFAULT_TERMINATE_RATE_PER_SECOND,
+  );
+  const terminateBurst = positiveInteger(env, ENV.terminateBurst, DEFAULT_TERMINATE_BURST);
+  const rateShares = positiveInteger(env, ENV.rateShares, DEFAULT_RATE_SHARES);
+  const maxContinuations = positiveInteger(env, ENV.maxContinuations, DEFAULT_MAX_CONTINUATIONS);
+
   return {
     allowedDomains,
     ...(defaultChildPolicy === undefined ? {} : { defaultChildPolicy }),
     maxExecutions,
     dryRun,
     requestDetailType,
+    terminateRatePerSecond,
+    terminateBurst,
+    rateShares,
+    maxContinuations,
   };
 }
 

@@ -57,6 +57,15 @@ export const METRIC = {
   wouldTerminate: 'WouldTerminate',
 } as const;
 
+/**
+ * Emitted (value 1) only by an invocation that stops a continuation chain at MAX_CONTINUATIONS: the request
+ * was not completed. Not part of {@link METRIC}, which every invocation publishes.
+ */
+export const METRIC_CONTINUATION_LIMIT = 'ContinuationLimitReached';
+
+/** The key that marks a continuation event (the handler re-invoking itself asynchronously). */
+export const CONTINUATION_EVENT_KEY = 'swfTerminatorContinuation';
+
 /** SWF limits on TerminateWorkflowExecution's fields (see shared/SWF-FACTS.md). */
 export const LIMITS = {
   nameMax: 256,

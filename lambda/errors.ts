@@ -102,14 +102,67 @@ export function describeError(error: unknown): string {
   }
 }
 
-/** Listing open executions failed (after the SDK's retries), so the request could not be planned. */
+/**
+ * Listing open executions failed (after the SDK's retries). Before acting, nothing was terminated; while
+ * acting (the pipeline lists as it terminates), the executions acted on so far are in the logs, and a retry
+ * of the request converges (terminated executions have left the open list).
+ */
 export class ListingFailedError extends Error {
   override readonly name = 'ListingFailedError';
 
   constructor(
     readonly domain: string,
     cause: string,
+    /** Executions acted on in this invocation before the listing failed. */
+    readonly actedOn = 0,
   ) {
-    super(`listing open executions in domain "${domain}" failed; nothing was terminated: ${cause}`);
+    super(
+      `listing open executions in domain "${domain}" failed; ${
+        actedOn === 0 ? 'nothing was terminated' : `${actedOn} execution(s) were acted on before it failed`
+      }: ${cause}`,
+    );
+  }
+}
+
+/** Job totals carried across invocations (see lambda/continuation.ts). */
+export interface JobTotals {
+  readonly matched: number;
+  readonly terminated: number;
+  readonly alreadyClosed: number;
+  readonly failed: number;
+  readonly wouldTerminate: number;
+}
+
+/**
+ * A request needed more continuations than MAX_CONTINUATIONS allows: the chain stops here, the rest of the
+ * request is NOT handed on, and the invocation fails (so it is kept in the on-failure destination).
+ */
+export class ContinuationLimitError extends Error {
+  override readonly name = 'ContinuationLimitError';
+
+  constructor(
+    readonly jobId: string,
+    /** The continuation that was not sent (or the sequence received). */
+    readonly sequence: number,
+    readonly limit: number,
+    readonly totals: JobTotals,
+  ) {
+    super(
+      `job ${jobId}: continuation ${sequence} would exceed MAX_CONTINUATIONS (${limit}); the chain stops with ` +
+        `work left undone (so far: ${totals.terminated} terminated, ${totals.alreadyClosed} already closed, ` +
+        `${totals.failed} failed)`,
+    );
+  }
+}
+
+/** Handing the rest of a request on to a continuation failed; the invocation fails so Lambda retries it. */
+export class ContinuationFailedError extends Error {
+  override readonly name = 'ContinuationFailedError';
+
+  constructor(
+    readonly jobId: string,
+    cause: string,
+  ) {
+    super(`job ${jobId}: sending the continuation failed: ${cause}`);
   }
 }

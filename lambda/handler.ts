@@ -2,9 +2,10 @@
  * The termination handler: turns a request (an EventBridge event or a console test event) into
  * TerminateWorkflowExecution calls, safely, and returns a report.
  *
- * Thin edge around a pure core: {@link parseEvent} validates (no SWF call for a refused request),
- * {@link plan} resolves and counts, {@link act} terminates. Configuration, the SWF client, the logger and the
- * metrics are created once, at cold start.
+ * Thin edge around a pure core: {@link parseEvent} (or {@link parseContinuation}) validates (no SWF call for
+ * a refused request), {@link runRequest} counts and terminates through the pacer, and when the invocation's
+ * time runs low the rest is handed to a continuation. Configuration, the SWF client, the pacer, the logger
+ * and the metrics are created once, at cold start.
  *
  * Refused requests throw their typed error (InvalidRequestError, DomainNotAllowedError,
  * TooManyExecutionsError); when any execution failed, the others are still processed and the invocation
@@ -15,19 +16,32 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type Config, loadConfig } from './config';
-import { METRIC, METRICS_NAMESPACE } from './contract';
-import { boundedConcurrency, type Dispatcher } from './dispatch';
 import {
+  type ContinuationEvent,
+  type ContinuationSender,
+  CARRIED_FAILURES_MAX,
+  CONTINUATION_VERSION,
+  isContinuationEvent,
+  lambdaContinuationSender,
+  parseContinuation,
+  wireRequest,
+} from './continuation';
+import { CONTINUATION_EVENT_KEY, METRIC, METRIC_CONTINUATION_LIMIT, METRICS_NAMESPACE } from './contract';
+import {
+  ContinuationLimitError,
   describeError,
   DomainNotAllowedError,
+  type FailedExecution,
   InvalidRequestError,
+  type JobTotals,
   TerminationFailedError,
   TooManyExecutionsError,
 } from './errors';
+import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './pacer';
 import { type Report, ReportBuilder } from './report';
-import { parseEvent } from './request';
+import { type ParsedEvent, parseEvent } from './request';
 import { getDefaultSwf, type SwfPort } from './swf';
-import { act, isDryRun, plan } from './terminate';
+import { isDryRun, runRequest } from './terminate';
 
 /** The handler's collaborators; the module-scope instance wires the real ones. */
 export interface HandlerDeps {
@@ -35,12 +49,40 @@ export interface HandlerDeps {
   readonly swf: SwfPort;
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly dispatcher?: Dispatcher;
   /** The invocation time (tests pin it). */
   readonly now?: () => Date;
+  /** The pacing clock (tests drive it). */
+  readonly clock?: Clock;
+  /** The terminate pacer; default: one per handler, i.e. module scope, sized from the configuration. */
+  readonly pacer?: Pacer;
+  /** The List-call bucket; default: one per handler, sized from {@link LIST_RATE_PER_SECOND}. */
+  readonly listBucket?: TokenBucket;
+  /** Where continuations go; default: an asynchronous Invoke of this function. */
+  readonly continuations?: ContinuationSender;
+  /** The function to re-invoke; default: AWS_LAMBDA_FUNCTION_NAME. */
+  readonly functionName?: () => string | undefined;
+  /**
+   * Time (ms) kept in reserve at the end of an invocation: below it no new termination starts and the rest
+   * is handed on. Default: max(30 s, 3 x the p99 terminate latency).
+   */
+  readonly continuationReserveMs?: number;
 }
 
-export type Handler = (event: unknown, context: Pick<Context, 'awsRequestId'>) => Promise<Report>;
+/** What the handler needs from the Lambda context (the remaining time only for bulk requests). */
+export type HandlerContext = Pick<Context, 'awsRequestId'> &
+  Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
+
+export type Handler = (event: unknown, context: HandlerContext) => Promise<Report>;
+
+/** Minimum time kept in reserve for in-flight calls and the continuation Invoke. */
+export const MIN_CONTINUATION_RESERVE_MS = 30_000;
+
+/**
+ * The terminator's total rate for List calls (ListOpenWorkflowExecutions: 48/s, 200 burst per account),
+ * divided among the rate shares like the terminate rate: half the quota, leaving the rest to others.
+ */
+export const LIST_RATE_PER_SECOND = 24;
+export const LIST_BURST = 48;
 
 function isRefusal(error: unknown): boolean {
   return (
@@ -50,25 +92,65 @@ function isRefusal(error: unknown): boolean {
   );
 }
 
-/** Builds a handler around the given collaborators. */
+const ZERO: JobTotals = { matched: 0, terminated: 0, alreadyClosed: 0, failed: 0, wouldTerminate: 0 };
+
+function add(a: JobTotals, b: JobTotals): JobTotals {
+  return {
+    matched: a.matched + b.matched,
+    terminated: a.terminated + b.terminated,
+    alreadyClosed: a.alreadyClosed + b.alreadyClosed,
+    failed: a.failed + b.failed,
+    wouldTerminate: a.wouldTerminate + b.wouldTerminate,
+  };
+}
+
+/** The job an invocation works on: a new request (sequence 0) or a continuation. */
+interface Job {
+  readonly parsed: ParsedEvent;
+  readonly jobId: string;
+  readonly sequence: number;
+  readonly carried: JobTotals;
+  readonly failures: readonly FailedExecution[];
+}
+
+/**
+ * Builds a handler around the given collaborators. The pacer and the List bucket live as long as the
+ * handler (module scope for the Lambda entry point): back-to-back warm invocations of one container share
+ * them, so a burst is spent once, not once per invocation. A new container starts with a full bucket of
+ * burst / shares, which is what the per-invocation share of the burst allows.
+ */
 export function createHandler(deps: HandlerDeps): Handler {
   const { config, swf, logger, metrics } = deps;
-  const dispatcher = deps.dispatcher ?? boundedConcurrency();
   const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? realClock;
+  const pacer =
+    deps.pacer ??
+    new Pacer(perInvocation(config.terminateRatePerSecond, config.terminateBurst, config.rateShares), clock);
+  const list = perInvocation(LIST_RATE_PER_SECOND, LIST_BURST, config.rateShares);
+  const listBucket = deps.listBucket ?? new TokenBucket(list.ratePerSecond, list.burst, clock);
+  const core = { swf, pacer, listBucket };
+  let sender = deps.continuations;
+  const functionName = deps.functionName ?? (() => process.env.AWS_LAMBDA_FUNCTION_NAME);
+  const reserveMs = (): number =>
+    deps.continuationReserveMs ?? Math.max(MIN_CONTINUATION_RESERVE_MS, 3 * pacer.p99LatencyMs());
 
   return async (event, context) => {
     const invocationTime = now();
-    if ('getRemainingTimeInMillis' in context) {
+    if (typeof context.getRemainingTimeInMillis === 'function') {
       logger.addContext(context as Context);
     }
     logger.appendKeys({ requestId: context.awsRequestId });
     let report: ReportBuilder | undefined;
     let rejected = 0;
+    let limitReached = 0;
     try {
-      const parsed = parseEvent(event, context, config, invocationTime);
-      const jobId =
-        parsed.provenance.via === 'eventbridge' ? parsed.provenance.eventId : parsed.provenance.requestId;
-      logger.appendKeys({ jobId, domain: parsed.request.domain });
+      const job = readJob(event, context, config, invocationTime);
+      const { parsed, jobId, sequence } = job;
+      logger.appendKeys({
+        jobId,
+        domain: parsed.request.domain,
+        ...(sequence > 0 ? { continuation: sequence } : {}),
+      });
       const dryRun = isDryRun(parsed, config);
       logger.debug('request accepted', {
         provenance: parsed.provenance,
@@ -77,16 +159,10 @@ export function createHandler(deps: HandlerDeps): Handler {
         requestTime: parsed.requestTime.toISOString(),
       });
 
-      const core = { swf, dispatcher };
-      const planned = await plan(parsed, config, core);
-      logger.debug('request planned', {
-        toAct: planned.actions.length,
-        decided: planned.decided.length,
-      });
-
       const builder = new ReportBuilder(dryRun);
       report = builder;
-      await act(planned, core, {
+      const remaining = context.getRemainingTimeInMillis?.bind(context);
+      const outcome = await runRequest(core, {
         parsed,
         config,
         invocation: { functionRequestId: context.awsRequestId, jobId },
@@ -98,29 +174,79 @@ export function createHandler(deps: HandlerDeps): Handler {
             logger.info(`execution ${entry.outcome}`, { ...entry });
           }
         },
+        shouldStop: remaining === undefined ? () => false : () => remaining() < reserveMs(),
+        continuation: sequence > 0,
+        alreadyMatched: job.carried.matched,
+        warn: (message, extra) => {
+          logger.warn(message, extra);
+        },
       });
 
-      const result = builder.build();
-      // One summary line per request (the per-execution lines carry the rest); the accepted/planned lines
-      // are debug-level to keep a one-execution request's logging cheap.
-      logger.info('request done', {
+      const own = builder.totals();
+      const totals = add(job.carried, own);
+      const failures = [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
+      const summary = {
         provenance: parsed.provenance,
         target: parsed.request.target.kind,
         dryRun,
-        matched: result.matched,
-        terminated: result.terminated,
-        alreadyClosed: result.alreadyClosed,
-        wouldTerminate: builder.count('would-terminate'),
-        failed: result.failed,
-      });
-      if (result.failed > 0) {
-        throw new TerminationFailedError(builder.listedFailures(), result.failed);
+        matched: own.matched,
+        terminated: own.terminated,
+        alreadyClosed: own.alreadyClosed,
+        wouldTerminate: own.wouldTerminate,
+        failed: own.failed,
+        ...(pacer.throttles > 0 ? { throttles: pacer.throttles, rate: pacer.currentRate } : {}),
+      };
+
+      if (!outcome.done) {
+        const next = sequence + 1;
+        if (next > config.maxContinuations) {
+          limitReached = 1;
+          throw new ContinuationLimitError(jobId, next, config.maxContinuations, totals);
+        }
+        const continuation: ContinuationEvent = {
+          [CONTINUATION_EVENT_KEY]: {
+            version: CONTINUATION_VERSION,
+            jobId,
+            sequence: next,
+            request: wireRequest(parsed.request, outcome.remaining),
+            requestTime: parsed.requestTime.toISOString(),
+            provenance: parsed.provenance,
+            progress:
+              outcome.remaining === undefined
+                ? { target: 'selector' }
+                : { target: 'list', remaining: outcome.remaining.length },
+            totals,
+            failures,
+          },
+        };
+        sender ??= lambdaContinuationSender(functionName);
+        await sender.send(continuation);
+        logger.info('request continued', { ...summary, continuation: next, job: totals });
+        return builder.build({ jobId, continued: { sequence: next }, job: { ...totals, invocations: next } });
       }
-      return result;
+
+      // One summary line per invocation (the per-execution lines carry the rest); the accepted line is
+      // debug-level to keep a one-execution request's logging cheap.
+      logger.info('request done', summary);
+      if (sequence > 0) {
+        logger.info('job done', { job: totals, invocations: sequence + 1 });
+      }
+      if (totals.failed > 0) {
+        throw new TerminationFailedError(failures, totals.failed);
+      }
+      return builder.build(
+        sequence > 0 ? { jobId, job: { ...totals, invocations: sequence + 1 } } : { jobId },
+      );
     } catch (error: unknown) {
       if (isRefusal(error)) {
         rejected = 1;
         logger.warn('request refused', { error: describeError(error) });
+      } else if (error instanceof ContinuationLimitError) {
+        limitReached = 1;
+        logger.error('continuation limit reached: the job stops with work left', {
+          error: describeError(error),
+          job: error.totals,
+        });
       } else {
         logger.error('request failed', { error: describeError(error) });
       }
@@ -131,10 +257,33 @@ export function createHandler(deps: HandlerDeps): Handler {
       metrics.addMetric(METRIC.failed, MetricUnit.Count, report?.count('failed') ?? 0);
       metrics.addMetric(METRIC.wouldTerminate, MetricUnit.Count, report?.count('would-terminate') ?? 0);
       metrics.addMetric(METRIC.rejected, MetricUnit.Count, rejected);
+      if (limitReached > 0) metrics.addMetric(METRIC_CONTINUATION_LIMIT, MetricUnit.Count, limitReached);
       metrics.publishStoredMetrics();
       logger.resetKeys();
     }
   };
+}
+
+/** Parses the event into the job this invocation works on. */
+function readJob(event: unknown, context: HandlerContext, config: Config, invocationTime: Date): Job {
+  if (isContinuationEvent(event)) {
+    const c = parseContinuation(event, config, invocationTime);
+    if (c.sequence > config.maxContinuations) {
+      // Only a hand-made event gets here: the sender never sends past the limit.
+      throw new ContinuationLimitError(c.jobId, c.sequence, config.maxContinuations, c.totals);
+    }
+    return {
+      parsed: c.parsed,
+      jobId: c.jobId,
+      sequence: c.sequence,
+      carried: c.totals,
+      failures: c.failures,
+    };
+  }
+  const parsed = parseEvent(event, context, config, invocationTime);
+  const jobId =
+    parsed.provenance.via === 'eventbridge' ? parsed.provenance.eventId : parsed.provenance.requestId;
+  return { parsed, jobId, sequence: 0, carried: ZERO, failures: [] };
 }
 
 // Cold start: configuration checked (a bad setting fails the init, naming the variable), clients created once.

@@ -2,7 +2,7 @@
  * The report an invocation returns (what the Lambda console shows), built incrementally so memory stays
  * bounded however many executions a request reaches: counts are exact, the per-execution list is capped.
  */
-import type { FailedExecution } from './errors';
+import type { FailedExecution, JobTotals } from './errors';
 
 /** What happened to one execution. */
 export type Outcome = 'terminated' | 'already-closed' | 'would-terminate' | 'failed';
@@ -28,7 +28,19 @@ export interface Report {
   readonly executions: readonly ExecutionReport[];
   /** Present and true when `executions` was capped; the counts are still exact. */
   readonly truncated?: true;
+  /** The job this invocation worked on (the first event's id, or the console request id). */
+  readonly jobId?: string;
+  /**
+   * Present when this invocation ran out of time and handed the rest of the request to a continuation:
+   * the counts above are this invocation's only; `sequence` is the continuation's number.
+   */
+  readonly continued?: { readonly sequence: number };
+  /** The job's totals over every invocation so far; present when the job spans several invocations. */
+  readonly job?: JobTotals & { readonly invocations: number };
 }
+
+/** Extra fields of a report (job, continuation). */
+export type ReportJobFields = Pick<Report, 'jobId' | 'continued' | 'job'>;
 
 /** Longest `executions` list a report carries (Lambda's response payload is limited to 6 MB). */
 export const REPORT_EXECUTIONS_MAX = 1000;
@@ -78,7 +90,19 @@ export class ReportBuilder {
     return this.failures;
   }
 
-  build(): Report {
+  /** This builder's counts as job totals. */
+  totals(): JobTotals {
+    const c = this.counts;
+    return {
+      matched: c.terminated + c['already-closed'] + c['would-terminate'] + c.failed,
+      terminated: c.terminated,
+      alreadyClosed: c['already-closed'],
+      failed: c.failed,
+      wouldTerminate: c['would-terminate'],
+    };
+  }
+
+  build(extra: ReportJobFields = {}): Report {
     const c = this.counts;
     return {
       dryRun: this.dryRun,
@@ -88,6 +112,7 @@ export class ReportBuilder {
       failed: c.failed,
       executions: [...this.executions],
       ...(this.truncated ? { truncated: true as const } : {}),
+      ...extra,
     };
   }
 }

@@ -3,6 +3,7 @@
  * one execution, and classifies SWF's answers into outcomes the core understands.
  */
 import {
+  CountOpenWorkflowExecutionsCommand,
   ListOpenWorkflowExecutionsCommand,
   SWFClient,
   type SWFClientConfig,
@@ -12,29 +13,113 @@ import {
 import type { ChildPolicyValue } from './contract';
 import { describeError } from './errors';
 
+type RetryStrategyV2 = Extract<
+  NonNullable<SWFClientConfig['retryStrategy']>,
+  { acquireInitialRetryToken: unknown }
+>;
+type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
+type RetryErrorInfo = Parameters<RetryStrategyV2['refreshRetryTokenForRetry']>[1];
+
+/** Attempts per call for transient errors (5xx, dropped connections, timeouts): 1 + 4 retries. */
+export const TRANSIENT_MAX_ATTEMPTS = 5;
+const TRANSIENT_BASE_DELAY_MS = 100;
+const MAX_RETRY_DELAY_MS = 20_000;
+
+/**
+ * The SDK's retry strategy for SWF calls: transient errors (5xx, dropped connections, timeouts) are retried
+ * with exponential backoff and full jitter, up to {@link TRANSIENT_MAX_ATTEMPTS} attempts; throttling is
+ * NOT retried by the SDK but handed straight back to the handler.
+ *
+ * Why: the handler paces itself (lambda/pacer.ts). A throttle the SDK retries internally is invisible to the
+ * pacer (it cannot slow down), holds an in-flight slot for up to ~50 s of backoff, and makes the time left in
+ * the invocation unpredictable. Returned at once, a throttle halves the pacer's rate and the execution is
+ * re-queued (never failed); List/Count calls retry throttling themselves ({@link retryThrottled}).
+ * Not `'adaptive'` mode either: its limiter can fall to 0.5 calls/s and recovers slowly.
+ */
+export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_ATTEMPTS): RetryStrategyV2 {
+  const token = (count: number, delay: number): RetryToken => ({
+    getRetryCount: () => count,
+    getRetryDelay: () => delay,
+  });
+  return {
+    acquireInitialRetryToken: () => Promise.resolve(token(0, 0)),
+    refreshRetryTokenForRetry: (previous: RetryToken, info: RetryErrorInfo) => {
+      const count = previous.getRetryCount() + 1;
+      const retryable = info.errorType === 'TRANSIENT' || info.errorType === 'SERVER_ERROR';
+      if (!retryable || count >= maxAttempts) {
+        return Promise.reject(new Error('not retried'));
+      }
+      const cap = Math.min(MAX_RETRY_DELAY_MS, TRANSIENT_BASE_DELAY_MS * 2 ** (count - 1));
+      return Promise.resolve(token(count, Math.random() * cap));
+    },
+    recordSuccess: () => undefined,
+  };
+}
+
 /**
  * Client settings on top of the SDK's standard configuration (region, credentials and
- * `AWS_ENDPOINT_URL_SWF` still come from the environment; the endpoint is never overridden here).
- *
- * - `retryMode: 'standard'`, `maxAttempts: 8`: exponential backoff with full jitter; throttling answers
- *   (ThrottlingException) back off from a 500 ms base, doubling up to 20 s, so 7 retries ride out roughly
- *   50 s of a busy account before an execution is reported failed (and a failed execution makes the
- *   invocation throw and be retried as a whole; terminating is idempotent). 5xx and dropped connections
- *   are retried the same way from a 100 ms base.
- * - Not `'adaptive'`: its client-side limiter can fall to 0.5 calls/s after a throttle (its minimum fill
- *   rate) and recovers slowly, which could stall a bulk request; pacing to SWF's quota belongs in the
- *   dispatcher (a token bucket sized to the quota, see issue 4).
- * - Socket timeouts so a hung connection becomes a retryable error instead of a stuck invocation.
+ * `AWS_ENDPOINT_URL_SWF` still come from the environment; the endpoint is never overridden here):
+ * {@link transientOnlyRetryStrategy}, and socket timeouts so a hung connection becomes a retryable error
+ * instead of a stuck invocation.
  */
 export const SWF_CLIENT_CONFIG = {
-  retryMode: 'standard',
-  maxAttempts: 8,
+  maxAttempts: TRANSIENT_MAX_ATTEMPTS,
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
 } as const satisfies SWFClientConfig;
 
 /** Creates an SWF client with {@link SWF_CLIENT_CONFIG}; `overrides` are for tests (local endpoint). */
 export function createSwfClient(overrides: SWFClientConfig = {}): SWFClient {
-  return new SWFClient({ ...SWF_CLIENT_CONFIG, ...overrides });
+  return new SWFClient({
+    ...SWF_CLIENT_CONFIG,
+    retryStrategy: transientOnlyRetryStrategy(),
+    ...overrides,
+  });
+}
+
+const THROTTLING_NAMES = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+]);
+
+/** True when an error thrown by an SWF call is throttling (SWF: `ThrottlingException`, or HTTP 429). */
+export function isThrottlingError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { name?: unknown; $metadata?: { httpStatusCode?: unknown }; $retryable?: unknown };
+  if (typeof e.name === 'string' && THROTTLING_NAMES.has(e.name)) return true;
+  if (e.$metadata?.httpStatusCode === 429) return true;
+  const retryable = e.$retryable as { throttling?: unknown } | undefined;
+  return retryable?.throttling === true;
+}
+
+/** Retries of a throttled List/Count call, and their backoff (full jitter, doubling from 500 ms, capped). */
+export const LIST_THROTTLE_RETRIES = 7;
+const THROTTLE_BASE_DELAY_MS = 500;
+
+/**
+ * Runs `call`, retrying throttling with backoff (what the SDK's standard mode did for these calls before
+ * throttling was handed to the handler). Other errors are thrown at once.
+ */
+export async function retryThrottled<T>(
+  call: () => Promise<T>,
+  sleep: (ms: number) => Promise<void> = (ms) =>
+    new Promise<void>((resolve) => {
+      setTimeout(resolve, ms);
+    }),
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error: unknown) {
+      if (!isThrottlingError(error) || attempt >= LIST_THROTTLE_RETRIES) throw error;
+      await sleep(Math.random() * Math.min(MAX_RETRY_DELAY_MS, THROTTLE_BASE_DELAY_MS * 2 ** attempt));
+    }
+  }
 }
 
 /** SWF's ListOpenWorkflowExecutions page size limit: fewer calls against its small quota (48/s). */
@@ -66,7 +151,15 @@ export type FailureKind = 'unknown-domain' | 'not-permitted' | 'other';
 export type TerminateResult =
   | { readonly kind: 'terminated' }
   | { readonly kind: 'already-closed' }
+  /** SWF throttled the call: not a failure, the caller slows down and tries it again later. */
+  | { readonly kind: 'throttled'; readonly error: string }
   | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
+
+/** The answer of CountOpenWorkflowExecutions: `truncated` means the count is not exact. */
+export interface OpenCount {
+  readonly count: number;
+  readonly truncated: boolean;
+}
 
 /** What the core needs from SWF: small enough to fake in a unit test without mocking the SDK. */
 export interface SwfPort {
@@ -74,6 +167,11 @@ export interface SwfPort {
   listOpen(input: ListOpenInput): AsyncGenerator<readonly WorkflowExecutionInfo[]>;
   /** Terminates one run; never throws, the answer is classified. */
   terminate(input: TerminateInput): Promise<TerminateResult>;
+  /**
+   * CountOpenWorkflowExecutions with the same filters as {@link listOpen}; undefined when SWF's answer
+   * carries no count. Throws on errors (after throttling retries).
+   */
+  countOpen(input: ListOpenInput): Promise<OpenCount | undefined>;
 }
 
 function errorField(error: unknown, key: 'name' | 'message'): string {
@@ -122,24 +220,20 @@ export function createSwf(client: SWFClient): SwfPort {
     async *listOpen(input) {
       let nextPageToken: string | undefined;
       do {
-        const page = await client.send(
-          new ListOpenWorkflowExecutionsCommand({
-            domain: input.domain,
-            startTimeFilter: {
-              oldestDate: input.startTimeFilter.oldestDate,
-              ...(input.startTimeFilter.latestDate === undefined
-                ? {}
-                : { latestDate: input.startTimeFilter.latestDate }),
-            },
-            ...(input.tagFilter === undefined ? {} : { tagFilter: { ...input.tagFilter } }),
-            ...(input.typeFilter === undefined ? {} : { typeFilter: { ...input.typeFilter } }),
-            ...(input.executionFilter === undefined ? {} : { executionFilter: { ...input.executionFilter } }),
-            maximumPageSize: LIST_PAGE_SIZE,
-            ...(nextPageToken === undefined ? {} : { nextPageToken }),
-          }),
+        const token = nextPageToken;
+        const page = await retryThrottled(() =>
+          client.send(
+            new ListOpenWorkflowExecutionsCommand({
+              ...filterArgs(input),
+              maximumPageSize: LIST_PAGE_SIZE,
+              ...(token === undefined ? {} : { nextPageToken: token }),
+            }),
+          ),
         );
-        yield page.executionInfos ?? [];
-        nextPageToken = page.nextPageToken === '' ? undefined : page.nextPageToken;
+        // A stubbed or faulty endpoint may answer nothing at all: treat it as an empty last page.
+        const answer = page as typeof page | undefined;
+        nextPageToken = answer?.nextPageToken === '' ? undefined : answer?.nextPageToken;
+        yield answer?.executionInfos ?? [];
       } while (nextPageToken !== undefined);
     },
 
@@ -157,10 +251,36 @@ export function createSwf(client: SWFClient): SwfPort {
         );
         return { kind: 'terminated' };
       } catch (error: unknown) {
+        if (isThrottlingError(error)) return { kind: 'throttled', error: describeError(error) };
         const classified = classifySwfError(error);
         return classified.kind === 'not-open' ? { kind: 'already-closed' } : classified;
       }
     },
+
+    async countOpen(input) {
+      const answer = (await retryThrottled(() =>
+        client.send(new CountOpenWorkflowExecutionsCommand(filterArgs(input))),
+      )) as { count?: unknown; truncated?: unknown } | undefined;
+      const count = answer?.count;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return undefined;
+      return { count, truncated: answer?.truncated === true };
+    },
+  };
+}
+
+/** The filter arguments shared by List and Count (every argument but paging). */
+function filterArgs(input: ListOpenInput) {
+  return {
+    domain: input.domain,
+    startTimeFilter: {
+      oldestDate: input.startTimeFilter.oldestDate,
+      ...(input.startTimeFilter.latestDate === undefined
+        ? {}
+        : { latestDate: input.startTimeFilter.latestDate }),
+    },
+    ...(input.tagFilter === undefined ? {} : { tagFilter: { ...input.tagFilter } }),
+    ...(input.typeFilter === undefined ? {} : { typeFilter: { ...input.typeFilter } }),
+    ...(input.executionFilter === undefined ? {} : { executionFilter: { ...input.executionFilter } }),
   };
 }
 

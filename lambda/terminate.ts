@@ -1,17 +1,28 @@
 /**
- * The core: plan (resolve the request to concrete runs, count them, refuse if too many), then act
- * (terminate each run, or preview it). SWF is reached only through {@link SwfPort}, and every termination
- * goes through one {@link Dispatcher}, so pacing can change without touching this logic.
+ * The core: run one request (or the part of it this invocation can do) through the pacing pipeline.
+ *
+ * - An explicit list (or one execution) is walked in order; runless entries are resolved to their current
+ *   open run (a List call, paced by its own small bucket) just before they are terminated.
+ * - A selector is counted first (CountOpenWorkflowExecutions, then a counting pass when the count is not
+ *   conclusive) so that a request over its limit is refused with nothing terminated; then it is listed page
+ *   by page while terminations proceed (a pipeline, at most ~2 pages buffered). Continuations skip counting.
+ * - Every terminate call waits for a pacing token; a throttled one is re-queued, never failed.
+ * - When `shouldStop()` says the invocation's time is running out, no new work starts; what is left is
+ *   returned so the caller can hand it to a continuation.
+ *
+ * SWF is reached only through {@link SwfPort}; memory is flat in the number of matches (the report list is
+ * capped, de-duplication remembers two pages of keys).
  */
 import type { Config } from './config';
 import { DEFAULT_REASON } from './contract';
-import type { Dispatcher } from './dispatch';
-import { ListingFailedError, TooManyExecutionsError } from './errors';
+import { describeError, ListingFailedError, TooManyExecutionsError } from './errors';
+import type { Pacer, TokenBucket } from './pacer';
+import { type ItemResult, RecentKeys, runKey, runPipeline } from './pipeline';
 import { type ActingInvocation, terminationDetails } from './provenance';
 import type { ExecutionReport } from './report';
-import type { ParsedEvent, Selector } from './request';
+import type { ExecutionRef, ParsedEvent, Selector } from './request';
 import { isEmptyWindow, listedExecution, listFilterFor, matchesSelector, startWindow } from './selector';
-import { classifySwfError, type SwfPort } from './swf';
+import { classifySwfError, LIST_PAGE_SIZE, type ListOpenInput, type SwfPort } from './swf';
 
 /** A concrete run to terminate. */
 export interface RunRef {
@@ -19,21 +30,22 @@ export interface RunRef {
   readonly runId: string;
 }
 
-/** The result of planning: runs to act on, and outcomes already decided while resolving. */
-export interface Plan {
-  readonly actions: readonly RunRef[];
-  /** Named executions with no open run (already-closed) or whose run could not be resolved (failed). */
-  readonly decided: readonly ExecutionReport[];
-}
-
 export interface CoreDeps {
   readonly swf: SwfPort;
-  readonly dispatcher: Dispatcher;
+  /** Paces TerminateWorkflowExecution (module scope: shared by warm invocations of one container). */
+  readonly pacer: Pacer;
+  /** Paces List calls (selector pages, run resolution): ListOpenWorkflowExecutions has its own quota. */
+  readonly listBucket: TokenBucket;
 }
 
 /** The effective limit on how many executions one request may reach. */
 export function executionLimit(parsed: ParsedEvent, config: Config): number {
   return Math.min(parsed.request.maxExecutions ?? config.maxExecutions, config.maxExecutions);
+}
+
+/** True when this request must only preview: the request asks for it, or the function forces it. */
+export function isDryRun(parsed: ParsedEvent, config: Config): boolean {
+  return config.dryRun || parsed.request.dryRun === true;
 }
 
 /**
@@ -90,129 +102,65 @@ function isRunRef(value: RunRef | ExecutionReport): value is RunRef {
   return !('outcome' in value);
 }
 
-/** Lists the selector's matches, re-checking each; refuses the request if more than `limit` match. */
-async function planSelector(
-  swf: SwfPort,
-  domain: string,
-  selector: Selector,
-  requestTime: Date,
-  limit: number,
-): Promise<RunRef[]> {
-  if (isEmptyWindow(startWindow(selector, requestTime))) {
-    return [];
-  }
-  const seen = new Set<string>();
-  const actions: RunRef[] = [];
-  let count = 0;
-  try {
-    for await (const page of swf.listOpen({ domain, ...listFilterFor(selector, requestTime) })) {
-      for (const info of page) {
-        if (!matchesSelector(info, selector, requestTime)) continue;
-        const listed = listedExecution(info);
-        if (listed === undefined) continue;
-        const key = JSON.stringify([listed.workflowId, listed.runId]);
-        if (seen.has(key)) continue; // an eventually consistent listing may repeat an entry across pages
-        seen.add(key);
-        count += 1;
-        // Keep counting past the limit (for the error's count) without keeping the runs.
-        if (count <= limit) actions.push({ workflowId: listed.workflowId, runId: listed.runId });
-      }
-    }
-  } catch (error: unknown) {
-    const classified = classifySwfError(error);
-    throw new ListingFailedError(
-      domain,
-      classified.kind === 'failed' ? classified.error : 'unexpected UnknownResourceFault',
-    );
-  }
-  if (count > limit) {
-    throw new TooManyExecutionsError(count, limit);
-  }
-  return actions;
-}
-
-/**
- * Resolves the request to concrete runs. Explicit runIds are used as given; a workflowId without runId is
- * resolved to its current open run (started no later than the request time); a selector is listed and
- * every entry re-checked. Throws TooManyExecutionsError (nothing acted on) when more than the limit match.
- */
-export async function plan(parsed: ParsedEvent, config: Config, deps: CoreDeps): Promise<Plan> {
-  const { request, requestTime } = parsed;
-  const limit = executionLimit(parsed, config);
-  const target = request.target;
-
-  if (target.kind === 'selector') {
-    return {
-      actions: await planSelector(deps.swf, request.domain, target.selector, requestTime, limit),
-      decided: [],
-    };
-  }
-
-  const named = target.kind === 'single' ? [target.execution] : target.executions;
-  if (named.length > limit) {
-    throw new TooManyExecutionsError(named.length, limit);
-  }
-  const resolved: (RunRef | ExecutionReport | undefined)[] = named.map((e) =>
-    e.runId === undefined ? undefined : { workflowId: e.workflowId, runId: e.runId },
-  );
-  const toResolve = named.flatMap((e, index) =>
-    e.runId === undefined ? [{ index, workflowId: e.workflowId }] : [],
-  );
-  await deps.dispatcher.forEach(toResolve, async ({ index, workflowId }) => {
-    resolved[index] = await resolveCurrentRun(deps.swf, request.domain, workflowId, requestTime);
-  });
-
-  const actions: RunRef[] = [];
-  const decided: ExecutionReport[] = [];
-  const seen = new Set<string>();
-  for (const entry of resolved) {
-    if (entry === undefined) continue; // unreachable: every runless entry was resolved above
-    if (!isRunRef(entry)) {
-      decided.push(entry);
-      continue;
-    }
-    // { workflowId } and { workflowId, runId } may resolve to the same run: act on it once.
-    const key = JSON.stringify([entry.workflowId, entry.runId]);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    actions.push(entry);
-  }
-  return { actions, decided };
-}
-
-/** Everything `act` needs besides the plan. */
-export interface ActOptions {
+/** Everything {@link runRequest} needs besides the core's collaborators. */
+export interface RunOptions {
   readonly parsed: ParsedEvent;
   readonly config: Config;
   readonly invocation: ActingInvocation;
   /** Called once per execution, as soon as its outcome is known (report + log line). */
   readonly record: (entry: ExecutionReport) => void;
+  /** True when no new work may start (the invocation's time is running out). */
+  readonly shouldStop: () => boolean;
+  /** A continuation: the request was already counted and approved by the first invocation. */
+  readonly continuation: boolean;
+  /** Executions already matched by earlier invocations of the job (a selector never exceeds the limit). */
+  readonly alreadyMatched: number;
+  /** Something worth a warning log line. */
+  readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }
 
-/** True when this request must only preview: the request asks for it, or the function forces it. */
-export function isDryRun(parsed: ParsedEvent, config: Config): boolean {
-  return config.dryRun || parsed.request.dryRun === true;
+/** How far this invocation got. */
+export type RunResult =
+  | { readonly done: true }
+  /** Time ran out. `remaining` is the explicit list still to do (absent for a selector: it re-lists). */
+  | { readonly done: false; readonly remaining?: readonly ExecutionRef[] };
+
+/** An entry of an explicit list in the pipeline; `retry` marks a re-queued one (already de-duplicated). */
+interface ListItem {
+  readonly workflowId: string;
+  readonly runId?: string;
+  readonly retry?: true;
 }
 
 /**
- * Terminates (or previews) every planned run through the dispatcher. Never throws for one execution's
- * failure: each outcome goes to `record`, and the caller decides what a failure means for the invocation.
+ * Runs the request (or this invocation's share of it). Throws TooManyExecutionsError (nothing acted on) when
+ * a selector matches more than the limit, ListingFailedError when listing fails.
  */
-export async function act(planned: Plan, deps: CoreDeps, options: ActOptions): Promise<void> {
+export async function runRequest(deps: CoreDeps, options: RunOptions): Promise<RunResult> {
+  const target = options.parsed.request.target;
+  if (target.kind === 'selector') {
+    return runSelector(deps, options, target.selector);
+  }
+  return runList(deps, options, target.kind === 'single' ? [target.execution] : target.executions);
+}
+
+/** The terminate call for one run, recorded; 'retry' when throttled. */
+function terminator(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promise<'done' | 'retry'> {
   const { parsed, config, invocation, record } = options;
   const { request } = parsed;
-  for (const entry of planned.decided) record(entry);
-
   if (isDryRun(parsed, config)) {
-    for (const run of planned.actions) record({ ...run, outcome: 'would-terminate' });
-    return;
+    return (run) => {
+      record({ workflowId: run.workflowId, runId: run.runId, outcome: 'would-terminate' });
+      return Promise.resolve('done');
+    };
   }
-
   const reason = request.reason ?? DEFAULT_REASON;
   const details = terminationDetails(request.details, parsed.provenance, invocation);
   const childPolicy = request.childPolicy ?? config.defaultChildPolicy;
-  await deps.dispatcher.forEach(planned.actions, async (run) => {
-    const result = await deps.swf.terminate({
+  const { swf, pacer } = deps;
+  return async (run) => {
+    const started = performance.now();
+    const result = await swf.terminate({
       domain: request.domain,
       workflowId: run.workflowId,
       runId: run.runId,
@@ -220,10 +168,296 @@ export async function act(planned: Plan, deps: CoreDeps, options: ActOptions): P
       details,
       ...(childPolicy === undefined ? {} : { childPolicy }),
     });
+    if (result.kind === 'throttled') {
+      pacer.throttled();
+      return 'retry';
+    }
+    pacer.observe(performance.now() - started);
     record(
       result.kind === 'failed'
-        ? { ...run, outcome: 'failed', error: result.error }
-        : { ...run, outcome: result.kind },
+        ? { workflowId: run.workflowId, runId: run.runId, outcome: 'failed', error: result.error }
+        : { workflowId: run.workflowId, runId: run.runId, outcome: result.kind },
     );
+    return 'done';
+  };
+}
+
+function paced(deps: CoreDeps, options: RunOptions) {
+  return isDryRun(options.parsed, options.config)
+    ? { inFlightLimit: () => DRY_RUN_CONCURRENCY }
+    : { acquire: () => deps.pacer.acquire(), inFlightLimit: () => deps.pacer.inFlightLimit() };
+}
+
+/** Resolutions in flight at once in a dry run (no terminate calls to pace; List calls have their bucket). */
+const DRY_RUN_CONCURRENCY = 10;
+
+async function runList(
+  deps: CoreDeps,
+  options: RunOptions,
+  named: readonly ExecutionRef[],
+): Promise<RunResult> {
+  const { parsed, config, record } = options;
+  const limit = executionLimit(parsed, config);
+  if (named.length > limit) {
+    throw new TooManyExecutionsError(named.length, limit);
+  }
+  const terminate = terminator(deps, options);
+  // { workflowId } and { workflowId, runId } may resolve to the same run: act on it once. Bounded by the
+  // list, which is in memory anyway.
+  const acted = named.length > 1 ? new Set<string>() : undefined;
+  let offset = 0;
+  const source = {
+    next: (): ListItem | undefined => named[offset++],
+  };
+
+  const act = async (item: ListItem): Promise<ItemResult<ListItem>> => {
+    let run: RunRef;
+    if (item.runId === undefined) {
+      const wait = deps.listBucket.take();
+      if (wait !== undefined) await wait;
+      const resolved = await resolveCurrentRun(
+        deps.swf,
+        parsed.request.domain,
+        item.workflowId,
+        parsed.requestTime,
+      );
+      if (!isRunRef(resolved)) {
+        record(resolved);
+        return 'done';
+      }
+      run = resolved;
+    } else {
+      run = { workflowId: item.workflowId, runId: item.runId };
+    }
+    if (acted !== undefined && item.retry === undefined) {
+      const key = runKey(run.workflowId, run.runId);
+      if (acted.has(key)) return 'done';
+      acted.add(key);
+    }
+    const result = await terminate(run);
+    // Re-queued with its resolved run, so it is neither resolved nor de-duplicated again.
+    return result === 'retry'
+      ? { retryAs: { workflowId: run.workflowId, runId: run.runId, retry: true } }
+      : result;
+  };
+
+  const result = await runPipeline<ListItem>({
+    source,
+    act: (item) => act(item),
+    ...paced(deps, options),
+    shouldStop: options.shouldStop,
   });
+  if (!result.stopped && result.requeued.length === 0) return { done: true };
+
+  const remaining: ExecutionRef[] = [];
+  const seen = new Set<string>();
+  const keep = (e: ExecutionRef) => {
+    const key = JSON.stringify([e.workflowId, e.runId ?? null]);
+    if (seen.has(key)) return;
+    seen.add(key);
+    remaining.push(
+      e.runId === undefined ? { workflowId: e.workflowId } : { workflowId: e.workflowId, runId: e.runId },
+    );
+  };
+  for (const item of result.requeued) keep(item);
+  for (let i = Math.min(offset, named.length); i < named.length; i++) {
+    const entry = named[i];
+    if (entry !== undefined) keep(entry);
+  }
+  return remaining.length === 0 ? { done: true } : { done: false, remaining };
+}
+
+/** Resolves the selector's List input; undefined when the window is empty (nothing can match). */
+function selectorInput(options: RunOptions, selector: Selector): ListOpenInput | undefined {
+  const { requestTime, request } = options.parsed;
+  if (isEmptyWindow(startWindow(selector, requestTime))) return undefined;
+  return { domain: request.domain, ...listFilterFor(selector, requestTime) };
+}
+
+/**
+ * Matching runs of one listed page, re-checked against every criterion and de-duplicated against the
+ * previous page.
+ */
+function* matchesOf(
+  page: Iterable<Parameters<typeof matchesSelector>[0]>,
+  selector: Selector,
+  requestTime: Date,
+  recent: RecentKeys,
+): Generator<RunRef> {
+  for (const info of page) {
+    if (!matchesSelector(info, selector, requestTime)) continue;
+    const listed = listedExecution(info);
+    if (listed === undefined) continue;
+    const key = runKey(listed.workflowId, listed.runId);
+    if (recent.has(key)) continue; // an eventually consistent listing may repeat an entry
+    recent.add(key);
+    yield { workflowId: listed.workflowId, runId: listed.runId };
+  }
+}
+
+function listingFailed(domain: string, error: unknown, actedOn: number): ListingFailedError {
+  if (error instanceof ListingFailedError) return error;
+  const classified = classifySwfError(error);
+  return new ListingFailedError(
+    domain,
+    classified.kind === 'failed' ? classified.error : 'unexpected UnknownResourceFault',
+    actedOn,
+  );
+}
+
+/**
+ * Counts the selector's matches without keeping them: CountOpenWorkflowExecutions first (an upper bound:
+ * the client-side re-check can only remove entries), and only when that is over the limit, truncated or
+ * unavailable, a counting pass over the listing.
+ */
+async function countSelector(
+  deps: CoreDeps,
+  options: RunOptions,
+  selector: Selector,
+  input: ListOpenInput,
+  limit: number,
+): Promise<void> {
+  let upperBound: { count: number; truncated: boolean } | undefined;
+  try {
+    upperBound = await deps.swf.countOpen(input);
+  } catch (error: unknown) {
+    options.warn('counting open executions failed; counting by listing instead', {
+      error: describeError(error),
+    });
+  }
+  if (upperBound !== undefined && !upperBound.truncated && upperBound.count <= limit) return;
+
+  const recent = new RecentKeys();
+  let count = 0;
+  try {
+    const pages = deps.swf.listOpen(input);
+    for (;;) {
+      const wait = deps.listBucket.take();
+      if (wait !== undefined) await wait;
+      const page = await pages.next();
+      if (page.done === true) break;
+      const matches = matchesOf(page.value, selector, options.parsed.requestTime, recent);
+      while (matches.next().done !== true) count += 1;
+      recent.rotate();
+    }
+  } catch (error: unknown) {
+    throw listingFailed(input.domain, error, 0);
+  }
+  if (count > limit) throw new TooManyExecutionsError(count, limit);
+}
+
+/**
+ * The selector's matches, page by page: the next page is fetched (paced by the List bucket) while fewer
+ * than a page of matches is buffered, so listing overlaps terminating and at most ~2 pages are held.
+ * Yields at most `allowance` runs; `overflow` tells whether more matched.
+ */
+class SelectorSource {
+  private buffer: RunRef[] = [];
+  private head = 0;
+  private fetching: Promise<void> | undefined;
+  private exhausted = false;
+  private failure: { error: unknown } | undefined;
+  private readonly recent = new RecentKeys();
+  private readonly pages: AsyncGenerator<Parameters<typeof matchesSelector>[0][]>;
+  private yielded = 0;
+  overflow = false;
+
+  constructor(
+    private readonly deps: CoreDeps,
+    input: ListOpenInput,
+    private readonly selector: Selector,
+    private readonly requestTime: Date,
+    private readonly allowance: number,
+  ) {
+    this.pages = deps.swf.listOpen(input) as AsyncGenerator<Parameters<typeof matchesSelector>[0][]>;
+  }
+
+  private buffered(): number {
+    return this.buffer.length - this.head;
+  }
+
+  private async fetchPage(): Promise<void> {
+    const wait = this.deps.listBucket.take();
+    if (wait !== undefined) await wait;
+    const page = await this.pages.next();
+    if (page.done === true) {
+      this.exhausted = true;
+      return;
+    }
+    if (this.head > 0) {
+      this.buffer = this.buffer.slice(this.head);
+      this.head = 0;
+    }
+    for (const run of matchesOf(page.value, this.selector, this.requestTime, this.recent)) {
+      if (this.yielded + this.buffered() >= this.allowance) {
+        this.overflow = true;
+        this.exhausted = true;
+        break;
+      }
+      this.buffer.push(run);
+    }
+    this.recent.rotate();
+  }
+
+  async next(): Promise<RunRef | undefined> {
+    for (;;) {
+      if (this.failure !== undefined) throw this.failure.error;
+      if (!this.exhausted && this.fetching === undefined && this.buffered() < LIST_PAGE_SIZE) {
+        this.fetching = this.fetchPage().then(
+          () => {
+            this.fetching = undefined;
+          },
+          (error: unknown) => {
+            this.fetching = undefined;
+            this.exhausted = true;
+            this.failure = { error };
+          },
+        );
+      }
+      const run = this.buffer[this.head];
+      if (run !== undefined) {
+        this.head += 1;
+        this.yielded += 1;
+        return run;
+      }
+      if (this.fetching === undefined) return undefined;
+      await this.fetching;
+    }
+  }
+}
+
+async function runSelector(deps: CoreDeps, options: RunOptions, selector: Selector): Promise<RunResult> {
+  const input = selectorInput(options, selector);
+  if (input === undefined) return { done: true };
+  const limit = executionLimit(options.parsed, options.config);
+  if (!options.continuation) {
+    await countSelector(deps, options, selector, input, limit);
+  }
+  const allowance = Math.max(0, limit - options.alreadyMatched);
+  const source = new SelectorSource(deps, input, selector, options.parsed.requestTime, allowance);
+  const terminate = terminator(deps, options);
+  let actedOn = 0;
+  const dryRun = isDryRun(options.parsed, options.config);
+  let result;
+  try {
+    result = await runPipeline<RunRef>({
+      source,
+      act: (run) => {
+        actedOn += 1;
+        return terminate(run);
+      },
+      ...paced(deps, options),
+      // A preview terminates nothing, so listing again would not converge: it never hands on.
+      ...(dryRun ? {} : { shouldStop: options.shouldStop }),
+    });
+  } catch (error: unknown) {
+    throw listingFailed(input.domain, error, actedOn);
+  }
+  if (source.overflow) {
+    options.warn('more executions matched than were counted; stopped at the limit', {
+      limit,
+      alreadyMatched: options.alreadyMatched,
+    });
+  }
+  return result.stopped || result.requeued.length > 0 ? { done: false } : { done: true };
 }

@@ -1,6 +1,13 @@
 import { ConfigError } from '../lambda/errors';
 import { parseConfig } from '../lambda/config';
-import { DEFAULT_MAX_EXECUTIONS, DEFAULT_REQUEST_DETAIL_TYPE } from '../lambda/contract';
+import {
+  DEFAULT_MAX_CONTINUATIONS,
+  DEFAULT_MAX_EXECUTIONS,
+  DEFAULT_RATE_SHARES,
+  DEFAULT_REQUEST_DETAIL_TYPE,
+  DEFAULT_TERMINATE_BURST,
+  DEFAULT_TERMINATE_RATE_PER_SECOND,
+} from '../lambda/contract';
 
 describe('parseConfig', () => {
   test('defaults: only ALLOWED_DOMAINS is required', () => {
@@ -9,6 +16,10 @@ describe('parseConfig', () => {
       maxExecutions: DEFAULT_MAX_EXECUTIONS,
       dryRun: false,
       requestDetailType: DEFAULT_REQUEST_DETAIL_TYPE,
+      terminateRatePerSecond: DEFAULT_TERMINATE_RATE_PER_SECOND,
+      terminateBurst: DEFAULT_TERMINATE_BURST,
+      rateShares: DEFAULT_RATE_SHARES,
+      maxContinuations: DEFAULT_MAX_CONTINUATIONS,
     });
   });
 
@@ -20,6 +31,10 @@ describe('parseConfig', () => {
         MAX_EXECUTIONS: '50',
         DRY_RUN: 'true',
         REQUEST_DETAIL_TYPE: 'Kill Request',
+        TERMINATE_RATE_PER_SECOND: '12.5',
+        TERMINATE_BURST: '40',
+        TERMINATE_RATE_SHARES: '4',
+        MAX_CONTINUATIONS: '7',
       }),
     ).toEqual({
       allowedDomains: ['orders'],
@@ -27,6 +42,10 @@ describe('parseConfig', () => {
       maxExecutions: 50,
       dryRun: true,
       requestDetailType: 'Kill Request',
+      terminateRatePerSecond: 12.5,
+      terminateBurst: 40,
+      rateShares: 4,
+      maxContinuations: 7,
     });
   });
 
@@ -87,6 +106,23 @@ describe('parseConfig', () => {
   ])('%s → ConfigError naming the variable', (_name, env, message) => {
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  test.each([
+    ['TERMINATE_RATE_PER_SECOND', 'fast', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '0', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '-3', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '1e3', 'a positive number'],
+    ['TERMINATE_BURST', '2.5', 'a positive integer'],
+    ['TERMINATE_BURST', '0', 'a positive integer'],
+    ['TERMINATE_RATE_SHARES', 'two', 'a positive integer'],
+    ['TERMINATE_RATE_SHARES', '0', 'a positive integer'],
+    ['MAX_CONTINUATIONS', '-1', 'a positive integer'],
+    ['MAX_CONTINUATIONS', '1.5', 'a positive integer'],
+  ])('%s = "%s" → ConfigError: must be %s', (variable, value, rule) => {
+    const env = { ALLOWED_DOMAINS: 'o', [variable]: value };
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}: must be ${rule}`));
   });
 
   test('the error carries the variable name', () => {

@@ -1,5 +1,6 @@
 import { makeHandler, context, envelope, info, DOMAIN, EVENT_TIME } from './support/handler-fixtures';
 import {
+  CountOpenWorkflowExecutionsCommand,
   ListOpenWorkflowExecutionsCommand,
   SWFClient,
   TerminateWorkflowExecutionCommand,
@@ -13,6 +14,8 @@ const swf = mockClient(SWFClient);
 beforeEach(() => {
   swf.reset();
   swf.on(TerminateWorkflowExecutionCommand).resolves({});
+  // issue 4: a selector is counted first; a count within the limit goes straight to listing + terminating.
+  swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 10, truncated: false });
 });
 
 const REQUEST_TIME = new Date(EVENT_TIME);

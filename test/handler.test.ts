@@ -9,6 +9,7 @@ import {
   NOW,
 } from './support/handler-fixtures';
 import {
+  CountOpenWorkflowExecutionsCommand,
   ListOpenWorkflowExecutionsCommand,
   OperationNotPermittedFault,
   SWFClient,
@@ -59,6 +60,8 @@ describe('outcomes', () => {
       alreadyClosed: 0,
       failed: 0,
       executions: [{ workflowId: 'wf-1', runId: 'run-1', outcome: 'terminated' }],
+      // issue 4: every report names its job (here the console invocation's request id).
+      jobId: 'console-req-1',
     });
     expect(terminateInputs()).toEqual([
       expect.objectContaining({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }),
@@ -484,12 +487,17 @@ describe('metrics (EMF on stdout)', () => {
 describe('report', () => {
   test('more than 1000 executions: the list is truncated and flagged, the counts stay exact', async () => {
     const infos = Array.from({ length: 1005 }, (_, i) => info(`wf-${i}`, `r-${i}`, { tags: ['t'] }));
+    // issue 4: a selector is counted first (CountOpenWorkflowExecutions), then listed while terminating.
+    swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 1005, truncated: false });
     swf
       .on(ListOpenWorkflowExecutionsCommand)
       .resolvesOnce({ executionInfos: infos.slice(0, 1000), nextPageToken: 'p2' })
       .resolvesOnce({ executionInfos: infos.slice(1000) });
     swf.on(TerminateWorkflowExecutionCommand).resolves({});
-    const { handler } = makeHandler({ env: { MAX_EXECUTIONS: '5000' } });
+    // issue 4: terminations are paced (default 50/s); a fast rate keeps this test about the report.
+    const { handler } = makeHandler({
+      env: { MAX_EXECUTIONS: '5000', TERMINATE_RATE_PER_SECOND: '100000', TERMINATE_BURST: '100000' },
+    });
 
     const report = await handler({ domain: DOMAIN, selector: { tag: 't' } }, context);
 
@@ -511,6 +519,7 @@ describe('report', () => {
       'dryRun',
       'executions',
       'failed',
+      'jobId',
       'matched',
       'terminated',
     ]);

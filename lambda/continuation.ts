@@ -1,0 +1,239 @@
+/**
+ * Continuations: when an invocation's time runs low, the rest of the request is handed to a new invocation
+ * of the same function (an asynchronous Lambda Invoke, InvocationType 'Event') carrying the request, its
+ * provenance and the job's progress.
+ *
+ * - A selector needs no progress: terminated executions leave the open list, so listing again converges,
+ *   and the start-time window stays capped at the original request time.
+ * - An explicit list carries what is left: the continuation's request is the original request with
+ *   `executions` narrowed to the entries not yet done (re-queued ones first).
+ * - Every continuation event is parsed strictly and its embedded request re-validated like a new request
+ *   (domain allow-list, limits, field rules). The chain is bounded by MAX_CONTINUATIONS.
+ *
+ * The Lambda client is loaded and created on the first continuation only, so a cold start never pays for it.
+ */
+import * as z from 'zod/mini';
+import { CONTINUATION_EVENT_KEY } from './contract';
+import type { Config } from './config';
+import {
+  ContinuationFailedError,
+  describeError,
+  type FailedExecution,
+  InvalidRequestError,
+  type JobTotals,
+} from './errors';
+import type { ExecutionRef, ParsedEvent, Provenance, TerminationRequest } from './request';
+import { parseRequest } from './request';
+
+export const CONTINUATION_VERSION = 1;
+
+/** Failures carried by name to the final invocation (the count is always exact). */
+export const CARRIED_FAILURES_MAX = 50;
+
+/** Asynchronous invocation payload limit (Lambda: 256 KB for InvocationType 'Event'). */
+export const CONTINUATION_PAYLOAD_MAX_BYTES = 256 * 1024;
+
+/** What a continuation carries. */
+export interface ContinuationBody {
+  readonly version: typeof CONTINUATION_VERSION;
+  /** The job's id: the first event's id, or the console invocation's request id. */
+  readonly jobId: string;
+  /** 1 for the first continuation, 2 for the next... */
+  readonly sequence: number;
+  /** The validated request in its wire form (an explicit list narrowed to what is left). */
+  readonly request: Record<string, unknown>;
+  /** The original request time (ISO 8601): selectors and run resolution never reach past it. */
+  readonly requestTime: string;
+  /** Who asked, as the first invocation recorded it. */
+  readonly provenance: Provenance;
+  readonly progress:
+    { readonly target: 'selector' } | { readonly target: 'list'; readonly remaining: number };
+  /** The job's totals over every invocation so far. */
+  readonly totals: JobTotals;
+  /** The first failures of the job so far, by name. */
+  readonly failures: readonly FailedExecution[];
+}
+
+export type ContinuationEvent = { readonly [CONTINUATION_EVENT_KEY]: ContinuationBody };
+
+/** A continuation event, parsed and re-validated. */
+export interface ParsedContinuation {
+  readonly parsed: ParsedEvent;
+  readonly jobId: string;
+  readonly sequence: number;
+  readonly totals: JobTotals;
+  readonly failures: readonly FailedExecution[];
+}
+
+/** True when the event is a continuation (a plain object whose one marker key is present). */
+export function isContinuationEvent(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && CONTINUATION_EVENT_KEY in event;
+}
+
+/** The request in the form a request event has (dates as ISO strings), so it re-validates as one. */
+export function wireRequest(
+  request: TerminationRequest,
+  executions?: readonly ExecutionRef[],
+): Record<string, unknown> {
+  const target = request.target;
+  let targetFields: Record<string, unknown>;
+  if (target.kind === 'selector') {
+    const s = target.selector;
+    targetFields = {
+      selector: {
+        ...(s.tag === undefined ? {} : { tag: s.tag }),
+        ...(s.workflowType === undefined ? {} : { workflowType: { ...s.workflowType } }),
+        ...(s.startedAfter === undefined ? {} : { startedAfter: s.startedAfter.toISOString() }),
+        ...(s.startedBefore === undefined ? {} : { startedBefore: s.startedBefore.toISOString() }),
+      },
+    };
+  } else {
+    const list = executions ?? (target.kind === 'list' ? target.executions : [target.execution]);
+    targetFields = { executions: list.map((e) => ({ ...e })) };
+  }
+  return {
+    domain: request.domain,
+    ...targetFields,
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    ...(request.details === undefined ? {} : { details: request.details }),
+    ...(request.childPolicy === undefined ? {} : { childPolicy: request.childPolicy }),
+    ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+    ...(request.maxExecutions === undefined ? {} : { maxExecutions: request.maxExecutions }),
+  };
+}
+
+function buildSchema() {
+  const count = z.int().check(z.gte(0));
+  const id = z.string().check(z.minLength(1), z.maxLength(256));
+  return z.strictObject({
+    [CONTINUATION_EVENT_KEY]: z.strictObject({
+      version: z.literal(CONTINUATION_VERSION),
+      jobId: id,
+      sequence: z.int().check(z.gte(1)),
+      request: z.record(z.string(), z.unknown()),
+      requestTime: z.iso.datetime({ offset: true }),
+      provenance: z.union([
+        z.strictObject({
+          via: z.literal('eventbridge'),
+          eventId: id,
+          source: id,
+          account: id,
+          time: z.iso.datetime({ offset: true }),
+        }),
+        z.strictObject({ via: z.literal('console'), requestId: id }),
+      ]),
+      progress: z.union([
+        z.strictObject({ target: z.literal('selector') }),
+        z.strictObject({ target: z.literal('list'), remaining: count }),
+      ]),
+      totals: z.strictObject({
+        matched: count,
+        terminated: count,
+        alreadyClosed: count,
+        failed: count,
+        wouldTerminate: count,
+      }),
+      failures: z
+        .array(
+          z.strictObject({
+            workflowId: z.string(),
+            runId: z.optional(z.string()),
+            error: z.string(),
+          }),
+        )
+        .check(z.maxLength(CARRIED_FAILURES_MAX)),
+    }),
+  });
+}
+
+let schema: ReturnType<typeof buildSchema> | undefined;
+
+/**
+ * Parses a continuation event strictly and re-validates its request as a new request would be.
+ *
+ * @param now the invocation time: a carried request time is never allowed to be later
+ * @throws InvalidRequestError naming the field, DomainNotAllowedError, TooManyExecutionsError
+ */
+export function parseContinuation(event: unknown, config: Config, now: Date): ParsedContinuation {
+  schema ??= buildSchema();
+  const result = schema.safeParse(event);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = [CONTINUATION_EVENT_KEY, ...(issue?.path ?? []).map(String)].join('.');
+    throw new InvalidRequestError(
+      issue?.code === 'unrecognized_keys' ? `${path}.${issue.keys.join(',')}` : path,
+      `invalid continuation: ${issue?.message ?? 'malformed'}`,
+    );
+  }
+  const body = result.data[CONTINUATION_EVENT_KEY];
+  const request = parseRequest(body.request, config, `${CONTINUATION_EVENT_KEY}.request`);
+  const carried = new Date(body.requestTime);
+  const provenance: Provenance =
+    body.provenance.via === 'eventbridge'
+      ? {
+          via: 'eventbridge',
+          eventId: body.provenance.eventId,
+          source: body.provenance.source,
+          account: body.provenance.account,
+          time: body.provenance.time,
+        }
+      : { via: 'console', requestId: body.provenance.requestId };
+  return {
+    parsed: { request, provenance, requestTime: carried < now ? carried : now },
+    jobId: body.jobId,
+    sequence: body.sequence,
+    totals: { ...body.totals },
+    failures: body.failures.map((f) => ({
+      workflowId: f.workflowId,
+      ...(f.runId === undefined ? {} : { runId: f.runId }),
+      error: f.error,
+    })),
+  };
+}
+
+/** Hands a continuation event to the next invocation. */
+export interface ContinuationSender {
+  send(event: ContinuationEvent): Promise<void>;
+}
+
+/**
+ * Sends continuations as asynchronous invocations of `functionName()` (the function itself:
+ * AWS_LAMBDA_FUNCTION_NAME). `@aws-sdk/client-lambda` is imported and its client created on first use.
+ * The SDK's standard retries apply (throttling and 5xx); an answer other than 202 is a failure.
+ */
+export function lambdaContinuationSender(functionName: () => string | undefined): ContinuationSender {
+  let client: import('@aws-sdk/client-lambda').LambdaClient | undefined;
+  return {
+    async send(event) {
+      const jobId = event[CONTINUATION_EVENT_KEY].jobId;
+      const name = functionName();
+      if (name === undefined || name === '') {
+        throw new ContinuationFailedError(jobId, 'AWS_LAMBDA_FUNCTION_NAME is not set');
+      }
+      const payload = JSON.stringify(event);
+      const bytes = Buffer.byteLength(payload);
+      if (bytes > CONTINUATION_PAYLOAD_MAX_BYTES) {
+        throw new ContinuationFailedError(
+          jobId,
+          `the continuation payload is ${bytes} bytes, over Lambda's ${CONTINUATION_PAYLOAD_MAX_BYTES}-byte limit for asynchronous invocations`,
+        );
+      }
+      try {
+        const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+        client ??= new LambdaClient({ maxAttempts: 5 });
+        const answer = await client.send(
+          new InvokeCommand({
+            FunctionName: name,
+            InvocationType: 'Event',
+            Payload: Buffer.from(payload, 'utf8'),
+          }),
+        );
+        if (answer.StatusCode !== 202) {
+          throw new Error(`Invoke answered status ${String(answer.StatusCode)} (expected 202)`);
+        }
+      } catch (error: unknown) {
+        throw new ContinuationFailedError(jobId, describeError(error));
+      }
+    },
+  };
+}
