@@ -73,7 +73,9 @@ describe('continuations: a request larger than one invocation completes across i
     const reports = await runChain(handler, event, server, 50, () => sent);
 
     expectExactlyOnce(executions.map((e) => e.workflowId));
-    expect(reports.length).toBeGreaterThanOrEqual(3);
+    // At least one hand-off. Not more: calls in flight when the budget runs out still finish, and how many
+    // are in flight follows the observed latency (a loaded machine runs more per invocation).
+    expect(reports.length).toBeGreaterThanOrEqual(2);
     expect(server.openCount(DOMAIN)).toBe(20);
     expect(sent.map((s) => s[CONTINUATION_EVENT_KEY].sequence)).toEqual(
       reports.slice(0, -1).map((_, i) => i + 1),
@@ -108,7 +110,9 @@ describe('continuations: a request larger than one invocation completes across i
     const reports = await runChain(handler, { domain: DOMAIN, executions: list }, server, 35, () => sent);
 
     expectExactlyOnce(executions.map((e) => e.workflowId));
-    expect(reports.length).toBeGreaterThanOrEqual(3);
+    // At least one hand-off. Not more: calls in flight when the budget runs out still finish, and how many
+    // are in flight follows the observed latency (a loaded machine runs more per invocation).
+    expect(reports.length).toBeGreaterThanOrEqual(2);
     const remaining = sent.map((s) => s[CONTINUATION_EVENT_KEY].progress);
     expect(remaining.every((p) => p.target === 'list')).toBe(true);
     expect(reports[reports.length - 1]!.job).toMatchObject({
