@@ -72,13 +72,29 @@ export function parseConfig(env: Env): Config {
   if (rawDomains === undefined || rawDomains.trim() === '') {
     throw new ConfigError(ENV.allowedDomains, 'is required: a comma-separated list of SWF domain names');
   }
-  const allowedDomains = [...new Set(rawDomains.split(',').map((d) => d.trim()))];
-  for (const domain of allowedDomains) {
+  // Read strictly, as the construct writes it (names joined by bare commas): an edge space or an empty item
+  // is refused, never trimmed or skipped, so the list the function acts on is exactly the list configured.
+  const items = rawDomains.split(',');
+  for (const [index, domain] of items.entries()) {
+    const where = `item ${index + 1} of ${items.length}`;
+    if (domain === '') {
+      throw new ConfigError(
+        ENV.allowedDomains,
+        `${where} is empty; give SWF domain names separated by single commas, with no empty items (got ${JSON.stringify(rawDomains)})`,
+      );
+    }
+    if (domain !== domain.trim()) {
+      throw new ConfigError(
+        ENV.allowedDomains,
+        `domain name ${JSON.stringify(domain)} (${where}) has leading or trailing whitespace; names are not trimmed, write them without spaces around the commas`,
+      );
+    }
     const problem = swfNameProblem(domain);
     if (problem !== undefined) {
       throw new ConfigError(ENV.allowedDomains, `domain name "${domain}" ${problem}`);
     }
   }
+  const allowedDomains = [...new Set(items)];
 
   const rawPolicy = env[ENV.defaultChildPolicy]?.trim();
   let defaultChildPolicy: ChildPolicyValue | undefined;

@@ -28,9 +28,15 @@ export interface ExecutionRef {
 export interface Selector {
   readonly tag?: string;
   readonly workflowType?: { readonly name: string; readonly version?: string };
-  /** Inclusive lower bound on the execution's start time. */
+  /**
+   * Inclusive lower bound on the execution's start time, never before the Unix epoch. A fraction finer than
+   * a millisecond is rounded UP: the window only ever narrows, never widens.
+   */
   readonly startedAfter?: Date;
-  /** Inclusive upper bound on the execution's start time. */
+  /**
+   * Inclusive upper bound on the execution's start time, never before the Unix epoch. A fraction finer than
+   * a millisecond is rounded DOWN: the window only ever narrows, never widens.
+   */
   readonly startedBefore?: Date;
 }
 
@@ -67,9 +73,10 @@ export interface ParsedEvent {
   readonly request: TerminationRequest;
   readonly provenance: Provenance;
   /**
-   * When the request was made: the event's `time` (never later than the invocation time), or the
-   * invocation time for a console request. Selectors and run resolution never reach past it, so a
-   * re-delivered event cannot act on executions started after the request.
+   * When the request was made: the end of the unit the event's `time` is stated to (its second, for
+   * EventBridge's one-second `time`), never later than the invocation time; or the invocation time for a
+   * console request. Selectors and run resolution never reach past it, so a re-delivered event cannot act
+   * on executions started after the request.
    */
   readonly requestTime: Date;
 }
@@ -275,6 +282,62 @@ function toInvalidRequest(prefix: string, issues: readonly z.core.$ZodIssue[]): 
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Dates
+//
+// `Date` keeps milliseconds and `Date.parse` drops any finer digits, so a validated ISO 8601 string is read
+// here exactly: whole milliseconds plus the finer digits, which decide the rounding direction.
+
+/** The fractional seconds of an ISO 8601 date-time (the offset never contains a dot). */
+const FRACTION = /:(\d{2})\.(\d+)/;
+
+/** A validated ISO 8601 date-time, read exactly. */
+interface Instant {
+  /** Whole milliseconds since the epoch (the instant rounded down to the millisecond). */
+  readonly ms: number;
+  /** Digits after the millisecond, trailing zeros removed: empty when the instant is a whole millisecond. */
+  readonly subMs: string;
+  /** How many fractional-second digits the string states (0 for "…:00Z"). */
+  readonly fractionDigits: number;
+}
+
+function instantOf(iso: string): Instant {
+  const digits = FRACTION.exec(iso)?.[2] ?? '';
+  const normalized = iso.replace(
+    FRACTION,
+    (_m, seconds: string) => `:${seconds}.${digits.slice(0, 3).padEnd(3, '0')}`,
+  );
+  return {
+    ms: Date.parse(normalized),
+    subMs: digits.slice(3).replace(/0+$/, ''),
+    fractionDigits: digits.length,
+  };
+}
+
+/** Compares two instants exactly (sub-millisecond digits included): negative, zero or positive. */
+function compareInstants(a: Instant, b: Instant): number {
+  if (a.ms !== b.ms) return a.ms - b.ms;
+  const width = Math.max(a.subMs.length, b.subMs.length);
+  const x = a.subMs.padEnd(width, '0');
+  const y = b.subMs.padEnd(width, '0');
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/**
+ * The last millisecond of the unit an instant is stated to: "…:00Z" stands for a whole second, so its end is
+ * "…:00.999Z"; "…:00.4Z" ends at "…:00.499Z"; three or more digits state the millisecond itself.
+ */
+function endOfStatedUnit(instant: Instant): number {
+  return instant.fractionDigits >= 3 ? instant.ms : instant.ms + 10 ** (3 - instant.fractionDigits) - 1;
+}
+
+/** SWF takes times as seconds since the Unix epoch: an earlier date would be sent as a negative number. */
+function beforeEpochRule(raw: string): string | undefined {
+  return instantOf(raw).ms < 0
+    ? `must not be before the Unix epoch, 1970-01-01T00:00:00Z: SWF takes times as seconds since then (got ${JSON.stringify(raw)})`
+    : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Parsing
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -376,14 +439,26 @@ function targetOf(r: RawRequest, prefix: string): Target {
       'must give at least one of tag, workflowType or startedBefore (to select everything, give startedBefore: <now>)',
     );
   }
-  const startedAfter = s.startedAfter === undefined ? undefined : new Date(s.startedAfter);
-  const startedBefore = s.startedBefore === undefined ? undefined : new Date(s.startedBefore);
-  if (startedAfter !== undefined && startedBefore !== undefined && startedAfter > startedBefore) {
+  for (const name of ['startedAfter', 'startedBefore'] as const) {
+    const raw = s[name];
+    const problem = raw === undefined ? undefined : beforeEpochRule(raw);
+    if (problem !== undefined) {
+      throw new InvalidRequestError(field('selector', name), problem);
+    }
+  }
+  const after = s.startedAfter === undefined ? undefined : instantOf(s.startedAfter);
+  const before = s.startedBefore === undefined ? undefined : instantOf(s.startedBefore);
+  // Compared exactly, before rounding: equal strings are never refused, whatever their precision.
+  if (after !== undefined && before !== undefined && compareInstants(after, before) > 0) {
     throw new InvalidRequestError(
       field('selector', 'startedAfter'),
       `must not be later than selector.startedBefore (${s.startedAfter} > ${s.startedBefore})`,
     );
   }
+  // Dates keep milliseconds: a finer fraction is rounded so the window narrows (after up, before down),
+  // never widens. A window that rounding leaves empty matches nothing.
+  const startedAfter = after === undefined ? undefined : new Date(after.ms + (after.subMs === '' ? 0 : 1));
+  const startedBefore = before === undefined ? undefined : new Date(before.ms);
   const workflowType =
     s.workflowType === undefined
       ? undefined
@@ -453,11 +528,21 @@ export function parseEvent(
     );
   }
   const { id, source, account, time } = envelope.data;
-  const eventTime = new Date(time);
+  const timeProblem = beforeEpochRule(time);
+  if (timeProblem !== undefined) {
+    throw new InvalidRequestError('time', timeProblem);
+  }
+  // EventBridge states `time` to the second ("2026-11-25T10:00:00Z"): the request was made at some instant
+  // within that second. Taking its START would skip a run that started earlier within the same second
+  // (10:00:00.400) and report it already-closed, a silent miss counted as success; so the request time is
+  // the END of the stated unit (10:00:00.999 here; a time with a fraction states a finer unit). The price:
+  // a run started later in that same second, after the request, is reached too; the time cannot tell them
+  // apart, and a silent miss is the worse failure. PutEvents also lets the sender choose `time`: capping at
+  // the invocation time means neither a future time nor that rounding reaches runs started after it.
+  const requestTime = Math.min(endOfStatedUnit(instantOf(time)), now.getTime());
   return {
     request: parseRequest(event.detail, config, 'detail'),
     provenance: { via: 'eventbridge', eventId: id, source, account, time },
-    // PutEvents lets the sender choose `time`: never let a future time widen what a selector reaches.
-    requestTime: eventTime < now ? eventTime : now,
+    requestTime: new Date(requestTime),
   };
 }

@@ -11,7 +11,7 @@ import {
 
 describe('parseConfig', () => {
   test('defaults: only ALLOWED_DOMAINS is required', () => {
-    expect(parseConfig({ ALLOWED_DOMAINS: 'orders, billing ,orders' })).toEqual({
+    expect(parseConfig({ ALLOWED_DOMAINS: 'orders,billing,orders' })).toEqual({
       allowedDomains: ['orders', 'billing'],
       maxExecutions: DEFAULT_MAX_EXECUTIONS,
       dryRun: false,
@@ -54,9 +54,39 @@ describe('parseConfig', () => {
     ['empty ALLOWED_DOMAINS', { ALLOWED_DOMAINS: '' }, /^ALLOWED_DOMAINS: is required/],
     ['blank ALLOWED_DOMAINS', { ALLOWED_DOMAINS: '   ' }, /^ALLOWED_DOMAINS: is required/],
     [
-      'an empty entry in ALLOWED_DOMAINS',
+      'an empty item in ALLOWED_DOMAINS',
       { ALLOWED_DOMAINS: 'orders,,billing' },
-      /^ALLOWED_DOMAINS: domain name "" must be 1-256/,
+      /^ALLOWED_DOMAINS: item 2 of 3 is empty/,
+    ],
+    [
+      'a trailing comma in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders,' },
+      /^ALLOWED_DOMAINS: item 2 of 2 is empty/,
+    ],
+    [
+      'a leading comma in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: ',orders' },
+      /^ALLOWED_DOMAINS: item 1 of 2 is empty/,
+    ],
+    [
+      'a space after a comma in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders, billing' },
+      /^ALLOWED_DOMAINS: domain name " billing" \(item 2 of 2\) has leading or trailing whitespace/,
+    ],
+    [
+      'a trailing space in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders ' },
+      /^ALLOWED_DOMAINS: domain name "orders " \(item 1 of 1\) has leading or trailing whitespace/,
+    ],
+    [
+      'a leading tab in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders,\tbilling' },
+      /^ALLOWED_DOMAINS: domain name "\\tbilling" \(item 2 of 2\) has leading or trailing whitespace/,
+    ],
+    [
+      'a trailing newline in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders\n' },
+      /^ALLOWED_DOMAINS: domain name "orders\\n" \(item 1 of 1\) has leading or trailing whitespace/,
     ],
     [
       'an invalid domain name',
@@ -123,6 +153,13 @@ describe('parseConfig', () => {
     const env = { ALLOWED_DOMAINS: 'o', [variable]: value };
     expect(() => parseConfig(env)).toThrow(ConfigError);
     expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}: must be ${rule}`));
+  });
+
+  test('names inside ALLOWED_DOMAINS are used exactly as written, never trimmed', () => {
+    for (const raw of [' orders', 'orders ', ' orders ', 'orders,billing ', '\u00a0orders']) {
+      expect(() => parseConfig({ ALLOWED_DOMAINS: raw })).toThrow(ConfigError);
+    }
+    expect(parseConfig({ ALLOWED_DOMAINS: 'orders,billing' }).allowedDomains).toEqual(['orders', 'billing']);
   });
 
   test('the error carries the variable name', () => {

@@ -18,7 +18,8 @@ beforeEach(() => {
   swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 10, truncated: false });
 });
 
-const REQUEST_TIME = new Date(EVENT_TIME);
+// EVENT_TIME is stated to the second (as EventBridge states it): the request time is that second's end.
+const REQUEST_TIME = new Date(Date.parse(EVENT_TIME) + 999);
 const type1 = { name: 'OrderFlow', version: '1' };
 
 function terminatedIds(): string[] {
@@ -93,8 +94,10 @@ describe('the client-side re-check: a listed execution failing any criterion is 
     swf.on(ListOpenWorkflowExecutionsCommand).resolves({
       executionInfos: [
         info('before', 'r1', { start: new Date('2025-06-01T11:58:59Z') }),
-        info('at', 'r2', { start: REQUEST_TIME }),
-        info('after', 'r3', { start: new Date('2025-06-01T11:59:00.001Z') }),
+        // Within the event's stated second (11:59:00Z): possibly before the request, so reached.
+        info('same-second', 'r2', { start: new Date('2025-06-01T11:59:00.400Z') }),
+        info('at', 'r3', { start: REQUEST_TIME }),
+        info('after', 'r4', { start: new Date('2025-06-01T11:59:01.000Z') }),
       ],
     });
     const { handler } = makeHandler();
@@ -102,7 +105,7 @@ describe('the client-side re-check: a listed execution failing any criterion is 
     // startedBefore far in the future: the request time still caps the selector.
     await handler(envelope({ domain: DOMAIN, selector: { startedBefore: '2030-01-01T00:00:00Z' } }), context);
 
-    expect(terminatedIds()).toEqual(['at', 'before']);
+    expect(terminatedIds()).toEqual(['at', 'before', 'same-second']);
     const input = swf.commandCalls(ListOpenWorkflowExecutionsCommand)[0]!.args[0].input;
     expect(input.startTimeFilter).toEqual({ oldestDate: new Date(0), latestDate: REQUEST_TIME });
     expect(input.tagFilter).toBeUndefined();
@@ -126,6 +129,56 @@ describe('the client-side re-check: a listed execution failing any criterion is 
 
     const report = await handler(
       envelope({ domain: DOMAIN, selector: { tag: 't', startedAfter: '2025-06-02T00:00:00Z' } }),
+      context,
+    );
+
+    expect(swf.calls()).toHaveLength(0);
+    expect(report.matched).toBe(0);
+  });
+});
+
+describe('sub-millisecond dates: the window narrows, never widens', () => {
+  test('startedAfter rounds up and startedBefore rounds down to the millisecond', async () => {
+    swf.on(ListOpenWorkflowExecutionsCommand).resolves({
+      executionInfos: [
+        // Started at .000: before startedAfter (.0009), so outside the window.
+        info('too-early', 'r1', { tags: ['t'], start: new Date('2025-05-01T00:00:00.000Z') }),
+        info('first', 'r2', { tags: ['t'], start: new Date('2025-05-01T00:00:00.001Z') }),
+        info('last', 'r3', { tags: ['t'], start: new Date('2025-05-02T00:00:00.000Z') }),
+        // Started at .001: after startedBefore (.0009), so outside the window.
+        info('too-late', 'r4', { tags: ['t'], start: new Date('2025-05-02T00:00:00.001Z') }),
+      ],
+    });
+    const { handler } = makeHandler();
+
+    await handler(
+      {
+        domain: DOMAIN,
+        selector: {
+          tag: 't',
+          startedAfter: '2025-05-01T00:00:00.0009Z',
+          startedBefore: '2025-05-02T00:00:00.0009Z',
+        },
+      },
+      context,
+    );
+
+    expect(terminatedIds()).toEqual(['first', 'last']);
+    const input = swf.commandCalls(ListOpenWorkflowExecutionsCommand)[0]!.args[0].input;
+    expect(input.startTimeFilter).toEqual({
+      oldestDate: new Date('2025-05-01T00:00:00.001Z'),
+      latestDate: new Date('2025-05-02T00:00:00.000Z'),
+    });
+  });
+
+  test('a window inside one millisecond is empty after rounding: nothing listed or terminated', async () => {
+    const { handler } = makeHandler();
+
+    const report = await handler(
+      {
+        domain: DOMAIN,
+        selector: { startedAfter: '2025-05-01T00:00:00.0001Z', startedBefore: '2025-05-01T00:00:00.0009Z' },
+      },
       context,
     );
 

@@ -287,6 +287,52 @@ const cases: [string, unknown, ErrorClass, RegExp][] = [
     InvalidRequestError,
     /^selector\.startedAfter: must not be later than selector\.startedBefore/,
   ],
+  // dates before the Unix epoch (SWF would receive a negative number of seconds)
+  [
+    'startedAfter in year 0',
+    { domain: DOMAIN, selector: { tag: 't', startedAfter: '0000-01-01T00:00:00Z' } },
+    InvalidRequestError,
+    /^selector\.startedAfter: must not be before the Unix epoch, 1970-01-01T00:00:00Z.*got "0000-01-01T00:00:00Z"/,
+  ],
+  [
+    'startedAfter one millisecond before the epoch',
+    { domain: DOMAIN, selector: { tag: 't', startedAfter: '1969-12-31T23:59:59.999Z' } },
+    InvalidRequestError,
+    /^selector\.startedAfter: must not be before the Unix epoch/,
+  ],
+  [
+    'startedAfter before the epoch by its offset',
+    { domain: DOMAIN, selector: { tag: 't', startedAfter: '1970-01-01T00:30:00+01:00' } },
+    InvalidRequestError,
+    /^selector\.startedAfter: must not be before the Unix epoch/,
+  ],
+  [
+    'startedBefore before the epoch',
+    { domain: DOMAIN, selector: { startedBefore: '1969-07-20T20:17:00Z' } },
+    InvalidRequestError,
+    /^selector\.startedBefore: must not be before the Unix epoch/,
+  ],
+  [
+    'startedBefore a fraction of a millisecond before the epoch',
+    { domain: DOMAIN, selector: { startedBefore: '1969-12-31T23:59:59.9999Z' } },
+    InvalidRequestError,
+    /^selector\.startedBefore: must not be before the Unix epoch/,
+  ],
+  [
+    'envelope time before the epoch',
+    envelope(ok, { time: '1969-12-31T23:59:59Z' }),
+    InvalidRequestError,
+    /^time: must not be before the Unix epoch/,
+  ],
+  [
+    'startedAfter later than startedBefore by less than a millisecond',
+    {
+      domain: DOMAIN,
+      selector: { startedAfter: '2025-01-01T00:00:00.0009Z', startedBefore: '2025-01-01T00:00:00.0005Z' },
+    },
+    InvalidRequestError,
+    /^selector\.startedAfter: must not be later than selector\.startedBefore/,
+  ],
   // other fields
   [
     'reason too long',
@@ -574,17 +620,117 @@ describe('validator properties', () => {
     );
   });
 
-  test('the request time never exceeds the invocation time (a future event time is capped)', () => {
+  test('the request time is the end of the unit the event time states, capped at the invocation time', () => {
+    // An event time with k fractional digits (k = 0 for EventBridge's "…:00Z") states a unit of 10^-k s:
+    // the request was made somewhere in it, so the request time is its last millisecond (the unstated
+    // millisecond digits filled with 9s), never later than the invocation time.
+    const seconds = fc.integer({
+      min: Date.parse('2000-01-01T00:00:00Z') / 1000,
+      max: NOW.getTime() / 1000 + 5,
+    });
+    const fraction = fc.stringMatching(/^[0-9]{0,7}$/);
     fc.assert(
-      fc.property(isoDate, (time) => {
+      fc.property(seconds, fraction, (s, f) => {
+        const time = new Date(s * 1000).toISOString().slice(0, 19) + (f === '' ? '' : `.${f}`) + 'Z';
+        const end = s * 1000 + Number(f.slice(0, 3).padEnd(3, '9'));
         const parsed = parseEvent(
           envelope({ domain: DOMAIN, workflowId: 'w' }, { time }),
           { awsRequestId: 'r' },
           cfg,
           NOW,
         );
-        expect(parsed.requestTime.getTime()).toBe(Math.min(Date.parse(time), NOW.getTime()));
+        expect(parsed.requestTime.getTime()).toBe(Math.min(end, NOW.getTime()));
       }),
     );
+  });
+
+  test("an EventBridge time stated to the second: the request time is that second's last millisecond", () => {
+    const at = (time: string, now: Date) =>
+      parseEvent(envelope({ domain: DOMAIN, workflowId: 'w' }, { time }), { awsRequestId: 'r' }, cfg, now)
+        .requestTime;
+    const later = new Date('2026-11-25T10:00:05Z');
+    expect(at('2026-11-25T10:00:00Z', later)).toEqual(new Date('2026-11-25T10:00:00.999Z'));
+    expect(at('2026-11-25T11:00:00+01:00', later)).toEqual(new Date('2026-11-25T10:00:00.999Z'));
+    expect(at('2026-11-25T10:00:00.123Z', later)).toEqual(new Date('2026-11-25T10:00:00.123Z'));
+    // Never past the invocation time.
+    expect(at('2026-11-25T10:00:00Z', new Date('2026-11-25T10:00:00.250Z'))).toEqual(
+      new Date('2026-11-25T10:00:00.250Z'),
+    );
+    // The provenance keeps the event's time exactly as sent.
+    const parsed = parseEvent(
+      envelope({ domain: DOMAIN, workflowId: 'w' }, { time: '2026-11-25T10:00:00Z' }),
+      { awsRequestId: 'r' },
+      cfg,
+      later,
+    );
+    expect(parsed.provenance).toMatchObject({ time: '2026-11-25T10:00:00Z' });
+  });
+
+  test("a console request's request time is the invocation time", () => {
+    expect(
+      parseEvent({ domain: DOMAIN, workflowId: 'w' }, { awsRequestId: 'r' }, cfg, NOW).requestTime,
+    ).toEqual(NOW);
+  });
+
+  test('selector dates finer than a millisecond: startedAfter rounds up, startedBefore rounds down', () => {
+    const seconds = fc.integer({ min: 0, max: Date.parse('2030-01-01T00:00:00Z') / 1000 });
+    const fraction = fc.stringMatching(/^[0-9]{1,9}$/);
+    fc.assert(
+      fc.property(seconds, fraction, fraction, (s, a, b) => {
+        const iso = (f: string) => `${new Date(s * 1000).toISOString().slice(0, 19)}.${f}Z`;
+        const [lo, hi] = [a.padEnd(9, '0'), b.padEnd(9, '0')].sort();
+        const floorMs = (f: string) => s * 1000 + Number(f.slice(0, 3));
+        const parsed = parseRequest(
+          { domain: DOMAIN, selector: { startedAfter: iso(lo!), startedBefore: iso(hi!) } },
+          cfg,
+        );
+        if (parsed.target.kind !== 'selector') throw new Error('expected a selector');
+        const { startedAfter, startedBefore } = parsed.target.selector;
+        expect(startedAfter?.getTime()).toBe(floorMs(lo!) + (/[1-9]/.test(lo!.slice(3)) ? 1 : 0));
+        expect(startedBefore?.getTime()).toBe(floorMs(hi!));
+      }),
+    );
+    const selectorOf = (selector: object) => {
+      const t = parseRequest({ domain: DOMAIN, selector }, cfg).target;
+      if (t.kind !== 'selector') throw new Error('expected a selector');
+      return t.selector;
+    };
+    expect(selectorOf({ tag: 't', startedAfter: '2025-01-01T00:00:00.0009Z' }).startedAfter).toEqual(
+      new Date('2025-01-01T00:00:00.001Z'),
+    );
+    expect(selectorOf({ startedBefore: '2025-01-01T00:00:00.0009Z' }).startedBefore).toEqual(
+      new Date('2025-01-01T00:00:00.000Z'),
+    );
+    expect(selectorOf({ startedBefore: '2025-01-01T00:00:00.999999Z' }).startedBefore).toEqual(
+      new Date('2025-01-01T00:00:00.999Z'),
+    );
+    // Equal bounds are never refused, whatever their precision (the window is then empty).
+    expect(
+      selectorOf({ startedAfter: '2025-01-01T00:00:00.0009Z', startedBefore: '2025-01-01T00:00:00.0009Z' }),
+    ).toEqual({
+      startedAfter: new Date('2025-01-01T00:00:00.001Z'),
+      startedBefore: new Date('2025-01-01T00:00:00.000Z'),
+    });
+  });
+
+  test('the Unix epoch itself is accepted as a date', () => {
+    const t = parseRequest(
+      {
+        domain: DOMAIN,
+        selector: { startedAfter: '1970-01-01T00:00:00Z', startedBefore: '1970-01-01T01:00:00+01:00' },
+      },
+      cfg,
+    ).target;
+    expect(t).toEqual({
+      kind: 'selector',
+      selector: { startedAfter: new Date(0), startedBefore: new Date(0) },
+    });
+    const parsed = parseEvent(
+      envelope({ domain: DOMAIN, workflowId: 'w' }, { time: '1970-01-01T00:00:00Z' }),
+      { awsRequestId: 'r' },
+      cfg,
+      NOW,
+    );
+    expect(parsed.requestTime).toEqual(new Date(999));
   });
 });

@@ -6,7 +6,6 @@ import {
   captureEmf,
   DOMAIN,
   EVENT_TIME,
-  NOW,
 } from './support/handler-fixtures';
 import {
   CountOpenWorkflowExecutionsCommand,
@@ -19,6 +18,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { DEFAULT_REASON, LIMITS, METRIC } from '../lambda/contract';
 import {
+  DomainNotAllowedError,
   ListingFailedError,
   TerminationFailedError,
   TooManyExecutionsError,
@@ -302,7 +302,8 @@ describe('a workflowId without runId', () => {
     expect(list).toEqual({
       domain: DOMAIN,
       executionFilter: { workflowId: 'wf-1' },
-      startTimeFilter: { oldestDate: new Date(0), latestDate: new Date(EVENT_TIME) },
+      // EVENT_TIME is stated to the second: the request time is that second's last millisecond.
+      startTimeFilter: { oldestDate: new Date(0), latestDate: new Date(Date.parse(EVENT_TIME) + 999) },
       maximumPageSize: 1000,
     });
     expect(terminateInputs()).toEqual([
@@ -335,6 +336,51 @@ describe('a workflowId without runId', () => {
 
     expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
     expect(report.alreadyClosed).toBe(1);
+  });
+
+  test('EventBridge time has one-second precision: a run started earlier within that second is terminated', async () => {
+    // PutEvents at 10:00:00.700 yields time "10:00:00Z"; the current run started at 10:00:00.400.
+    swf.on(ListOpenWorkflowExecutionsCommand).resolves({
+      executionInfos: [
+        info('wf-1', 'run-next-second', { start: new Date('2026-11-25T10:00:01.000Z') }),
+        info('wf-1', 'run-same-second', { start: new Date('2026-11-25T10:00:00.400Z') }),
+      ],
+    });
+    swf.on(TerminateWorkflowExecutionCommand).resolves({});
+    const { handler } = makeHandler({ now: () => new Date('2026-11-25T10:00:05.000Z') });
+
+    const report = await handler(
+      envelope({ domain: DOMAIN, workflowId: 'wf-1' }, { time: '2026-11-25T10:00:00Z' }),
+      context,
+    );
+
+    expect(report.executions).toEqual([
+      { workflowId: 'wf-1', runId: 'run-same-second', outcome: 'terminated' },
+    ]);
+    expect(terminateInputs().map((i) => i.runId)).toEqual(['run-same-second']);
+    const [list] = swf.commandCalls(ListOpenWorkflowExecutionsCommand).map((c) => c.args[0].input);
+    expect(list?.startTimeFilter).toEqual({
+      oldestDate: new Date(0),
+      latestDate: new Date('2026-11-25T10:00:00.999Z'),
+    });
+  });
+
+  test('the end of the stated second is capped at the invocation time', async () => {
+    // A listing that returns a run started after the invocation began (impossible, or a faulty endpoint).
+    swf.on(ListOpenWorkflowExecutionsCommand).resolves({
+      executionInfos: [info('wf-1', 'run-later', { start: new Date('2026-11-25T10:00:00.400Z') })],
+    });
+    const { handler } = makeHandler({ now: () => new Date('2026-11-25T10:00:00.250Z') });
+
+    const report = await handler(
+      envelope({ domain: DOMAIN, workflowId: 'wf-1' }, { time: '2026-11-25T10:00:00Z' }),
+      context,
+    );
+
+    expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
+    expect(report.executions).toEqual([{ workflowId: 'wf-1', outcome: 'already-closed' }]);
+    const [list] = swf.commandCalls(ListOpenWorkflowExecutionsCommand).map((c) => c.args[0].input);
+    expect(list?.startTimeFilter?.latestDate).toEqual(new Date('2026-11-25T10:00:00.250Z'));
   });
 
   test('in a list, runless entries are resolved; an entry naming the same run is acted on once', async () => {
@@ -441,13 +487,18 @@ describe('metrics (EMF on stdout)', () => {
       .rejects(notPermitted());
     const { handler } = makeHandler();
 
-    const docs = await captureEmf(() =>
+    const { docs, outcome } = await captureEmf(() =>
       handler(
         { domain: DOMAIN, executions: ['a', 'b', 'c'].map((w) => ({ workflowId: w, runId: `r-${w}` })) },
         context,
       ),
     );
 
+    // c failed, so the invocation throws (after publishing the metrics), naming it.
+    expect(outcome).toEqual({ rejected: expect.any(TerminationFailedError) });
+    expect((outcome as { rejected: TerminationFailedError }).rejected.failures).toEqual([
+      expect.objectContaining({ workflowId: 'c', runId: 'r-c' }),
+    ]);
     expect(docs).toHaveLength(1);
     const doc = values(docs);
     expect(doc).toMatchObject({
@@ -468,18 +519,31 @@ describe('metrics (EMF on stdout)', () => {
   test('a refused request publishes Rejected = 1', async () => {
     const { handler } = makeHandler();
 
-    const docs = await captureEmf(() => handler({ domain: 'not-allowed', workflowId: 'x' }, context));
+    const { docs, outcome } = await captureEmf(() =>
+      handler({ domain: 'not-allowed', workflowId: 'x' }, context),
+    );
 
+    expect(outcome).toEqual({ rejected: expect.any(DomainNotAllowedError) });
+    expect(swf.calls()).toHaveLength(0);
     expect(values(docs)).toMatchObject({ [METRIC.rejected]: 1, [METRIC.terminated]: 0 });
   });
 
   test('a dry run publishes WouldTerminate', async () => {
     const { handler } = makeHandler();
 
-    const docs = await captureEmf(() =>
+    const { docs, outcome } = await captureEmf(() =>
       handler({ domain: DOMAIN, workflowId: 'a', runId: 'r', dryRun: true }, context),
     );
 
+    expect(outcome).toEqual({
+      resolved: expect.objectContaining({
+        dryRun: true,
+        matched: 1,
+        terminated: 0,
+        executions: [{ workflowId: 'a', runId: 'r', outcome: 'would-terminate' }],
+      }),
+    });
+    expect(swf.calls()).toHaveLength(0);
     expect(values(docs)).toMatchObject({ [METRIC.wouldTerminate]: 1, [METRIC.terminated]: 0 });
   });
 });
@@ -536,6 +600,10 @@ describe('the module-scope handler', () => {
     swf.on(TerminateWorkflowExecutionCommand).resolves({});
     const report = await moduleHandler({ domain: 'billing', workflowId: 'a', runId: 'r' }, context);
     expect(report.terminated).toBe(1);
-    expect(NOW).toBeInstanceOf(Date);
+    // The one call went through the module's own SWF client (every SWFClient instance is mocked here),
+    // with the request's identity and the module configuration's domain.
+    expect(terminateInputs()).toEqual([
+      expect.objectContaining({ domain: 'billing', workflowId: 'a', runId: 'r' }),
+    ]);
   });
 });

@@ -87,20 +87,33 @@ export function info(
   };
 }
 
-/** EMF documents written to stdout while `fn` runs. */
-export async function captureEmf(fn: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
+/** How the invocation under test ended: its result, or the error it threw. */
+export type Outcome<T> = { readonly resolved: T } | { readonly rejected: unknown };
+
+/**
+ * EMF documents written to stdout while `fn` runs, together with how `fn` ended. The outcome is returned,
+ * never swallowed: a caller asserts it (resolved with a report, or rejected with the expected error).
+ */
+export async function captureEmf<T>(
+  fn: () => Promise<T>,
+): Promise<{ docs: Record<string, unknown>[]; outcome: Outcome<T> }> {
   const lines: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return true;
   });
+  let outcome: Outcome<T>;
   try {
-    await fn().catch(() => undefined);
+    outcome = await fn().then(
+      (resolved): Outcome<T> => ({ resolved }),
+      (rejected: unknown): Outcome<T> => ({ rejected }),
+    );
   } finally {
     spy.mockRestore();
   }
-  return lines
+  const docs = lines
     .flatMap((l) => l.split('\n'))
     .filter((l) => l.includes('"_aws"'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { docs, outcome };
 }
