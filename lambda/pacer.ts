@@ -26,10 +26,14 @@ export const realClock: Clock = {
  * A token bucket: `capacity` tokens of burst, refilled continuously at `rate` per second; starts full.
  * {@link take} answers `undefined` (no promise, no timer) when a token is there, which keeps the common
  * single-request path free of pacing cost.
+ *
+ * With a {@link headroom}, refilling stops that many tokens short of `capacity` (tokens already there are
+ * kept, so a new bucket still starts full).
  */
 export class TokenBucket {
   private tokens: number;
   private last: number;
+  private reserve = 0;
 
   constructor(
     private rate: number,
@@ -44,10 +48,27 @@ export class TokenBucket {
 
   private refill(): void {
     const now = this.clock.now();
-    if (now > this.last) {
-      this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.rate);
+    const ceiling = this.capacity - this.reserve;
+    if (now > this.last && this.tokens < ceiling) {
+      this.tokens = Math.min(ceiling, this.tokens + ((now - this.last) / 1000) * this.rate);
     }
     this.last = now;
+  }
+
+  /** Tokens refilling stops short of `capacity` (0 by default; at most capacity - 1). */
+  get headroom(): number {
+    return this.reserve;
+  }
+
+  set headroom(tokens: number) {
+    this.refill();
+    this.reserve = Math.min(this.capacity - 1, Math.max(0, Math.floor(tokens)));
+  }
+
+  /** Tokens available now (fractional). */
+  available(): number {
+    this.refill();
+    return this.tokens;
   }
 
   /** The refill rate, per second. */
@@ -114,19 +135,40 @@ export const MAX_IN_FLIGHT = 64;
 export const THROTTLE_FLOOR_DIVISOR = 20;
 /** Without throttling, the rate regains this fraction of the configured rate per second. */
 export const RECOVERY_PER_SECOND = 0.1;
+/**
+ * A decrease multiplies the rate by (1 - throttle density), kept within these bounds: an isolated throttle
+ * (the edge of the bucket, jitter) still costs 10%, a storm at most halves the rate per cool-down.
+ */
+export const ISOLATED_DECREASE_FACTOR = 0.9;
+export const STORM_DECREASE_FACTOR = 0.5;
+/** Time constant (ms) of the decayed counts of answered and throttled calls behind the throttle density. */
+export const DENSITY_WINDOW_MS = 250;
+/** The bucket's headroom (see {@link Pacer}) is at most capacity / this. */
+export const HEADROOM_MAX_DIVISOR = 4;
 /** Latency samples kept for the p99 (a ring buffer: memory is constant). */
 const LATENCY_SAMPLES = 256;
 
 /**
  * A token bucket with an adaptive rate and a latency-sized in-flight limit.
  *
- * - `acquire()` before every call (one caller at a time).
+ * - `acquire()` before every call (one caller at a time). The bucket refills only up to its capacity less
+ *   the in-flight limit (at most a quarter of it): this bucket counts a call when it is sent, SWF's when it
+ *   arrives, so while SWF's bucket sits full (the terminator sends slower than the refill, e.g. while
+ *   listing or warming up) it wastes refill for the calls in transit that this one still counts, and at the
+ *   end of the burst this bucket would believe in tokens SWF no longer has: a handful of throttles exactly
+ *   when the burst runs out, at a rate configured to the account's limit. The headroom costs at most that
+ *   many tokens of burst, and only once the bucket has been used.
  * - `observe(ms)` after every call that reached SWF and was not throttled: feeds the latency EWMA (for the
  *   in-flight limit) and the p99 (for the continuation reserve).
- * - `throttled()` when a throttling error reached the handler: the rate halves (at most once per
- *   cool-down, since the calls already in flight were sent at the old rate), down to configured / 20, and
- *   the bucket is drained; it then recovers additively (configured / 10 per second) while no throttling
- *   arrives.
+ * - `throttled()` when a throttling error reached the handler: the bucket is drained (SWF just said its own
+ *   is empty) and, at most once per cool-down (calls already in flight were sent at the old rate), the rate
+ *   is multiplied by 1 - the throttle density: the share of recent calls (decayed counts, time constant
+ *   {@link DENSITY_WINDOW_MS}) that were throttled, kept within [0.5, 0.9]. Sending at r while the account
+ *   leaves a to the terminator throttles about (r - a) / r of the calls, so r x (1 - density) ~ a: a storm
+ *   brings the rate down to what is left in a few cool-downs (at most halving each time, down to
+ *   configured / 20), while an isolated throttle (the edge of a bucket run at exactly the account's limit,
+ *   request jitter) costs 10% for about a second instead of half the rate for five.
+ *   Without throttling the rate recovers additively (configured / 10 per second).
  */
 export class Pacer {
   readonly bucket: TokenBucket;
@@ -139,7 +181,11 @@ export class Pacer {
   private p99Cache = 0;
   private p99At = -1;
   private lastThrottle = Number.NEGATIVE_INFINITY;
-  private lastHalving = Number.NEGATIVE_INFINITY;
+  private lastDecrease = Number.NEGATIVE_INFINITY;
+  /** Decayed counts of answered and throttled calls (time constant DENSITY_WINDOW_MS), as of `countedAt`. */
+  private answered = 0;
+  private throttledRecently = 0;
+  private countedAt: number;
   private lastRecovery: number;
   /** Throttling errors that reached the pacer (for the logs). */
   throttles = 0;
@@ -153,6 +199,7 @@ export class Pacer {
     this.rate = settings.ratePerSecond;
     this.bucket = new TokenBucket(settings.ratePerSecond, settings.burst, clock);
     this.lastRecovery = clock.now();
+    this.countedAt = this.lastRecovery;
   }
 
   /** The current (possibly reduced) rate, per second. */
@@ -163,6 +210,8 @@ export class Pacer {
   /** Takes a token; `undefined` when no wait was needed. */
   acquire(): Promise<void> | undefined {
     if (this.rate < this.configuredRate) this.recover();
+    const headroom = Math.min(this.inFlightLimit(), Math.floor(this.bucket.capacity / HEADROOM_MAX_DIVISOR));
+    if (headroom !== this.bucket.headroom) this.bucket.headroom = headroom;
     return this.bucket.take();
   }
 
@@ -179,6 +228,8 @@ export class Pacer {
 
   /** Records the latency of a call that SWF answered (not throttled). */
   observe(ms: number): void {
+    this.decayCounts();
+    this.answered += 1;
     this.latencyEwma = this.sampleCount === 0 ? ms : this.latencyEwma * 0.8 + ms * 0.2;
     this.samples[this.sampleCount % LATENCY_SAMPLES] = ms;
     this.sampleCount += 1;
@@ -209,15 +260,39 @@ export class Pacer {
     return Math.min(MAX_IN_FLIGHT, Math.max(MIN_IN_FLIGHT, wanted));
   }
 
-  /** A throttling error reached the handler: slow down. */
+  /** Ages the answered / throttled counts to now (exponential decay, time constant DENSITY_WINDOW_MS). */
+  private decayCounts(): void {
+    const now = this.clock.now();
+    if (now > this.countedAt) {
+      const keep = Math.exp(-(now - this.countedAt) / DENSITY_WINDOW_MS);
+      this.answered *= keep;
+      this.throttledRecently *= keep;
+    }
+    this.countedAt = now;
+  }
+
+  /** Share of recent calls (decayed) that were throttled, 0..1. */
+  get throttleDensity(): number {
+    this.decayCounts();
+    const total = this.answered + this.throttledRecently;
+    return total > 0 ? this.throttledRecently / total : 0;
+  }
+
+  /** A throttling error reached the handler: drain the bucket and, once per cool-down, slow down. */
   throttled(): void {
     const now = this.clock.now();
     this.throttles += 1;
+    this.decayCounts();
+    this.throttledRecently += 1;
     const coolDown = Math.max(250, 3 * this.latencyEwma);
-    if (now - this.lastHalving >= coolDown) {
-      this.rate = Math.max(this.floorRate, this.rate / 2);
+    if (now - this.lastDecrease >= coolDown) {
+      const factor = Math.min(
+        ISOLATED_DECREASE_FACTOR,
+        Math.max(STORM_DECREASE_FACTOR, 1 - this.throttleDensity),
+      );
+      this.rate = Math.max(this.floorRate, this.rate * factor);
       this.bucket.setRate(this.rate);
-      this.lastHalving = now;
+      this.lastDecrease = now;
     }
     this.lastThrottle = now;
     this.bucket.drain();
