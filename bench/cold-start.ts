@@ -4,8 +4,11 @@
  *
  * Both entries are bundled with esbuild the way the construct's NodejsFunction does (options from
  * lib/handler-bundling.ts when it loads, else the defaults below): bundle, platform node, the construct's
- * target, minify, external source map, CommonJS. Each is built twice:
- *  - "bundled": every dependency, the AWS SDK included, inside the bundle;
+ * target, minify, external source map, CommonJS. Each is built in these packagings:
+ *  - "bundled": as the construct deploys it: every dependency inside the bundle except the construct's
+ *    `externalModules` (`@aws-sdk/client-lambda`, loaded lazily for continuations only, from the runtime);
+ *  - "all-bundled" (handler only, when the construct leaves something external): nothing external, the
+ *    packaging before that choice, so both are measured in the same run;
  *  - "sdk external": `@aws-sdk/*` left external, as when relying on the Lambda runtime's copy of the SDK.
  *    CAVEAT: locally the external SDK is resolved from this repo's node_modules (NODE_PATH), i.e. the pinned
  *    version loaded from many small files; the runtime's copy is another version in /var/runtime on other
@@ -35,8 +38,12 @@ export interface BundleSettings {
   target: string;
   minify: boolean;
   sourcemap: boolean;
+  /** Whether the source map embeds the sources (esbuild's default: yes). */
+  sourcesContent: boolean;
   /** Whether the construct deploys with `@aws-sdk/*` bundled. */
   bundlesSdk: boolean;
+  /** The construct's `externalModules` when it bundles the SDK (modules left to the runtime's copy). */
+  external: string[];
   /** Whether the construct's environment enables source maps (NODE_OPTIONS). */
   enableSourceMaps: boolean;
   /** Where the settings came from. */
@@ -47,7 +54,9 @@ const FALLBACK: BundleSettings = {
   target: 'node22',
   minify: true,
   sourcemap: true,
+  sourcesContent: true,
   bundlesSdk: true,
+  external: [],
   enableSourceMaps: true,
   source: 'bench defaults (lib/handler-bundling.ts not loadable)',
 };
@@ -61,11 +70,14 @@ export async function constructBundleSettings(): Promise<BundleSettings> {
     const o = (typeof options === 'object' && options !== null ? options : {}) as Record<string, unknown>;
     const externals = Array.isArray(o.externalModules) ? (o.externalModules as unknown[]) : undefined;
     const construct = fs.readFileSync(path.join(ROOT, 'lib', 'swf-terminator.ts'), 'utf8');
+    const bundlesSdk = externals ? !externals.includes('@aws-sdk/*') : mod.BUNDLE_AWS_SDK !== false;
     return {
       target: typeof o.target === 'string' ? o.target : FALLBACK.target,
       minify: o.minify === true,
       sourcemap: o.sourceMap === true,
-      bundlesSdk: externals ? !externals.includes('@aws-sdk/*') : mod.BUNDLE_AWS_SDK !== false,
+      sourcesContent: o.sourcesContent !== false,
+      bundlesSdk,
+      external: bundlesSdk && externals ? externals.map(String) : [],
       enableSourceMaps: construct.includes('--enable-source-maps'),
       source: 'lib/handler-bundling.ts',
     };
@@ -74,10 +86,13 @@ export async function constructBundleSettings(): Promise<BundleSettings> {
   }
 }
 
+/** What a variant leaves external: the construct's list, nothing at all, or all of `@aws-sdk/*`. */
+type Packaging = 'construct' | 'all-bundled' | 'sdk-external';
+
 interface Variant {
   name: string;
   entry: 'handler' | 'baseline';
-  sdkExternal: boolean;
+  packaging: Packaging;
   file: string;
   bytes: number;
   mapBytes: number;
@@ -87,9 +102,11 @@ async function bundle(
   dir: string,
   name: string,
   entry: Variant['entry'],
-  sdkExternal: boolean,
+  packaging: Packaging,
   s: BundleSettings,
 ): Promise<Variant> {
+  const external =
+    packaging === 'sdk-external' ? ['@aws-sdk/*'] : packaging === 'construct' ? s.external : [];
   const outfile = path.join(dir, name, 'index.js');
   await build({
     entryPoints: [entry === 'handler' ? HANDLER_ENTRY : BASELINE_ENTRY],
@@ -100,7 +117,8 @@ async function bundle(
     format: 'cjs',
     minify: s.minify,
     sourcemap: s.sourcemap,
-    external: sdkExternal ? ['@aws-sdk/*'] : [],
+    sourcesContent: s.sourcesContent,
+    external,
     outfile,
     logLevel: 'error',
   });
@@ -108,7 +126,7 @@ async function bundle(
   return {
     name,
     entry,
-    sdkExternal,
+    packaging,
     file: outfile,
     bytes: fs.statSync(outfile).size,
     mapBytes: fs.existsSync(mapFile) ? fs.statSync(mapFile).size : 0,
@@ -134,7 +152,7 @@ function loadOnce(file: string, sourceMaps: boolean): number {
     REQUEST_DETAIL_TYPE: 'SWF Termination Request',
     POWERTOOLS_SERVICE_NAME: 'swf-terminator',
     POWERTOOLS_METRICS_NAMESPACE: 'SwfTerminator',
-    // Only the "sdk external" bundles need it: resolves @aws-sdk/* from this repo.
+    // Only bundles with externals need it: resolves @aws-sdk/* from this repo.
     NODE_PATH: path.join(ROOT, 'node_modules'),
     NODE_NO_WARNINGS: '1',
     ...(sourceMaps ? { NODE_OPTIONS: '--enable-source-maps' } : {}),
@@ -156,7 +174,12 @@ export interface ColdStartResult {
   notes: string[];
 }
 
-/** Builds the four bundles and measures them; `runs` samples per variant and mode. */
+/**
+ * Builds the bundles and measures them; `runs` samples per variant and mode. "bundled" is the construct's
+ * packaging (its externalModules, e.g. `@aws-sdk/client-lambda` left to the runtime); "all-bundled" leaves
+ * nothing external (the handler only: the baseline imports no module the construct leaves external, so
+ * its all-bundled build is the same bundle); "sdk-external" leaves all of `@aws-sdk/*` external.
+ */
 export async function runColdStart(
   runs = Number(process.env.BENCH_COLD_RUNS ?? 30),
 ): Promise<ColdStartResult> {
@@ -164,10 +187,13 @@ export async function runColdStart(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swf-terminator-cold-'));
   try {
     const variants = [
-      await bundle(dir, 'handler-bundled', 'handler', false, settings),
-      await bundle(dir, 'baseline-bundled', 'baseline', false, settings),
-      await bundle(dir, 'handler-sdk-external', 'handler', true, settings),
-      await bundle(dir, 'baseline-sdk-external', 'baseline', true, settings),
+      await bundle(dir, 'handler-bundled', 'handler', 'construct', settings),
+      await bundle(dir, 'baseline-bundled', 'baseline', 'construct', settings),
+      ...(settings.external.length > 0
+        ? [await bundle(dir, 'handler-all-bundled', 'handler', 'all-bundled', settings)]
+        : []),
+      await bundle(dir, 'handler-sdk-external', 'handler', 'sdk-external', settings),
+      await bundle(dir, 'baseline-sdk-external', 'baseline', 'sdk-external', settings),
     ];
     const modes = [true, false];
     const samples = new Map<string, number[]>();
@@ -216,7 +242,9 @@ export async function runColdStart(
     ];
     const notes = [
       `bundling settings from ${settings.source}: target ${settings.target}, minify ${String(settings.minify)}, ` +
-        `sourcemap ${String(settings.sourcemap)}; the construct deploys the SDK ${settings.bundlesSdk ? 'bundled' : 'external'} ` +
+        `sourcemap ${String(settings.sourcemap)}, sourcesContent ${String(settings.sourcesContent)}; the construct deploys the SDK ${settings.bundlesSdk ? 'bundled' : 'external'}` +
+        (settings.external.length > 0 ? ` except ${settings.external.join(', ')} (runtime's copy)` : '') +
+        ` ` +
         `and ${mapsMode ? 'sets' : 'does not set'} NODE_OPTIONS=--enable-source-maps (ratios use that mode)`,
       `headline (as deployed, ${deployed}): handler / baseline = ${ratio(
         pick(`handler-${deployed}`) / pick(`baseline-${deployed}`),
@@ -224,6 +252,15 @@ export async function runColdStart(
       )}; median of per-round paired ratios ${ratio(paired(`handler-${deployed}`, `baseline-${deployed}`, mapsMode))}`,
       `same-packaging ratios: bundled ${ratio(pick('handler-bundled') / pick('baseline-bundled'))}, ` +
         `sdk external ${ratio(pick('handler-sdk-external') / pick('baseline-sdk-external'))}`,
+      ...(settings.external.length > 0
+        ? [
+            `leaving ${settings.external.join(', ')} external vs bundling everything, handler / baseline: ` +
+              `${ratio(pick('handler-bundled') / pick('baseline-bundled'))} vs ` +
+              `${ratio(pick('handler-all-bundled') / pick('baseline-bundled'))} (paired: ` +
+              `${ratio(paired('handler-bundled', 'baseline-bundled', mapsMode))} vs ` +
+              `${ratio(paired('handler-all-bundled', 'baseline-bundled', mapsMode))})`,
+          ]
+        : []),
       `SDK external vs bundled, handler: ${ratio(pick('handler-sdk-external') / pick('handler-bundled'))} ` +
         `(caveat: external SDK resolved from local node_modules, not the Lambda runtime's copy)`,
       `source maps on vs off, handler bundled: ${ratio(m('handler-bundled').withMaps / m('handler-bundled').withoutMaps)}`,

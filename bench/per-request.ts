@@ -14,8 +14,13 @@
  * Calls are sequential, in rotating blocks of the three kinds, after a warm-up of all. Figures are ratios
  * of per-call medians.
  *
+ * The handler's pacing is set far above the call rate (TERMINATE_RATE_PER_SECOND / TERMINATE_BURST, printed):
+ * this measures the handler's per-request cost; pacing is bench/bulk.ts's subject, and with the default
+ * 50/s back-to-back requests would each wait ~20 ms for a token.
+ *
  * Run alone: `npx tsx bench/per-request.ts` (BENCH_CALLS=N, default 2000 of each of the three kinds;
- * BENCH_RAW_RETRY_MODE=adaptive to give the raw client the adaptive retry mode).
+ * BENCH_RAW_RETRY_MODE=adaptive to give the raw client the adaptive retry mode; BENCH_TERMINATE_RATE /
+ * BENCH_TERMINATE_BURST to change the handler's pacing).
  */
 import { fork } from 'node:child_process';
 import * as path from 'node:path';
@@ -24,6 +29,16 @@ import type { ChildResult, PayloadAnswer, PayloadRequest } from './per-request-c
 import { fmt, median, quantile, ratio, table } from './stats';
 
 const DOMAIN = 'bench';
+
+/**
+ * The handler's pacing for this benchmark: high enough never to wait. It measures the handler's own cost
+ * per request, not pacing (that is bench/bulk.ts): with the default 50/s, back-to-back requests would wait
+ * ~20 ms each for a token. BENCH_TERMINATE_RATE / BENCH_TERMINATE_BURST override it.
+ */
+const PACING = {
+  rate: process.env.BENCH_TERMINATE_RATE ?? '1000000',
+  burst: process.env.BENCH_TERMINATE_BURST ?? '1000000',
+};
 
 export interface PerRequestResult {
   status: 'ok' | 'not-implemented' | 'error';
@@ -76,6 +91,8 @@ export async function runPerRequest(
           ALLOWED_DOMAINS: DOMAIN,
           POWERTOOLS_SERVICE_NAME: 'swf-terminator',
           POWERTOOLS_METRICS_NAMESPACE: 'SwfTerminator',
+          TERMINATE_RATE_PER_SECOND: PACING.rate,
+          TERMINATE_BURST: PACING.burst,
           BENCH_DOMAIN: DOMAIN,
           BENCH_CALLS: String(calls),
           BENCH_WARMUP: String(warmup),
@@ -187,6 +204,8 @@ export async function runPerRequest(
           `${server.callCount()} calls (${perOperation(server)}), ` +
           `${server.throttledCount()} throttled; zero latency, sequential calls, ${warmup} warm-up calls of each, ` +
           `rotating blocks of ${block} of each kind; handler logs + EMF written to /dev/null`,
+        `handler pacing: TERMINATE_RATE_PER_SECOND=${PACING.rate}, TERMINATE_BURST=${PACING.burst} (set high: ` +
+          `this measures per-request overhead, not pacing; BENCH_TERMINATE_RATE / BENCH_TERMINATE_BURST override)`,
         stderrNote,
       ],
     };

@@ -10,7 +10,8 @@
  * - Every continuation event is parsed strictly and its embedded request re-validated like a new request
  *   (domain allow-list, limits, field rules). The chain is bounded by MAX_CONTINUATIONS.
  *
- * The Lambda client is loaded and created on the first continuation only, so a cold start never pays for it.
+ * The Lambda client is loaded and created on the first continuation only, so a cold start never pays for it;
+ * the bundle leaves `@aws-sdk/client-lambda` to the Lambda runtime's copy (lib/handler-bundling.ts).
  */
 import * as z from 'zod/mini';
 import { CONTINUATION_EVENT_KEY } from './contract';
@@ -196,9 +197,21 @@ export interface ContinuationSender {
   send(event: ContinuationEvent): Promise<void>;
 }
 
+type LambdaSdk = typeof import('@aws-sdk/client-lambda');
+
+/**
+ * Loads `@aws-sdk/client-lambda` on first use. `require`, not `import()`: the bundle leaves this module to
+ * the Lambda runtime's SDK (lib/handler-bundling.ts), which lives under /var/runtime/node_modules and is
+ * found through NODE_PATH; CommonJS resolution honours NODE_PATH, ESM `import()` resolution does not.
+ */
+function loadLambdaSdk(): LambdaSdk {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('@aws-sdk/client-lambda') as LambdaSdk;
+}
+
 /**
  * Sends continuations as asynchronous invocations of `functionName()` (the function itself:
- * AWS_LAMBDA_FUNCTION_NAME). `@aws-sdk/client-lambda` is imported and its client created on first use.
+ * AWS_LAMBDA_FUNCTION_NAME). `@aws-sdk/client-lambda` is required and its client created on first use.
  * The SDK's standard retries apply (throttling and 5xx); an answer other than 202 is a failure.
  */
 export function lambdaContinuationSender(functionName: () => string | undefined): ContinuationSender {
@@ -219,7 +232,7 @@ export function lambdaContinuationSender(functionName: () => string | undefined)
         );
       }
       try {
-        const { LambdaClient, InvokeCommand } = await import('@aws-sdk/client-lambda');
+        const { LambdaClient, InvokeCommand } = loadLambdaSdk();
         client ??= new LambdaClient({ maxAttempts: 5 });
         const answer = await client.send(
           new InvokeCommand({

@@ -38,7 +38,7 @@ import {
   TooManyExecutionsError,
 } from './errors';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './pacer';
-import { type Report, ReportBuilder } from './report';
+import { type ExecutionReport, type Report, ReportBuilder } from './report';
 import { type ParsedEvent, parseEvent } from './request';
 import { getDefaultSwf, type SwfPort } from './swf';
 import { isDryRun, runRequest } from './terminate';
@@ -131,63 +131,88 @@ export function createHandler(deps: HandlerDeps): Handler {
   const core = { swf, pacer, listBucket };
   let sender = deps.continuations;
   const functionName = deps.functionName ?? (() => process.env.AWS_LAMBDA_FUNCTION_NAME);
-  const reserveMs = (): number =>
-    deps.continuationReserveMs ?? Math.max(MIN_CONTINUATION_RESERVE_MS, 3 * pacer.p99LatencyMs());
+  // The reserve follows the p99 latency (a sort of up to 256 samples when stale): recomputed at most once
+  // a second, which a margin of 30 s or more does not notice, instead of before every start.
+  let reserve = 0;
+  let reserveAt = Number.NEGATIVE_INFINITY;
+  const reserveMs = (): number => {
+    if (deps.continuationReserveMs !== undefined) return deps.continuationReserveMs;
+    const t = clock.now();
+    if (t - reserveAt >= 1000) {
+      reserve = Math.max(MIN_CONTINUATION_RESERVE_MS, 3 * pacer.p99LatencyMs());
+      reserveAt = t;
+    }
+    return reserve;
+  };
 
   return async (event, context) => {
     const invocationTime = now();
-    if (typeof context.getRemainingTimeInMillis === 'function') {
-      logger.addContext(context as Context);
-    }
-    logger.appendKeys({ requestId: context.awsRequestId });
+    // No logger.addContext(context): it adds six Lambda-context keys to every line (function name, ARN,
+    // memory, version, cold start, the request id again), a third of a line's cost; the request id is
+    // appended below as `requestId`, and the function is named by its log group.
+    // The keys every line of this invocation carries, passed with each line rather than through
+    // appendKeys/resetKeys (a deep merge and a clear per invocation in Powertools).
+    let keys: Record<string, unknown> = { requestId: context.awsRequestId };
     let report: ReportBuilder | undefined;
+    // A single-execution request logs its execution on its one summary line (see below); an entry recorded
+    // but not yet logged when something throws goes on the error line instead.
+    let unlogged: ExecutionReport | undefined;
     let rejected = 0;
     let limitReached = 0;
     try {
       const job = readJob(event, context, config, invocationTime);
       const { parsed, jobId, sequence } = job;
-      logger.appendKeys({
+      keys = {
+        requestId: context.awsRequestId,
         jobId,
         domain: parsed.request.domain,
         ...(sequence > 0 ? { continuation: sequence } : {}),
-      });
+      };
       const dryRun = isDryRun(parsed, config);
+      const target = parsed.request.target.kind;
       logger.debug('request accepted', {
+        ...keys,
         provenance: parsed.provenance,
-        target: parsed.request.target.kind,
+        target,
         dryRun,
-        requestTime: parsed.requestTime.toISOString(),
+        requestTime: parsed.requestTime,
       });
 
       const builder = new ReportBuilder(dryRun);
       report = builder;
+      const single = target === 'single';
       const remaining = context.getRemainingTimeInMillis?.bind(context);
       const outcome = await runRequest(core, {
         parsed,
         config,
         invocation: { functionRequestId: context.awsRequestId, jobId },
-        record: (entry) => {
-          builder.add(entry);
-          if (entry.outcome === 'failed') {
-            logger.error('execution failed', { ...entry });
-          } else {
-            logger.info(`execution ${entry.outcome}`, { ...entry });
-          }
-        },
+        record: single
+          ? (entry) => {
+              builder.add(entry);
+              unlogged = entry;
+            }
+          : (entry) => {
+              builder.add(entry);
+              if (entry.outcome === 'failed') {
+                logger.error('execution failed', { ...keys, ...entry });
+              } else {
+                logger.info(`execution ${entry.outcome}`, { ...keys, ...entry });
+              }
+            },
         shouldStop: remaining === undefined ? () => false : () => remaining() < reserveMs(),
         continuation: sequence > 0,
         alreadyMatched: job.carried.matched,
         warn: (message, extra) => {
-          logger.warn(message, extra);
+          logger.warn(message, { ...keys, ...extra });
         },
       });
 
       const own = builder.totals();
-      const totals = add(job.carried, own);
-      const failures = [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
+      const totals = sequence > 0 ? add(job.carried, own) : own;
       const summary = {
+        ...keys,
         provenance: parsed.provenance,
-        target: parsed.request.target.kind,
+        target,
         dryRun,
         matched: own.matched,
         terminated: own.terminated,
@@ -195,10 +220,14 @@ export function createHandler(deps: HandlerDeps): Handler {
         wouldTerminate: own.wouldTerminate,
         failed: own.failed,
         ...(pacer.throttles > 0 ? { throttles: pacer.throttles, rate: pacer.currentRate } : {}),
+        // A single-execution request: its execution line merged into this one (workflowId, runId, outcome).
+        ...unlogged,
       };
+      unlogged = undefined;
 
       if (!outcome.done) {
         const next = sequence + 1;
+        const failures = [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
         if (next > config.maxContinuations) {
           limitReached = 1;
           throw new ContinuationLimitError(jobId, next, config.maxContinuations, totals);
@@ -225,30 +254,37 @@ export function createHandler(deps: HandlerDeps): Handler {
         return builder.build({ jobId, continued: { sequence: next }, job: { ...totals, invocations: next } });
       }
 
-      // One summary line per invocation (the per-execution lines carry the rest); the accepted line is
-      // debug-level to keep a one-execution request's logging cheap.
-      logger.info('request done', summary);
+      // One summary line per invocation; the per-execution lines carry the rest (a single-execution
+      // request has only this line, carrying its execution). The accepted line is debug-level.
+      if (single && own.failed > 0) {
+        logger.error('request done', summary);
+      } else {
+        logger.info('request done', summary);
+      }
       if (sequence > 0) {
-        logger.info('job done', { job: totals, invocations: sequence + 1 });
+        logger.info('job done', { ...keys, job: totals, invocations: sequence + 1 });
       }
       if (totals.failed > 0) {
+        const failures = [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
         throw new TerminationFailedError(failures, totals.failed);
       }
       return builder.build(
         sequence > 0 ? { jobId, job: { ...totals, invocations: sequence + 1 } } : { jobId },
       );
     } catch (error: unknown) {
+      const execution = unlogged === undefined ? {} : { ...unlogged };
       if (isRefusal(error)) {
         rejected = 1;
-        logger.warn('request refused', { error: describeError(error) });
+        logger.warn('request refused', { ...keys, error: describeError(error) });
       } else if (error instanceof ContinuationLimitError) {
         limitReached = 1;
         logger.error('continuation limit reached: the job stops with work left', {
+          ...keys,
           error: describeError(error),
           job: error.totals,
         });
       } else {
-        logger.error('request failed', { error: describeError(error) });
+        logger.error('request failed', { ...keys, ...execution, error: describeError(error) });
       }
       throw error;
     } finally {
@@ -259,7 +295,6 @@ export function createHandler(deps: HandlerDeps): Handler {
       metrics.addMetric(METRIC.rejected, MetricUnit.Count, rejected);
       if (limitReached > 0) metrics.addMetric(METRIC_CONTINUATION_LIMIT, MetricUnit.Count, limitReached);
       metrics.publishStoredMetrics();
-      logger.resetKeys();
     }
   };
 }

@@ -214,6 +214,19 @@ export function classifySwfError(error: unknown): SwfErrorClass {
   return { kind: 'failed', failure: 'other', error: text };
 }
 
+/**
+ * A listing answered the very page token it was asked with: following it would ask for the same page
+ * forever (until the invocation times out). Thrown by {@link SwfPort.listOpen}; callers treat it like any
+ * listing failure (a selector request fails with ListingFailedError, a run resolution reports `failed`).
+ */
+export class RepeatedPageTokenError extends Error {
+  override readonly name = 'RepeatedPageTokenError';
+
+  constructor(readonly operation: string) {
+    super(`${operation} answered the same nextPageToken it was given; stopped instead of asking again`);
+  }
+}
+
 /** Wraps an SDK client as the handler's {@link SwfPort}. */
 export function createSwf(client: SWFClient): SwfPort {
   return {
@@ -233,6 +246,10 @@ export function createSwf(client: SWFClient): SwfPort {
         // A stubbed or faulty endpoint may answer nothing at all: treat it as an empty last page.
         const answer = page as typeof page | undefined;
         nextPageToken = answer?.nextPageToken === '' ? undefined : answer?.nextPageToken;
+        // The same token twice in a row would loop forever: fail the listing (nothing more yielded).
+        if (token !== undefined && nextPageToken === token) {
+          throw new RepeatedPageTokenError('ListOpenWorkflowExecutions');
+        }
         yield answer?.executionInfos ?? [];
       } while (nextPageToken !== undefined);
     },

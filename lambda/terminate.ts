@@ -205,11 +205,6 @@ async function runList(
   // { workflowId } and { workflowId, runId } may resolve to the same run: act on it once. Bounded by the
   // list, which is in memory anyway.
   const acted = named.length > 1 ? new Set<string>() : undefined;
-  let offset = 0;
-  const source = {
-    next: (): ListItem | undefined => named[offset++],
-  };
-
   const act = async (item: ListItem): Promise<ItemResult<ListItem>> => {
     let run: RunRef;
     if (item.runId === undefined) {
@@ -241,6 +236,15 @@ async function runList(
       : result;
   };
 
+  const first = named[0];
+  if (named.length === 1 && first !== undefined) {
+    return runOne(first, act, isDryRun(parsed, config) ? undefined : deps.pacer, options.shouldStop);
+  }
+  let offset = 0;
+  const source = {
+    next: (): ListItem | undefined => named[offset++],
+  };
+
   const result = await runPipeline<ListItem>({
     source,
     act: (item) => act(item),
@@ -265,6 +269,37 @@ async function runList(
     if (entry !== undefined) keep(entry);
   }
   return remaining.length === 0 ? { done: true } : { done: false, remaining };
+}
+
+/**
+ * One execution (the common request): what the pipeline does for a one-item source, without its
+ * machinery (in-flight accounting, wake-up promises, a re-queue list). Stops before starting when time is
+ * short, waits for a pacing token when one is not there, and tries a throttled call again (never failed).
+ */
+async function runOne(
+  item: ListItem,
+  act: (item: ListItem) => Promise<ItemResult<ListItem>>,
+  pacer: Pacer | undefined,
+  shouldStop: () => boolean,
+): Promise<RunResult> {
+  let current = item;
+  for (;;) {
+    if (shouldStop()) return { done: false, remaining: [asRef(current)] };
+    const wait = pacer?.acquire();
+    if (wait !== undefined) {
+      await wait;
+      if (shouldStop()) return { done: false, remaining: [asRef(current)] };
+    }
+    const result = await act(current);
+    if (result === 'done') return { done: true };
+    if (result !== 'retry') current = result.retryAs;
+  }
+}
+
+function asRef(item: ListItem): ExecutionRef {
+  return item.runId === undefined
+    ? { workflowId: item.workflowId }
+    : { workflowId: item.workflowId, runId: item.runId };
 }
 
 /** Resolves the selector's List input; undefined when the window is empty (nothing can match). */

@@ -270,7 +270,8 @@ describe('the function', () => {
       target: 'node24',
       format: nodejs.OutputFormat.CJS,
       forceDockerBundling: false,
-      externalModules: BUNDLE_AWS_SDK ? [] : ['@aws-sdk/*'],
+      // The SWF client bundled; the Lambda client (continuations only, loaded lazily) left to the runtime.
+      externalModules: BUNDLE_AWS_SDK ? ['@aws-sdk/client-lambda'] : ['@aws-sdk/*'],
     });
     expect(HANDLER_RUNTIME.name).toBe(`nodejs${options.target!.replace('node', '')}.x`);
     expect(HANDLER_ENTRY).toBe(path.join(__dirname, '..', 'lambda', 'handler.ts'));
@@ -290,7 +291,11 @@ describe('the function', () => {
     const key = (resource.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
     const assetDir = path.join(assembly.directory, `asset.${key}`);
     expect(fs.readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
-    expect(fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8')).toMatch(/handler/);
+    const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
+    expect(code).toMatch(/handler/);
+    // AND the SWF client is inside it, while the Lambda client (continuations) is left to the runtime
+    expect(code).not.toMatch(/require\(["']@aws-sdk\/client-swf["']\)/);
+    expect(code).toMatch(/require\(["']@aws-sdk\/client-lambda["']\)/);
   });
 });
 
