@@ -12,7 +12,7 @@
  * then throws TerminationFailedError, so EventBridge / Lambda retry it (idempotently: terminated executions
  * answer already-closed) and finally keep it in the dead-letter queue or failure destination.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type Config, loadConfig } from './config';
@@ -170,13 +170,17 @@ export function createHandler(deps: HandlerDeps): Handler {
       };
       const dryRun = isDryRun(parsed, config);
       const target = parsed.request.target.kind;
-      logger.debug('request accepted', {
-        ...keys,
-        provenance: parsed.provenance,
-        target,
-        dryRun,
-        requestTime: parsed.requestTime,
-      });
+      // Debug-level: its payload is built only when debug lines are printed (a logger call still reads the
+      // environment and formats nothing when the level is above debug).
+      if (logger.level <= LogLevelThreshold.DEBUG) {
+        logger.debug('request accepted', {
+          ...keys,
+          provenance: parsed.provenance,
+          target,
+          dryRun,
+          requestTime: parsed.requestTime,
+        });
+      }
 
       const builder = new ReportBuilder(dryRun);
       report = builder;
