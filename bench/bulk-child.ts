@@ -19,6 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
+import { answerParent } from './child-result';
 
 export interface MemoryPeak {
   /** Before the request (module loaded, nothing sent). */
@@ -195,16 +196,4 @@ async function runLoop(): Promise<LoopRun> {
 }
 
 const mode = process.env.BENCH_MODE;
-(mode === 'loop' ? runLoop() : runHandler())
-  .catch((err: unknown): HandlerRun | LoopRun => ({
-    status: 'error',
-    detail: err instanceof Error ? (err.stack ?? err.message) : String(err),
-  }))
-  .then((result) => {
-    process.send?.(result, () => {
-      process.exit(0);
-    });
-  })
-  .catch(() => {
-    process.exit(1);
-  });
+answerParent<HandlerRun | LoopRun>(mode === 'loop' ? runLoop() : runHandler());

@@ -43,7 +43,7 @@ import {
 import { type BucketSpec, SWF_QUOTAS } from '../test/support/fake-swf';
 import type { HandlerRun, LoopRun } from './bulk-child';
 import type { ParentMessage, ServerConfig, ServerMessage, ServerStats } from './bulk-server';
-import { constructBundleSettings } from './cold-start';
+import { constructBundleSettings, esbuildOptionsFor } from './cold-start';
 import { fmt, table } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -107,15 +107,8 @@ async function bundleChildren(dir: string): Promise<Bundles> {
       'bulk-child': path.join(__dirname, 'bulk-child.ts'),
       'bulk-server': path.join(__dirname, 'bulk-server.ts'),
     },
-    absWorkingDir: ROOT,
-    bundle: true,
-    platform: 'node',
-    target: s.target,
-    format: 'cjs',
-    minify: s.minify,
-    sourcemap: s.sourcemap,
+    ...esbuildOptionsFor(s),
     outdir: dir,
-    logLevel: 'error',
   });
   return {
     child: path.join(dir, 'bulk-child.js'),

@@ -61,6 +61,21 @@ const FALLBACK: BundleSettings = {
   source: 'bench defaults (lib/handler-bundling.ts not loadable)',
 };
 
+/** The esbuild options every benchmark bundle shares with the construct's bundling. */
+export function esbuildOptionsFor(s: BundleSettings) {
+  return {
+    absWorkingDir: ROOT,
+    bundle: true,
+    platform: 'node',
+    target: s.target,
+    format: 'cjs',
+    minify: s.minify,
+    sourcemap: s.sourcemap,
+    sourcesContent: s.sourcesContent,
+    logLevel: 'error',
+  } as const;
+}
+
 /** Reads the construct's bundling options, so the benchmark follows them when they change. */
 export async function constructBundleSettings(): Promise<BundleSettings> {
   try {
@@ -109,18 +124,10 @@ async function bundle(
     packaging === 'sdk-external' ? ['@aws-sdk/*'] : packaging === 'construct' ? s.external : [];
   const outfile = path.join(dir, name, 'index.js');
   await build({
+    ...esbuildOptionsFor(s),
     entryPoints: [entry === 'handler' ? HANDLER_ENTRY : BASELINE_ENTRY],
-    absWorkingDir: ROOT,
-    bundle: true,
-    platform: 'node',
-    target: s.target,
-    format: 'cjs',
-    minify: s.minify,
-    sourcemap: s.sourcemap,
-    sourcesContent: s.sourcesContent,
     external,
     outfile,
-    logLevel: 'error',
   });
   const mapFile = `${outfile}.map`;
   return {

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
+import { answerParent } from './child-result';
 
 /** What the handler sent SWF besides the execution (read off the fake server). */
 export interface TerminatePayload {
@@ -179,16 +180,4 @@ async function main(): Promise<ChildResult> {
   };
 }
 
-main()
-  .catch((err: unknown): ChildResult => ({
-    status: 'error',
-    detail: err instanceof Error ? (err.stack ?? err.message) : String(err),
-  }))
-  .then((result) => {
-    process.send?.(result, () => {
-      process.exit(0);
-    });
-  })
-  .catch(() => {
-    process.exit(1);
-  });
+answerParent(main());

@@ -1,0 +1,24 @@
+/**
+ * How a benchmark child answers its parent: the run's result, or its failure as `{ status: 'error' }`,
+ * sent over the IPC channel, then exit. Exit 1 only if even that could not be sent.
+ */
+export interface ChildError {
+  status: 'error';
+  detail: string;
+}
+
+export function answerParent<T>(run: Promise<T>): void {
+  run
+    .catch((err: unknown): ChildError => ({
+      status: 'error',
+      detail: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    }))
+    .then((result) => {
+      process.send?.(result, () => {
+        process.exit(0);
+      });
+    })
+    .catch(() => {
+      process.exit(1);
+    });
+}
