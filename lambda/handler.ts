@@ -205,7 +205,7 @@ export function createHandler(deps: HandlerDeps): Handler {
             },
         shouldStop: remaining === undefined ? () => false : () => remaining() < reserveMs(),
         continuation: sequence > 0,
-        alreadyMatched: job.carried.matched,
+        alreadyTerminated: job.carried.terminated,
         warn: (message, extra) => {
           logger.warn(message, { ...keys, ...extra });
         },

@@ -113,8 +113,12 @@ export interface RunOptions {
   readonly shouldStop: () => boolean;
   /** A continuation: the request was already counted and approved by the first invocation. */
   readonly continuation: boolean;
-  /** Executions already matched by earlier invocations of the job (a selector never exceeds the limit). */
-  readonly alreadyMatched: number;
+  /**
+   * Executions earlier invocations of the job terminated. A selector's continuation may terminate at most
+   * the limit less these. Not "matched": failed runs stay open and a lagging listing can show terminated
+   * ones again, so counting those would use up the allowance and stop the job early.
+   */
+  readonly alreadyTerminated: number;
   /** Something worth a warning log line. */
   readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }
@@ -468,7 +472,7 @@ async function runSelector(deps: CoreDeps, options: RunOptions, selector: Select
   if (!options.continuation) {
     await countSelector(deps, options, selector, input, limit);
   }
-  const allowance = Math.max(0, limit - options.alreadyMatched);
+  const allowance = Math.max(0, limit - options.alreadyTerminated);
   const source = new SelectorSource(deps, input, selector, options.parsed.requestTime, allowance);
   const terminate = terminator(deps, options);
   let actedOn = 0;
@@ -489,10 +493,16 @@ async function runSelector(deps: CoreDeps, options: RunOptions, selector: Select
     throw listingFailed(input.domain, error, actedOn);
   }
   if (source.overflow) {
-    options.warn('more executions matched than were counted; stopped at the limit', {
-      limit,
-      alreadyMatched: options.alreadyMatched,
-    });
+    // The listing showed more matches than the count approved (SWF's listing is eventually consistent).
+    // Stopping quietly would leave matched executions running under a report of success: fail loudly,
+    // after the work in flight, so the request ends in the failure destination with this reason. A retry
+    // of a first invocation counts again and refuses the request if the count is now over the limit.
+    throw new ListingFailedError(
+      input.domain,
+      `more executions matched than the ${limit} that were counted and approved ` +
+        `(${options.alreadyTerminated} terminated by earlier invocations); stopped at the limit and left the rest open`,
+      actedOn,
+    );
   }
   return result.stopped || result.requeued.length > 0 ? { done: false } : { done: true };
 }
