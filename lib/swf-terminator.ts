@@ -147,6 +147,9 @@ export interface SwfTerminatorProps {
    * invocations (with one rate share, rather than after the whole of it) and ends a stuck invocation
    * sooner. At the default rate one 5-minute invocation terminates about 15,000 executions.
    *
+   * At least 1 minute: the handler keeps 30 seconds of each invocation in reserve to hand unfinished work
+   * on to a continuation.
+   *
    * @default Duration.minutes(5)
    */
   readonly timeout?: Duration;
@@ -270,7 +273,9 @@ export class SwfTerminator extends Construct {
     validateInteger('retryAttempts', retryAttempts, 0, 185);
     validateDuration('maxEventAge', maxEventAge, Duration.seconds(60), Duration.hours(24));
     validateInteger('memorySize', memorySize, 128, 10240);
-    validateDuration('timeout', timeout, Duration.seconds(1), Duration.minutes(15));
+    // The handler keeps at least 30 s of every invocation in reserve to hand unfinished work on: a shorter
+    // timeout would leave no time to terminate anything, and every request would continue until refused.
+    validateDuration('timeout', timeout, Duration.minutes(1), Duration.minutes(15));
     validateTerminateRate(terminateRate);
     validateInteger(
       'terminateBurst',

@@ -180,12 +180,12 @@ describe('numbers and durations', () => {
     [
       'timeout',
       { timeout: Duration.minutes(16) },
-      /timeout 16 minutes must be between 1 second and 15 minutes/,
+      /timeout 16 minutes must be between 1 minute and 15 minutes/,
     ],
     [
       'timeout',
-      { timeout: Duration.millis(500) },
-      /timeout 500 millis must be between 1 second and 15 minutes/,
+      { timeout: Duration.seconds(59) },
+      /timeout 59 seconds must be between 1 minute and 15 minutes/,
     ],
     ['memorySize', { memorySize: 64 }, /memorySize 64 must be an integer between 128 and 10240/],
     ['memorySize', { memorySize: 10241 }, /memorySize 10241 must be an integer between 128 and 10240/],
@@ -214,7 +214,7 @@ describe('numbers and durations', () => {
     ['maxEventAge', { maxEventAge: Duration.hours(24) }],
     ['maxExecutionsPerRequest', { maxExecutionsPerRequest: 1 }],
     ['timeout', { timeout: Duration.minutes(15) }],
-    ['timeout', { timeout: Duration.seconds(1) }],
+    ['timeout', { timeout: Duration.minutes(1) }],
   ] as [string, Partial<SwfTerminatorProps>][])('%s at its bound is accepted: %j', (_prop, props) => {
     expect(() => build(props)).not.toThrow();
   });
