@@ -230,12 +230,15 @@ describe('runPipeline', () => {
   test('stops starting work when told to; in-flight work finishes; re-queued work is returned', async () => {
     let next = 0;
     let started = 0;
+    const done = new Set<number>();
     const result = await runPipeline<number>({
       source: { next: () => (next < 100 ? next++ : undefined) },
       act: async (item) => {
         started++;
         await new Promise((r) => setImmediate(r));
-        return item === 1 ? 'retry' : 'done';
+        if (item === 1) return 'retry';
+        done.add(item);
+        return 'done';
       },
       inFlightLimit: () => 2,
       shouldStop: () => started >= 10,
@@ -243,6 +246,10 @@ describe('runPipeline', () => {
     expect(result.stopped).toBe(true);
     expect(started).toBeLessThanOrEqual(11);
     expect(next).toBeLessThan(100);
+    // Nothing taken from the source is lost: each item is done or handed back (item 1 always retries).
+    expect(result.requeued).toContain(1);
+    const taken = Array.from({ length: next }, (_, i) => i);
+    expect([...done, ...result.requeued].sort((a, b) => a - b)).toEqual(taken);
   });
 
   test('an error from the source is rethrown after the in-flight items finished', async () => {
