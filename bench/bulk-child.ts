@@ -19,7 +19,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
-import { answerParent } from './child-result';
+import { answerParent, type ChildError, env, type HandlerFn } from './child-result';
 
 export interface MemoryPeak {
   /** Before the request (module loaded, nothing sent). */
@@ -46,19 +46,10 @@ export type HandlerRun =
       remainingCalls: number;
       remainingMin: number;
     }
-  | { status: 'error'; detail: string };
+  | ChildError;
 
 export type LoopRun =
-  | { status: 'ok'; count: number; ms: number; errors: number; firstError?: string }
-  | { status: 'error'; detail: string };
-
-type HandlerFn = (event: unknown, context: unknown) => Promise<unknown>;
-
-const env = (name: string): string => {
-  const v = process.env[name];
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
+  { status: 'ok'; count: number; ms: number; errors: number; firstError?: string } | ChildError;
 
 function sampler(periodMs: number, gcPeriodMs: number) {
   const first = process.memoryUsage();

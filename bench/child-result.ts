@@ -7,6 +7,16 @@ export interface ChildError {
   detail: string;
 }
 
+/** The handler as a benchmark child calls it (loaded from its bundle). */
+export type HandlerFn = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** A required setting the parent passes to the child. */
+export function env(name: string): string {
+  const value = process.env[name];
+  if (value === undefined) throw new Error(`${name} is not set`);
+  return value;
+}
+
 export function answerParent<T>(run: Promise<T>): void {
   run
     .catch((err: unknown): ChildError => ({

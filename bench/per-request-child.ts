@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
-import { answerParent } from './child-result';
+import { answerParent, type ChildError, env, type HandlerFn } from './child-result';
 
 /** What the handler sent SWF besides the execution (read off the fake server). */
 export interface TerminatePayload {
@@ -40,15 +40,7 @@ export type ChildResult =
       sampleReport: unknown;
     }
   | { status: 'not-implemented'; detail: string }
-  | { status: 'error'; detail: string };
-
-type HandlerFn = (event: unknown, context: unknown) => Promise<unknown>;
-
-const env = (name: string): string => {
-  const v = process.env[name];
-  if (v === undefined) throw new Error(`${name} is not set`);
-  return v;
-};
+  | ChildError;
 
 function fakeContext() {
   const awsRequestId = randomUUID();

@@ -228,12 +228,13 @@ export function createHandler(deps: HandlerDeps): Handler {
         ...unlogged,
       };
       unlogged = undefined;
+      // The job's failures named so far (earlier invocations' first, up to the carried maximum); built only
+      // when a continuation or an error needs them.
+      const failures = () => [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
 
       if (!outcome.done) {
         const next = sequence + 1;
-        const failures = [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
         if (next > config.maxContinuations) {
-          limitReached = 1;
           throw new ContinuationLimitError(jobId, next, config.maxContinuations, totals);
         }
         const continuation: ContinuationEvent = {
@@ -249,7 +250,7 @@ export function createHandler(deps: HandlerDeps): Handler {
                 ? { target: 'selector' }
                 : { target: 'list', remaining: outcome.remaining.length },
             totals,
-            failures,
+            failures: failures(),
           },
         };
         sender ??= lambdaContinuationSender(functionName);
@@ -269,8 +270,7 @@ export function createHandler(deps: HandlerDeps): Handler {
         logger.info('job done', { ...keys, job: totals, invocations: sequence + 1 });
       }
       if (totals.failed > 0) {
-        const failures = [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
-        throw new TerminationFailedError(failures, totals.failed);
+        throw new TerminationFailedError(failures(), totals.failed);
       }
       return builder.build(
         sequence > 0 ? { jobId, job: { ...totals, invocations: sequence + 1 } } : { jobId },

@@ -103,13 +103,13 @@ export class ReportBuilder {
   }
 
   build(extra: ReportJobFields = {}): Report {
-    const c = this.counts;
+    const { matched, terminated, alreadyClosed, failed } = this.totals();
     return {
       dryRun: this.dryRun,
-      matched: c.terminated + c['already-closed'] + c['would-terminate'] + c.failed,
-      terminated: c.terminated,
-      alreadyClosed: c['already-closed'],
-      failed: c.failed,
+      matched,
+      terminated,
+      alreadyClosed,
+      failed,
       executions: [...this.executions],
       ...(this.truncated ? { truncated: true as const } : {}),
       ...extra,

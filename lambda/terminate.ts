@@ -251,7 +251,7 @@ async function runList(
 
   const result = await runPipeline<ListItem>({
     source,
-    act: (item) => act(item),
+    act,
     ...paced(deps, options),
     shouldStop: options.shouldStop,
   });
@@ -260,12 +260,10 @@ async function runList(
   const remaining: ExecutionRef[] = [];
   const seen = new Set<string>();
   const keep = (e: ExecutionRef) => {
-    const key = JSON.stringify([e.workflowId, e.runId ?? null]);
+    const key = runKey(e.workflowId, e.runId ?? '');
     if (seen.has(key)) return;
     seen.add(key);
-    remaining.push(
-      e.runId === undefined ? { workflowId: e.workflowId } : { workflowId: e.workflowId, runId: e.runId },
-    );
+    remaining.push(asRef(e));
   };
   for (const item of result.requeued) keep(item);
   for (let i = Math.min(offset, named.length); i < named.length; i++) {
@@ -300,7 +298,7 @@ async function runOne(
   }
 }
 
-function asRef(item: ListItem): ExecutionRef {
+function asRef(item: ExecutionRef): ExecutionRef {
   return item.runId === undefined
     ? { workflowId: item.workflowId }
     : { workflowId: item.workflowId, runId: item.runId };
