@@ -7,6 +7,7 @@ import './support/handler-env';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
+import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseConfig } from '../lambda/config';
 import { createHandler } from '../lambda/handler';
@@ -18,9 +19,12 @@ beforeEach(() => {
   swf.reset();
 });
 
-async function logLines(event: unknown): Promise<Record<string, unknown>[]> {
+async function logLines(
+  event: unknown,
+  env: Record<string, string> = {},
+): Promise<Record<string, unknown>[]> {
   const handler = createHandler({
-    config: parseConfig({ ALLOWED_DOMAINS: 'orders' }),
+    config: parseConfig({ ALLOWED_DOMAINS: 'orders', ...env }),
     swf: createSwf(new SWFClient({ region: 'us-east-1' })),
     logger: new Logger({ logLevel: 'INFO' }),
     metrics: new Metrics({ namespace: 'SwfTerminator' }),
@@ -115,5 +119,62 @@ describe('log lines of the single-execution path', () => {
     expect(lines).toEqual([
       expect.objectContaining({ level: 'WARN', message: 'request refused', requestId: 'req-1' }),
     ]);
+  });
+});
+
+describe('optional keys of the summary line', () => {
+  const throttling = Object.assign(new Error('Rate exceeded'), {
+    name: 'ThrottlingException',
+    $metadata: { httpStatusCode: 400 },
+  });
+
+  test('a single execution throttled once, then terminated: the summary carries throttles and the rate', async () => {
+    swf.on(TerminateWorkflowExecutionCommand).rejectsOnce(throttling).resolves({});
+
+    const lines = await logLines({ domain: 'orders', workflowId: 'wf-1', runId: 'run-1' });
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ message: 'request done', outcome: 'terminated', throttles: 1 });
+    expect(lines[0]?.rate).toEqual(expect.any(Number));
+  });
+
+  test('no throttling: neither throttles nor rate, and a first invocation has no continuation number', async () => {
+    swf.on(TerminateWorkflowExecutionCommand).resolves({});
+
+    const lines = await logLines({ domain: 'orders', workflowId: 'wf-1', runId: 'run-1' });
+
+    expect(lines[0]).not.toHaveProperty('throttles');
+    expect(lines[0]).not.toHaveProperty('rate');
+    expect(lines[0]).not.toHaveProperty('continuation');
+  });
+
+  test("a continuation's lines carry its number, its summary the job's totals so far", async () => {
+    swf.on(TerminateWorkflowExecutionCommand).resolves({});
+    const event = {
+      [CONTINUATION_EVENT_KEY]: {
+        version: 1,
+        jobId: 'evt-1',
+        sequence: 2,
+        request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
+        requestTime: '2025-06-01T11:00:00.000Z',
+        provenance: {
+          via: 'eventbridge',
+          eventId: 'evt-1',
+          source: 'ops',
+          account: '123456789012',
+          time: '2025-06-01T11:00:00Z',
+        },
+        progress: { target: 'list', remaining: 1 },
+        totals: { matched: 3, terminated: 3, alreadyClosed: 0, failed: 0, wouldTerminate: 0 },
+        failures: [],
+      },
+    };
+
+    const lines = await logLines(event, { MAX_CONTINUATIONS: '5' });
+
+    expect(lines.map((l) => l.message)).toEqual(['execution terminated', 'request done', 'job done']);
+    for (const line of lines) expect(line).toMatchObject({ jobId: 'evt-1', continuation: 2 });
+    expect(lines[1]).toMatchObject({ matched: 1, terminated: 1 });
+    expect(lines[2]).toMatchObject({ job: { matched: 4, terminated: 4 }, invocations: 3 });
   });
 });
