@@ -64,6 +64,7 @@ export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_A
  */
 export const SWF_CLIENT_CONFIG = {
   maxAttempts: TRANSIENT_MAX_ATTEMPTS,
+  cacheMiddleware: true,
   requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000 },
 } as const satisfies SWFClientConfig;
 

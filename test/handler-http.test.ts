@@ -169,3 +169,59 @@ describe('run resolution and selectors over the wire', () => {
     expect(server.openCount(DOMAIN)).toBe(1500);
   });
 });
+
+describe('the cached middleware stack (SWF_CLIENT_CONFIG.cacheMiddleware)', () => {
+  test('is on, and concurrent calls through one client each send their own input', async () => {
+    const executions = makeExecutions(24, { domain: DOMAIN, prefix: 'c-' });
+    await startServer(executions);
+    const client = createSwfClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+    });
+    expect(client.config.cacheMiddleware).toBe(true);
+    const swf = createSwf(client);
+
+    // A List call first, so the cache holds a handler for another command class too.
+    const listed: string[] = [];
+    for await (const page of swf.listOpen({ domain: DOMAIN, startTimeFilter: { oldestDate: new Date(0) } })) {
+      for (const info of page) listed.push(info.execution?.workflowId ?? '');
+    }
+    expect(listed).toHaveLength(24);
+
+    const results = await Promise.all(
+      executions.map((e, i) =>
+        swf.terminate({
+          domain: DOMAIN,
+          workflowId: e.workflowId,
+          runId: e.runId,
+          reason: `reason ${i}`,
+          details: `details for ${e.workflowId}`,
+          ...(i % 2 === 0 ? { childPolicy: 'ABANDON' as const } : {}),
+        }),
+      ),
+    );
+
+    expect(results.every((r) => r.kind === 'terminated')).toBe(true);
+    const recorded = [...server.terminations].sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+    const expected = executions
+      .map((e, i) => ({
+        workflowId: e.workflowId,
+        runId: e.runId,
+        reason: `reason ${i}`,
+        details: `details for ${e.workflowId}`,
+        childPolicy: i % 2 === 0 ? 'ABANDON' : undefined,
+      }))
+      .sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+    expect(
+      recorded.map((t) => ({
+        workflowId: t.workflowId,
+        runId: t.runId,
+        reason: t.reason,
+        details: t.details,
+        childPolicy: t.childPolicy,
+      })),
+    ).toEqual(expected);
+    client.destroy();
+  });
+});
