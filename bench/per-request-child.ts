@@ -1,23 +1,27 @@
 /**
- * The measured half of bench/per-request.ts, run in its own process so that the handler's logs and EMF
- * metrics (stdout) go to /dev/null while still being produced: the handler is measured with logging on.
+ * The measured half of bench/per-request.ts. Bundled with esbuild as the construct bundles the handler and
+ * run with plain `node`, one process per kind of call (`BENCH_KIND`), so each process holds one copy of the
+ * SDK and exercises one path, as a deployed function does. Its stdout is /dev/null: the handler's logs and
+ * EMF metrics are produced (their cost is measured), the terminal is not.
  *
- * Environment (set by the parent): AWS_ENDPOINT_URL_SWF (the fake server), ALLOWED_DOMAINS, AWS_REGION,
- * credentials, BENCH_DOMAIN, BENCH_CALLS, BENCH_WARMUP, BENCH_BLOCK. Executions `h-<i>` are for the handler,
- * `r-<i>` for the bare raw SDK call, `p-<i>` for the raw SDK call with the handler's payload; runIds are
- * `run-<workflowId>`.
+ * Kinds (executions `<prefix><i>` with runIds `run-<workflowId>`, one prefix per kind):
+ *  - `handler`: the handler's entry point, a console request `{ domain, workflowId, runId }`;
+ *  - `raw-bare`: `new SWFClient({})` (the SDK's defaults) sending domain, workflowId and runId only;
+ *  - `raw-payload`: the same client, plus the reason / details / childPolicy the handler sent;
+ *  - `raw-payload-config`: the handler's own client settings (`createSwfClient()`) and the handler's payload,
+ *    so that handler / this is the handler's own overhead alone.
  *
- * After the handler's first termination the child asks the parent (`{ type: 'payload-request' }`) for the
- * reason / details / childPolicy the fake server recorded for it, and the parent answers
- * `{ type: 'payload', payload }`: the "same payload" baseline sends exactly those, so that comparing with it
- * separates the handler's own overhead from the cost of the bigger request (provenance in `details`).
- * Finally answers the parent over IPC with a {@link ChildResult}.
+ * Protocol (IPC): the parent sends `start` (with the payload for the payload kinds); the child makes its first
+ * call (the handler's must report `terminated: 1`), warms up, and answers `ready`. Then, for every `block`
+ * message, it makes that many calls one after another and answers their times; `exit` ends it.
  */
 import { randomUUID } from 'node:crypto';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
-import { answerParent, type ChildError, env, type HandlerFn } from './child-result';
+import { createSwfClient } from '../lambda/swf';
+import { answerParent, env, type ChildError, type HandlerFn } from './child-result';
+
+export type Kind = 'handler' | 'raw-bare' | 'raw-payload' | 'raw-payload-config';
 
 /** What the handler sent SWF besides the execution (read off the fake server). */
 export interface TerminatePayload {
@@ -26,20 +30,14 @@ export interface TerminatePayload {
   childPolicy?: 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON';
 }
 
-/** Messages between the parent and this child, besides the final {@link ChildResult}. */
-export type PayloadRequest = { type: 'payload-request' };
-export type PayloadAnswer = { type: 'payload'; payload: TerminatePayload | undefined };
+export type ParentMessage =
+  { type: 'start'; payload?: TerminatePayload } | { type: 'block'; calls: number } | { type: 'exit' };
 
-export type ChildResult =
-  | {
-      status: 'ok';
-      handlerMs: number[];
-      rawMs: number[];
-      payloadMs: number[];
-      payload: TerminatePayload;
-      sampleReport: unknown;
-    }
-  | { status: 'not-implemented'; detail: string }
+export type ChildMessage =
+  | { type: 'ready'; sampleReport: unknown }
+  | { type: 'block-done'; ms: number[] }
+  | { type: 'bye' }
+  | { type: 'not-implemented'; detail: string }
   | ChildError;
 
 function fakeContext() {
@@ -60,116 +58,84 @@ function fakeContext() {
   };
 }
 
-async function loadHandler(): Promise<HandlerFn | string> {
-  const file = path.resolve(__dirname, '..', 'lambda', 'handler.ts');
-  const ns = (await import(file)) as Record<string, unknown>;
-  const dflt = ns.default as Record<string, unknown> | undefined;
-  const h = ns.handler ?? dflt?.handler;
-  return typeof h === 'function' ? (h as HandlerFn) : 'lambda/handler.ts exports no handler function';
+/** One call of this child's kind, for execution number `i`. */
+async function caller(
+  kind: Kind,
+  domain: string,
+  payload: TerminatePayload,
+): Promise<(i: number) => Promise<unknown>> {
+  if (kind === 'handler') {
+    // Imported here so the raw kinds never load the handler module (the bundler keeps it lazy).
+    const { handler } = (await import('../lambda/handler')) as { handler: HandlerFn };
+    return (i) => handler({ domain, workflowId: `h-${i}`, runId: `run-h-${i}` }, fakeContext());
+  }
+  const prefix = { 'raw-bare': 'r-', 'raw-payload': 'p-', 'raw-payload-config': 'c-' }[kind];
+  const client = kind === 'raw-payload-config' ? createSwfClient() : new SWFClient({});
+  const extra = kind === 'raw-bare' ? {} : payload;
+  return (i) =>
+    client.send(
+      new TerminateWorkflowExecutionCommand({
+        domain,
+        workflowId: `${prefix}${i}`,
+        runId: `run-${prefix}${i}`,
+        ...extra,
+      }),
+    );
 }
 
-/** Asks the parent for the payload the fake server recorded for the handler's first termination. */
-function askPayload(): Promise<TerminatePayload | undefined> {
+function nextMessage(): Promise<ParentMessage> {
   return new Promise((resolve) => {
-    const onMessage = (m: PayloadAnswer | { type?: unknown }) => {
-      if (m.type !== 'payload' || !('payload' in m)) return;
-      process.off('message', onMessage);
-      resolve(m.payload);
-    };
-    process.on('message', onMessage);
-    const request: PayloadRequest = { type: 'payload-request' };
-    process.send?.(request);
+    process.once('message', (m: ParentMessage) => {
+      resolve(m);
+    });
   });
 }
 
-async function main(): Promise<ChildResult> {
+function send(m: ChildMessage): void {
+  process.send?.(m);
+}
+
+async function main(): Promise<ChildMessage> {
+  const kind = env('BENCH_KIND') as Kind;
   const domain = env('BENCH_DOMAIN');
-  const calls = Number(env('BENCH_CALLS'));
   const warmup = Number(env('BENCH_WARMUP'));
-  const block = Number(env('BENCH_BLOCK'));
 
-  let handler: HandlerFn;
-  try {
-    const h = await loadHandler();
-    if (typeof h === 'string') return { status: 'not-implemented', detail: h };
-    handler = h;
-  } catch (err) {
-    return { status: 'error', detail: `importing lambda/handler.ts failed: ${String(err)}` };
-  }
+  const start = await nextMessage();
+  if (start.type !== 'start') return { status: 'error', detail: `expected start, got ${start.type}` };
+  const call = await caller(kind, domain, start.payload ?? {});
 
-  const viaHandler = async (i: number) =>
-    handler({ domain, workflowId: `h-${i}`, runId: `run-h-${i}` }, fakeContext());
-  const client = new SWFClient({});
-  const viaSdk = async (i: number) =>
-    client.send(new TerminateWorkflowExecutionCommand({ domain, workflowId: `r-${i}`, runId: `run-r-${i}` }));
-
-  // The first call tells whether the handler is real.
+  // The first call tells whether the handler is real (and gives the parent the payload to copy).
   let sampleReport: unknown;
   try {
-    sampleReport = await viaHandler(0);
+    sampleReport = await call(0);
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err);
     return /not implemented/i.test(detail)
-      ? { status: 'not-implemented', detail }
-      : { status: 'error', detail: `the handler failed its first termination: ${detail}` };
+      ? { type: 'not-implemented', detail }
+      : { status: 'error', detail: `the first ${kind} call failed: ${detail}` };
   }
-  const terminated = (sampleReport as { terminated?: unknown } | null)?.terminated;
-  if (terminated !== 1) {
+  if (kind === 'handler' && (sampleReport as { terminated?: unknown } | null)?.terminated !== 1) {
     return {
       status: 'error',
       detail: `the handler's first report does not say terminated: 1: ${JSON.stringify(sampleReport)}`,
     };
   }
+  let next = 1;
+  for (; next < warmup; next++) await call(next);
+  send({ type: 'ready', sampleReport });
 
-  const payload = await askPayload();
-  if (payload === undefined) {
-    return {
-      status: 'error',
-      detail: "the fake server recorded no termination for the handler's first call",
-    };
-  }
-  const viaSdkSamePayload = async (i: number) =>
-    client.send(
-      new TerminateWorkflowExecutionCommand({
-        domain,
-        workflowId: `p-${i}`,
-        runId: `run-p-${i}`,
-        ...payload,
-      }),
-    );
-
-  for (let i = 1; i < warmup; i++) {
-    await viaHandler(i);
-    await viaSdk(i);
-    await viaSdkSamePayload(i);
-  }
-  await viaSdk(0);
-  await viaSdkSamePayload(0);
-
-  // Measured: rotating blocks of the three kinds, so that drift (GC, JIT, the server's state) hits all alike.
-  const kinds = [
-    { run: viaHandler, ms: [] as number[], next: warmup },
-    { run: viaSdk, ms: [] as number[], next: warmup },
-    { run: viaSdkSamePayload, ms: [] as number[], next: warmup },
-  ];
-  let turn = 0;
-  while (kinds.some((k) => k.ms.length < calls)) {
-    const kind = kinds[turn++ % kinds.length]!;
-    for (let k = 0; k < block && kind.ms.length < calls; k++) {
+  for (;;) {
+    const m = await nextMessage();
+    if (m.type === 'exit') return { type: 'bye' };
+    if (m.type !== 'block') return { status: 'error', detail: `unexpected message ${m.type}` };
+    const ms: number[] = [];
+    for (let k = 0; k < m.calls; k++) {
       const t = performance.now();
-      await kind.run(kind.next++);
-      kind.ms.push(performance.now() - t);
+      await call(next++);
+      ms.push(performance.now() - t);
     }
+    send({ type: 'block-done', ms });
   }
-  client.destroy();
-  return {
-    status: 'ok',
-    handlerMs: kinds[0]!.ms,
-    rawMs: kinds[1]!.ms,
-    payloadMs: kinds[2]!.ms,
-    payload,
-    sampleReport,
-  };
 }
 
 answerParent(main());

@@ -1,31 +1,37 @@
 /**
  * Per-request benchmark: one termination through the handler against the raw SDK call, in the same run,
- * against the same local zero-latency SWF (test/support/fake-swf.ts).
+ * against the same local zero-latency SWF (test/support/fake-swf.ts, in this process).
  *
- * The fake server runs in this process; the clients run in a child process (bench/per-request-child.ts)
- * whose stdout is /dev/null, so the handler runs with its logging and EMF metrics on (the cost of producing
- * them is measured, the terminal is not). The child's stderr is captured and summarised. The handler's request
- * is a console request `{ domain, workflowId, runId }`. Two raw baselines, both `new SWFClient({})` (the SDK's
- * defaults) sending TerminateWorkflowExecutionCommand:
- *  - bare: domain, workflowId, runId only (issue 3's baseline, the headline);
- *  - same payload: plus the reason, details and childPolicy the handler sent, read off the fake server's
- *    recorded termination of the handler's first call (its details carry the provenance block), so that
- *    handler / same-payload is the handler's own overhead and bare / same-payload the payload's cost.
- * Calls are sequential, in rotating blocks of the three kinds, after a warm-up of all. Figures are ratios
- * of per-call medians.
+ * What is measured is what the construct deploys: bench/per-request-child.ts is bundled with esbuild with the
+ * construct's settings (lib/handler-bundling.ts, as bench/cold-start.ts and bench/bulk.ts do), the SDK inside
+ * it, and run with plain `node` and the construct's NODE_OPTIONS. One process per kind of call, so each holds
+ * one SDK and runs one path, as a function does:
+ *  - handler: a console request `{ domain, workflowId, runId }` through the handler's entry point;
+ *  - raw SDK, bare: `new SWFClient({})` (the SDK's defaults), domain / workflowId / runId: issue 3's baseline,
+ *    the headline;
+ *  - raw SDK, handler's payload: plus the reason, details and childPolicy the handler sent (read off the
+ *    fake server's record of the handler's first call), so same-payload / bare is the payload's cost;
+ *  - raw SDK, handler's payload and client settings (`createSwfClient()`: its retry strategy, timeouts and
+ *    cached middleware stack), so handler / this is the handler's own overhead alone.
+ * The processes take turns (blocks of 50 calls each, rotating, after a warm-up), so only one client runs at a
+ * time and drift (GC, the server's state, the machine) hits every kind alike. Figures are ratios of per-call
+ * medians.
  *
  * The handler's pacing is set far above the call rate (TERMINATE_RATE_PER_SECOND / TERMINATE_BURST, printed):
  * this measures the handler's per-request cost; pacing is bench/bulk.ts's subject, and with the default
  * 50/s back-to-back requests would each wait ~20 ms for a token.
  *
- * Run alone: `npx tsx bench/per-request.ts` (BENCH_CALLS=N, default 2000 of each of the three kinds;
- * BENCH_RAW_RETRY_MODE=adaptive to give the raw client the adaptive retry mode; BENCH_TERMINATE_RATE /
+ * Run alone: `npx tsx bench/per-request.ts` (BENCH_CALLS=N, default 2000 of each kind; BENCH_TERMINATE_RATE /
  * BENCH_TERMINATE_BURST to change the handler's pacing).
  */
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { build } from 'esbuild';
 import { FakeSwfServer, makeExecutions } from '../test/support/fake-swf';
-import type { ChildResult, PayloadAnswer, PayloadRequest } from './per-request-child';
+import { constructBundleSettings, esbuildOptionsFor } from './cold-start';
+import type { ChildMessage, Kind, ParentMessage, TerminatePayload } from './per-request-child';
 import { fmt, median, quantile, ratio, table } from './stats';
 
 const DOMAIN = 'bench';
@@ -40,23 +46,75 @@ const PACING = {
   burst: process.env.BENCH_TERMINATE_BURST ?? '1000000',
 };
 
+const KINDS: readonly { kind: Kind; label: string; prefix: string }[] = [
+  { kind: 'handler', label: 'handler (console request)', prefix: 'h-' },
+  { kind: 'raw-bare', label: 'raw SDK send(), bare', prefix: 'r-' },
+  { kind: 'raw-payload', label: "raw SDK send(), handler's payload", prefix: 'p-' },
+  {
+    kind: 'raw-payload-config',
+    label: "raw SDK send(), handler's payload + client settings",
+    prefix: 'c-',
+  },
+];
+
+const NOISE =
+  /NodeVersionSupportWarning|node >=22|a\.co\/|trace-warnings|To continue receiving|versions published after/;
+
 export interface PerRequestResult {
   status: 'ok' | 'not-implemented' | 'error';
   rows: string[][];
   notes: string[];
 }
 
-function perOperation(server: FakeSwfServer): string {
-  return [
-    'TerminateWorkflowExecution',
-    'ListOpenWorkflowExecutions',
-    'DescribeWorkflowExecution',
-    'CountOpenWorkflowExecutions',
-  ]
-    .map((op) => [op, server.callCount(op)] as const)
-    .filter(([, n]) => n > 0)
-    .map(([op, n]) => `${op} ${n}`)
-    .join(', ');
+class ChildFailure extends Error {}
+
+/** One measuring process: answers one message per request, in order. */
+class Child {
+  stderr = '';
+  private waiting?: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void };
+  private exited = false;
+
+  constructor(
+    readonly kind: Kind,
+    private readonly proc: ChildProcess,
+  ) {
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      if (this.stderr.length < 100_000) this.stderr += chunk.toString('utf8');
+    });
+    proc.on('message', (m: ChildMessage) => {
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.resolve(m);
+    });
+    proc.on('exit', (code) => {
+      this.exited = true;
+      const w = this.waiting;
+      this.waiting = undefined;
+      w?.reject(
+        new ChildFailure(`the ${kind} child exited with ${String(code)}: ${this.stderr.slice(0, 2000)}`),
+      );
+    });
+  }
+
+  ask(m: ParentMessage): Promise<ChildMessage> {
+    if (this.exited) return Promise.reject(new ChildFailure(`the ${this.kind} child has exited`));
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+      this.proc.send(m);
+    });
+  }
+
+  stop(): void {
+    if (!this.exited) this.proc.kill();
+  }
+}
+
+function problem(m: ChildMessage, kind: Kind): PerRequestResult | undefined {
+  if ('status' in m) return { status: 'error', rows: [], notes: [`the ${kind} child failed: ${m.detail}`] };
+  if (m.type === 'not-implemented') {
+    return { status: 'not-implemented', rows: [], notes: [`handler not implemented (${m.detail})`] };
+  }
+  return undefined;
 }
 
 export async function runPerRequest(
@@ -64,154 +122,160 @@ export async function runPerRequest(
 ): Promise<PerRequestResult> {
   const warmup = 200;
   const block = 50;
-  const total = calls + warmup + 1;
+  const total = calls + warmup + block;
   const server = await FakeSwfServer.start({
     domains: [DOMAIN],
-    executions: [
-      ...makeExecutions(total, { domain: DOMAIN, prefix: 'h-' }),
-      ...makeExecutions(total, { domain: DOMAIN, prefix: 'r-' }),
-      ...makeExecutions(total, { domain: DOMAIN, prefix: 'p-' }),
-    ],
+    executions: KINDS.flatMap((k) => makeExecutions(total, { domain: DOMAIN, prefix: k.prefix })),
     latencyMs: 0,
     recordCalls: false,
   });
-  let stderr = '';
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swf-terminator-per-request-'));
+  const children: Child[] = [];
   try {
-    const result = await new Promise<ChildResult>((resolve, reject) => {
-      const child = fork(path.join(__dirname, 'per-request-child.ts'), [], {
-        execArgv: ['--import', 'tsx'],
-        stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          AWS_ENDPOINT_URL_SWF: server.endpoint,
-          AWS_REGION: 'us-east-1',
-          AWS_ACCESS_KEY_ID: 'x',
-          AWS_SECRET_ACCESS_KEY: 'x',
-          ALLOWED_DOMAINS: DOMAIN,
-          POWERTOOLS_SERVICE_NAME: 'swf-terminator',
-          POWERTOOLS_METRICS_NAMESPACE: 'SwfTerminator',
-          TERMINATE_RATE_PER_SECOND: PACING.rate,
-          TERMINATE_BURST: PACING.burst,
-          BENCH_DOMAIN: DOMAIN,
-          BENCH_CALLS: String(calls),
-          BENCH_WARMUP: String(warmup),
-          BENCH_BLOCK: String(block),
-          // Knob: BENCH_RAW_RETRY_MODE=adaptive gives the raw client the SDK's adaptive retry mode (its
-          // client-side rate limiter) through AWS_RETRY_MODE, to separate that cost from the handler's own.
-          ...(process.env.BENCH_RAW_RETRY_MODE ? { AWS_RETRY_MODE: process.env.BENCH_RAW_RETRY_MODE } : {}),
-        },
-      });
-      let answer: ChildResult | undefined;
-      child.stderr?.on('data', (chunk: Buffer) => {
-        if (stderr.length < 100_000) stderr += chunk.toString('utf8');
-      });
-      child.on('message', (m: ChildResult | PayloadRequest) => {
-        if ('type' in m) {
-          // The handler's first termination is recorded: hand its payload to the "same payload" baseline.
-          const t = server.terminations.find((x) => x.workflowId === 'h-0');
-          const payload = t && {
-            ...(t.reason === undefined ? {} : { reason: t.reason }),
-            ...(t.details === undefined ? {} : { details: t.details }),
-            ...(t.childPolicy === undefined
-              ? {}
-              : { childPolicy: t.childPolicy as 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON' }),
-          };
-          const reply: PayloadAnswer = { type: 'payload', payload };
-          child.send(reply);
-          return;
-        }
-        answer = m;
-      });
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        if (answer) resolve(answer);
-        else reject(new Error(`the benchmark child exited with ${String(code)}: ${stderr.slice(0, 2000)}`));
-      });
+    const s = await constructBundleSettings();
+    const file = path.join(dir, 'per-request-child.js');
+    await build({
+      ...esbuildOptionsFor(s),
+      entryPoints: [path.join(__dirname, 'per-request-child.ts')],
+      external: s.external,
+      outfile: file,
     });
-
-    const stderrLines = stderr
-      .split('\n')
-      .filter(
-        (l) =>
-          l.trim() !== '' &&
-          !/NodeVersionSupportWarning|node >=22|a\.co\/|trace-warnings|To continue receiving|versions published after/.test(
-            l,
-          ),
+    const spawn = (kind: Kind): Child => {
+      const child = new Child(
+        kind,
+        fork(file, [], {
+          stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            NODE_OPTIONS: s.enableSourceMaps ? '--enable-source-maps' : '',
+            AWS_ENDPOINT_URL_SWF: server.endpoint,
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'x',
+            AWS_SECRET_ACCESS_KEY: 'x',
+            ALLOWED_DOMAINS: DOMAIN,
+            POWERTOOLS_SERVICE_NAME: 'swf-terminator',
+            POWERTOOLS_METRICS_NAMESPACE: 'SwfTerminator',
+            TERMINATE_RATE_PER_SECOND: PACING.rate,
+            TERMINATE_BURST: PACING.burst,
+            BENCH_KIND: kind,
+            BENCH_DOMAIN: DOMAIN,
+            BENCH_WARMUP: String(warmup),
+          },
+        }),
       );
-    const stderrNote =
-      stderrLines.length === 0
-        ? 'child stderr: empty'
-        : `child stderr: ${stderrLines.length} line(s), first: ${stderrLines[0]!.slice(0, 200)}`;
+      children.push(child);
+      return child;
+    };
 
-    if (result.status !== 'ok') {
+    // The handler first: its first termination is the payload the raw "payload" kinds copy.
+    const handlerChild = spawn('handler');
+    const handlerReady = await handlerChild.ask({ type: 'start' });
+    const handlerProblem = problem(handlerReady, 'handler');
+    if (handlerProblem) return handlerProblem;
+    const t = server.terminations.find((x) => x.workflowId === 'h-0');
+    if (t === undefined) {
       return {
-        status: result.status,
+        status: 'error',
         rows: [],
-        notes: [
-          result.status === 'not-implemented'
-            ? `handler not implemented (${result.detail})`
-            : `per-request benchmark failed: ${result.detail}`,
-          stderrNote,
-        ],
+        notes: ["the fake server recorded no termination for the handler's first call"],
       };
     }
-    const expected = 3 * (calls + warmup);
-    const h = result.handlerMs;
-    const r = result.rawMs;
-    const p = result.payloadMs;
-    const pl = result.payload;
+    const payload: TerminatePayload = {
+      ...(t.reason === undefined ? {} : { reason: t.reason }),
+      ...(t.details === undefined ? {} : { details: t.details }),
+      ...(t.childPolicy === undefined
+        ? {}
+        : { childPolicy: t.childPolicy as NonNullable<TerminatePayload['childPolicy']> }),
+    };
+    for (const k of KINDS.slice(1)) {
+      const m = await spawn(k.kind).ask({ type: 'start', payload });
+      const p = problem(m, k.kind);
+      if (p) return p;
+    }
+
+    // Measured: the processes take turns, a block each, until every kind has `calls` samples.
+    const ms = new Map<Kind, number[]>(KINDS.map((k) => [k.kind, []]));
+    while ([...ms.values()].some((v) => v.length < calls)) {
+      for (const child of children) {
+        const got = ms.get(child.kind)!;
+        if (got.length >= calls) continue;
+        const m = await child.ask({ type: 'block', calls: Math.min(block, calls - got.length) });
+        if (!('type' in m) || m.type !== 'block-done')
+          return problem(m, child.kind) ?? unexpected(child.kind);
+        got.push(...m.ms);
+      }
+    }
+    for (const child of children) await child.ask({ type: 'exit' });
+
+    const stderrLines = children.flatMap((c) =>
+      c.stderr
+        .split('\n')
+        .filter((l) => l.trim() !== '' && !NOISE.test(l))
+        .map((l) => `${c.kind}: ${l}`),
+    );
+    const stderrNote =
+      stderrLines.length === 0
+        ? 'children stderr: empty'
+        : `children stderr: ${stderrLines.length} line(s), first: ${stderrLines[0]!.slice(0, 200)}`;
+
+    const h = ms.get('handler')!;
+    const r = ms.get('raw-bare')!;
+    const p = ms.get('raw-payload')!;
+    const c = ms.get('raw-payload-config')!;
     const payloadDesc =
-      `reason ${pl.reason?.length ?? 0} chars, details ${pl.details?.length ?? 0} chars, ` +
-      `childPolicy ${pl.childPolicy ?? '(none)'}`;
-    const rows = [
-      ['path', 'calls', 'median ms', 'p90 ms', 'p99 ms'],
-      [
-        'handler (console request)',
-        String(h.length),
-        fmt(median(h), 3),
-        fmt(quantile(h, 0.9), 3),
-        fmt(quantile(h, 0.99), 3),
-      ],
-      [
-        'raw SDK send(), bare',
-        String(r.length),
-        fmt(median(r), 3),
-        fmt(quantile(r, 0.9), 3),
-        fmt(quantile(r, 0.99), 3),
-      ],
-      [
-        "raw SDK send(), handler's payload",
-        String(p.length),
-        fmt(median(p), 3),
-        fmt(quantile(p, 0.9), 3),
-        fmt(quantile(p, 0.99), 3),
-      ],
-    ];
+      `reason ${payload.reason?.length ?? 0} chars, details ${payload.details?.length ?? 0} chars, ` +
+      `childPolicy ${payload.childPolicy ?? '(none)'}`;
+    const expected = KINDS.length * (calls + warmup);
     return {
       status: 'ok',
-      rows,
+      rows: [
+        ['path', 'calls', 'median ms', 'p90 ms', 'p99 ms'],
+        ...KINDS.map((k) => {
+          const v = ms.get(k.kind)!;
+          return [
+            k.label,
+            String(v.length),
+            fmt(median(v), 3),
+            fmt(quantile(v, 0.9), 3),
+            fmt(quantile(v, 0.99), 3),
+          ];
+        }),
+      ],
       notes: [
-        `headline (issue 3): handler / raw SDK bare, per-call median = ${ratio(median(h) / median(r), 1.2)} ` +
-          `(raw client retry mode: ${process.env.BENCH_RAW_RETRY_MODE ?? 'SDK default (standard)'})`,
-        `handler / raw SDK with the handler's payload (handler overhead alone), per-call median = ` +
-          `${ratio(median(h) / median(p), 1.2)}; payload's own cost: same-payload / bare = ` +
-          `${ratio(median(p) / median(r))} (payload as recorded by the fake server: ${payloadDesc})`,
-        `p90 ratios: vs bare ${ratio(quantile(h, 0.9) / quantile(r, 0.9))}, vs same payload ` +
-          `${ratio(quantile(h, 0.9) / quantile(p, 0.9))}; handler overhead per call (median difference) vs bare ` +
-          `${fmt(median(h) - median(r), 3)} ms, vs same payload ${fmt(median(h) - median(p), 3)} ms`,
-        `server saw ${server.terminations.length} terminations (expected ${expected}) in ` +
-          `${server.callCount()} calls (${perOperation(server)}), ` +
-          `${server.throttledCount()} throttled; zero latency, sequential calls, ${warmup} warm-up calls of each, ` +
-          `rotating blocks of ${block} of each kind; handler logs + EMF written to /dev/null`,
+        `headline (issue 3): handler / raw SDK bare, per-call median = ${ratio(median(h) / median(r), 1.2)}`,
+        `handler / raw SDK with the handler's payload = ${ratio(median(h) / median(p))}; payload's own cost: ` +
+          `same-payload / bare = ${ratio(median(p) / median(r))} (payload as recorded by the fake server: ` +
+          `${payloadDesc})`,
+        `handler's own overhead alone: handler / raw SDK with the handler's payload and client settings = ` +
+          `${ratio(median(h) / median(c))}; those settings' own effect: with / without = ` +
+          `${ratio(median(c) / median(p))} (mostly cacheMiddleware: the SDK resolves its middleware stack ` +
+          `once per command class instead of on every send)`,
+        `p90 ratios: vs bare ${ratio(quantile(h, 0.9) / quantile(r, 0.9))}, vs same payload and settings ` +
+          `${ratio(quantile(h, 0.9) / quantile(c, 0.9))}; handler overhead per call (median difference) vs ` +
+          `bare ${fmt(median(h) - median(r), 3)} ms, vs same payload and settings ${fmt(median(h) - median(c), 3)} ms`,
+        `server saw ${server.terminations.length} terminations (expected ${expected}), ` +
+          `${server.throttledCount()} throttled; zero latency, sequential calls, one process per kind ` +
+          `(${s.source}: target ${s.target}, minify ${String(s.minify)}, SDK bundled` +
+          `${s.enableSourceMaps ? ', NODE_OPTIONS=--enable-source-maps' : ''}, node ${process.version}), ` +
+          `${warmup} warm-up calls each, turns of ${block} calls; handler logs + EMF written to /dev/null`,
         `handler pacing: TERMINATE_RATE_PER_SECOND=${PACING.rate}, TERMINATE_BURST=${PACING.burst} (set high: ` +
           `this measures per-request overhead, not pacing; BENCH_TERMINATE_RATE / BENCH_TERMINATE_BURST override)`,
         stderrNote,
       ],
     };
+  } catch (err) {
+    if (err instanceof ChildFailure) return { status: 'error', rows: [], notes: [err.message] };
+    throw err;
   } finally {
+    for (const child of children) child.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
     await server.close();
   }
+}
+
+function unexpected(kind: Kind): PerRequestResult {
+  return { status: 'error', rows: [], notes: [`the ${kind} child answered out of turn`] };
 }
 
 if (require.main === module) {
