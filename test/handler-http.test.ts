@@ -5,7 +5,7 @@
 import { makeHandler, context, DOMAIN } from './support/handler-fixtures';
 import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fake-swf';
 import { TerminationFailedError } from '../lambda/errors';
-import { createSwf, createSwfClient } from '../lambda/swf';
+import { createSwf, createSwfClient, SWF_CLIENT_CONFIG, TRANSIENT_MAX_ATTEMPTS } from '../lambda/swf';
 
 let server: FakeSwfServer;
 
@@ -17,12 +17,16 @@ afterEach(async () => {
   await server.close();
 });
 
-function httpHandler(env: Record<string, string> = {}) {
+/** The handler over HTTP; `requestTimeoutMs` shortens the production request timeout, keeping the rest. */
+function httpHandler(env: Record<string, string> = {}, requestTimeoutMs?: number) {
   const swf = createSwf(
     createSwfClient({
       endpoint: server.endpoint,
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+      ...(requestTimeoutMs === undefined
+        ? {}
+        : { requestHandler: { ...SWF_CLIENT_CONFIG.requestHandler, requestTimeout: requestTimeoutMs } }),
     }),
   );
   return makeHandler({ swf, env, now: () => new Date() }).handler;
@@ -53,6 +57,43 @@ describe('retries: transient trouble never fails an execution that a retry termi
     expect(report).toMatchObject({ terminated: 1, failed: 0 });
     expect(server.terminations).toHaveLength(1);
     expect(server.callCount('TerminateWorkflowExecution')).toBe(times + 1);
+  });
+});
+
+describe('a request SWF never answers: the request timeout makes it an error, retried', () => {
+  test('unanswered once, then success: terminated, on the second attempt', async () => {
+    await startServer([one()]);
+    server.failNext('TerminateWorkflowExecution', 'hang', 1);
+    const handler = httpHandler({}, 250);
+
+    const report = await handler({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }, context);
+
+    expect(report).toMatchObject({ terminated: 1, failed: 0 });
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(2);
+  });
+
+  test('never answered: failed with the timeout as its error after every attempt, and the invocation throws', async () => {
+    await startServer([one()]);
+    server.failNext('TerminateWorkflowExecution', 'hang', TRANSIENT_MAX_ATTEMPTS);
+    const handler = httpHandler({}, 100);
+    const started = Date.now();
+
+    const error = await handler({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }, context).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+
+    expect(error).toBeInstanceOf(TerminationFailedError);
+    expect((error as TerminationFailedError).failures).toEqual([
+      expect.objectContaining({
+        workflowId: 'wf-1',
+        error: expect.stringMatching(/requestTimeout|timed? ?out/i),
+      }),
+    ]);
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(TRANSIENT_MAX_ATTEMPTS);
+    expect(server.terminations).toHaveLength(0);
+    // Bounded by the timeouts and the backoff (at most 100 + 200 + 400 + 800 ms), not by the test's timeout.
+    expect(Date.now() - started).toBeLessThan(4000);
   });
 });
 

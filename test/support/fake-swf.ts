@@ -49,10 +49,13 @@ export type ChildPolicy = 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON';
  * - `server-error`: HTTP 500 `InternalFailure` (retried by the SDK as transient);
  * - `drop-connection`: the socket is destroyed without a response (the SDK sees ECONNRESET / "socket hang
  *   up" and retries it as transient);
+ * - `hang`: the request is read and never answered; the connection stays open until the client gives up
+ *   (the SDK's request timeout, retried as transient) or the server closes;
  * - `not-permitted`: HTTP 400 `OperationNotPermittedFault` (not retried);
  * - `unknown-domain`: HTTP 400 `UnknownResourceFault` "Unknown domain: NAME" (not retried).
  */
-export type Fault = 'throttle' | 'server-error' | 'drop-connection' | 'not-permitted' | 'unknown-domain';
+export type Fault =
+  'throttle' | 'server-error' | 'drop-connection' | 'hang' | 'not-permitted' | 'unknown-domain';
 
 /** An SWF-style token bucket: `capacity` requests of burst, refilled at `refillPerSecond`. */
 export interface BucketSpec {
@@ -654,6 +657,7 @@ export class FakeSwfServer {
         req.socket.destroy();
         return;
       }
+      if (fault === 'hang') return; // no answer: close() ends the connection if the client has not
       if (fault === 'throttle') this.countThrottle(operation);
       const domain = isObject(body) && typeof body.domain === 'string' ? body.domain : '';
       const err = faultError(fault, domain);
@@ -848,7 +852,7 @@ export class FakeSwfServer {
   }
 }
 
-function faultError(fault: Exclude<Fault, 'drop-connection'>, domain: string): SwfError {
+function faultError(fault: Exclude<Fault, 'drop-connection' | 'hang'>, domain: string): SwfError {
   switch (fault) {
     case 'throttle':
       return new SwfError(400, 'com.amazon.coral.availability#ThrottlingException', 'Rate exceeded');
