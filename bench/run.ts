@@ -5,9 +5,10 @@
  * 1. Cold start (bench/cold-start.ts): module-load time of the bundled handler / the bare SWF client
  *    bundled the same way (goal <= 1.15): as deployed (SDK bundled, `@aws-sdk/client-lambda` left to the
  *    runtime), everything bundled, and `@aws-sdk/*` external.
- * 2. Per request (bench/per-request.ts): one termination through the handler / the raw SDK call against a
- *    local zero-latency SWF (goal <= 1.2), against a bare call and against a call with the handler's payload;
- *    the handler's pacing set far above the call rate (it measures per-request cost, not pacing).
+ * 2. Per request (bench/per-request.ts): one termination through the handler (bundled as deployed) / the raw
+ *    SDK call against a local zero-latency SWF (goal <= 1.2), against a bare call, a call with the handler's
+ *    payload, and one with its payload and client settings (the handler's own overhead alone); one process
+ *    per kind; the handler's pacing set far above the call rate (it measures per-request cost, not pacing).
  * 3. Bulk (bench/bulk.ts): 10,000 executions through one selector request against a local SWF that enforces
  *    SWF's token buckets (time-scaled) with 30 ms latency: achieved rate / configured and / SWF's limit
  *    (goal >= 0.95), throttling and failures (goal 0), speedup over a sequential loop, peak memory for 10,000
