@@ -74,7 +74,10 @@ export type HandlerContext = Pick<Context, 'awsRequestId'> &
 
 export type Handler = (event: unknown, context: HandlerContext) => Promise<Report>;
 
-/** Minimum time kept in reserve for in-flight calls and the continuation Invoke. */
+/**
+ * Minimum time kept in reserve for in-flight calls and the continuation Invoke. It covers the longest an SWF
+ * call can take, every attempt timing out (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s).
+ */
 export const MIN_CONTINUATION_RESERVE_MS = 30_000;
 
 /**
@@ -200,8 +203,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     // memory, version, cold start, the request id again), a third of a line's cost; the request id is
     // appended below as `requestId`, and the function is named by its log group.
     // The keys every line of this invocation carries, passed with each line rather than through
-    // appendKeys/resetKeys (a deep merge and a clear per invocation in Powertools).
-    // The keys every line of this invocation carries. Literals here are built with a fixed set of keys and
+    // appendKeys/resetKeys (a deep merge and a clear per invocation in Powertools). Literals here are built with a fixed set of keys and
     // optional ones assigned after: V8 builds a literal with conditional spreads (`...(x ? { k } : {})`,
     // `...entry`) key by key, which made the single request's summary the costliest object of an invocation
     // (profiled with bench/per-request.ts); keys set to `undefined` would cost Powertools' merge instead.

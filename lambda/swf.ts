@@ -25,6 +25,28 @@ export const TRANSIENT_MAX_ATTEMPTS = 5;
 const TRANSIENT_BASE_DELAY_MS = 100;
 const MAX_RETRY_DELAY_MS = 20_000;
 
+/** Longest wait for a connection, per attempt. */
+export const CONNECTION_TIMEOUT_MS = 3_000;
+/** Longest time for one attempt, request and response (connecting included). */
+export const REQUEST_TIMEOUT_MS = 5_000;
+
+/** The most backoff {@link transientOnlyRetryStrategy} waits between attempts (ms), per retry count. */
+function transientBackoffCapMs(count: number): number {
+  return Math.min(MAX_RETRY_DELAY_MS, TRANSIENT_BASE_DELAY_MS * 2 ** (count - 1));
+}
+
+/**
+ * The longest one SWF call can take, every attempt timing out and every backoff at its cap: 5 x 5 s +
+ * 1.5 s = 26.5 s. The handler's end-of-invocation reserve must cover it, so that a call started just before
+ * the hand-off still finishes inside the invocation (test/handler-http.test.ts pins this).
+ */
+export const SWF_CALL_MAX_MS =
+  TRANSIENT_MAX_ATTEMPTS * REQUEST_TIMEOUT_MS +
+  Array.from({ length: TRANSIENT_MAX_ATTEMPTS - 1 }, (_, i) => transientBackoffCapMs(i + 1)).reduce(
+    (a, b) => a + b,
+    0,
+  );
+
 /**
  * The SDK's retry strategy for SWF calls: transient errors (5xx, dropped connections, timeouts) are retried
  * with exponential backoff and full jitter, up to {@link TRANSIENT_MAX_ATTEMPTS} attempts; throttling is
@@ -49,8 +71,7 @@ export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_A
       if (!retryable || count >= maxAttempts) {
         return Promise.reject(new Error('not retried'));
       }
-      const cap = Math.min(MAX_RETRY_DELAY_MS, TRANSIENT_BASE_DELAY_MS * 2 ** (count - 1));
-      return Promise.resolve(token(count, Math.random() * cap));
+      return Promise.resolve(token(count, Math.random() * transientBackoffCapMs(count)));
     },
     recordSuccess: () => undefined,
   };
@@ -61,15 +82,26 @@ export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_A
  * `AWS_ENDPOINT_URL_SWF` still come from the environment; the endpoint is never overridden here):
  * - {@link transientOnlyRetryStrategy} (set in {@link createSwfClient});
  * - timeouts, so that a hung connection or an unanswered request becomes a retryable `TimeoutError` instead
- *   of a stuck invocation: 3 s to connect, 15 s for a request and its response. `throwOnRequestTimeout` is
- *   what makes the request timeout an error: without it the SDK only logs a warning and keeps waiting;
+ *   of a stuck invocation: {@link CONNECTION_TIMEOUT_MS} to connect, {@link REQUEST_TIMEOUT_MS} for an
+ *   attempt. SWF answers in tens of milliseconds, a 1000-execution page in well under a second.
+ *   `throwOnRequestTimeout` is what makes the request timeout an error: without it the SDK only logs a
+ *   warning and keeps waiting;
  * - `cacheMiddleware`: the middleware stack is resolved once per command class instead of on every call
- *   (about a tenth of a call's CPU). Safe because no command here carries middleware of its own.
+ *   (about a tenth of a call's CPU). The SDK then shares one handler context among all calls of a class,
+ *   concurrent ones included, and its endpoint, auth and signing middleware write into that context (the
+ *   endpoint, the selected auth scheme and identity, clock-skew bookkeeping): a call may sign with the scheme
+ *   and identity another call resolved. That is harmless here only because every call of this client has
+ *   the same endpoint, region and credentials (one client per container, static environment credentials on
+ *   Lambda). Passing options to `send` (an `abortSignal`, say) silently turns the cache off.
  */
 export const SWF_CLIENT_CONFIG = {
   maxAttempts: TRANSIENT_MAX_ATTEMPTS,
   cacheMiddleware: true,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 15_000, throwOnRequestTimeout: true },
+  requestHandler: {
+    connectionTimeout: CONNECTION_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    throwOnRequestTimeout: true,
+  },
 } as const satisfies SWFClientConfig;
 
 /** Creates an SWF client with {@link SWF_CLIENT_CONFIG}; `overrides` are for tests (local endpoint). */

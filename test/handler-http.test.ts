@@ -5,7 +5,16 @@
 import { makeHandler, context, DOMAIN } from './support/handler-fixtures';
 import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fake-swf';
 import { TerminationFailedError } from '../lambda/errors';
-import { createSwf, createSwfClient, SWF_CLIENT_CONFIG, TRANSIENT_MAX_ATTEMPTS } from '../lambda/swf';
+import { TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
+import { MIN_CONTINUATION_RESERVE_MS } from '../lambda/handler';
+import {
+  createSwf,
+  createSwfClient,
+  REQUEST_TIMEOUT_MS,
+  SWF_CALL_MAX_MS,
+  SWF_CLIENT_CONFIG,
+  TRANSIENT_MAX_ATTEMPTS,
+} from '../lambda/swf';
 
 let server: FakeSwfServer;
 
@@ -94,6 +103,13 @@ describe('a request SWF never answers: the request timeout makes it an error, re
     expect(server.terminations).toHaveLength(0);
     // Bounded by the timeouts and the backoff (at most 100 + 200 + 400 + 800 ms), not by the test's timeout.
     expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  test("the longest call, every attempt timing out, ends inside the invocation's end reserve", () => {
+    expect(SWF_CLIENT_CONFIG.requestHandler.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
+    expect(SWF_CALL_MAX_MS).toBe(TRANSIENT_MAX_ATTEMPTS * REQUEST_TIMEOUT_MS + 100 + 200 + 400 + 800);
+    // What is left of the reserve is for the continuation's own Invoke.
+    expect(MIN_CONTINUATION_RESERVE_MS - SWF_CALL_MAX_MS).toBeGreaterThanOrEqual(3000);
   });
 });
 
@@ -212,7 +228,7 @@ describe('run resolution and selectors over the wire', () => {
 });
 
 describe('the cached middleware stack (SWF_CLIENT_CONFIG.cacheMiddleware)', () => {
-  test('is on, and concurrent calls through one client each send their own input', async () => {
+  test('is used: the stack is resolved once for many calls, and concurrent calls each send their own input', async () => {
     const executions = makeExecutions(24, { domain: DOMAIN, prefix: 'c-' });
     await startServer(executions);
     const client = createSwfClient({
@@ -220,49 +236,57 @@ describe('the cached middleware stack (SWF_CLIENT_CONFIG.cacheMiddleware)', () =
       region: 'us-east-1',
       credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
     });
-    expect(client.config.cacheMiddleware).toBe(true);
-    const swf = createSwf(client);
+    const resolve = jest.spyOn(TerminateWorkflowExecutionCommand.prototype, 'resolveMiddleware');
+    try {
+      const swf = createSwf(client);
+      // A List call first, so the cache holds a handler for another command class too.
+      const listed: string[] = [];
+      for await (const page of swf.listOpen({
+        domain: DOMAIN,
+        startTimeFilter: { oldestDate: new Date(0) },
+      })) {
+        for (const info of page) listed.push(info.execution?.workflowId ?? '');
+      }
+      expect(listed).toHaveLength(24);
 
-    // A List call first, so the cache holds a handler for another command class too.
-    const listed: string[] = [];
-    for await (const page of swf.listOpen({ domain: DOMAIN, startTimeFilter: { oldestDate: new Date(0) } })) {
-      for (const info of page) listed.push(info.execution?.workflowId ?? '');
-    }
-    expect(listed).toHaveLength(24);
+      const results = await Promise.all(
+        executions.map((e, i) =>
+          swf.terminate({
+            domain: DOMAIN,
+            workflowId: e.workflowId,
+            runId: e.runId,
+            reason: `reason ${i}`,
+            details: `details for ${e.workflowId}`,
+            ...(i % 2 === 0 ? { childPolicy: 'ABANDON' as const } : {}),
+          }),
+        ),
+      );
 
-    const results = await Promise.all(
-      executions.map((e, i) =>
-        swf.terminate({
-          domain: DOMAIN,
+      expect(results.every((r) => r.kind === 'terminated')).toBe(true);
+      // 24 sends, one resolution: the SDK used its cache (without it, one per send).
+      expect(resolve).toHaveBeenCalledTimes(1);
+      const recorded = [...server.terminations].sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+      const expected = executions
+        .map((e, i) => ({
           workflowId: e.workflowId,
           runId: e.runId,
           reason: `reason ${i}`,
           details: `details for ${e.workflowId}`,
-          ...(i % 2 === 0 ? { childPolicy: 'ABANDON' as const } : {}),
-        }),
-      ),
-    );
-
-    expect(results.every((r) => r.kind === 'terminated')).toBe(true);
-    const recorded = [...server.terminations].sort((a, b) => a.workflowId.localeCompare(b.workflowId));
-    const expected = executions
-      .map((e, i) => ({
-        workflowId: e.workflowId,
-        runId: e.runId,
-        reason: `reason ${i}`,
-        details: `details for ${e.workflowId}`,
-        childPolicy: i % 2 === 0 ? 'ABANDON' : undefined,
-      }))
-      .sort((a, b) => a.workflowId.localeCompare(b.workflowId));
-    expect(
-      recorded.map((t) => ({
-        workflowId: t.workflowId,
-        runId: t.runId,
-        reason: t.reason,
-        details: t.details,
-        childPolicy: t.childPolicy,
-      })),
-    ).toEqual(expected);
-    client.destroy();
+          childPolicy: i % 2 === 0 ? 'ABANDON' : undefined,
+        }))
+        .sort((a, b) => a.workflowId.localeCompare(b.workflowId));
+      expect(
+        recorded.map((t) => ({
+          workflowId: t.workflowId,
+          runId: t.runId,
+          reason: t.reason,
+          details: t.details,
+          childPolicy: t.childPolicy,
+        })),
+      ).toEqual(expected);
+    } finally {
+      resolve.mockRestore();
+      client.destroy();
+    }
   });
 });
