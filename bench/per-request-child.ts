@@ -58,29 +58,39 @@ function fakeContext() {
   };
 }
 
-/** One call of this child's kind, for execution number `i`. */
-async function caller(
-  kind: Kind,
-  domain: string,
-  payload: TerminatePayload,
-): Promise<(i: number) => Promise<unknown>> {
+/**
+ * One call of this child's kind, for execution number `i`, and what it needs made beforehand, outside the
+ * timed region: the handler's Lambda context (the runtime builds it, not the handler).
+ */
+interface Caller {
+  prepare(i: number): unknown;
+  call(i: number, prepared: unknown): Promise<unknown>;
+}
+
+async function caller(kind: Kind, domain: string, payload: TerminatePayload): Promise<Caller> {
   if (kind === 'handler') {
     // Imported here so the raw kinds never load the handler module (the bundler keeps it lazy).
     const { handler } = (await import('../lambda/handler')) as { handler: HandlerFn };
-    return (i) => handler({ domain, workflowId: `h-${i}`, runId: `run-h-${i}` }, fakeContext());
+    return {
+      prepare: () => fakeContext(),
+      call: (i, context) => handler({ domain, workflowId: `h-${i}`, runId: `run-h-${i}` }, context),
+    };
   }
   const prefix = { 'raw-bare': 'r-', 'raw-payload': 'p-', 'raw-payload-config': 'c-' }[kind];
   const client = kind === 'raw-payload-config' ? createSwfClient() : new SWFClient({});
   const extra = kind === 'raw-bare' ? {} : payload;
-  return (i) =>
-    client.send(
-      new TerminateWorkflowExecutionCommand({
-        domain,
-        workflowId: `${prefix}${i}`,
-        runId: `run-${prefix}${i}`,
-        ...extra,
-      }),
-    );
+  return {
+    prepare: () => undefined,
+    call: (i) =>
+      client.send(
+        new TerminateWorkflowExecutionCommand({
+          domain,
+          workflowId: `${prefix}${i}`,
+          runId: `run-${prefix}${i}`,
+          ...extra,
+        }),
+      ),
+  };
 }
 
 function nextMessage(): Promise<ParentMessage> {
@@ -102,7 +112,8 @@ async function main(): Promise<ChildMessage> {
 
   const start = await nextMessage();
   if (start.type !== 'start') return { status: 'error', detail: `expected start, got ${start.type}` };
-  const call = await caller(kind, domain, start.payload ?? {});
+  const c = await caller(kind, domain, start.payload ?? {});
+  const call = (i: number) => c.call(i, c.prepare(i));
 
   // The first call tells whether the handler is real (and gives the parent the payload to copy).
   let sampleReport: unknown;
@@ -130,8 +141,9 @@ async function main(): Promise<ChildMessage> {
     if (m.type !== 'block') return { status: 'error', detail: `unexpected message ${m.type}` };
     const ms: number[] = [];
     for (let k = 0; k < m.calls; k++) {
+      const prepared = c.prepare(next);
       const t = performance.now();
-      await call(next++);
+      await c.call(next++, prepared);
       ms.push(performance.now() - t);
     }
     send({ type: 'block-done', ms });

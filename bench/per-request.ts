@@ -14,8 +14,10 @@
  *  - raw SDK, handler's payload and client settings (`createSwfClient()`: its retry strategy, timeouts and
  *    cached middleware stack), so handler / this is the handler's own overhead alone.
  * The processes take turns (blocks of 50 calls each, rotating, after a warm-up), so only one client runs at a
- * time and drift (GC, the server's state, the machine) hits every kind alike. Figures are ratios of per-call
- * medians.
+ * time and drift (GC, the server's state, the machine) hits every kind alike. Every process gets the
+ * environment variables Lambda sets that change per-call work (a function name and an X-Ray trace id); the
+ * handler's Lambda context is built outside the timed region, as the runtime builds it. Figures are ratios
+ * of per-call medians.
  *
  * The handler's pacing is set far above the call rate (TERMINATE_RATE_PER_SECOND / TERMINATE_BURST, printed):
  * this measures the handler's per-request cost; pacing is bench/bulk.ts's subject, and with the default
