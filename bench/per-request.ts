@@ -197,8 +197,11 @@ export async function runPerRequest(
     }
 
     // Measured: the processes take turns, a block each, until every kind has `calls` samples.
+    // Each round's block medians too, for ratios paired within a round (drift between rounds cancels out).
     const ms = new Map<Kind, number[]>(KINDS.map((k) => [k.kind, []]));
+    const rounds: Map<Kind, number>[] = [];
     while ([...ms.values()].some((v) => v.length < calls)) {
+      const round = new Map<Kind, number>();
       for (const child of children) {
         const got = ms.get(child.kind)!;
         if (got.length >= calls) continue;
@@ -206,8 +209,18 @@ export async function runPerRequest(
         if (!('type' in m) || m.type !== 'block-done')
           return problem(m, child.kind) ?? unexpected(child.kind);
         got.push(...m.ms);
+        round.set(child.kind, median(m.ms));
       }
+      rounds.push(round);
     }
+    const paired = (a: Kind, b: Kind): number =>
+      median(
+        rounds.flatMap((round) => {
+          const x = round.get(a);
+          const y = round.get(b);
+          return x === undefined || y === undefined ? [] : [x / y];
+        }),
+      );
     for (const child of children) await child.ask({ type: 'exit' });
 
     const stderrLines = children.flatMap((c) =>
@@ -245,12 +258,14 @@ export async function runPerRequest(
         }),
       ],
       notes: [
-        `headline (issue 3): handler / raw SDK bare, per-call median = ${ratio(median(h) / median(r), 1.2)}`,
+        `headline (issue 3): handler / raw SDK bare, per-call median = ${ratio(median(h) / median(r), 1.2)}; ` +
+          `median of per-round paired ratios ${ratio(paired('handler', 'raw-bare'))} (${rounds.length} rounds)`,
         `handler / raw SDK with the handler's payload = ${ratio(median(h) / median(p))}; payload's own cost: ` +
           `same-payload / bare = ${ratio(median(p) / median(r))} (payload as recorded by the fake server: ` +
           `${payloadDesc})`,
         `handler's own overhead alone: handler / raw SDK with the handler's payload and client settings = ` +
-          `${ratio(median(h) / median(c))}; those settings' own effect: with / without = ` +
+          `${ratio(median(h) / median(c))} (paired: ${ratio(paired('handler', 'raw-payload-config'))}); ` +
+          `those settings' own effect: with / without = ` +
           `${ratio(median(c) / median(p))} (mostly cacheMiddleware: the SDK resolves its middleware stack ` +
           `once per command class instead of on every send)`,
         `p90 ratios: vs bare ${ratio(quantile(h, 0.9) / quantile(r, 0.9))}, vs same payload and settings ` +
