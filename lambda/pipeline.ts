@@ -2,7 +2,8 @@
  * The pipeline that spreads SWF calls over time: items are pulled lazily from a source (a list, or a
  * selector listing page by page), each start waits for a pacing token, at most `inFlightLimit()` run at
  * once, throttled items are re-queued (never failed), and the whole thing stops starting new work as soon
- * as `shouldStop()` says the invocation's time is running out. Pure orchestration: no SWF, no clock.
+ * as `shouldStop()` says the invocation's time is running out. Orchestration only: no SWF, and no clock but
+ * the timer that re-checks `shouldStop()` while a page is slow to come ({@link STOP_POLL_MS}).
  */
 
 /** Where items come from. `next()` answers undefined when there is nothing more (and keeps answering it). */
@@ -21,8 +22,37 @@ export interface PipelineOptions<T> {
   readonly acquire?: () => Promise<void> | undefined;
   /** How many items may be in flight right now. */
   readonly inFlightLimit: () => number;
-  /** True when no new item may start (time running out). Checked before every start. */
+  /**
+   * True when no new item may start (time running out). Checked before every start, and every
+   * {@link STOP_POLL_MS} while waiting for the source (a page of a listing that is slow or throttled).
+   */
   readonly shouldStop?: () => boolean;
+}
+
+/** How often `shouldStop()` is re-checked while the source is slow to answer (ms). */
+export const STOP_POLL_MS = 250;
+
+const STOPPED = Symbol('stopped');
+
+/**
+ * Waits for `pending` or for `shouldStop()` to turn true, whichever comes first. A source answer that comes
+ * after the stop is dropped (a selector lists again in its continuation), and its failure, if any, ignored.
+ */
+async function untilStopped<T>(pending: Promise<T>, shouldStop: () => boolean): Promise<T | typeof STOPPED> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const stop = new Promise<typeof STOPPED>((resolve) => {
+    const check = () => {
+      if (shouldStop()) resolve(STOPPED);
+      else timer = setTimeout(check, STOP_POLL_MS).unref();
+    };
+    timer = setTimeout(check, STOP_POLL_MS).unref();
+  });
+  try {
+    // The race has subscribed to `pending`: a failure after the stop is settled there, never unhandled.
+    return await Promise.race([pending, stop]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export interface PipelineResult<T> {
@@ -90,7 +120,18 @@ export async function runPipeline<T>(options: PipelineOptions<T>): Promise<Pipel
       let item = retry.shift();
       if (item === undefined && !sourceDone) {
         const next = source.next();
-        item = isPromise(next) ? await next : next;
+        if (!isPromise(next)) {
+          item = next;
+        } else if (shouldStop === undefined) {
+          item = await next;
+        } else {
+          const got = await untilStopped(next, shouldStop);
+          if (got === STOPPED) {
+            stopped = true;
+            break;
+          }
+          item = got;
+        }
         if (item === undefined) sourceDone = true;
       }
       if (item === undefined) {

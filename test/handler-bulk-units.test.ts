@@ -16,7 +16,7 @@ import {
   RECOVERY_PER_SECOND,
   TokenBucket,
 } from '../lambda/pacer';
-import { RecentKeys, runPipeline } from '../lambda/pipeline';
+import { RecentKeys, runPipeline, STOP_POLL_MS } from '../lambda/pipeline';
 import { parseRequest } from '../lambda/request';
 
 describe('TokenBucket (fake clock)', () => {
@@ -250,6 +250,55 @@ describe('runPipeline', () => {
     expect(result.requeued).toContain(1);
     const taken = Array.from({ length: next }, (_, i) => i);
     expect([...done, ...result.requeued].sort((a, b) => a - b)).toEqual(taken);
+  });
+
+  test('a page slow to come does not hold the stop: the pipeline stops while waiting for it', async () => {
+    let n = 0;
+    const done: number[] = [];
+    const stopAt = Date.now() + 100;
+    const started = Date.now();
+    const result = await runPipeline<number>({
+      // Two items, then a page that never comes.
+      source: {
+        next: () => (n < 2 ? Promise.resolve(n++) : new Promise<number | undefined>(() => undefined)),
+      },
+      act: async (item) => {
+        await new Promise((r) => setImmediate(r));
+        done.push(item);
+        return 'done';
+      },
+      inFlightLimit: () => 4,
+      shouldStop: () => Date.now() >= stopAt,
+    });
+    expect(result).toEqual({ stopped: true, requeued: [] });
+    expect(done).toEqual([0, 1]);
+    expect(Date.now() - started).toBeLessThan(100 + 2 * STOP_POLL_MS + 500);
+  });
+
+  test('a page abandoned at the stop that fails later is dropped, not an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const late = new Promise<number | undefined>((_, reject) => {
+        setTimeout(() => {
+          reject(new Error('listing broke after the stop'));
+        }, STOP_POLL_MS * 2);
+      });
+      let stop = false;
+      setTimeout(() => (stop = true), 10);
+      const result = await runPipeline<number>({
+        source: { next: () => late },
+        act: () => Promise.resolve('done' as const),
+        inFlightLimit: () => 1,
+        shouldStop: () => stop,
+      });
+      expect(result.stopped).toBe(true);
+      await new Promise((r) => setTimeout(r, STOP_POLL_MS * 3));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   test('an error from the source is rethrown after the in-flight items finished', async () => {
