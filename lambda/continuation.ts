@@ -34,6 +34,17 @@ export const CARRIED_FAILURES_MAX = 50;
 /** Asynchronous invocation payload limit (Lambda: 256 KB for InvocationType 'Event'). */
 export const CONTINUATION_PAYLOAD_MAX_BYTES = 256 * 1024;
 
+/** Attempts of the continuation's Invoke, and the most one attempt may take (connecting included). */
+export const INVOKE_MAX_ATTEMPTS = 3;
+export const INVOKE_REQUEST_TIMEOUT_MS = 3_000;
+const INVOKE_CONNECTION_TIMEOUT_MS = 2_000;
+
+/**
+ * The longest the continuation's Invoke can take: every attempt timing out, plus the SDK standard retry
+ * mode's largest backoff between them (throttling: 500 ms x 2^n, n = 1, 2): 3 x 3 s + 3 s = 12 s.
+ */
+export const INVOKE_MAX_MS = INVOKE_MAX_ATTEMPTS * INVOKE_REQUEST_TIMEOUT_MS + 1_000 + 2_000;
+
 /** What a continuation carries. */
 export interface ContinuationBody {
   readonly version: typeof CONTINUATION_VERSION;
@@ -212,7 +223,8 @@ function loadLambdaSdk(): LambdaSdk {
 /**
  * Sends continuations as asynchronous invocations of `functionName()` (the function itself:
  * AWS_LAMBDA_FUNCTION_NAME). `@aws-sdk/client-lambda` is required and its client created on first use.
- * The SDK's standard retries apply (throttling and 5xx); an answer other than 202 is a failure.
+ * The SDK's standard retries apply (throttling, 5xx, timeouts), bounded by {@link INVOKE_MAX_MS}; an answer
+ * other than 202 is a failure.
  */
 export function lambdaContinuationSender(functionName: () => string | undefined): ContinuationSender {
   let client: import('@aws-sdk/client-lambda').LambdaClient | undefined;
@@ -233,7 +245,15 @@ export function lambdaContinuationSender(functionName: () => string | undefined)
       }
       try {
         const { LambdaClient, InvokeCommand } = loadLambdaSdk();
-        client ??= new LambdaClient({ maxAttempts: 5 });
+        // Timeouts, so that a hung Invoke fails within INVOKE_MAX_MS instead of outliving the invocation.
+        client ??= new LambdaClient({
+          maxAttempts: INVOKE_MAX_ATTEMPTS,
+          requestHandler: {
+            connectionTimeout: INVOKE_CONNECTION_TIMEOUT_MS,
+            requestTimeout: INVOKE_REQUEST_TIMEOUT_MS,
+            throwOnRequestTimeout: true,
+          },
+        });
         const answer = await client.send(
           new InvokeCommand({
             FunctionName: name,

@@ -63,7 +63,7 @@ export interface HandlerDeps {
   readonly functionName?: () => string | undefined;
   /**
    * Time (ms) kept in reserve at the end of an invocation: below it no new termination starts and the rest
-   * is handed on. Default: max(30 s, 3 x the p99 terminate latency).
+   * is handed on. Default: max(40 s, 3 x the p99 terminate latency).
    */
   readonly continuationReserveMs?: number;
 }
@@ -75,10 +75,12 @@ export type HandlerContext = Pick<Context, 'awsRequestId'> &
 export type Handler = (event: unknown, context: HandlerContext) => Promise<Report>;
 
 /**
- * Minimum time kept in reserve for in-flight calls and the continuation Invoke. It covers the longest an SWF
- * call can take, every attempt timing out (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s).
+ * Minimum time kept in reserve at the end of an invocation for the calls in flight and the continuation's
+ * Invoke, one after the other: it covers the longest an SWF call can take, every attempt timing out
+ * (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s), plus the longest the Invoke can take (`INVOKE_MAX_MS` in
+ * lambda/continuation.ts, 12 s).
  */
-export const MIN_CONTINUATION_RESERVE_MS = 30_000;
+export const MIN_CONTINUATION_RESERVE_MS = 40_000;
 
 /**
  * The terminator's total rate for List calls (ListOpenWorkflowExecutions: 48/s, 200 burst per account),
@@ -184,7 +186,7 @@ export function createHandler(deps: HandlerDeps): Handler {
   let sender = deps.continuations;
   const functionName = deps.functionName ?? (() => process.env.AWS_LAMBDA_FUNCTION_NAME);
   // The reserve follows the p99 latency (a sort of up to 256 samples when stale): recomputed at most once
-  // a second, which a margin of 30 s or more does not notice, instead of before every start.
+  // a second, which a margin of 40 s or more does not notice, instead of before every start.
   let reserve = 0;
   let reserveAt = Number.NEGATIVE_INFINITY;
   const reserveMs = (): number => {

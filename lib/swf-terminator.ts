@@ -273,7 +273,7 @@ export class SwfTerminator extends Construct {
     validateInteger('retryAttempts', retryAttempts, 0, 185);
     validateDuration('maxEventAge', maxEventAge, Duration.seconds(60), Duration.hours(24));
     validateInteger('memorySize', memorySize, 128, 10240);
-    // The handler keeps at least 30 s of every invocation in reserve to hand unfinished work on: a shorter
+    // The handler keeps at least 40 s of every invocation in reserve to hand unfinished work on: a shorter
     // timeout would leave no time to terminate anything, and every request would continue until refused.
     validateDuration('timeout', timeout, Duration.minutes(1), Duration.minutes(15));
     validateTerminateRate(terminateRate);

@@ -6,6 +6,7 @@ import { makeHandler, context, DOMAIN } from './support/handler-fixtures';
 import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fake-swf';
 import { TerminationFailedError } from '../lambda/errors';
 import { TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
+import { INVOKE_MAX_ATTEMPTS, INVOKE_MAX_MS, INVOKE_REQUEST_TIMEOUT_MS } from '../lambda/continuation';
 import { MIN_CONTINUATION_RESERVE_MS } from '../lambda/handler';
 import {
   createSwf,
@@ -105,11 +106,11 @@ describe('a request SWF never answers: the request timeout makes it an error, re
     expect(Date.now() - started).toBeLessThan(4000);
   });
 
-  test("the longest call, every attempt timing out, ends inside the invocation's end reserve", () => {
+  test("the longest call, every attempt timing out, then the longest Invoke, end inside the invocation's end reserve", () => {
     expect(SWF_CLIENT_CONFIG.requestHandler.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
     expect(SWF_CALL_MAX_MS).toBe(TRANSIENT_MAX_ATTEMPTS * REQUEST_TIMEOUT_MS + 100 + 200 + 400 + 800);
-    // What is left of the reserve is for the continuation's own Invoke.
-    expect(MIN_CONTINUATION_RESERVE_MS - SWF_CALL_MAX_MS).toBeGreaterThanOrEqual(3000);
+    expect(INVOKE_MAX_MS).toBe(INVOKE_MAX_ATTEMPTS * INVOKE_REQUEST_TIMEOUT_MS + 500 * 2 + 500 * 4);
+    expect(SWF_CALL_MAX_MS + INVOKE_MAX_MS).toBeLessThanOrEqual(MIN_CONTINUATION_RESERVE_MS);
   });
 });
 

@@ -1,0 +1,130 @@
+/**
+ * The continuation sender over the wire: the real `@aws-sdk/client-lambda` against a local HTTP server that
+ * answers Lambda's Invoke (POST /2015-03-31/functions/NAME/invocations), found through
+ * AWS_ENDPOINT_URL_LAMBDA like any SDK setting. Checks what is sent, what counts as failure, and that an
+ * unanswered attempt is abandoned after the request timeout and retried.
+ */
+import './support/handler-env';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CONTINUATION_PAYLOAD_MAX_BYTES,
+  type ContinuationEvent,
+  INVOKE_MAX_MS,
+  INVOKE_REQUEST_TIMEOUT_MS,
+  lambdaContinuationSender,
+} from '../lambda/continuation';
+import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
+import { ContinuationFailedError } from '../lambda/errors';
+
+interface Received {
+  method: string;
+  url: string;
+  invocationType: string | undefined;
+  body: string;
+}
+
+/** How the server answers each request, in order (the last one repeats): a status, or no answer at all. */
+type Answer = number | 'hang';
+
+let server: http.Server;
+let received: Received[];
+let answers: Answer[];
+
+beforeEach(async () => {
+  received = [];
+  answers = [202];
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        invocationType: req.headers['x-amz-invocation-type'] as string | undefined,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+      const answer = answers[Math.min(received.length - 1, answers.length - 1)]!;
+      if (answer === 'hang') return;
+      res.writeHead(answer, { 'content-type': 'application/json' });
+      res.end('');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.env.AWS_ENDPOINT_URL_LAMBDA = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  delete process.env.AWS_ENDPOINT_URL_LAMBDA;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
+});
+
+function continuation(extra: Record<string, unknown> = {}): ContinuationEvent {
+  return {
+    [CONTINUATION_EVENT_KEY]: {
+      version: 1,
+      jobId: 'job-1',
+      sequence: 1,
+      request: { domain: 'orders', selector: { tag: 't' }, ...extra },
+      requestTime: '2025-06-01T11:00:00.000Z',
+      provenance: { via: 'console', requestId: 'req-1' },
+      progress: { target: 'selector' },
+      totals: { matched: 1, terminated: 1, alreadyClosed: 0, failed: 0, wouldTerminate: 0 },
+      failures: [],
+    },
+  };
+}
+
+describe('the continuation sender (Lambda Invoke over HTTP)', () => {
+  test('invokes the named function asynchronously with the continuation as its payload', async () => {
+    const event = continuation();
+
+    await lambdaContinuationSender(() => 'swf-terminator-fn').send(event);
+
+    expect(received).toHaveLength(1);
+    expect(received[0]).toMatchObject({
+      method: 'POST',
+      url: '/2015-03-31/functions/swf-terminator-fn/invocations',
+      invocationType: 'Event',
+    });
+    expect(JSON.parse(received[0]!.body)).toEqual(event);
+  });
+
+  test('an answer other than 202 is a ContinuationFailedError naming the job and the status', async () => {
+    answers = [200];
+
+    const error = await lambdaContinuationSender(() => 'fn')
+      .send(continuation())
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(ContinuationFailedError);
+    expect((error as Error).message).toMatch(/job job-1: .*status 200 \(expected 202\)/);
+  });
+
+  test('an attempt left unanswered is abandoned after the request timeout and retried', async () => {
+    answers = ['hang', 202];
+    const started = Date.now();
+
+    await lambdaContinuationSender(() => 'fn').send(continuation());
+
+    expect(received).toHaveLength(2);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(INVOKE_REQUEST_TIMEOUT_MS - 100);
+    expect(elapsed).toBeLessThan(INVOKE_MAX_MS);
+  });
+
+  test('a payload over the asynchronous limit, or no function name: refused before any call', async () => {
+    const big = continuation({ details: 'x'.repeat(CONTINUATION_PAYLOAD_MAX_BYTES) });
+
+    await expect(lambdaContinuationSender(() => 'fn').send(big)).rejects.toThrow(/over Lambda's/);
+    await expect(lambdaContinuationSender(() => undefined).send(continuation())).rejects.toThrow(
+      /AWS_LAMBDA_FUNCTION_NAME is not set/,
+    );
+    expect(received).toHaveLength(0);
+  });
+});
