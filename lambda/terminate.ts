@@ -16,7 +16,7 @@
 import type { Config } from './config';
 import { DEFAULT_REASON } from './contract';
 import { describeError, ListingFailedError, TooManyExecutionsError } from './errors';
-import type { Pacer, TokenBucket } from './pacer';
+import { monotonicMs, type Pacer, type TokenBucket } from './pacer';
 import { type ItemResult, RecentKeys, runKey, runPipeline } from './pipeline';
 import { type ActingInvocation, terminationDetails } from './provenance';
 import type { ExecutionReport } from './report';
@@ -163,7 +163,7 @@ function terminator(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promi
   const childPolicy = request.childPolicy ?? config.defaultChildPolicy;
   const { swf, pacer } = deps;
   return async (run) => {
-    const started = performance.now();
+    const started = monotonicMs();
     const result = await swf.terminate({
       domain: request.domain,
       workflowId: run.workflowId,
@@ -176,7 +176,7 @@ function terminator(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promi
       pacer.throttled();
       return 'retry';
     }
-    pacer.observe(performance.now() - started);
+    pacer.observe(monotonicMs() - started);
     record(
       result.kind === 'failed'
         ? { workflowId: run.workflowId, runId: run.runId, outcome: 'failed', error: result.error }

@@ -11,13 +11,26 @@ import {
   ISOLATED_DECREASE_FACTOR,
   MAX_IN_FLIGHT,
   MIN_IN_FLIGHT,
+  monotonicMs,
   Pacer,
   perInvocation,
+  realClock,
   RECOVERY_PER_SECOND,
   TokenBucket,
 } from '../lambda/pacer';
 import { RecentKeys, runPipeline, STOP_POLL_MS } from '../lambda/pipeline';
 import { parseRequest } from '../lambda/request';
+
+describe('the real clock', () => {
+  test('monotonicMs reads milliseconds that only move forward', async () => {
+    const a = monotonicMs();
+    await new Promise((r) => setTimeout(r, 25));
+    const b = monotonicMs();
+    expect(b - a).toBeGreaterThanOrEqual(20);
+    expect(b - a).toBeLessThan(1000);
+    expect(realClock.now()).toBeGreaterThanOrEqual(b);
+  });
+});
 
 describe('TokenBucket (fake clock)', () => {
   test('a full bucket gives its burst at once, then one token per 1/rate', async () => {
