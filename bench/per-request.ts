@@ -70,10 +70,14 @@ export interface PerRequestResult {
 
 class ChildFailure extends Error {}
 
+/** How long a child may take to answer one message (a warm-up or a block) before the run is abandoned. */
+const ANSWER_TIMEOUT_MS = 120_000;
+
 /** One measuring process: answers one message per request, in order. */
 class Child {
   stderr = '';
-  private waiting?: { resolve: (m: ChildMessage) => void; reject: (e: Error) => void };
+  /** The question waiting for its answer: settled once, by the answer or by whichever failure comes first. */
+  private waiting?: { settle: (outcome: { answer: ChildMessage } | { failure: Error }) => void };
   private exited = false;
 
   constructor(
@@ -83,26 +87,39 @@ class Child {
     proc.stderr?.on('data', (chunk: Buffer) => {
       if (this.stderr.length < 100_000) this.stderr += chunk.toString('utf8');
     });
-    proc.on('message', (m: ChildMessage) => {
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.resolve(m);
+    proc.on('message', (answer: ChildMessage) => {
+      this.waiting?.settle({ answer });
+    });
+    proc.on('error', (err) => {
+      this.fail(`the ${kind} child failed: ${err.message}`);
     });
     proc.on('exit', (code) => {
       this.exited = true;
-      const w = this.waiting;
-      this.waiting = undefined;
-      w?.reject(
-        new ChildFailure(`the ${kind} child exited with ${String(code)}: ${this.stderr.slice(0, 2000)}`),
-      );
+      this.fail(`the ${kind} child exited with ${String(code)}: ${this.stderr.slice(0, 2000)}`);
     });
+  }
+
+  private fail(message: string): void {
+    this.waiting?.settle({ failure: new ChildFailure(message) });
   }
 
   ask(m: ParentMessage): Promise<ChildMessage> {
     if (this.exited) return Promise.reject(new ChildFailure(`the ${this.kind} child has exited`));
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-      this.proc.send(m);
+    return new Promise<ChildMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(`the ${this.kind} child did not answer ${m.type} within ${ANSWER_TIMEOUT_MS / 1000} s`);
+      }, ANSWER_TIMEOUT_MS);
+      this.waiting = {
+        settle: (outcome) => {
+          this.waiting = undefined;
+          clearTimeout(timer);
+          if ('answer' in outcome) resolve(outcome.answer);
+          else reject(outcome.failure);
+        },
+      };
+      this.proc.send(m, (err) => {
+        if (err) this.fail(`sending ${m.type} to the ${this.kind} child failed: ${err.message}`);
+      });
     });
   }
 
@@ -160,6 +177,10 @@ export async function runPerRequest(
             POWERTOOLS_METRICS_NAMESPACE: 'SwfTerminator',
             TERMINATE_RATE_PER_SECOND: PACING.rate,
             TERMINATE_BURST: PACING.burst,
+            // What Lambda sets for every invocation: Powertools logs the trace id, and the SDK's
+            // recursion-detection middleware sends it as a header, in the handler and the raw calls alike.
+            AWS_LAMBDA_FUNCTION_NAME: 'swf-terminator-bench',
+            _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
             BENCH_KIND: kind,
             BENCH_DOMAIN: DOMAIN,
             BENCH_WARMUP: String(warmup),
