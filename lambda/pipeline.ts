@@ -9,6 +9,11 @@
 /** Where items come from. `next()` answers undefined when there is nothing more (and keeps answering it). */
 export interface PipelineSource<T> {
   next(): T | undefined | Promise<T | undefined>;
+  /**
+   * Called when the pipeline stops while waiting for `next()`: the answer will be dropped, so the source
+   * should stop its work (no further List calls); what it answers after this is ignored.
+   */
+  cancel?(): void;
 }
 
 /** What one item's work reported: done, or re-queue it (throttled), possibly as a replacement item. */
@@ -127,6 +132,7 @@ export async function runPipeline<T>(options: PipelineOptions<T>): Promise<Pipel
         } else {
           const got = await untilStopped(next, shouldStop);
           if (got === STOPPED) {
+            source.cancel?.();
             stopped = true;
             break;
           }

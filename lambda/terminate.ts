@@ -224,6 +224,11 @@ async function runList(
         record(resolved);
         return 'done';
       }
+      // Resolving took a List call (retried when throttled): if the invocation's end reserve has come
+      // meanwhile, hand the resolved run on rather than start its termination now.
+      if (options.shouldStop()) {
+        return { retryAs: { workflowId: resolved.workflowId, runId: resolved.runId, retry: true } };
+      }
       run = resolved;
     } else {
       run = { workflowId: item.workflowId, runId: item.runId };
@@ -397,6 +402,8 @@ class SelectorSource {
   private readonly recent = new RecentKeys();
   private readonly pages: AsyncGenerator<Parameters<typeof matchesSelector>[0][]>;
   private yielded = 0;
+  /** Set by {@link cancel}: no more pages are fetched, and a page that arrives late is dropped. */
+  private closed = false;
   overflow = false;
 
   constructor(
@@ -413,10 +420,26 @@ class SelectorSource {
     return this.buffer.length - this.head;
   }
 
+  /** Stops the listing: the pipeline stopped while waiting for a page (the continuation lists again). */
+  cancel(): void {
+    this.closed = true;
+    this.exhausted = true;
+  }
+
+  /** Read through a call: `cancel()` may come while a fetch is awaiting its page. */
+  private isClosed(): boolean {
+    return this.closed;
+  }
+
   private async fetchPage(): Promise<void> {
     const wait = this.deps.listBucket.take();
     if (wait !== undefined) await wait;
+    if (this.isClosed()) return;
     const page = await this.pages.next();
+    if (this.isClosed()) {
+      await this.pages.return(undefined);
+      return;
+    }
     if (page.done === true) {
       this.exhausted = true;
       return;
@@ -438,6 +461,7 @@ class SelectorSource {
 
   async next(): Promise<RunRef | undefined> {
     for (;;) {
+      if (this.closed) return undefined;
       if (this.failure !== undefined) throw this.failure.error;
       if (!this.exhausted && this.fetching === undefined && this.buffered() < LIST_PAGE_SIZE) {
         this.fetching = this.fetchPage().then(
