@@ -40,10 +40,12 @@ export const INVOKE_REQUEST_TIMEOUT_MS = 3_000;
 const INVOKE_CONNECTION_TIMEOUT_MS = 2_000;
 
 /**
- * The longest the continuation's Invoke can take: every attempt timing out, plus the SDK standard retry
- * mode's largest backoff between them (throttling: 500 ms x 2^n, n = 1, 2): 3 x 3 s + 3 s = 12 s.
+ * The longest the continuation's Invoke may take, retries included: a hard deadline on the whole call. The
+ * SDK's own retries cannot promise one (Lambda's throttling answers carry a Retry-After that the standard
+ * retry mode honours, by as much as 20 s per retry in some SDK versions), and the function uses the Lambda
+ * runtime's copy of `@aws-sdk/client-lambda`, whatever its version.
  */
-export const INVOKE_MAX_MS = INVOKE_MAX_ATTEMPTS * INVOKE_REQUEST_TIMEOUT_MS + 1_000 + 2_000;
+export const INVOKE_MAX_MS = 12_000;
 
 /** What a continuation carries. */
 export interface ContinuationBody {
@@ -223,10 +225,16 @@ function loadLambdaSdk(): LambdaSdk {
 /**
  * Sends continuations as asynchronous invocations of `functionName()` (the function itself:
  * AWS_LAMBDA_FUNCTION_NAME). `@aws-sdk/client-lambda` is required and its client created on first use.
- * The SDK's standard retries apply (throttling, 5xx, timeouts), bounded by {@link INVOKE_MAX_MS}; an answer
- * other than 202 is a failure.
+ * The SDK's standard retries apply (throttling, 5xx, timeouts) within a deadline, {@link INVOKE_MAX_MS}; an
+ * answer other than 202 is a failure. An Invoke that Lambda accepted but whose answer was lost (a timeout
+ * after acceptance) is reported as failed, and a retry of the invocation then sends the continuation again:
+ * two chains work on the job. They act only on what the request named or matched (the second finds those
+ * terminated already closed), but the job's totals count both.
  */
-export function lambdaContinuationSender(functionName: () => string | undefined): ContinuationSender {
+export function lambdaContinuationSender(
+  functionName: () => string | undefined,
+  deadlineMs: number = INVOKE_MAX_MS,
+): ContinuationSender {
   let client: import('@aws-sdk/client-lambda').LambdaClient | undefined;
   return {
     async send(event) {
@@ -245,22 +253,39 @@ export function lambdaContinuationSender(functionName: () => string | undefined)
       }
       try {
         const { LambdaClient, InvokeCommand } = loadLambdaSdk();
-        // Timeouts, so that a hung Invoke fails within INVOKE_MAX_MS instead of outliving the invocation.
+        // Timeouts per attempt, and a deadline on the whole call: a hung or throttled Invoke fails within
+        // deadlineMs instead of outliving the invocation. The deadline aborts the call, so an attempt the SDK
+        // would start after it is never sent.
         client ??= new LambdaClient({
           maxAttempts: INVOKE_MAX_ATTEMPTS,
           requestHandler: {
             connectionTimeout: INVOKE_CONNECTION_TIMEOUT_MS,
             requestTimeout: INVOKE_REQUEST_TIMEOUT_MS,
             throwOnRequestTimeout: true,
+            socketTimeout: INVOKE_REQUEST_TIMEOUT_MS,
           },
         });
-        const answer = await client.send(
-          new InvokeCommand({
-            FunctionName: name,
-            InvocationType: 'Event',
-            Payload: Buffer.from(payload, 'utf8'),
-          }),
-        );
+        const deadline = AbortSignal.timeout(deadlineMs);
+        const expired = new Promise<never>((_, reject) => {
+          deadline.addEventListener(
+            'abort',
+            () => {
+              reject(new Error(`no answer within ${deadlineMs} ms, retries included`));
+            },
+            { once: true },
+          );
+        });
+        const answer = await Promise.race([
+          client.send(
+            new InvokeCommand({
+              FunctionName: name,
+              InvocationType: 'Event',
+              Payload: Buffer.from(payload, 'utf8'),
+            }),
+            { abortSignal: deadline },
+          ),
+          expired,
+        ]);
         if (answer.StatusCode !== 202) {
           throw new Error(`Invoke answered status ${String(answer.StatusCode)} (expected 202)`);
         }

@@ -111,3 +111,11 @@ export const REQUEST_DETAILS_MAX = LIMITS.detailsMax - DETAILS_PROVENANCE_RESERV
 
 /** The `reason` recorded in the workflow's history when a request gives none. */
 export const DEFAULT_REASON = 'Terminated by cdk-swf-terminator';
+
+/**
+ * Minimum time the handler keeps in reserve at the end of an invocation for the calls in flight and the
+ * continuation's Invoke, one after the other: it covers the longest an SWF call can take, every attempt
+ * timing out (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s), plus the Invoke's deadline (`INVOKE_MAX_MS` in
+ * lambda/continuation.ts, 12 s). The construct counts only the rest of a timeout as working time.
+ */
+export const MIN_CONTINUATION_RESERVE_MS = 40_000;

@@ -26,7 +26,13 @@ import {
   parseContinuation,
   wireRequest,
 } from './continuation';
-import { CONTINUATION_EVENT_KEY, METRIC, METRIC_CONTINUATION_LIMIT, METRICS_NAMESPACE } from './contract';
+import {
+  CONTINUATION_EVENT_KEY,
+  METRIC,
+  METRIC_CONTINUATION_LIMIT,
+  METRICS_NAMESPACE,
+  MIN_CONTINUATION_RESERVE_MS,
+} from './contract';
 import {
   ContinuationLimitError,
   describeError,
@@ -73,14 +79,6 @@ export type HandlerContext = Pick<Context, 'awsRequestId'> &
   Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
 
 export type Handler = (event: unknown, context: HandlerContext) => Promise<Report>;
-
-/**
- * Minimum time kept in reserve at the end of an invocation for the calls in flight and the continuation's
- * Invoke, one after the other: it covers the longest an SWF call can take, every attempt timing out
- * (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s), plus the longest the Invoke can take (`INVOKE_MAX_MS` in
- * lambda/continuation.ts, 12 s).
- */
-export const MIN_CONTINUATION_RESERVE_MS = 40_000;
 
 /**
  * The terminator's total rate for List calls (ListOpenWorkflowExecutions: 48/s, 200 burst per account),
@@ -205,10 +203,11 @@ export function createHandler(deps: HandlerDeps): Handler {
     // memory, version, cold start, the request id again), a third of a line's cost; the request id is
     // appended below as `requestId`, and the function is named by its log group.
     // The keys every line of this invocation carries, passed with each line rather than through
-    // appendKeys/resetKeys (a deep merge and a clear per invocation in Powertools). Literals here are built with a fixed set of keys and
-    // optional ones assigned after: V8 builds a literal with conditional spreads (`...(x ? { k } : {})`,
-    // `...entry`) key by key, which made the single request's summary the costliest object of an invocation
-    // (profiled with bench/per-request.ts); keys set to `undefined` would cost Powertools' merge instead.
+    // appendKeys/resetKeys (a deep merge and a clear per invocation in Powertools). Literals here are built
+    // with a fixed set of keys and optional ones assigned after: V8 builds a literal with conditional spreads
+    // (`...(x ? { k } : {})`, `...entry`) key by key, which made the single request's summary the costliest
+    // object of an invocation (profiled with bench/per-request.ts); keys set to `undefined` would cost
+    // Powertools' merge instead.
     let keys: LineKeys = { requestId: context.awsRequestId };
     let report: ReportBuilder | undefined;
     // A single-execution request logs its execution on its one summary line (see below); an entry recorded

@@ -27,7 +27,10 @@ const MAX_RETRY_DELAY_MS = 20_000;
 
 /** Longest wait for a connection, per attempt. */
 export const CONNECTION_TIMEOUT_MS = 3_000;
-/** Longest time for one attempt, request and response (connecting included). */
+/**
+ * Longest wait for one attempt's answer, connecting included (up to the response's headers), and longest a
+ * response's body may stall (socket idle) once it has started.
+ */
 export const REQUEST_TIMEOUT_MS = 5_000;
 
 /** The most backoff {@link transientOnlyRetryStrategy} waits between attempts (ms), per retry count. */
@@ -82,8 +85,9 @@ export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_A
  * `AWS_ENDPOINT_URL_SWF` still come from the environment; the endpoint is never overridden here):
  * - {@link transientOnlyRetryStrategy} (set in {@link createSwfClient});
  * - timeouts, so that a hung connection or an unanswered request becomes a retryable `TimeoutError` instead
- *   of a stuck invocation: {@link CONNECTION_TIMEOUT_MS} to connect, {@link REQUEST_TIMEOUT_MS} for an
- *   attempt. SWF answers in tens of milliseconds, a 1000-execution page in well under a second.
+ *   of a stuck invocation: {@link CONNECTION_TIMEOUT_MS} to connect, {@link REQUEST_TIMEOUT_MS} until the
+ *   answer starts, and the same for a body that stalls (`socketTimeout`: the request timeout stops at the
+ *   response's headers). SWF answers in tens of milliseconds, a 1000-execution page in well under a second.
  *   `throwOnRequestTimeout` is what makes the request timeout an error: without it the SDK only logs a
  *   warning and keeps waiting;
  * - `cacheMiddleware`: the middleware stack is resolved once per command class instead of on every call
@@ -101,6 +105,7 @@ export const SWF_CLIENT_CONFIG = {
     connectionTimeout: CONNECTION_TIMEOUT_MS,
     requestTimeout: REQUEST_TIMEOUT_MS,
     throwOnRequestTimeout: true,
+    socketTimeout: REQUEST_TIMEOUT_MS,
   },
 } as const satisfies SWFClientConfig;
 

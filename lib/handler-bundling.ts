@@ -35,8 +35,8 @@ export const HANDLER_ENTRY = path.join(__dirname, '..', 'lambda', 'handler.ts');
 /**
  * Bundling options for the handler: local esbuild only (synth never needs Docker), minified, with source
  * maps that name the sources without embedding their text (stack traces still point at lambda/*.ts lines;
- * the map is a third the size, and `--enable-source-maps` parses it at every cold start), CommonJS, and the AWS SDK bundled or not per {@link BUNDLE_AWS_SDK} (bar
- * {@link RUNTIME_PROVIDED_MODULES}).
+ * the map is a third the size, and `--enable-source-maps` parses it at every cold start), CommonJS, and the
+ * AWS SDK bundled or not per {@link BUNDLE_AWS_SDK} (bar {@link RUNTIME_PROVIDED_MODULES}).
  */
 export function handlerBundlingOptions(): nodejs.BundlingOptions {
   return {

@@ -30,6 +30,7 @@ import {
   METRIC_CONTINUATION_LIMIT,
   METRICS_NAMESPACE,
   METRICS_SERVICE_DIMENSION,
+  MIN_CONTINUATION_RESERVE_MS,
   swfNameProblem,
   SWF_TERMINATE_QUOTA,
 } from '../lambda/contract';
@@ -137,18 +138,19 @@ export interface SwfTerminatorProps {
   readonly memorySize?: number;
 
   /**
-   * The function's timeout (1 second to 15 minutes): how long one invocation works on a request before
+   * The function's timeout (1 to 15 minutes): how long one invocation works on a request before
    * it hands the rest to a continuation (see `maxContinuations`). SWF refills Terminate at 60 per second
-   * after a burst of 2000, so one 15-minute invocation can terminate at most about 56,000 executions.
+   * after a burst of 2000, so one 15-minute invocation can terminate at most about 53,600 executions.
    *
    * The default stays at 5 minutes although a request may take longer: a request that does not fit
    * continues in a fresh invocation anyway, so a longer timeout only saves a few hand-offs, while a
    * shorter one gives requests waiting in Lambda's queue a chance to run between a bulk request's
    * invocations (with one rate share, rather than after the whole of it) and ends a stuck invocation
-   * sooner. At the default rate one 5-minute invocation terminates about 15,000 executions.
+   * sooner. At the default rate one 5-minute invocation terminates about 13,000 executions.
    *
-   * At least 1 minute: the handler keeps 30 seconds of each invocation in reserve to hand unfinished work
-   * on to a continuation.
+   * At least 1 minute: the handler keeps 40 seconds of each invocation in reserve for the calls in flight
+   * and for handing unfinished work on to a continuation, so a 1-minute invocation works for 20 seconds.
+   * The at-most figures above count that reserve out.
    *
    * @default Duration.minutes(5)
    */
@@ -273,7 +275,7 @@ export class SwfTerminator extends Construct {
     validateInteger('retryAttempts', retryAttempts, 0, 185);
     validateDuration('maxEventAge', maxEventAge, Duration.seconds(60), Duration.hours(24));
     validateInteger('memorySize', memorySize, 128, 10240);
-    // The handler keeps at least 40 s of every invocation in reserve to hand unfinished work on: a shorter
+    // The handler keeps 40 s of every invocation in reserve (MIN_CONTINUATION_RESERVE_MS): a shorter
     // timeout would leave no time to terminate anything, and every request would continue until refused.
     validateDuration('timeout', timeout, Duration.minutes(1), Duration.minutes(15));
     validateTerminateRate(terminateRate);
@@ -679,7 +681,9 @@ function warnIfRequestCannotFinish(
   const { maxExecutions, terminateRate, terminateBurst, rateShares, maxContinuations, timeout } = settings;
   const numbers = [maxExecutions, terminateRate, terminateBurst, rateShares, maxContinuations];
   if (numbers.some((n) => Token.isUnresolved(n)) || timeout.isUnresolved()) return;
-  const perInvocation = (terminateBurst + terminateRate * timeout.toSeconds()) / rateShares;
+  // Working time: the timeout less what the handler keeps in reserve at the end of every invocation.
+  const working = Math.max(0, timeout.toSeconds() - MIN_CONTINUATION_RESERVE_MS / 1000);
+  const perInvocation = (terminateBurst + terminateRate * working) / rateShares;
   const capacity = Math.floor(perInvocation * (maxContinuations + 1));
   if (capacity >= maxExecutions) return;
   Annotations.of(scope).addWarningV2(

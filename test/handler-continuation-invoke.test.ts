@@ -24,8 +24,11 @@ interface Received {
   body: string;
 }
 
-/** How the server answers each request, in order (the last one repeats): a status, or no answer at all. */
-type Answer = number | 'hang';
+/**
+ * How the server answers each request, in order (the last one repeats): a status, no answer at all, or
+ * Lambda's throttling answer (429 TooManyRequestsException) asking to retry after 30 s.
+ */
+type Answer = number | 'hang' | 'throttle-retry-after-30';
 
 let server: http.Server;
 let received: Received[];
@@ -46,6 +49,15 @@ beforeEach(async () => {
       });
       const answer = answers[Math.min(received.length - 1, answers.length - 1)]!;
       if (answer === 'hang') return;
+      if (answer === 'throttle-retry-after-30') {
+        res.writeHead(429, {
+          'content-type': 'application/json',
+          'retry-after': '30',
+          'x-amzn-errortype': 'TooManyRequestsException',
+        });
+        res.end(JSON.stringify({ Type: 'User', message: 'Rate exceeded', retryAfterSeconds: '30' }));
+        return;
+      }
       res.writeHead(answer, { 'content-type': 'application/json' });
       res.end('');
     });
@@ -116,6 +128,27 @@ describe('the continuation sender (Lambda Invoke over HTTP)', () => {
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(INVOKE_REQUEST_TIMEOUT_MS - 100);
     expect(elapsed).toBeLessThan(INVOKE_MAX_MS);
+  });
+
+  test('throttled with Retry-After: the deadline ends the call, retries included, and nothing is sent after it', async () => {
+    answers = ['throttle-retry-after-30'];
+    const deadlineMs = 1500;
+    const started = Date.now();
+
+    const error = await lambdaContinuationSender(() => 'fn', deadlineMs)
+      .send(continuation())
+      .catch((e: unknown) => e);
+
+    const elapsed = Date.now() - started;
+    expect(error).toBeInstanceOf(ContinuationFailedError);
+    expect((error as Error).message).toMatch(/no answer within 1500 ms/);
+    expect(elapsed).toBeGreaterThanOrEqual(deadlineMs - 100);
+    expect(elapsed).toBeLessThan(deadlineMs + 1000);
+    const sent = received.length;
+    expect(sent).toBeGreaterThanOrEqual(1);
+    // The SDK's pending retry (it would wait for the Retry-After) never reaches the server.
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(received).toHaveLength(sent);
   });
 
   test('a payload over the asynchronous limit, or no function name: refused before any call', async () => {

@@ -7,7 +7,7 @@ import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fak
 import { TerminationFailedError } from '../lambda/errors';
 import { TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
 import { INVOKE_MAX_ATTEMPTS, INVOKE_MAX_MS, INVOKE_REQUEST_TIMEOUT_MS } from '../lambda/continuation';
-import { MIN_CONTINUATION_RESERVE_MS } from '../lambda/handler';
+import { MIN_CONTINUATION_RESERVE_MS } from '../lambda/contract';
 import {
   createSwf,
   createSwfClient,
@@ -27,7 +27,7 @@ afterEach(async () => {
   await server.close();
 });
 
-/** The handler over HTTP; `requestTimeoutMs` shortens the production request timeout, keeping the rest. */
+/** The handler over HTTP; `requestTimeoutMs` shortens the production request and socket timeouts. */
 function httpHandler(env: Record<string, string> = {}, requestTimeoutMs?: number) {
   const swf = createSwf(
     createSwfClient({
@@ -36,7 +36,15 @@ function httpHandler(env: Record<string, string> = {}, requestTimeoutMs?: number
       credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
       ...(requestTimeoutMs === undefined
         ? {}
-        : { requestHandler: { ...SWF_CLIENT_CONFIG.requestHandler, requestTimeout: requestTimeoutMs } }),
+        : {
+            // Only the timeouts production sets are shortened: a test must fail if one is dropped there.
+            requestHandler: Object.fromEntries(
+              Object.entries(SWF_CLIENT_CONFIG.requestHandler).map(([k, v]) => [
+                k,
+                k === 'requestTimeout' || k === 'socketTimeout' ? requestTimeoutMs : v,
+              ]),
+            ),
+          }),
     }),
   );
   return makeHandler({ swf, env, now: () => new Date() }).handler;
@@ -71,6 +79,17 @@ describe('retries: transient trouble never fails an execution that a retry termi
 });
 
 describe('a request SWF never answers: the request timeout makes it an error, retried', () => {
+  test('an answer whose body stalls once, then success: terminated, on the second attempt', async () => {
+    await startServer([one()]);
+    server.failNext('TerminateWorkflowExecution', 'stall-body', 1);
+    const handler = httpHandler({}, 250);
+
+    const report = await handler({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }, context);
+
+    expect(report).toMatchObject({ terminated: 1, failed: 0 });
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(2);
+  });
+
   test('unanswered once, then success: terminated, on the second attempt', async () => {
     await startServer([one()]);
     server.failNext('TerminateWorkflowExecution', 'hang', 1);
@@ -109,7 +128,9 @@ describe('a request SWF never answers: the request timeout makes it an error, re
   test("the longest call, every attempt timing out, then the longest Invoke, end inside the invocation's end reserve", () => {
     expect(SWF_CLIENT_CONFIG.requestHandler.requestTimeout).toBe(REQUEST_TIMEOUT_MS);
     expect(SWF_CALL_MAX_MS).toBe(TRANSIENT_MAX_ATTEMPTS * REQUEST_TIMEOUT_MS + 100 + 200 + 400 + 800);
-    expect(INVOKE_MAX_MS).toBe(INVOKE_MAX_ATTEMPTS * INVOKE_REQUEST_TIMEOUT_MS + 500 * 2 + 500 * 4);
+    expect(SWF_CLIENT_CONFIG.requestHandler.socketTimeout).toBe(REQUEST_TIMEOUT_MS);
+    // The Invoke's deadline covers its retries; its attempts fit inside it.
+    expect(INVOKE_MAX_ATTEMPTS * INVOKE_REQUEST_TIMEOUT_MS).toBeLessThanOrEqual(INVOKE_MAX_MS);
     expect(SWF_CALL_MAX_MS + INVOKE_MAX_MS).toBeLessThanOrEqual(MIN_CONTINUATION_RESERVE_MS);
   });
 });

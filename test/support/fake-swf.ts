@@ -51,11 +51,19 @@ export type ChildPolicy = 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON';
  *   up" and retries it as transient);
  * - `hang`: the request is read and never answered; the connection stays open until the client gives up
  *   (the SDK's request timeout, retried as transient) or the server closes;
+ * - `stall-body`: the answer starts (status and headers, then part of the body) and stops there; the client
+ *   gives up when the socket stays idle (the SDK's socket timeout, retried as transient);
  * - `not-permitted`: HTTP 400 `OperationNotPermittedFault` (not retried);
  * - `unknown-domain`: HTTP 400 `UnknownResourceFault` "Unknown domain: NAME" (not retried).
  */
 export type Fault =
-  'throttle' | 'server-error' | 'drop-connection' | 'hang' | 'not-permitted' | 'unknown-domain';
+  | 'throttle'
+  | 'server-error'
+  | 'drop-connection'
+  | 'hang'
+  | 'stall-body'
+  | 'not-permitted'
+  | 'unknown-domain';
 
 /** An SWF-style token bucket: `capacity` requests of burst, refilled at `refillPerSecond`. */
 export interface BucketSpec {
@@ -658,6 +666,11 @@ export class FakeSwfServer {
         return;
       }
       if (fault === 'hang') return; // no answer: close() ends the connection if the client has not
+      if (fault === 'stall-body') {
+        res.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+        res.write('{"executionInfos":[');
+        return; // the rest never comes
+      }
       if (fault === 'throttle') this.countThrottle(operation);
       const domain = isObject(body) && typeof body.domain === 'string' ? body.domain : '';
       const err = faultError(fault, domain);
@@ -852,7 +865,10 @@ export class FakeSwfServer {
   }
 }
 
-function faultError(fault: Exclude<Fault, 'drop-connection' | 'hang'>, domain: string): SwfError {
+function faultError(
+  fault: Exclude<Fault, 'drop-connection' | 'hang' | 'stall-body'>,
+  domain: string,
+): SwfError {
   switch (fault) {
     case 'throttle':
       return new SwfError(400, 'com.amazon.coral.availability#ThrottlingException', 'Rate exceeded');
