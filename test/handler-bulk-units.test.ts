@@ -3,7 +3,7 @@
  * bounded de-duplication and the strict parsing of continuation events.
  */
 import { fakeClock } from './support/handler-bulk';
-import { config, NOW } from './support/handler-fixtures';
+import { config, continuationBody, NOW } from './support/handler-fixtures';
 import { isContinuationEvent, parseContinuation, wireRequest } from '../lambda/continuation';
 import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
 import { DomainNotAllowedError, InvalidRequestError } from '../lambda/errors';
@@ -352,24 +352,8 @@ describe('continuation events: strict, re-validated', () => {
     { domain: 'orders', selector: { tag: 't', startedBefore: '2025-05-01T00:00:00.000Z' }, reason: 'r' },
     cfg,
   );
-  const body = () => ({
-    version: 1,
-    jobId: 'evt-1',
-    sequence: 2,
-    request: wireRequest(request),
-    requestTime: '2025-06-01T11:00:00.000Z',
-    provenance: {
-      via: 'eventbridge',
-      eventId: 'evt-1',
-      source: 'ops',
-      account: '123456789012',
-      time: '2025-06-01T11:00:00Z',
-    },
-    progress: { target: 'selector' },
-    totals: { matched: 5, terminated: 4, alreadyClosed: 1, failed: 0, wouldTerminate: 0 },
-    failures: [],
-  });
-  const event = (b: Record<string, unknown> = body()) => ({ [CONTINUATION_EVENT_KEY]: b });
+  const body = () => continuationBody({ request: wireRequest(request) });
+  const event = (b: object = body()) => ({ [CONTINUATION_EVENT_KEY]: b });
 
   test('round trip: the request, provenance, request time and totals come back', () => {
     expect(isContinuationEvent(event())).toBe(true);

@@ -16,6 +16,7 @@ import {
 } from '../lambda/continuation';
 import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
 import { ContinuationFailedError } from '../lambda/errors';
+import { continuationBody } from './support/handler-fixtures';
 
 interface Received {
   method: string;
@@ -78,17 +79,11 @@ afterEach(async () => {
 
 function continuation(extra: Record<string, unknown> = {}): ContinuationEvent {
   return {
-    [CONTINUATION_EVENT_KEY]: {
-      version: 1,
+    [CONTINUATION_EVENT_KEY]: continuationBody({
       jobId: 'job-1',
       sequence: 1,
       request: { domain: 'orders', selector: { tag: 't' }, ...extra },
-      requestTime: '2025-06-01T11:00:00.000Z',
-      provenance: { via: 'console', requestId: 'req-1' },
-      progress: { target: 'selector' },
-      totals: { matched: 1, terminated: 1, alreadyClosed: 0, failed: 0, wouldTerminate: 0 },
-      failures: [],
-    },
+    }),
   };
 }
 

@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { parseConfig } from '../lambda/config';
 import { createHandler } from '../lambda/handler';
 import { createSwf } from '../lambda/swf';
+import { continuationBody } from './support/handler-fixtures';
 
 const swf = mockClient(SWFClient);
 
@@ -151,23 +152,11 @@ describe('optional keys of the summary line', () => {
   test("a continuation's lines carry its number, its summary the job's totals so far", async () => {
     swf.on(TerminateWorkflowExecutionCommand).resolves({});
     const event = {
-      [CONTINUATION_EVENT_KEY]: {
-        version: 1,
-        jobId: 'evt-1',
-        sequence: 2,
+      [CONTINUATION_EVENT_KEY]: continuationBody({
         request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
-        requestTime: '2025-06-01T11:00:00.000Z',
-        provenance: {
-          via: 'eventbridge',
-          eventId: 'evt-1',
-          source: 'ops',
-          account: '123456789012',
-          time: '2025-06-01T11:00:00Z',
-        },
         progress: { target: 'list', remaining: 1 },
         totals: { matched: 3, terminated: 3, alreadyClosed: 0, failed: 0, wouldTerminate: 0 },
-        failures: [],
-      },
+      }),
     };
 
     const lines = await logLines(event, { MAX_CONTINUATIONS: '5' });

@@ -16,6 +16,25 @@ import { STOP_POLL_MS } from '../lambda/pipeline';
 import type { SwfPort, TerminateInput } from '../lambda/swf';
 import { config, DOMAIN } from './support/handler-fixtures';
 
+/** A handler over `swf` with a 1 s end reserve, whose continuations are kept in `sent` instead of sent. */
+function handlerOver(swf: SwfPort) {
+  const sent: ContinuationEvent[] = [];
+  const handler = createHandler({
+    config: config({ TERMINATE_RATE_PER_SECOND: '1000', TERMINATE_BURST: '100' }),
+    swf,
+    logger: new Logger({ logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'stop-test' }),
+    continuationReserveMs: 1_000,
+    continuations: {
+      send: (event) => {
+        sent.push(event);
+        return Promise.resolve();
+      },
+    },
+  });
+  return { handler, sent };
+}
+
 describe('the reserve reached while a run is being resolved', () => {
   test.each([
     ['a single runless workflowId', { domain: DOMAIN, workflowId: 'e1' }],
@@ -45,20 +64,7 @@ describe('the reserve reached while a run is being resolved', () => {
       },
       countOpen: () => Promise.resolve({ count: 0, truncated: false }),
     };
-    const sent: ContinuationEvent[] = [];
-    const handler = createHandler({
-      config: config({ TERMINATE_RATE_PER_SECOND: '1000', TERMINATE_BURST: '100' }),
-      swf,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'stop-test' }),
-      continuationReserveMs: 1_000,
-      continuations: {
-        send: (event) => {
-          sent.push(event);
-          return Promise.resolve();
-        },
-      },
-    });
+    const { handler, sent } = handlerOver(swf);
     // The reserve comes as soon as the first run has been resolved (its List call answered).
     const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => (listed > 0 ? 0 : 900_000) };
 
@@ -108,20 +114,7 @@ describe('the reserve reached while a selector waits for a slow page', () => {
       },
       countOpen: () => Promise.resolve({ count: 5, truncated: false }),
     };
-    const sent: ContinuationEvent[] = [];
-    const handler = createHandler({
-      config: config({ TERMINATE_RATE_PER_SECOND: '1000', TERMINATE_BURST: '100' }),
-      swf,
-      logger: new Logger({ logLevel: 'SILENT' }),
-      metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'stop-test' }),
-      continuationReserveMs: 1_000,
-      continuations: {
-        send: (event) => {
-          sent.push(event);
-          return Promise.resolve();
-        },
-      },
-    });
+    const { handler, sent } = handlerOver(swf);
     // The reserve comes just after the first page's two runs are terminated, while the pipeline waits for
     // the second page.
     const context = {

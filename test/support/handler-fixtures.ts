@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, type WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { type Config, type Env, parseConfig } from '../../lambda/config';
+import type { ContinuationBody } from '../../lambda/continuation';
 import { createHandler, type Handler } from '../../lambda/handler';
 import { createSwf, type SwfPort } from '../../lambda/swf';
 
@@ -116,4 +117,29 @@ export async function captureEmf<T>(
     .filter((l) => l.includes('"_aws"'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { docs, outcome };
+}
+
+/**
+ * A continuation's body as the sender builds it: the second hand-off of a job an EventBridge event started,
+ * a selector, four of five matches terminated so far. `overrides` replace whole fields.
+ */
+export function continuationBody(overrides: Partial<ContinuationBody> = {}): ContinuationBody {
+  return {
+    version: 1,
+    jobId: 'evt-1',
+    sequence: 2,
+    request: { domain: DOMAIN, selector: { tag: 't' } },
+    requestTime: '2025-06-01T11:00:00.000Z',
+    provenance: {
+      via: 'eventbridge',
+      eventId: 'evt-1',
+      source: 'ops',
+      account: '123456789012',
+      time: '2025-06-01T11:00:00Z',
+    },
+    progress: { target: 'selector' },
+    totals: { matched: 5, terminated: 4, alreadyClosed: 1, failed: 0, wouldTerminate: 0 },
+    failures: [],
+    ...overrides,
+  };
 }
