@@ -388,6 +388,9 @@ async function countSelector(
   if (count > limit) throw new TooManyExecutionsError(count, limit);
 }
 
+/** What {@link SelectorSource} takes when no run is buffered and a page is on its way. */
+const AWAIT_PAGE = Symbol('await page');
+
 /**
  * The selector's matches, page by page: the next page is fetched (paced by the List bucket) while fewer
  * than a page of matches is buffered, so listing overlaps terminating and at most ~2 pages are held.
@@ -459,30 +462,45 @@ class SelectorSource {
     this.recent.rotate();
   }
 
-  async next(): Promise<RunRef | undefined> {
+  /**
+   * The next matching run: at once when one is buffered (the common case: no promise, so the pipeline has
+   * nothing to wait for), else a promise settled once a page has come.
+   */
+  next(): RunRef | undefined | Promise<RunRef | undefined> {
+    const run = this.take();
+    return run === AWAIT_PAGE ? this.waitForRun() : run;
+  }
+
+  /** A buffered run; undefined when the listing is over; AWAIT_PAGE while a page is being fetched. */
+  private take(): RunRef | undefined | typeof AWAIT_PAGE {
+    if (this.closed) return undefined;
+    if (this.failure !== undefined) throw this.failure.error;
+    if (!this.exhausted && this.fetching === undefined && this.buffered() < LIST_PAGE_SIZE) {
+      this.fetching = this.fetchPage().then(
+        () => {
+          this.fetching = undefined;
+        },
+        (error: unknown) => {
+          this.fetching = undefined;
+          this.exhausted = true;
+          this.failure = { error };
+        },
+      );
+    }
+    const run = this.buffer[this.head];
+    if (run !== undefined) {
+      this.head += 1;
+      this.yielded += 1;
+      return run;
+    }
+    return this.fetching === undefined ? undefined : AWAIT_PAGE;
+  }
+
+  private async waitForRun(): Promise<RunRef | undefined> {
     for (;;) {
-      if (this.closed) return undefined;
-      if (this.failure !== undefined) throw this.failure.error;
-      if (!this.exhausted && this.fetching === undefined && this.buffered() < LIST_PAGE_SIZE) {
-        this.fetching = this.fetchPage().then(
-          () => {
-            this.fetching = undefined;
-          },
-          (error: unknown) => {
-            this.fetching = undefined;
-            this.exhausted = true;
-            this.failure = { error };
-          },
-        );
-      }
-      const run = this.buffer[this.head];
-      if (run !== undefined) {
-        this.head += 1;
-        this.yielded += 1;
-        return run;
-      }
-      if (this.fetching === undefined) return undefined;
       await this.fetching;
+      const run = this.take();
+      if (run !== AWAIT_PAGE) return run;
     }
   }
 }
