@@ -43,6 +43,7 @@ import {
 import { type BucketSpec, SWF_QUOTAS } from '../test/support/fake-swf';
 import type { HandlerRun, LoopRun } from './bulk-child';
 import type { ParentMessage, ServerConfig, ServerMessage, ServerStats } from './bulk-server';
+import { stderrLines } from './child-result';
 import { constructBundleSettings, esbuildOptionsFor } from './cold-start';
 import { fmt, table } from './stats';
 
@@ -121,11 +122,8 @@ async function bundleChildren(dir: string): Promise<Bundles> {
   };
 }
 
-const NOISE =
-  /NodeVersionSupportWarning|node >=22|a\.co\/|trace-warnings|To continue receiving|versions published after|^\s*$/;
-
 function stderrSummary(name: string, stderr: string): string | undefined {
-  const lines = stderr.split('\n').filter((l) => !NOISE.test(l));
+  const lines = stderrLines(stderr);
   return lines.length === 0
     ? undefined
     : `${name} stderr: ${lines.length} line(s), first: ${lines[0]!.slice(0, 300)}`;

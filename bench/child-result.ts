@@ -32,3 +32,12 @@ export function answerParent<T>(run: Promise<T>): void {
       process.exit(1);
     });
 }
+
+/** The SDK's warning that Node.js 20 loses support (the handler runs on Lambda's Node.js 24), line by line. */
+const SDK_NODE_WARNING =
+  /NodeVersionSupportWarning|node >=22|a\.co\/|trace-warnings|To continue receiving|versions published after/;
+
+/** A child's stderr lines that say something: blank lines and the SDK's Node.js 20 warning left out. */
+export function stderrLines(stderr: string): string[] {
+  return stderr.split('\n').filter((l) => l.trim() !== '' && !SDK_NODE_WARNING.test(l));
+}

@@ -32,6 +32,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { build } from 'esbuild';
 import { FakeSwfServer, makeExecutions } from '../test/support/fake-swf';
+import { stderrLines } from './child-result';
 import { constructBundleSettings, esbuildOptionsFor } from './cold-start';
 import type { ChildMessage, Kind, ParentMessage, TerminatePayload } from './per-request-child';
 import { fmt, median, quantile, ratio, table } from './stats';
@@ -58,9 +59,6 @@ const KINDS: readonly { kind: Kind; label: string; prefix: string }[] = [
     prefix: 'c-',
   },
 ];
-
-const NOISE =
-  /NodeVersionSupportWarning|node >=22|a\.co\/|trace-warnings|To continue receiving|versions published after/;
 
 export interface PerRequestResult {
   status: 'ok' | 'not-implemented' | 'error';
@@ -244,16 +242,11 @@ export async function runPerRequest(
       );
     for (const child of children) await child.ask({ type: 'exit' });
 
-    const stderrLines = children.flatMap((c) =>
-      c.stderr
-        .split('\n')
-        .filter((l) => l.trim() !== '' && !NOISE.test(l))
-        .map((l) => `${c.kind}: ${l}`),
-    );
+    const said = children.flatMap((c) => stderrLines(c.stderr).map((l) => `${c.kind}: ${l}`));
     const stderrNote =
-      stderrLines.length === 0
+      said.length === 0
         ? 'children stderr: empty'
-        : `children stderr: ${stderrLines.length} line(s), first: ${stderrLines[0]!.slice(0, 200)}`;
+        : `children stderr: ${said.length} line(s), first: ${said[0]!.slice(0, 200)}`;
 
     const h = ms.get('handler')!;
     const r = ms.get('raw-bare')!;
