@@ -15,7 +15,7 @@ import {
   ENV,
   swfNameProblem,
 } from './contract';
-import { ConfigError } from './errors';
+import { ConfigError, echo } from './errors';
 
 export interface Config {
   /** SWF domains the handler may act on (never empty). */
@@ -34,7 +34,7 @@ export interface Config {
   readonly terminateBurst: number;
   /** How many invocations share the rate (the function's reserved concurrency). */
   readonly rateShares: number;
-  /** Ceiling on continuations of one request. */
+  /** Ceiling on continuations of one request (0: a request never continues). */
   readonly maxContinuations: number;
 }
 
@@ -45,23 +45,27 @@ function isChildPolicy(value: string): value is ChildPolicyValue {
   return (CHILD_POLICIES as readonly string[]).includes(value);
 }
 
-/** A positive integer setting, or `fallback` when unset or blank. */
-function positiveInteger(env: Env, variable: string, fallback: number): number {
+/** An integer setting of at least `min`, or `fallback` when unset or blank. */
+function integerSetting(env: Env, variable: string, fallback: number, min: 0 | 1): number {
   const raw = env[variable]?.trim();
   if (raw === undefined || raw === '') return fallback;
-  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < 1) {
-    throw new ConfigError(variable, `must be a positive integer (got "${raw}")`);
+  if (!/^[0-9]+$/.test(raw) || !Number.isSafeInteger(Number(raw)) || Number(raw) < min) {
+    const rule = min === 0 ? 'a non-negative integer' : 'a positive integer';
+    throw new ConfigError(variable, `must be ${rule} (got ${echo(raw)})`);
   }
   return Number(raw);
 }
 
-/** A positive finite number setting (decimals allowed), or `fallback` when unset or blank. */
+/**
+ * A positive finite number setting, or `fallback` when unset or blank. Decimals and exponents are read
+ * (`0.5`, `1e-7`): the construct writes numbers with JavaScript's `String(number)`, which uses both.
+ */
 function positiveNumber(env: Env, variable: string, fallback: number): number {
   const raw = env[variable]?.trim();
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(raw) || !Number.isFinite(value) || value <= 0) {
-    throw new ConfigError(variable, `must be a positive number (got "${raw}")`);
+  if (!/^[0-9]+(\.[0-9]+)?(e[+-]?[0-9]+)?$/.test(raw) || !Number.isFinite(value) || value <= 0) {
+    throw new ConfigError(variable, `must be a positive number (got ${echo(raw)})`);
   }
   return value;
 }
@@ -80,18 +84,18 @@ export function parseConfig(env: Env): Config {
     if (domain === '') {
       throw new ConfigError(
         ENV.allowedDomains,
-        `${where} is empty; give SWF domain names separated by single commas, with no empty items (got ${JSON.stringify(rawDomains)})`,
+        `${where} is empty; give SWF domain names separated by single commas, with no empty items (got ${echo(rawDomains)})`,
       );
     }
     if (domain !== domain.trim()) {
       throw new ConfigError(
         ENV.allowedDomains,
-        `domain name ${JSON.stringify(domain)} (${where}) has leading or trailing whitespace; names are not trimmed, write them without spaces around the commas`,
+        `domain name ${echo(domain)} (${where}) has leading or trailing whitespace; names are not trimmed, write them without spaces around the commas`,
       );
     }
     const problem = swfNameProblem(domain);
     if (problem !== undefined) {
-      throw new ConfigError(ENV.allowedDomains, `domain name "${domain}" ${problem}`);
+      throw new ConfigError(ENV.allowedDomains, `domain name ${echo(domain)} ${problem}`);
     }
   }
   const allowedDomains = [...new Set(items)];
@@ -102,35 +106,43 @@ export function parseConfig(env: Env): Config {
     if (!isChildPolicy(rawPolicy)) {
       throw new ConfigError(
         ENV.defaultChildPolicy,
-        `must be one of ${CHILD_POLICIES.join(', ')} (got "${rawPolicy}")`,
+        `must be one of ${CHILD_POLICIES.join(', ')} (got ${echo(rawPolicy)})`,
       );
     }
     defaultChildPolicy = rawPolicy;
   }
 
-  const maxExecutions = positiveInteger(env, ENV.maxExecutions, DEFAULT_MAX_EXECUTIONS);
+  const maxExecutions = integerSetting(env, ENV.maxExecutions, DEFAULT_MAX_EXECUTIONS, 1);
 
   const rawDryRun = env[ENV.dryRun]?.trim().toLowerCase();
   let dryRun = false;
   if (rawDryRun !== undefined && rawDryRun !== '') {
     if (rawDryRun !== 'true' && rawDryRun !== 'false') {
-      throw new ConfigError(ENV.dryRun, `must be "true" or "false" (got "${rawDryRun}")`);
+      throw new ConfigError(ENV.dryRun, `must be "true" or "false" (got ${echo(rawDryRun)})`);
     }
     dryRun = rawDryRun === 'true';
   }
 
-  const rawDetailType = env[ENV.requestDetailType]?.trim();
+  // Read exactly as written, like the rule's event pattern that matches it: never trimmed. An edge space is
+  // refused (the construct refuses it too), because a trimmed copy would refuse every delivered request.
+  const rawDetailType = env[ENV.requestDetailType];
   const requestDetailType =
     rawDetailType === undefined || rawDetailType === '' ? DEFAULT_REQUEST_DETAIL_TYPE : rawDetailType;
+  if (requestDetailType !== requestDetailType.trim()) {
+    throw new ConfigError(
+      ENV.requestDetailType,
+      `must not start or end with whitespace: the rule matches the detail-type exactly (got ${echo(requestDetailType)})`,
+    );
+  }
 
   const terminateRatePerSecond = positiveNumber(
     env,
     ENV.terminateRatePerSecond,
     DEFAULT_TERMINATE_RATE_PER_SECOND,
   );
-  const terminateBurst = positiveInteger(env, ENV.terminateBurst, DEFAULT_TERMINATE_BURST);
-  const rateShares = positiveInteger(env, ENV.rateShares, DEFAULT_RATE_SHARES);
-  const maxContinuations = positiveInteger(env, ENV.maxContinuations, DEFAULT_MAX_CONTINUATIONS);
+  const terminateBurst = integerSetting(env, ENV.terminateBurst, DEFAULT_TERMINATE_BURST, 1);
+  const rateShares = integerSetting(env, ENV.rateShares, DEFAULT_RATE_SHARES, 1);
+  const maxContinuations = integerSetting(env, ENV.maxContinuations, DEFAULT_MAX_CONTINUATIONS, 0);
 
   return {
     allowedDomains,

@@ -1,38 +1,39 @@
 /**
  * Continuations: when an invocation's time runs low, the rest of the request is handed to a new invocation
- * of the same function (an asynchronous Lambda Invoke, InvocationType 'Event') carrying the request, its
- * provenance and the job's progress.
+ * of the same function (an asynchronous Lambda Invoke, InvocationType 'Event') carrying the request, the
+ * settings it was accepted under, its provenance and the job's progress.
  *
  * - A selector needs no progress: terminated executions leave the open list, so listing again converges,
  *   and the start-time window stays capped at the original request time.
  * - An explicit list carries what is left: the continuation's request is the original request with
  *   `executions` narrowed to the entries not yet done (re-queued ones first).
- * - Every continuation event is parsed strictly and its embedded request re-validated like a new request
- *   (domain allow-list, limits, field rules). The chain is bounded by MAX_CONTINUATIONS.
+ * - The function's settings the request was accepted under (lambda/settings.ts) travel with it, so a
+ *   redeployment in between never changes what the job does.
+ * - Every continuation event is parsed strictly and its embedded request validated exactly like a new
+ *   request (domain allow-list, limits, field rules, unknown fields). The chain is bounded by
+ *   MAX_CONTINUATIONS.
  *
  * The Lambda client is loaded and created on the first continuation only, so a cold start never pays for it;
  * the bundle leaves `@aws-sdk/client-lambda` to the Lambda runtime's copy (lib/handler-bundling.ts).
  */
 import * as z from 'zod/mini';
-import { CONTINUATION_EVENT_KEY } from './contract';
+import { CHILD_POLICIES, CONTINUATION_EVENT_KEY, HANDOFF_PAYLOAD_MAX_BYTES } from './contract';
 import type { Config } from './config';
 import {
   ContinuationFailedError,
   describeError,
+  EXECUTION_ERROR_MAX_CHARS,
   type FailedExecution,
-  InvalidRequestError,
   type JobTotals,
 } from './errors';
-import type { ExecutionRef, ParsedEvent, Provenance, TerminationRequest } from './request';
-import { parseRequest } from './request';
+import type { ParsedEvent, Provenance } from './request';
+import { invalidRequestFrom, parseRequest } from './request';
+import { type AcceptedUnder, configForCarriedJob, type JobSettings, jobSettings } from './settings';
 
 export const CONTINUATION_VERSION = 1;
 
 /** Failures carried by name to the final invocation (the count is always exact). */
 export const CARRIED_FAILURES_MAX = 50;
-
-/** Asynchronous invocation payload limit (Lambda: 256 KB for InvocationType 'Event'). */
-export const CONTINUATION_PAYLOAD_MAX_BYTES = 256 * 1024;
 
 /** Attempts of the continuation's Invoke, and the most one attempt may take (connecting included). */
 export const INVOKE_MAX_ATTEMPTS = 3;
@@ -56,6 +57,8 @@ export interface ContinuationBody {
   readonly sequence: number;
   /** The validated request in its wire form (an explicit list narrowed to what is left). */
   readonly request: Record<string, unknown>;
+  /** The function's settings the request was accepted under. */
+  readonly acceptedUnder: AcceptedUnder;
   /** The original request time (ISO 8601): selectors and run resolution never reach past it. */
   readonly requestTime: string;
   /** Who asked, as the first invocation recorded it. */
@@ -73,6 +76,8 @@ export type ContinuationEvent = { readonly [CONTINUATION_EVENT_KEY]: Continuatio
 /** A continuation event, parsed and re-validated. */
 export interface ParsedContinuation {
   readonly parsed: ParsedEvent;
+  readonly acceptedUnder: AcceptedUnder;
+  readonly settings: JobSettings;
   readonly jobId: string;
   readonly sequence: number;
   readonly totals: JobTotals;
@@ -84,36 +89,20 @@ export function isContinuationEvent(event: unknown): boolean {
   return typeof event === 'object' && event !== null && CONTINUATION_EVENT_KEY in event;
 }
 
-/** The request in the form a request event has (dates as ISO strings), so it re-validates as one. */
-export function wireRequest(
-  request: TerminationRequest,
-  executions?: readonly ExecutionRef[],
-): Record<string, unknown> {
-  const target = request.target;
-  let targetFields: Record<string, unknown>;
-  if (target.kind === 'selector') {
-    const s = target.selector;
-    targetFields = {
-      selector: {
-        ...(s.tag === undefined ? {} : { tag: s.tag }),
-        ...(s.workflowType === undefined ? {} : { workflowType: { ...s.workflowType } }),
-        ...(s.startedAfter === undefined ? {} : { startedAfter: s.startedAfter.toISOString() }),
-        ...(s.startedBefore === undefined ? {} : { startedBefore: s.startedBefore.toISOString() }),
-      },
-    };
-  } else {
-    const list = executions ?? (target.kind === 'list' ? target.executions : [target.execution]);
-    targetFields = { executions: list.map((e) => ({ ...e })) };
+/**
+ * A continuation event that fits Lambda's asynchronous payload: the failures listed by name are dropped from
+ * the end until it does (their count in `totals` stays exact). The request itself always fits: a larger one
+ * was refused when it arrived (HANDOFF_REQUEST_MAX_BYTES).
+ */
+export function continuationEvent(body: ContinuationBody): ContinuationEvent {
+  let failures = body.failures.slice(0, CARRIED_FAILURES_MAX);
+  for (;;) {
+    const event = { [CONTINUATION_EVENT_KEY]: { ...body, failures } };
+    if (failures.length === 0 || Buffer.byteLength(JSON.stringify(event)) <= HANDOFF_PAYLOAD_MAX_BYTES) {
+      return event;
+    }
+    failures = failures.slice(0, Math.floor(failures.length / 2));
   }
-  return {
-    domain: request.domain,
-    ...targetFields,
-    ...(request.reason === undefined ? {} : { reason: request.reason }),
-    ...(request.details === undefined ? {} : { details: request.details }),
-    ...(request.childPolicy === undefined ? {} : { childPolicy: request.childPolicy }),
-    ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
-    ...(request.maxExecutions === undefined ? {} : { maxExecutions: request.maxExecutions }),
-  };
 }
 
 function buildSchema() {
@@ -124,7 +113,14 @@ function buildSchema() {
       version: z.literal(CONTINUATION_VERSION),
       jobId: id,
       sequence: z.int().check(z.gte(1)),
-      request: z.record(z.string(), z.unknown()),
+      // Passed on as it came and validated by parseRequest like any request: a copy made here (z.record)
+      // would silently drop a `__proto__` key instead of refusing it.
+      request: z.unknown(),
+      acceptedUnder: z.strictObject({
+        dryRun: z.boolean(),
+        defaultChildPolicy: z.optional(z.enum(CHILD_POLICIES)),
+        maxExecutions: z.int().check(z.gte(1)),
+      }),
       requestTime: z.iso.datetime({ offset: true }),
       provenance: z.union([
         z.strictObject({
@@ -144,15 +140,17 @@ function buildSchema() {
         matched: count,
         terminated: count,
         alreadyClosed: count,
+        noOpenRun: count,
         failed: count,
         wouldTerminate: count,
       }),
       failures: z
         .array(
           z.strictObject({
-            workflowId: z.string(),
-            runId: z.optional(z.string()),
-            error: z.string(),
+            workflowId: id,
+            runId: z.optional(z.string().check(z.maxLength(64))),
+            // Clipped to EXECUTION_ERROR_MAX_CHARS plus the note of the original length.
+            error: z.string().check(z.maxLength(EXECUTION_ERROR_MAX_CHARS + 32)),
           }),
         )
         .check(z.maxLength(CARRIED_FAILURES_MAX)),
@@ -163,24 +161,28 @@ function buildSchema() {
 let schema: ReturnType<typeof buildSchema> | undefined;
 
 /**
- * Parses a continuation event strictly and re-validates its request as a new request would be.
+ * Parses a continuation event strictly and validates its request exactly as a new request is validated,
+ * against the settings it was accepted under (and today's allowed domains).
  *
  * @param now the invocation time: a carried request time is never allowed to be later
  * @throws InvalidRequestError naming the field, DomainNotAllowedError, TooManyExecutionsError
  */
 export function parseContinuation(event: unknown, config: Config, now: Date): ParsedContinuation {
   schema ??= buildSchema();
-  const result = schema.safeParse(event);
+  const result = schema.safeParse(event, { reportInput: true });
   if (!result.success) {
-    const issue = result.error.issues[0];
-    const path = [CONTINUATION_EVENT_KEY, ...(issue?.path ?? []).map(String)].join('.');
-    throw new InvalidRequestError(
-      issue?.code === 'unrecognized_keys' ? `${path}.${issue.keys.join(',')}` : path,
-      `invalid continuation: ${issue?.message ?? 'malformed'}`,
-    );
+    throw invalidRequestFrom('', result.error.issues);
   }
   const body = result.data[CONTINUATION_EVENT_KEY];
-  const request = parseRequest(body.request, config, `${CONTINUATION_EVENT_KEY}.request`);
+  const accepted: AcceptedUnder = {
+    dryRun: body.acceptedUnder.dryRun,
+    ...(body.acceptedUnder.defaultChildPolicy === undefined
+      ? {}
+      : { defaultChildPolicy: body.acceptedUnder.defaultChildPolicy }),
+    maxExecutions: body.acceptedUnder.maxExecutions,
+  };
+  const carriedConfig = configForCarriedJob(accepted, config, `${CONTINUATION_EVENT_KEY}.acceptedUnder`);
+  const request = parseRequest(body.request, carriedConfig, `${CONTINUATION_EVENT_KEY}.request`);
   const carried = new Date(body.requestTime);
   const provenance: Provenance =
     body.provenance.via === 'eventbridge'
@@ -194,6 +196,8 @@ export function parseContinuation(event: unknown, config: Config, now: Date): Pa
       : { via: 'console', requestId: body.provenance.requestId };
   return {
     parsed: { request, provenance, requestTime: carried < now ? carried : now },
+    acceptedUnder: accepted,
+    settings: jobSettings(request, accepted),
     jobId: body.jobId,
     sequence: body.sequence,
     totals: { ...body.totals },
@@ -245,10 +249,10 @@ export function lambdaContinuationSender(
       }
       const payload = JSON.stringify(event);
       const bytes = Buffer.byteLength(payload);
-      if (bytes > CONTINUATION_PAYLOAD_MAX_BYTES) {
+      if (bytes > HANDOFF_PAYLOAD_MAX_BYTES) {
         throw new ContinuationFailedError(
           jobId,
-          `the continuation payload is ${bytes} bytes, over Lambda's ${CONTINUATION_PAYLOAD_MAX_BYTES}-byte limit for asynchronous invocations`,
+          `the continuation payload is ${bytes} bytes, over Lambda's ${HANDOFF_PAYLOAD_MAX_BYTES}-byte limit for asynchronous invocations`,
         );
       }
       try {

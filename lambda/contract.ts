@@ -52,6 +52,7 @@ export const METRICS_SERVICE_DIMENSION = 'service';
 export const METRIC = {
   terminated: 'Terminated',
   alreadyClosed: 'AlreadyClosed',
+  noOpenRun: 'NoOpenRun',
   failed: 'Failed',
   rejected: 'Rejected',
   wouldTerminate: 'WouldTerminate',
@@ -62,6 +63,16 @@ export const METRIC = {
  * was not completed. Not part of {@link METRIC}, which every invocation publishes.
  */
 export const METRIC_CONTINUATION_LIMIT = 'ContinuationLimitReached';
+
+/** Lambda's limit on an asynchronous invocation's payload, which carries a continuation. */
+export const HANDOFF_PAYLOAD_MAX_BYTES = 256 * 1024;
+
+/**
+ * The largest request (as JSON, in UTF-8 bytes) a job carries from one invocation to the next: the payload
+ * limit less 64 KB for the rest of the continuation (provenance, totals, the failures listed so far). A
+ * larger request is refused when it arrives, before any SWF call.
+ */
+export const HANDOFF_REQUEST_MAX_BYTES = 192 * 1024;
 
 /** The key that marks a continuation event (the handler re-invoking itself asynchronously). */
 export const CONTINUATION_EVENT_KEY = 'swfTerminatorContinuation';

@@ -1,7 +1,42 @@
 /**
  * The handler's typed errors. Each one sets `name`, so a Lambda failure destination, a dead-letter queue
  * message or a log line says which kind of refusal or failure it was, and the message says why.
+ *
+ * Messages echo what they were given only through {@link echo} / {@link clip}: a refused value can be
+ * megabytes long, and a message is logged and returned as Lambda's error payload, both of which are limited.
  */
+
+/** The longest part of a refused value a message repeats. */
+export const ECHO_MAX_CHARS = 40;
+
+/** The longest an error text carried or listed for one execution may be (SWF's messages are short). */
+export const EXECUTION_ERROR_MAX_CHARS = 256;
+
+/** The first `max` UTF-16 units of `text`, one fewer rather than half a surrogate pair. */
+function prefix(text: string, max: number): string {
+  const last = text.charCodeAt(max - 1);
+  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
+}
+
+/** `text` cut to `max` characters, saying how long it was when it was cut. */
+export function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${prefix(text, max)}... (${text.length} characters)`;
+}
+
+/** A value for a message: a string quoted and cut to {@link ECHO_MAX_CHARS}; anything else by its kind. */
+export function echo(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length <= ECHO_MAX_CHARS
+      ? JSON.stringify(value)
+      : `${JSON.stringify(prefix(value, ECHO_MAX_CHARS))}... (${value.length} characters)`;
+  }
+  if (typeof value === 'number') {
+    return Number.isFinite(value) ? String(value) : `${value} (beyond what a JSON number holds)`;
+  }
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
 
 /** A setting in the function's environment is missing or invalid (raised once, at cold start). */
 export class ConfigError extends Error {
@@ -38,7 +73,7 @@ export class DomainNotAllowedError extends Error {
     readonly domain: string,
     allowed: readonly string[],
   ) {
-    super(`domain: "${domain}" is not one of the allowed domains (${allowed.join(', ')})`);
+    super(`domain: ${echo(domain)} is not one of the allowed domains (${allowed.map(echo).join(', ')})`);
   }
 }
 
@@ -47,13 +82,21 @@ export class TooManyExecutionsError extends Error {
   override readonly name = 'TooManyExecutionsError';
 
   constructor(
-    /** How many executions the request names or matches. */
+    /** How many executions the request names or matches (for a continuing job: what is left of it). */
     readonly count: number,
-    /** The effective limit: the request's maxExecutions, or the function's MAX_EXECUTIONS ceiling. */
+    /**
+     * The effective limit: the request's maxExecutions, or the function's MAX_EXECUTIONS ceiling; for a
+     * continuing job, less what earlier invocations acted on.
+     */
     readonly limit: number,
+    /** Executions earlier invocations of the job acted on. */
+    readonly actedOn = 0,
   ) {
     super(
-      `the request names or matches ${count} executions, more than its limit of ${limit}; nothing was terminated`,
+      actedOn === 0
+        ? `the request names or matches ${count} executions, more than its limit of ${limit}; nothing was terminated`
+        : `the job has ${count} executions left, more than the ${limit} its limit leaves after the ${actedOn} ` +
+            'acted on earlier; nothing more was terminated',
     );
   }
 }
@@ -78,7 +121,9 @@ export class TerminationFailedError extends Error {
     readonly failedCount: number = failures.length,
   ) {
     const listed = failures
-      .map((f) => `${f.workflowId}/${f.runId ?? '(current run)'}: ${f.error}`)
+      .map(
+        (f) => `${f.workflowId}/${f.runId ?? '(current run)'}: ${clip(f.error, EXECUTION_ERROR_MAX_CHARS)}`,
+      )
       .join('; ');
     const more = failedCount > failures.length ? ` (and ${failedCount - failures.length} more)` : '';
     super(`${failedCount} execution(s) failed to terminate: ${listed}${more}`);
@@ -129,6 +174,8 @@ export interface JobTotals {
   readonly matched: number;
   readonly terminated: number;
   readonly alreadyClosed: number;
+  /** Run-less workflowIds for which SWF listed no open run started before the request. */
+  readonly noOpenRun: number;
   readonly failed: number;
   readonly wouldTerminate: number;
 }
@@ -150,7 +197,7 @@ export class ContinuationLimitError extends Error {
     super(
       `job ${jobId}: continuation ${sequence} would exceed MAX_CONTINUATIONS (${limit}); the chain stops with ` +
         `work left undone (so far: ${totals.terminated} terminated, ${totals.alreadyClosed} already closed, ` +
-        `${totals.failed} failed)`,
+        `${totals.noOpenRun} with no open run, ${totals.failed} failed)`,
     );
   }
 }

@@ -17,17 +17,15 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { type Config, loadConfig } from './config';
 import {
-  type ContinuationEvent,
   type ContinuationSender,
   CARRIED_FAILURES_MAX,
   CONTINUATION_VERSION,
+  continuationEvent,
   isContinuationEvent,
   lambdaContinuationSender,
   parseContinuation,
-  wireRequest,
 } from './continuation';
 import {
-  CONTINUATION_EVENT_KEY,
   METRIC,
   METRIC_CONTINUATION_LIMIT,
   METRICS_NAMESPACE,
@@ -45,9 +43,10 @@ import {
 } from './errors';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './pacer';
 import { type ExecutionReport, type Report, ReportBuilder } from './report';
-import { type ParsedEvent, parseEvent } from './request';
+import { type ParsedEvent, parseEvent, wireRequest } from './request';
+import { type AcceptedUnder, acceptedUnder, type JobSettings, jobSettings } from './settings';
 import { getDefaultSwf, type SwfPort } from './swf';
-import { isDryRun, runRequest } from './terminate';
+import { runRequest } from './terminate';
 
 /** The handler's collaborators; the module-scope instance wires the real ones. */
 export interface HandlerDeps {
@@ -95,13 +94,21 @@ function isRefusal(error: unknown): boolean {
   );
 }
 
-const ZERO: JobTotals = { matched: 0, terminated: 0, alreadyClosed: 0, failed: 0, wouldTerminate: 0 };
+const ZERO: JobTotals = {
+  matched: 0,
+  terminated: 0,
+  alreadyClosed: 0,
+  noOpenRun: 0,
+  failed: 0,
+  wouldTerminate: 0,
+};
 
 function add(a: JobTotals, b: JobTotals): JobTotals {
   return {
     matched: a.matched + b.matched,
     terminated: a.terminated + b.terminated,
     alreadyClosed: a.alreadyClosed + b.alreadyClosed,
+    noOpenRun: a.noOpenRun + b.noOpenRun,
     failed: a.failed + b.failed,
     wouldTerminate: a.wouldTerminate + b.wouldTerminate,
   };
@@ -139,6 +146,7 @@ function summaryLine(
     matched: own.matched,
     terminated: own.terminated,
     alreadyClosed: own.alreadyClosed,
+    noOpenRun: own.noOpenRun,
     wouldTerminate: own.wouldTerminate,
     failed: own.failed,
   };
@@ -159,6 +167,9 @@ function summaryLine(
 /** The job an invocation works on: a new request (sequence 0) or a continuation. */
 interface Job {
   readonly parsed: ParsedEvent;
+  /** The function's settings the request was accepted under, and what the job acts with. */
+  readonly acceptedUnder: AcceptedUnder;
+  readonly settings: JobSettings;
   readonly jobId: string;
   readonly sequence: number;
   readonly carried: JobTotals;
@@ -220,7 +231,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       const { parsed, jobId, sequence } = job;
       keys = { requestId: context.awsRequestId, jobId, domain: parsed.request.domain };
       if (sequence > 0) keys.continuation = sequence;
-      const dryRun = isDryRun(parsed, config);
+      const dryRun = job.settings.dryRun;
       const target = parsed.request.target.kind;
       // Debug-level: its payload is built only when debug lines are printed (a logger call still reads the
       // environment and formats nothing when the level is above debug).
@@ -240,7 +251,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       const remaining = context.getRemainingTimeInMillis?.bind(context);
       const outcome = await runRequest(core, {
         parsed,
-        config,
+        settings: job.settings,
         invocation: { functionRequestId: context.awsRequestId, jobId },
         record: single
           ? (entry) => {
@@ -256,8 +267,7 @@ export function createHandler(deps: HandlerDeps): Handler {
               }
             },
         shouldStop: remaining === undefined ? () => false : () => remaining() < reserveMs(),
-        continuation: sequence > 0,
-        alreadyTerminated: job.carried.terminated,
+        alreadyActedOn: job.carried.terminated + job.carried.wouldTerminate,
         warn: (message, extra) => {
           logger.warn(message, { ...keys, ...extra });
         },
@@ -276,22 +286,21 @@ export function createHandler(deps: HandlerDeps): Handler {
         if (next > config.maxContinuations) {
           throw new ContinuationLimitError(jobId, next, config.maxContinuations, totals);
         }
-        const continuation: ContinuationEvent = {
-          [CONTINUATION_EVENT_KEY]: {
-            version: CONTINUATION_VERSION,
-            jobId,
-            sequence: next,
-            request: wireRequest(parsed.request, outcome.remaining),
-            requestTime: parsed.requestTime.toISOString(),
-            provenance: parsed.provenance,
-            progress:
-              outcome.remaining === undefined
-                ? { target: 'selector' }
-                : { target: 'list', remaining: outcome.remaining.length },
-            totals,
-            failures: failures(),
-          },
-        };
+        const continuation = continuationEvent({
+          version: CONTINUATION_VERSION,
+          jobId,
+          sequence: next,
+          request: wireRequest(parsed.request, outcome.remaining),
+          acceptedUnder: job.acceptedUnder,
+          requestTime: parsed.requestTime.toISOString(),
+          provenance: parsed.provenance,
+          progress:
+            outcome.remaining === undefined
+              ? { target: 'selector' }
+              : { target: 'list', remaining: outcome.remaining.length },
+          totals,
+          failures: failures(),
+        });
         sender ??= lambdaContinuationSender(functionName);
         await sender.send(continuation);
         logger.info('request continued', { ...summary, continuation: next, job: totals });
@@ -333,6 +342,7 @@ export function createHandler(deps: HandlerDeps): Handler {
     } finally {
       metrics.addMetric(METRIC.terminated, MetricUnit.Count, report?.count('terminated') ?? 0);
       metrics.addMetric(METRIC.alreadyClosed, MetricUnit.Count, report?.count('already-closed') ?? 0);
+      metrics.addMetric(METRIC.noOpenRun, MetricUnit.Count, report?.count('no-open-run') ?? 0);
       metrics.addMetric(METRIC.failed, MetricUnit.Count, report?.count('failed') ?? 0);
       metrics.addMetric(METRIC.wouldTerminate, MetricUnit.Count, report?.count('would-terminate') ?? 0);
       metrics.addMetric(METRIC.rejected, MetricUnit.Count, rejected);
@@ -352,6 +362,8 @@ function readJob(event: unknown, context: HandlerContext, config: Config, invoca
     }
     return {
       parsed: c.parsed,
+      acceptedUnder: c.acceptedUnder,
+      settings: c.settings,
       jobId: c.jobId,
       sequence: c.sequence,
       carried: c.totals,
@@ -361,7 +373,16 @@ function readJob(event: unknown, context: HandlerContext, config: Config, invoca
   const parsed = parseEvent(event, context, config, invocationTime);
   const jobId =
     parsed.provenance.via === 'eventbridge' ? parsed.provenance.eventId : parsed.provenance.requestId;
-  return { parsed, jobId, sequence: 0, carried: ZERO, failures: [] };
+  const accepted = acceptedUnder(config);
+  return {
+    parsed,
+    acceptedUnder: accepted,
+    settings: jobSettings(parsed.request, accepted),
+    jobId,
+    sequence: 0,
+    carried: ZERO,
+    failures: [],
+  };
 }
 
 // Cold start: configuration checked (a bad setting fails the init, naming the variable), clients created once.

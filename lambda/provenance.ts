@@ -1,12 +1,16 @@
 /**
- * The provenance block appended to every termination's `details`, so SWF's own history says who asked:
+ * The provenance block at the start of every termination's `details`, so SWF's own history says who asked:
  * the EventBridge event (id, source, account, time) or the console invocation, plus the invocation and job
  * that acted. Pure.
+ *
+ * The block comes FIRST, as two lines (the marker, then one line of JSON), and the request's own details
+ * follow after a blank line. Whatever the request's text holds (a look-alike block included), the genuine
+ * block is the one the details start with: {@link readProvenance} reads only that.
  */
 import { LIMITS } from './contract';
 import type { Provenance } from './request';
 
-/** Marks the start of the block, after the request's own details. */
+/** The first line of every termination's details. */
 export const PROVENANCE_MARKER = '--- cdk-swf-terminator provenance ---';
 
 /** Longest value kept per field: keeps the block well inside DETAILS_PROVENANCE_RESERVE whatever it holds. */
@@ -48,9 +52,17 @@ export function provenanceBlock(provenance: Provenance, invocation: ActingInvoca
   })}`;
 }
 
+/** What {@link readProvenance} finds: the block's JSON line, parsed. */
+export interface RecordedProvenance {
+  readonly requestedBy: Record<string, string>;
+  readonly jobId: string;
+  readonly functionRequestId: string;
+}
+
 /**
- * The `details` of a termination: the request's details (if any), a blank line, then the provenance block.
- * The request's details were validated to leave room for the block, so the result is at most SWF's limit.
+ * The `details` of a termination: the provenance block, then (if the request has details) a blank line and
+ * the request's details. The request's details were validated to leave room for the block, so the result is
+ * at most SWF's limit.
  */
 export function terminationDetails(
   requestDetails: string | undefined,
@@ -59,7 +71,7 @@ export function terminationDetails(
 ): string {
   const block = provenanceBlock(provenance, invocation);
   const details =
-    requestDetails === undefined || requestDetails === '' ? block : `${requestDetails}\n\n${block}`;
+    requestDetails === undefined || requestDetails === '' ? block : `${block}\n\n${requestDetails}`;
   if (details.length > LIMITS.detailsMax) {
     // Unreachable with validated input; refuse rather than send SWF something it rejects or cut user text.
     throw new RangeError(
@@ -67,4 +79,29 @@ export function terminationDetails(
     );
   }
   return details;
+}
+
+/**
+ * Reads the provenance a termination's `details` (as SWF's history records them) start with; undefined when
+ * they do not start with a block written by {@link terminationDetails}. Anything later in the details is the
+ * request's own text and is never read as provenance.
+ */
+export function readProvenance(details: string): RecordedProvenance | undefined {
+  const head = `${PROVENANCE_MARKER}\n`;
+  if (!details.startsWith(head)) return undefined;
+  const end = details.indexOf('\n', head.length);
+  const line = details.slice(head.length, end === -1 ? undefined : end);
+  try {
+    const value = JSON.parse(line) as Partial<RecordedProvenance> | null;
+    if (
+      typeof value?.requestedBy === 'object' &&
+      typeof value.jobId === 'string' &&
+      typeof value.functionRequestId === 'string'
+    ) {
+      return value as RecordedProvenance;
+    }
+  } catch {
+    // Not a block this module wrote.
+  }
+  return undefined;
 }

@@ -5,11 +5,11 @@
 import type { FailedExecution, JobTotals } from './errors';
 
 /** What happened to one execution. */
-export type Outcome = 'terminated' | 'already-closed' | 'would-terminate' | 'failed';
+export type Outcome = 'terminated' | 'already-closed' | 'no-open-run' | 'would-terminate' | 'failed';
 
 export interface ExecutionReport {
   readonly workflowId: string;
-  /** The run acted on; absent only when a workflowId had no open run to resolve. */
+  /** The run acted on; absent only when a run-less workflowId had no open run (`no-open-run`). */
   readonly runId?: string;
   readonly outcome: Outcome;
   /** Why it failed (outcome `failed` only). */
@@ -23,6 +23,11 @@ export interface Report {
   readonly matched: number;
   readonly terminated: number;
   readonly alreadyClosed: number;
+  /**
+   * Run-less workflowIds with no open run listed: closed, never started, or started so recently that SWF's
+   * eventually consistent listing did not show it yet. Give the runId to be sure.
+   */
+  readonly noOpenRun: number;
   readonly failed: number;
   /** One entry per execution, in completion order; capped at {@link REPORT_EXECUTIONS_MAX}. */
   readonly executions: readonly ExecutionReport[];
@@ -53,6 +58,7 @@ export class ReportBuilder {
   private readonly counts: Record<Outcome, number> = {
     terminated: 0,
     'already-closed': 0,
+    'no-open-run': 0,
     'would-terminate': 0,
     failed: 0,
   };
@@ -94,21 +100,23 @@ export class ReportBuilder {
   totals(): JobTotals {
     const c = this.counts;
     return {
-      matched: c.terminated + c['already-closed'] + c['would-terminate'] + c.failed,
+      matched: c.terminated + c['already-closed'] + c['no-open-run'] + c['would-terminate'] + c.failed,
       terminated: c.terminated,
       alreadyClosed: c['already-closed'],
+      noOpenRun: c['no-open-run'],
       failed: c.failed,
       wouldTerminate: c['would-terminate'],
     };
   }
 
   build(extra: ReportJobFields = {}): Report {
-    const { matched, terminated, alreadyClosed, failed } = this.totals();
+    const { matched, terminated, alreadyClosed, noOpenRun, failed } = this.totals();
     return {
       dryRun: this.dryRun,
       matched,
       terminated,
       alreadyClosed,
+      noOpenRun,
       failed,
       executions: [...this.executions],
       ...(this.truncated ? { truncated: true as const } : {}),

@@ -10,13 +10,21 @@ import * as z from 'zod/mini';
 import {
   CHILD_POLICIES,
   type ChildPolicyValue,
+  HANDOFF_REQUEST_MAX_BYTES,
   LIMITS,
   REQUEST_DETAILS_MAX,
   swfNameProblem,
   WORKFLOW_TYPE_VERSION_MAX,
 } from './contract';
 import type { Config } from './config';
-import { DomainNotAllowedError, InvalidRequestError, TooManyExecutionsError } from './errors';
+import {
+  clip,
+  DomainNotAllowedError,
+  ECHO_MAX_CHARS,
+  echo,
+  InvalidRequestError,
+  TooManyExecutionsError,
+} from './errors';
 
 /** One execution named by a request; without runId, the workflow's current open run. */
 export interface ExecutionRef {
@@ -175,7 +183,8 @@ function buildSchemas() {
     ),
     childPolicy: z.optional(z.enum(CHILD_POLICIES)),
     dryRun: z.optional(z.boolean()),
-    maxExecutions: z.optional(z.int().check(z.gte(1))),
+    // Checked in parseRequest against the function's ceiling, which the schema (built once) does not know.
+    maxExecutions: z.optional(z.unknown()),
   });
 
   const envelopeSchema = z.looseObject({
@@ -200,13 +209,15 @@ type RawRequest = z.infer<ReturnType<typeof buildSchemas>['requestSchema']>;
 // ---------------------------------------------------------------------------------------------------------
 // Error formatting
 
+/** A dotted field path; a key (which the sender chose, perhaps megabytes long) is cut to a short prefix. */
 function fieldPath(prefix: string, path: readonly PropertyKey[]): string {
   let out = prefix;
   for (const key of path) {
     if (typeof key === 'number') {
       out += `[${key}]`;
     } else {
-      out += out === '' ? String(key) : `.${String(key)}`;
+      const name = clip(String(key), ECHO_MAX_CHARS);
+      out += out === '' ? name : `.${name}`;
     }
   }
   return out === '' ? 'request' : out;
@@ -217,11 +228,6 @@ function typeOf(value: unknown): string {
   if (Array.isArray(value)) return 'array';
   if (typeof value === 'number' && !Number.isInteger(value)) return 'non-integer number';
   return typeof value;
-}
-
-/** A value for an error message: strings quoted, anything else by its type. */
-function show(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : typeOf(value);
 }
 
 const EXPECTED: Readonly<Record<string, string>> = {
@@ -258,21 +264,35 @@ function ruleOf(issue: z.core.$ZodIssue): string {
         ? 'must be an ISO 8601 date-time with a time zone, e.g. 2024-05-01T12:00:00Z'
         : `must be a valid ${issue.format}`;
     case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => String(v)).join(', ')} (got ${show(issue.input)})`;
+      return issue.values.length === 1
+        ? `must be ${echo(issue.values[0])} (got ${echo(issue.input)})`
+        : `must be one of ${issue.values.map((v) => String(v)).join(', ')} (got ${echo(issue.input)})`;
+    case 'invalid_union':
+      return 'matches none of the forms it may take';
     default:
       return issue.message;
   }
 }
 
-function toInvalidRequest(prefix: string, issues: readonly z.core.$ZodIssue[]): InvalidRequestError {
+/**
+ * The first of zod's issues as an InvalidRequestError: the field's path under `prefix` and the rule it
+ * breaks. Unknown fields are named one, with the count of the others.
+ */
+export function invalidRequestFrom(prefix: string, issues: readonly z.core.$ZodIssue[]): InvalidRequestError {
   const first = issues[0];
   if (first === undefined) {
     return new InvalidRequestError(prefix || 'request', 'is invalid');
   }
   const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem(s))` : '';
   if (first.code === 'unrecognized_keys') {
-    const key = first.keys[0] ?? '?';
-    const extra = first.keys.length > 1 ? `, and ${first.keys.slice(1).join(', ')}` : '';
+    const [key = '?', ...others] = first.keys;
+    const named = others.map((k) => clip(k, ECHO_MAX_CHARS));
+    const extra =
+      others.length === 0
+        ? ''
+        : others.length <= 3
+          ? `, nor ${others.length === 1 ? 'is' : 'are'} ${named.join(', ')}`
+          : `, nor are ${others.length} others`;
     return new InvalidRequestError(
       fieldPath(prefix, [...first.path, key]),
       `is not a known field${extra}; unknown fields are refused so a typo cannot change what is terminated${more}`,
@@ -333,7 +353,7 @@ function endOfStatedUnit(instant: Instant): number {
 /** SWF takes times as seconds since the Unix epoch: an earlier date would be sent as a negative number. */
 function beforeEpochRule(raw: string): string | undefined {
   return instantOf(raw).ms < 0
-    ? `must not be before the Unix epoch, 1970-01-01T00:00:00Z: SWF takes times as seconds since then (got ${JSON.stringify(raw)})`
+    ? `must not be before the Unix epoch, 1970-01-01T00:00:00Z: SWF takes times as seconds since then (got ${echo(raw)})`
     : undefined;
 }
 
@@ -357,17 +377,24 @@ export function parseRequest(raw: unknown, config: Config, prefix = ''): Termina
   }
   const result = getSchemas().requestSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
-    throw toInvalidRequest(prefix, result.error.issues);
+    throw invalidRequestFrom(prefix, result.error.issues);
   }
   const r = result.data;
   const field = (name: string) => fieldPath(prefix, [name]);
 
   const target = targetOf(r, prefix);
 
-  if (r.maxExecutions !== undefined && r.maxExecutions > config.maxExecutions) {
+  const maxExecutions = r.maxExecutions;
+  if (
+    maxExecutions !== undefined &&
+    (typeof maxExecutions !== 'number' ||
+      !Number.isInteger(maxExecutions) ||
+      maxExecutions < 1 ||
+      maxExecutions > config.maxExecutions)
+  ) {
     throw new InvalidRequestError(
       field('maxExecutions'),
-      `must be at most ${config.maxExecutions}, the function's MAX_EXECUTIONS ceiling (got ${r.maxExecutions})`,
+      `must be an integer from 1 to ${config.maxExecutions}, the function's ceiling (MAX_EXECUTIONS) (got ${echo(maxExecutions)})`,
     );
   }
 
@@ -376,19 +403,63 @@ export function parseRequest(raw: unknown, config: Config, prefix = ''): Termina
   }
 
   // An explicit list is counted before any SWF call: too many is refused outright.
-  const limit = r.maxExecutions ?? config.maxExecutions;
+  const limit = maxExecutions ?? config.maxExecutions;
   if (target.kind === 'list' && target.executions.length > limit) {
     throw new TooManyExecutionsError(target.executions.length, limit);
   }
 
-  return {
+  const request: TerminationRequest = {
     domain: r.domain,
     target,
     ...(r.reason === undefined ? {} : { reason: r.reason }),
     ...(r.details === undefined ? {} : { details: r.details }),
     ...(r.childPolicy === undefined ? {} : { childPolicy: r.childPolicy }),
     ...(r.dryRun === undefined ? {} : { dryRun: r.dryRun }),
-    ...(r.maxExecutions === undefined ? {} : { maxExecutions: r.maxExecutions }),
+    ...(maxExecutions === undefined ? {} : { maxExecutions }),
+  };
+  // A request that does not finish in one invocation is carried to the next (the continuation's payload):
+  // one that could not be carried is refused now, before any SWF call, not after acting on part of it.
+  const bytes = Buffer.byteLength(JSON.stringify(wireRequest(request)));
+  if (bytes > HANDOFF_REQUEST_MAX_BYTES) {
+    throw new InvalidRequestError(
+      field(target.kind === 'list' ? 'executions' : 'details'),
+      `makes the request ${bytes} bytes as JSON, over the ${HANDOFF_REQUEST_MAX_BYTES} bytes a job carries from ` +
+        "one invocation to the next (Lambda's 256 KB asynchronous payload, less room for the job's progress); " +
+        'split the list into smaller requests, or use a selector',
+    );
+  }
+  return request;
+}
+
+/** The request in the form a request event has (dates as ISO strings), so it re-validates as one. */
+export function wireRequest(
+  request: TerminationRequest,
+  executions?: readonly ExecutionRef[],
+): Record<string, unknown> {
+  const target = request.target;
+  let targetFields: Record<string, unknown>;
+  if (target.kind === 'selector') {
+    const s = target.selector;
+    targetFields = {
+      selector: {
+        ...(s.tag === undefined ? {} : { tag: s.tag }),
+        ...(s.workflowType === undefined ? {} : { workflowType: { ...s.workflowType } }),
+        ...(s.startedAfter === undefined ? {} : { startedAfter: s.startedAfter.toISOString() }),
+        ...(s.startedBefore === undefined ? {} : { startedBefore: s.startedBefore.toISOString() }),
+      },
+    };
+  } else {
+    const list = executions ?? (target.kind === 'list' ? target.executions : [target.execution]);
+    targetFields = { executions: list.map((e) => ({ ...e })) };
+  }
+  return {
+    domain: request.domain,
+    ...targetFields,
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    ...(request.details === undefined ? {} : { details: request.details }),
+    ...(request.childPolicy === undefined ? {} : { childPolicy: request.childPolicy }),
+    ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+    ...(request.maxExecutions === undefined ? {} : { maxExecutions: request.maxExecutions }),
   };
 }
 
@@ -514,12 +585,12 @@ export function parseEvent(
   if (detailType !== config.requestDetailType) {
     throw new InvalidRequestError(
       'detail-type',
-      `must be "${config.requestDetailType}"; this function handles only termination requests (got ${show(detailType)})`,
+      `must be ${JSON.stringify(config.requestDetailType)}; this function handles only termination requests (got ${echo(detailType)})`,
     );
   }
   const envelope = getSchemas().envelopeSchema.safeParse(event, { reportInput: true });
   if (!envelope.success) {
-    throw toInvalidRequest('', envelope.error.issues);
+    throw invalidRequestFrom('', envelope.error.issues);
   }
   if (!isRecord(event.detail)) {
     throw new InvalidRequestError(

@@ -11,7 +11,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@aws-sdk/client-swf';
 import type { ChildPolicyValue } from './contract';
-import { describeError } from './errors';
+import { clip, describeError, EXECUTION_ERROR_MAX_CHARS } from './errors';
 
 type RetryStrategyV2 = Extract<
   NonNullable<SWFClientConfig['retryStrategy']>,
@@ -239,7 +239,7 @@ export type SwfErrorClass =
 export function classifySwfError(error: unknown): SwfErrorClass {
   const name = errorField(error, 'name');
   const message = errorField(error, 'message');
-  const text = describeError(error);
+  const text = clip(describeError(error), EXECUTION_ERROR_MAX_CHARS);
   if (name === 'UnknownResourceFault') {
     if (/unknown\s+domain/i.test(message)) {
       return { kind: 'failed', failure: 'unknown-domain', error: text };
@@ -257,15 +257,22 @@ export function classifySwfError(error: unknown): SwfErrorClass {
 }
 
 /**
- * A listing answered the very page token it was asked with: following it would ask for the same page
- * forever (until the invocation times out). Thrown by {@link SwfPort.listOpen}; callers treat it like any
- * listing failure (a selector request fails with ListingFailedError, a run resolution reports `failed`).
+ * A listing answered a page token it had already answered: following it would go round the same pages
+ * forever (A, B, A, B...). Thrown by {@link SwfPort.listOpen}; callers treat it like any listing failure
+ * (a selector request fails with ListingFailedError, a run resolution reports `failed`).
  */
 export class RepeatedPageTokenError extends Error {
   override readonly name = 'RepeatedPageTokenError';
 
-  constructor(readonly operation: string) {
-    super(`${operation} answered the same nextPageToken it was given; stopped instead of asking again`);
+  constructor(
+    readonly operation: string,
+    /** Pages listed before the repeat. */
+    readonly pages: number,
+  ) {
+    super(
+      `${operation} answered a nextPageToken it had already answered, after ${pages} pages; stopped instead ` +
+        'of listing the same pages again',
+    );
   }
 }
 
@@ -274,6 +281,9 @@ export function createSwf(client: SWFClient): SwfPort {
   return {
     async *listOpen(input) {
       let nextPageToken: string | undefined;
+      // Every token answered so far: a cycle of any length ends the listing. At most one token per page of
+      // a listing that the caller bounds by time (2 KB each: well under a megabyte for 100,000 executions).
+      const seen = new Set<string>();
       do {
         const token = nextPageToken;
         const page = await retryThrottled(() =>
@@ -288,9 +298,12 @@ export function createSwf(client: SWFClient): SwfPort {
         // A stubbed or faulty endpoint may answer nothing at all: treat it as an empty last page.
         const answer = page as typeof page | undefined;
         nextPageToken = answer?.nextPageToken === '' ? undefined : answer?.nextPageToken;
-        // The same token twice in a row would loop forever: fail the listing (nothing more yielded).
-        if (token !== undefined && nextPageToken === token) {
-          throw new RepeatedPageTokenError('ListOpenWorkflowExecutions');
+        // A token answered before would go round the same pages again: fail the listing (nothing more yielded).
+        if (nextPageToken !== undefined) {
+          if (seen.has(nextPageToken)) {
+            throw new RepeatedPageTokenError('ListOpenWorkflowExecutions', seen.size + 1);
+          }
+          seen.add(nextPageToken);
         }
         yield answer?.executionInfos ?? [];
       } while (nextPageToken !== undefined);

@@ -5,22 +5,23 @@
  *   open run (a List call, paced by its own small bucket) just before they are terminated.
  * - A selector is counted first (CountOpenWorkflowExecutions, then a counting pass when the count is not
  *   conclusive) so that a request over its limit is refused with nothing terminated; then it is listed page
- *   by page while terminations proceed (a pipeline, at most ~2 pages buffered). Continuations skip counting.
+ *   by page while terminations proceed (a pipeline, at most ~2 pages buffered). A continuation counts too,
+ *   against what the job's limit leaves after the executions earlier invocations acted on.
  * - Every terminate call waits for a pacing token; a throttled one is re-queued, never failed.
  * - When `shouldStop()` says the invocation's time is running out, no new work starts; what is left is
- *   returned so the caller can hand it to a continuation.
+ *   returned so the caller can hand it to a continuation. Every listing loop checks it too, so none outlives
+ *   the invocation (a preview of a selector, which cannot be continued, then fails instead).
  *
  * SWF is reached only through {@link SwfPort}; memory is flat in the number of matches (the report list is
  * capped, de-duplication remembers two pages of keys).
  */
-import type { Config } from './config';
-import { DEFAULT_REASON } from './contract';
 import { describeError, ListingFailedError, TooManyExecutionsError } from './errors';
 import { monotonicMs, type Pacer, type TokenBucket } from './pacer';
 import { type ItemResult, RecentKeys, runKey, runPipeline } from './pipeline';
 import { type ActingInvocation, terminationDetails } from './provenance';
 import type { ExecutionReport } from './report';
 import type { ExecutionRef, ParsedEvent, Selector } from './request';
+import type { JobSettings } from './settings';
 import { isEmptyWindow, listedExecution, listFilterFor, matchesSelector, startWindow } from './selector';
 import { classifySwfError, LIST_PAGE_SIZE, type ListOpenInput, type SwfPort } from './swf';
 
@@ -38,29 +39,26 @@ export interface CoreDeps {
   readonly listBucket: TokenBucket;
 }
 
-/** The effective limit on how many executions one request may reach. */
-export function executionLimit(parsed: ParsedEvent, config: Config): number {
-  return Math.min(parsed.request.maxExecutions ?? config.maxExecutions, config.maxExecutions);
-}
-
-/** True when this request must only preview: the request asks for it, or the function forces it. */
-export function isDryRun(parsed: ParsedEvent, config: Config): boolean {
-  return config.dryRun || parsed.request.dryRun === true;
-}
+/** What {@link resolveCurrentRun} answers when the invocation's time ran out before the listing ended. */
+export const OUT_OF_TIME = Symbol('out of time');
 
 /**
  * Finds the current open run of a workflowId that started no later than the request time.
  * A re-delivered event therefore never terminates a newer run started after the request was made.
- * No such run: `already-closed`. Listing errors and an ambiguous answer: `failed`.
+ * No such run: `no-open-run` (closed, never started, or started so recently that SWF's eventually consistent
+ * listing does not show it yet). Listing errors and an ambiguous answer: `failed`. {@link OUT_OF_TIME} when
+ * `shouldStop()` turned true before the listing ended (the entry is handed on unresolved).
  */
 export async function resolveCurrentRun(
   swf: SwfPort,
   domain: string,
   workflowId: string,
   requestTime: Date,
-): Promise<RunRef | ExecutionReport> {
+  shouldStop: () => boolean,
+): Promise<RunRef | ExecutionReport | typeof OUT_OF_TIME> {
   const runIds = new Set<string>();
   try {
+    let pages = 0;
     for await (const page of swf.listOpen({
       domain,
       executionFilter: { workflowId },
@@ -77,6 +75,9 @@ export async function resolveCurrentRun(
           runIds.add(listed.runId);
         }
       }
+      pages += 1;
+      // One page is the rule (one open run at most); a listing that goes on must not outlive the invocation.
+      if (pages > 1 && shouldStop()) return OUT_OF_TIME;
     }
   } catch (error: unknown) {
     const classified = classifySwfError(error);
@@ -85,14 +86,14 @@ export async function resolveCurrentRun(
   }
   const [runId, ...others] = runIds;
   if (runId === undefined) {
-    return { workflowId, outcome: 'already-closed' };
+    return { workflowId, outcome: 'no-open-run' };
   }
   if (others.length > 0) {
     // SWF allows one open run per workflowId: more means the listing cannot be trusted.
     return {
       workflowId,
       outcome: 'failed',
-      error: `SWF listed ${runIds.size} open runs for one workflowId (${[...runIds].join(', ')}); none was terminated`,
+      error: `SWF listed ${runIds.size} open runs for one workflowId (${[...runIds].slice(0, 3).join(', ')}); none was terminated`,
     };
   }
   return { workflowId, runId };
@@ -105,20 +106,19 @@ function isRunRef(value: RunRef | ExecutionReport): value is RunRef {
 /** Everything {@link runRequest} needs besides the core's collaborators. */
 export interface RunOptions {
   readonly parsed: ParsedEvent;
-  readonly config: Config;
+  /** What the job acts with, fixed when its request was accepted. */
+  readonly settings: JobSettings;
   readonly invocation: ActingInvocation;
   /** Called once per execution, as soon as its outcome is known (report + log line). */
   readonly record: (entry: ExecutionReport) => void;
   /** True when no new work may start (the invocation's time is running out). */
   readonly shouldStop: () => boolean;
-  /** A continuation: the request was already counted and approved by the first invocation. */
-  readonly continuation: boolean;
   /**
-   * Executions earlier invocations of the job terminated. A selector's continuation may terminate at most
-   * the limit less these. Not "matched": failed runs stay open and a lagging listing can show terminated
-   * ones again, so counting those would use up the allowance and stop the job early.
+   * Executions earlier invocations of the job terminated (or, in a preview, would have). The rest of the job
+   * may act on at most the limit less these. Not "matched": failed runs stay open and a lagging listing can
+   * show terminated ones again, so counting those would use up the allowance and stop the job early.
    */
-  readonly alreadyTerminated: number;
+  readonly alreadyActedOn: number;
   /** Something worth a warning log line. */
   readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }
@@ -148,24 +148,32 @@ export async function runRequest(deps: CoreDeps, options: RunOptions): Promise<R
   return runList(deps, options, target.kind === 'single' ? [target.execution] : target.executions);
 }
 
+/** How many executions this invocation may still act on: the job's limit less what earlier ones did. */
+function allowanceOf(options: RunOptions): number {
+  return Math.max(0, options.settings.limit - options.alreadyActedOn);
+}
+
+/** The job's limit for an error message: less what earlier invocations acted on, when they did. */
+function tooMany(options: RunOptions, count: number): TooManyExecutionsError {
+  return new TooManyExecutionsError(count, allowanceOf(options), options.alreadyActedOn);
+}
+
 /** The terminate call for one run, recorded; 'retry' when throttled. */
 function terminator(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promise<'done' | 'retry'> {
-  const { parsed, config, invocation, record } = options;
-  const { request } = parsed;
-  if (isDryRun(parsed, config)) {
+  const { parsed, settings, invocation, record } = options;
+  if (settings.dryRun) {
     return (run) => {
       record({ workflowId: run.workflowId, runId: run.runId, outcome: 'would-terminate' });
       return Promise.resolve('done');
     };
   }
-  const reason = request.reason ?? DEFAULT_REASON;
-  const details = terminationDetails(request.details, parsed.provenance, invocation);
-  const childPolicy = request.childPolicy ?? config.defaultChildPolicy;
+  const { reason, childPolicy } = settings;
+  const details = terminationDetails(settings.details, parsed.provenance, invocation);
   const { swf, pacer } = deps;
   return async (run) => {
     const started = monotonicMs();
     const result = await swf.terminate({
-      domain: request.domain,
+      domain: parsed.request.domain,
       workflowId: run.workflowId,
       runId: run.runId,
       reason,
@@ -187,7 +195,7 @@ function terminator(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promi
 }
 
 function paced(deps: CoreDeps, options: RunOptions) {
-  return isDryRun(options.parsed, options.config)
+  return options.settings.dryRun
     ? { inFlightLimit: () => DRY_RUN_CONCURRENCY }
     : { acquire: () => deps.pacer.acquire(), inFlightLimit: () => deps.pacer.inFlightLimit() };
 }
@@ -200,11 +208,8 @@ async function runList(
   options: RunOptions,
   named: readonly ExecutionRef[],
 ): Promise<RunResult> {
-  const { parsed, config, record } = options;
-  const limit = executionLimit(parsed, config);
-  if (named.length > limit) {
-    throw new TooManyExecutionsError(named.length, limit);
-  }
+  const { parsed, record } = options;
+  if (named.length > allowanceOf(options)) throw tooMany(options, named.length);
   const terminate = terminator(deps, options);
   // { workflowId } and { workflowId, runId } may resolve to the same run: act on it once. Bounded by the
   // list, which is in memory anyway.
@@ -219,7 +224,9 @@ async function runList(
         parsed.request.domain,
         item.workflowId,
         parsed.requestTime,
+        options.shouldStop,
       );
+      if (resolved === OUT_OF_TIME) return { retryAs: item };
       if (!isRunRef(resolved)) {
         record(resolved);
         return 'done';
@@ -247,7 +254,7 @@ async function runList(
 
   const first = named[0];
   if (named.length === 1 && first !== undefined) {
-    return runOne(first, act, isDryRun(parsed, config) ? undefined : deps.pacer, options.shouldStop);
+    return runOne(first, act, options.settings.dryRun ? undefined : deps.pacer, options.shouldStop);
   }
   let offset = 0;
   const source = {
@@ -349,16 +356,17 @@ function listingFailed(domain: string, error: unknown, actedOn: number): Listing
 
 /**
  * Counts the selector's matches without keeping them: CountOpenWorkflowExecutions first (an upper bound:
- * the client-side re-check can only remove entries), and only when that is over the limit, truncated or
- * unavailable, a counting pass over the listing.
+ * the client-side re-check can only remove entries), and only when that is over the allowance, truncated or
+ * unavailable, a counting pass over the listing. More than the allowance: TooManyExecutionsError, with
+ * nothing acted on. A counting pass that does not end before the invocation's end reserve fails the request.
  */
 async function countSelector(
   deps: CoreDeps,
   options: RunOptions,
   selector: Selector,
   input: ListOpenInput,
-  limit: number,
 ): Promise<void> {
+  const limit = allowanceOf(options);
   let upperBound: { count: number; truncated: boolean } | undefined;
   try {
     upperBound = await deps.swf.countOpen(input);
@@ -371,21 +379,31 @@ async function countSelector(
 
   const recent = new RecentKeys();
   let count = 0;
+  let pageCount = 0;
+  const pages = deps.swf.listOpen(input);
   try {
-    const pages = deps.swf.listOpen(input);
     for (;;) {
+      if (pageCount > 0 && options.shouldStop()) {
+        throw new ListingFailedError(
+          input.domain,
+          `counting the matches did not finish before the invocation's end reserve (${pageCount} pages, ` +
+            `${count} matches so far)`,
+        );
+      }
       const wait = deps.listBucket.take();
       if (wait !== undefined) await wait;
       const page = await pages.next();
       if (page.done === true) break;
+      pageCount += 1;
       const matches = matchesOf(page.value, selector, options.parsed.requestTime, recent);
       while (matches.next().done !== true) count += 1;
       recent.rotate();
     }
   } catch (error: unknown) {
+    await pages.return(undefined);
     throw listingFailed(input.domain, error, 0);
   }
-  if (count > limit) throw new TooManyExecutionsError(count, limit);
+  if (count > limit) throw tooMany(options, count);
 }
 
 /** What {@link SelectorSource} takes when no run is buffered and a page is on its way. */
@@ -508,15 +526,13 @@ class SelectorSource {
 async function runSelector(deps: CoreDeps, options: RunOptions, selector: Selector): Promise<RunResult> {
   const input = selectorInput(options, selector);
   if (input === undefined) return { done: true };
-  const limit = executionLimit(options.parsed, options.config);
-  if (!options.continuation) {
-    await countSelector(deps, options, selector, input, limit);
-  }
-  const allowance = Math.max(0, limit - options.alreadyTerminated);
+  // Every invocation counts first, a continuation as much as a new request: what is left must fit what the
+  // job's limit leaves, or nothing more is acted on.
+  await countSelector(deps, options, selector, input);
+  const allowance = allowanceOf(options);
   const source = new SelectorSource(deps, input, selector, options.parsed.requestTime, allowance);
   const terminate = terminator(deps, options);
   let actedOn = 0;
-  const dryRun = isDryRun(options.parsed, options.config);
   let result;
   try {
     result = await runPipeline<RunRef>({
@@ -526,8 +542,7 @@ async function runSelector(deps: CoreDeps, options: RunOptions, selector: Select
         return terminate(run);
       },
       ...paced(deps, options),
-      // A preview terminates nothing, so listing again would not converge: it never hands on.
-      ...(dryRun ? {} : { shouldStop: options.shouldStop }),
+      shouldStop: options.shouldStop,
     });
   } catch (error: unknown) {
     throw listingFailed(input.domain, error, actedOn);
@@ -539,10 +554,21 @@ async function runSelector(deps: CoreDeps, options: RunOptions, selector: Select
     // of a first invocation counts again and refuses the request if the count is now over the limit.
     throw new ListingFailedError(
       input.domain,
-      `more executions matched than the ${limit} that were counted and approved ` +
-        `(${options.alreadyTerminated} terminated by earlier invocations); stopped at the limit and left the rest open`,
+      `more executions matched than the ${options.settings.limit} that were counted and approved ` +
+        `(${options.alreadyActedOn} acted on by earlier invocations); stopped at the limit and left the rest open`,
       actedOn,
     );
   }
-  return result.stopped || result.requeued.length > 0 ? { done: false } : { done: true };
+  const finished = !result.stopped && result.requeued.length === 0;
+  if (!finished && options.settings.dryRun) {
+    // A preview terminates nothing, so listing again in a continuation would find the same executions: it
+    // is never handed on. It fails instead, loudly, with what it reported so far in the logs.
+    throw new ListingFailedError(
+      input.domain,
+      "the preview did not list every match before the invocation's end reserve; a preview is not continued " +
+        '(narrow the selector, or give the function a longer timeout)',
+      actedOn,
+    );
+  }
+  return finished ? { done: true } : { done: false };
 }

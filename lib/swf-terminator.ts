@@ -94,7 +94,8 @@ export interface SwfTerminatorProps {
   readonly requestSource?: string;
 
   /**
-   * The event `detail-type` of a termination request.
+   * The event `detail-type` of a termination request: 1-128 characters, not starting or ending with
+   * whitespace (the rule matches it exactly, and so does the handler).
    *
    * @default 'SWF Termination Request'
    */
@@ -477,6 +478,15 @@ export class SwfTerminator extends Construct {
     return this.metric(METRIC.alreadyClosed, props);
   }
 
+  /**
+   * Run-less workflowIds for which SWF listed no open run started before the request: closed, never
+   * started, or (SWF's listing being eventually consistent) started moments before the request.
+   * @default - Sum over 5 minutes
+   */
+  public metricNoOpenRun(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.noOpenRun, props);
+  }
+
   /** Executions the terminator failed to terminate. @default - Sum over 5 minutes */
   public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.failed, props);
@@ -609,6 +619,11 @@ function validateRequestDetailType(detailType: string): void {
       `requestDetailType ${JSON.stringify(detailType)} must be 1-${DETAIL_TYPE_MAX_LENGTH} characters ` +
         `(got ${detailType.length})`,
     );
+  }
+  // The rule matches the detail-type exactly and the handler reads it exactly: an edge space would be kept by
+  // both, and is almost surely a slip that senders would not reproduce.
+  if (detailType.trim() !== detailType) {
+    fail(`requestDetailType ${JSON.stringify(detailType)} must not start or end with whitespace`);
   }
 }
 

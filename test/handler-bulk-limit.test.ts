@@ -105,7 +105,7 @@ describe('a selector job at exactly its limit, across continuations', () => {
     // ... and the continuation that still saw 30 "open" matches with the limit spent failed loudly rather
     // than guess they were stale: conservative, and kept in the failure destination with its reason.
     expect(outcome).toBeInstanceOf(ListingFailedError);
-    expect((outcome as Error).message).toMatch(/30 terminated by earlier invocations/);
+    expect((outcome as Error).message).toMatch(/30 acted on by earlier invocations/);
   });
 
   test('runs that keep failing do not use up the limit: every other match is still terminated', async () => {

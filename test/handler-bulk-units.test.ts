@@ -4,7 +4,7 @@
  */
 import { fakeClock } from './support/handler-bulk';
 import { config, continuationBody, NOW } from './support/handler-fixtures';
-import { isContinuationEvent, parseContinuation, wireRequest } from '../lambda/continuation';
+import { isContinuationEvent, parseContinuation } from '../lambda/continuation';
 import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
 import { DomainNotAllowedError, InvalidRequestError } from '../lambda/errors';
 import {
@@ -19,7 +19,7 @@ import {
   TokenBucket,
 } from '../lambda/pacer';
 import { RecentKeys, runPipeline, STOP_POLL_MS } from '../lambda/pipeline';
-import { parseRequest } from '../lambda/request';
+import { parseRequest, wireRequest } from '../lambda/request';
 
 describe('the real clock', () => {
   test('monotonicMs reads milliseconds that only move forward', async () => {

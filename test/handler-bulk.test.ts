@@ -11,7 +11,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { ContinuationEvent } from '../lambda/continuation';
 import { CONTINUATION_EVENT_KEY, METRIC_CONTINUATION_LIMIT } from '../lambda/contract';
 import { ContinuationFailedError, ContinuationLimitError, TooManyExecutionsError } from '../lambda/errors';
-import { PROVENANCE_MARKER } from '../lambda/provenance';
+import { readProvenance } from '../lambda/provenance';
 
 const lambda = mockClient(LambdaClient);
 let server: FakeSwfServer;
@@ -83,11 +83,11 @@ describe('continuations: a request larger than one invocation completes across i
     expect(reports.every((r) => r.jobId === 'evt-bulk-1')).toBe(true);
     const last = reports[reports.length - 1]!;
     expect(last.job).toMatchObject({ terminated: 230, failed: 0, invocations: reports.length });
-    // Counted once, by the first invocation only.
-    expect(server.callCount('CountOpenWorkflowExecutions')).toBe(1);
+    // Counted by every invocation before it acts (issue 8: a continuation is checked like a request).
+    expect(server.callCount('CountOpenWorkflowExecutions')).toBe(reports.length);
     // Every termination, whichever invocation made it, names the original event.
     for (const t of server.terminations) {
-      const block = JSON.parse(t.details!.split(`${PROVENANCE_MARKER}\n`)[1]!) as Record<string, unknown>;
+      const block = readProvenance(t.details!);
       expect(block).toMatchObject({
         requestedBy: { via: 'eventbridge', eventId: 'evt-bulk-1' },
         jobId: 'evt-bulk-1',
@@ -156,10 +156,11 @@ describe('continuations: a request larger than one invocation completes across i
         jobId: 'j',
         sequence: 3,
         request: { domain: DOMAIN, selector: { tag: 'batch-7' } },
+        acceptedUnder: { dryRun: false, maxExecutions: 1000 },
         requestTime: new Date().toISOString(),
         provenance: { via: 'console', requestId: 'r' },
         progress: { target: 'selector' },
-        totals: { matched: 0, terminated: 0, alreadyClosed: 0, failed: 0, wouldTerminate: 0 },
+        totals: { matched: 0, terminated: 0, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
         failures: [],
       },
     };

@@ -142,13 +142,15 @@ describe('parseConfig', () => {
     ['TERMINATE_RATE_PER_SECOND', 'fast', 'a positive number'],
     ['TERMINATE_RATE_PER_SECOND', '0', 'a positive number'],
     ['TERMINATE_RATE_PER_SECOND', '-3', 'a positive number'],
-    ['TERMINATE_RATE_PER_SECOND', '1e3', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '1e', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '0x10', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '1e999', 'a positive number'],
     ['TERMINATE_BURST', '2.5', 'a positive integer'],
     ['TERMINATE_BURST', '0', 'a positive integer'],
     ['TERMINATE_RATE_SHARES', 'two', 'a positive integer'],
     ['TERMINATE_RATE_SHARES', '0', 'a positive integer'],
-    ['MAX_CONTINUATIONS', '-1', 'a positive integer'],
-    ['MAX_CONTINUATIONS', '1.5', 'a positive integer'],
+    ['MAX_CONTINUATIONS', '-1', 'a non-negative integer'],
+    ['MAX_CONTINUATIONS', '1.5', 'a non-negative integer'],
   ])('%s = "%s" → ConfigError: must be %s', (variable, value, rule) => {
     const env = { ALLOWED_DOMAINS: 'o', [variable]: value };
     expect(() => parseConfig(env)).toThrow(ConfigError);

@@ -8,13 +8,12 @@ import './support/handler-env';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  CONTINUATION_PAYLOAD_MAX_BYTES,
   type ContinuationEvent,
   INVOKE_MAX_MS,
   INVOKE_REQUEST_TIMEOUT_MS,
   lambdaContinuationSender,
 } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
+import { CONTINUATION_EVENT_KEY, HANDOFF_PAYLOAD_MAX_BYTES } from '../lambda/contract';
 import { ContinuationFailedError } from '../lambda/errors';
 import { continuationBody } from './support/handler-fixtures';
 
@@ -147,7 +146,7 @@ describe('the continuation sender (Lambda Invoke over HTTP)', () => {
   });
 
   test('a payload over the asynchronous limit, or no function name: refused before any call', async () => {
-    const big = continuation({ details: 'x'.repeat(CONTINUATION_PAYLOAD_MAX_BYTES) });
+    const big = continuation({ details: 'x'.repeat(HANDOFF_PAYLOAD_MAX_BYTES) });
 
     await expect(lambdaContinuationSender(() => 'fn').send(big)).rejects.toThrow(/over Lambda's/);
     await expect(lambdaContinuationSender(() => undefined).send(continuation())).rejects.toThrow(

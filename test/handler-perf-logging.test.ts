@@ -155,7 +155,7 @@ describe('optional keys of the summary line', () => {
       [CONTINUATION_EVENT_KEY]: continuationBody({
         request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
         progress: { target: 'list', remaining: 1 },
-        totals: { matched: 3, terminated: 3, alreadyClosed: 0, failed: 0, wouldTerminate: 0 },
+        totals: { matched: 3, terminated: 3, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
       }),
     };
 

@@ -1,6 +1,7 @@
 /**
- * lambda/swf.ts listOpen follows nextPageToken; an endpoint that answers the token it was given would make
- * it ask for the same page forever. The guard: the same token twice in a row fails the listing, safely.
+ * lambda/swf.ts listOpen follows nextPageToken; an endpoint that answers a token it answered before (the one
+ * it was given, or one further back) would make it list the same pages forever. The guard: any token seen
+ * before fails the listing, safely.
  */
 import { makeHandler, context, info, DOMAIN } from './support/handler-fixtures';
 import {
@@ -46,13 +47,13 @@ describe('listOpen: a page token answered with itself', () => {
     expect(calls[1]?.args[0].input.nextPageToken).toBe('T');
   });
 
-  test('tokens that change are followed to the end (the guard is only for an exact repeat)', async () => {
-    // GIVEN three pages: T1, then T2, then the last (T1 again further back is not "twice in a row")
+  test('distinct tokens are followed to the end', async () => {
+    // GIVEN three pages with new tokens each time, then the last
     swf
       .on(ListOpenWorkflowExecutionsCommand)
       .resolvesOnce({ executionInfos: [info('a', 'r-a')], nextPageToken: 'T1' })
       .resolvesOnce({ executionInfos: [info('b', 'r-b')], nextPageToken: 'T2' })
-      .resolvesOnce({ executionInfos: [info('c', 'r-c')], nextPageToken: 'T1' })
+      .resolvesOnce({ executionInfos: [info('c', 'r-c')], nextPageToken: 'T3' })
       .resolvesOnce({ executionInfos: [info('d', 'r-d')] });
     const seen: string[] = [];
 
@@ -65,6 +66,26 @@ describe('listOpen: a page token answered with itself', () => {
     expect(seen).toEqual(['a', 'b', 'c', 'd']);
   });
 
+  test('a token answered before, even further back (T1, T2, T1), ends the listing: a cycle of any length', async () => {
+    swf
+      .on(ListOpenWorkflowExecutionsCommand)
+      .resolvesOnce({ executionInfos: [info('a', 'r-a')], nextPageToken: 'T1' })
+      .resolvesOnce({ executionInfos: [info('b', 'r-b')], nextPageToken: 'T2' })
+      .resolvesOnce({ executionInfos: [info('c', 'r-c')], nextPageToken: 'T1' })
+      .resolvesOnce({ executionInfos: [info('d', 'r-d')] });
+    const seen: string[] = [];
+
+    const listing = (async () => {
+      for await (const page of createSwf(client()).listOpen(input)) {
+        for (const e of page) seen.push(e.execution?.workflowId ?? '');
+      }
+    })();
+
+    await expect(listing).rejects.toThrow(RepeatedPageTokenError);
+    expect(seen).toEqual(['a', 'b']);
+    expect(swf.commandCalls(ListOpenWorkflowExecutionsCommand)).toHaveLength(3);
+  });
+
   test('a selector request over such an endpoint fails as a listing failure, nothing terminated', async () => {
     // GIVEN a count that would allow the request, and a listing stuck on one token
     swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 1, truncated: false });
@@ -75,7 +96,7 @@ describe('listOpen: a page token answered with itself', () => {
     // WHEN / THEN it ends (no loop until the timeout) with ListingFailedError naming the cause
     const error = await handler({ domain: DOMAIN, selector: { tag: 't' } }, context).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ListingFailedError);
-    expect((error as Error).message).toMatch(/RepeatedPageTokenError.*same nextPageToken/);
+    expect((error as Error).message).toMatch(/RepeatedPageTokenError.*already answered/);
     expect(swf.commandCalls(ListOpenWorkflowExecutionsCommand)).toHaveLength(2);
     expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
   });

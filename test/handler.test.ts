@@ -58,6 +58,7 @@ describe('outcomes', () => {
       matched: 1,
       terminated: 1,
       alreadyClosed: 0,
+      noOpenRun: 0,
       failed: 0,
       executions: [{ workflowId: 'wf-1', runId: 'run-1', outcome: 'terminated' }],
       // issue 4: every report names its job (here the console invocation's request id).
@@ -198,7 +199,7 @@ describe('what SWF records: reason, details, childPolicy', () => {
     swf.on(TerminateWorkflowExecutionCommand).resolves({});
   });
 
-  test('an EventBridge request records the event id, source, account and time after its own details', async () => {
+  test('an EventBridge request records the event id, source, account and time before its own details', async () => {
     const { handler } = makeHandler();
 
     await handler(
@@ -208,8 +209,9 @@ describe('what SWF records: reason, details, childPolicy', () => {
 
     const [input] = terminateInputs();
     const details = input?.details ?? '';
-    expect(details.startsWith(`INC-42: stuck batch\n\n${PROVENANCE_MARKER}\n`)).toBe(true);
-    const block = JSON.parse(details.split(`${PROVENANCE_MARKER}\n`)[1]!);
+    expect(details.startsWith(`${PROVENANCE_MARKER}\n`)).toBe(true);
+    expect(details.endsWith('\n\nINC-42: stuck batch')).toBe(true);
+    const block = JSON.parse(details.split('\n')[1]!);
     expect(block).toEqual({
       requestedBy: {
         via: 'eventbridge',
@@ -251,7 +253,7 @@ describe('what SWF records: reason, details, childPolicy', () => {
 
     const details = terminateInputs()[0]?.details ?? '';
     expect(details.length).toBeLessThanOrEqual(LIMITS.detailsMax);
-    expect(details.startsWith('d'.repeat(LIMITS.detailsMax - 1024))).toBe(true);
+    expect(details.endsWith('d'.repeat(LIMITS.detailsMax - 1024))).toBe(true);
   });
 
   test('the default reason names the terminator; a request reason is used as given', async () => {
@@ -312,7 +314,7 @@ describe('a workflowId without runId', () => {
     expect(report.executions).toEqual([{ workflowId: 'wf-1', runId: 'run-current', outcome: 'terminated' }]);
   });
 
-  test('no open run: already-closed and no terminate call', async () => {
+  test('no open run: no-open-run and no terminate call', async () => {
     swf.on(ListOpenWorkflowExecutionsCommand).resolves({ executionInfos: [] });
     const { handler } = makeHandler();
 
@@ -321,8 +323,9 @@ describe('a workflowId without runId', () => {
     expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
     expect(report).toMatchObject({
       matched: 1,
-      alreadyClosed: 1,
-      executions: [{ workflowId: 'wf-1', outcome: 'already-closed' }],
+      alreadyClosed: 0,
+      noOpenRun: 1,
+      executions: [{ workflowId: 'wf-1', outcome: 'no-open-run' }],
     });
   });
 
@@ -335,7 +338,7 @@ describe('a workflowId without runId', () => {
     const report = await handler(envelope({ domain: DOMAIN, workflowId: 'wf-1' }), context);
 
     expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
-    expect(report.alreadyClosed).toBe(1);
+    expect(report.noOpenRun).toBe(1);
   });
 
   test('EventBridge time has one-second precision: a run started earlier within that second is terminated', async () => {
@@ -378,7 +381,7 @@ describe('a workflowId without runId', () => {
     );
 
     expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
-    expect(report.executions).toEqual([{ workflowId: 'wf-1', outcome: 'already-closed' }]);
+    expect(report.executions).toEqual([{ workflowId: 'wf-1', outcome: 'no-open-run' }]);
     const [list] = swf.commandCalls(ListOpenWorkflowExecutionsCommand).map((c) => c.args[0].input);
     expect(list?.startTimeFilter?.latestDate).toEqual(new Date('2026-11-25T10:00:00.250Z'));
   });
@@ -401,7 +404,7 @@ describe('a workflowId without runId', () => {
     );
 
     expect(terminateInputs().map((i) => [i.workflowId, i.runId])).toEqual([['a', 'ra']]);
-    expect(report).toMatchObject({ terminated: 1, alreadyClosed: 1 });
+    expect(report).toMatchObject({ terminated: 1, alreadyClosed: 0, noOpenRun: 1 });
   });
 
   test('resolution that fails is a failed execution and the invocation throws', async () => {
@@ -585,6 +588,7 @@ describe('report', () => {
       'failed',
       'jobId',
       'matched',
+      'noOpenRun',
       'terminated',
     ]);
   });

@@ -8,7 +8,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, type WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { type Config, type Env, parseConfig } from '../../lambda/config';
 import type { ContinuationBody } from '../../lambda/continuation';
-import { createHandler, type Handler } from '../../lambda/handler';
+import { createHandler, type Handler, type HandlerDeps } from '../../lambda/handler';
 import { createSwf, type SwfPort } from '../../lambda/swf';
 
 export const DOMAIN = 'orders';
@@ -37,7 +37,7 @@ export interface TestHandler {
 }
 
 export function makeHandler(
-  options: { env?: Env; swf?: SwfPort; now?: () => Date; cfg?: Config } = {},
+  options: { env?: Env; swf?: SwfPort; now?: () => Date; cfg?: Config; deps?: Partial<HandlerDeps> } = {},
 ): TestHandler {
   const metrics = new Metrics({ namespace: 'SwfTerminator', serviceName: 'swf-terminator-test' });
   const handler = createHandler({
@@ -46,6 +46,7 @@ export function makeHandler(
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics,
     now: options.now ?? (() => NOW),
+    ...options.deps,
   });
   return { handler, metrics };
 }
@@ -129,6 +130,7 @@ export function continuationBody(overrides: Partial<ContinuationBody> = {}): Con
     jobId: 'evt-1',
     sequence: 2,
     request: { domain: DOMAIN, selector: { tag: 't' } },
+    acceptedUnder: { dryRun: false, maxExecutions: 1000 },
     requestTime: '2025-06-01T11:00:00.000Z',
     provenance: {
       via: 'eventbridge',
@@ -138,7 +140,7 @@ export function continuationBody(overrides: Partial<ContinuationBody> = {}): Con
       time: '2025-06-01T11:00:00Z',
     },
     progress: { target: 'selector' },
-    totals: { matched: 5, terminated: 4, alreadyClosed: 1, failed: 0, wouldTerminate: 0 },
+    totals: { matched: 5, terminated: 4, alreadyClosed: 1, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
     failures: [],
     ...overrides,
   };
