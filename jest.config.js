@@ -7,6 +7,10 @@ module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  // TypeScript first: jsii compiles lib/ in place, and a test must load the source, not a compiled copy.
+  moduleFileExtensions: ['ts', 'tsx', 'js', 'mjs', 'cjs', 'jsx', 'json', 'node'],
   transform: { '^.+\\.ts$': ['@swc/jest'] },
+  // The example app imports the package by name, as a consumer does; tsconfig.json maps it the same way.
+  moduleNameMapper: { '^cdk-swf-terminator$': '<rootDir>/lib/index.ts' },
   testTimeout: 60000,
 };

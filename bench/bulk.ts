@@ -39,12 +39,12 @@ import {
   DEFAULT_TERMINATE_RATE_PER_SECOND,
   ENV,
   SWF_TERMINATE_QUOTA,
-} from '../lambda/contract';
+} from '../lib/contract';
 import { type BucketSpec, SWF_QUOTAS } from '../test/support/fake-swf';
 import type { HandlerRun, LoopRun } from './bulk-child';
 import type { ParentMessage, ServerConfig, ServerMessage, ServerStats } from './bulk-server';
 import { stderrLines } from './child-result';
-import { constructBundleSettings, esbuildOptionsFor } from './cold-start';
+import { BUNDLE_OPTIONS } from '../scripts/bundle-handler';
 import { fmt, table } from './stats';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -102,23 +102,23 @@ interface Bundles {
 }
 
 async function bundleChildren(dir: string): Promise<Bundles> {
-  const s = await constructBundleSettings();
   await build({
+    ...BUNDLE_OPTIONS,
     entryPoints: {
       'bulk-child': path.join(__dirname, 'bulk-child.ts'),
       'bulk-server': path.join(__dirname, 'bulk-server.ts'),
     },
-    ...esbuildOptionsFor(s),
+    logLevel: 'error',
     outdir: dir,
   });
   return {
     child: path.join(dir, 'bulk-child.js'),
     server: path.join(dir, 'bulk-server.js'),
-    nodeOptions: s.enableSourceMaps ? '--enable-source-maps' : '',
+    nodeOptions: '--enable-source-maps',
     describe:
-      `handler child bundled with esbuild as the construct does (${s.source}: target ${s.target}, ` +
-      `minify ${String(s.minify)}, sourcemap ${String(s.sourcemap)}, SDK bundled` +
-      `${s.enableSourceMaps ? ', NODE_OPTIONS=--enable-source-maps' : ''}), run with node ${process.version}`,
+      `handler child bundled with the package's esbuild options (scripts/bundle-handler.ts: target ` +
+      `${BUNDLE_OPTIONS.target}, minified, every dependency inside, NODE_OPTIONS=--enable-source-maps as ` +
+      `deployed), run with node ${process.version}`,
   };
 }
 

@@ -33,7 +33,7 @@ import * as path from 'node:path';
 import { build } from 'esbuild';
 import { FakeSwfServer, makeExecutions } from '../test/support/fake-swf';
 import { stderrLines } from './child-result';
-import { constructBundleSettings, esbuildOptionsFor } from './cold-start';
+import { BUNDLE_OPTIONS } from '../scripts/bundle-handler';
 import type { ChildMessage, Kind, ParentMessage, TerminatePayload } from './per-request-child';
 import { fmt, median, quantile, ratio, table } from './stats';
 
@@ -149,12 +149,11 @@ export async function runPerRequest(
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swf-terminator-per-request-'));
   const children: Child[] = [];
   try {
-    const s = await constructBundleSettings();
     const file = path.join(dir, 'per-request-child.js');
     await build({
-      ...esbuildOptionsFor(s),
+      ...BUNDLE_OPTIONS,
       entryPoints: [path.join(__dirname, 'per-request-child.ts')],
-      external: s.external,
+      logLevel: 'error',
       outfile: file,
     });
     const spawn = (kind: Kind): Child => {
@@ -165,7 +164,7 @@ export async function runPerRequest(
           env: {
             PATH: process.env.PATH,
             HOME: process.env.HOME,
-            NODE_OPTIONS: s.enableSourceMaps ? '--enable-source-maps' : '',
+            NODE_OPTIONS: '--enable-source-maps',
             AWS_ENDPOINT_URL_SWF: server.endpoint,
             AWS_REGION: 'us-east-1',
             AWS_ACCESS_KEY_ID: 'x',
@@ -287,8 +286,8 @@ export async function runPerRequest(
           `bare ${fmt(median(h) - median(r), 3)} ms, vs same payload and settings ${fmt(median(h) - median(c), 3)} ms`,
         `server saw ${server.terminations.length} terminations (expected ${expected}), ` +
           `${server.throttledCount()} throttled; zero latency, sequential calls, one process per kind ` +
-          `(${s.source}: target ${s.target}, minify ${String(s.minify)}, SDK bundled` +
-          `${s.enableSourceMaps ? ', NODE_OPTIONS=--enable-source-maps' : ''}, node ${process.version}), ` +
+          `(scripts/bundle-handler.ts: target ${BUNDLE_OPTIONS.target}, minified, SDK bundled, ` +
+          `NODE_OPTIONS=--enable-source-maps, node ${process.version}), ` +
           `${warmup} warm-up calls each, turns of ${block} calls; handler logs + EMF written to /dev/null`,
         `handler pacing: TERMINATE_RATE_PER_SECOND=${PACING.rate}, TERMINATE_BURST=${PACING.burst} (set high: ` +
           `this measures per-request overhead, not pacing; BENCH_TERMINATE_RATE / BENCH_TERMINATE_BURST override)`,

@@ -2,9 +2,8 @@
  * `npm run bench`: the handler's speed figures, each as a ratio against a baseline measured in the same run
  * (absolute times vary with the machine; the ratios are the figures to quote). Never asserted in tests.
  *
- * 1. Cold start (bench/cold-start.ts): module-load time of the bundled handler / the bare SWF client
- *    bundled the same way (goal <= 1.15): as deployed (SDK bundled, `@aws-sdk/client-lambda` left to the
- *    runtime), everything bundled, and `@aws-sdk/*` external.
+ * 1. Cold start (bench/cold-start.ts): module-load time of the handler bundle the package ships / the bare
+ *    SWF client bundled the same way.
  * 2. Per request (bench/per-request.ts): one termination through the handler (bundled as deployed) / the raw
  *    SDK call against a local zero-latency SWF (goal <= 1.2), against a bare call, a call with the handler's
  *    payload, and one with its payload and client settings (the handler's own overhead alone); one process
@@ -36,7 +35,7 @@ async function main(): Promise<void> {
 
   if (!skip.has('cold')) {
     const t = Date.now();
-    console.log('== Cold start: module-load time, bundled handler vs bundled bare SWF client ==');
+    console.log('== Cold start: module-load time, shipped handler bundle vs bundled bare SWF client ==');
     const cold = await runColdStart();
     console.log(table(cold.rows));
     for (const n of cold.notes) console.log(`- ${n}`);

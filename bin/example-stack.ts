@@ -1,6 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { SwfTerminator } from '../lib';
+import { SwfTerminator } from 'cdk-swf-terminator';
 
 /** The domains the example app protects when no `-c domains=...` is given. */
 export const EXAMPLE_DOMAINS = 'orders,billing';

@@ -14,7 +14,7 @@ import {
   DEFAULT_TERMINATE_RATE_PER_SECOND,
   ENV,
   swfNameProblem,
-} from './contract';
+} from '../lib/contract';
 import { ConfigError, echo } from './errors';
 
 export interface Config {

@@ -17,7 +17,7 @@
  * the bundle leaves `@aws-sdk/client-lambda` to the Lambda runtime's copy (lib/handler-bundling.ts).
  */
 import * as z from 'zod/mini';
-import { CHILD_POLICIES, CONTINUATION_EVENT_KEY, HANDOFF_PAYLOAD_MAX_BYTES } from './contract';
+import { CHILD_POLICIES, CONTINUATION_EVENT_KEY, HANDOFF_PAYLOAD_MAX_BYTES } from '../lib/contract';
 import type { Config } from './config';
 import {
   ContinuationFailedError,

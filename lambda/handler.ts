@@ -30,7 +30,7 @@ import {
   METRIC_CONTINUATION_LIMIT,
   METRICS_NAMESPACE,
   MIN_CONTINUATION_RESERVE_MS,
-} from './contract';
+} from '../lib/contract';
 import {
   ContinuationLimitError,
   describeError,

@@ -7,7 +7,7 @@
  * follow after a blank line. Whatever the request's text holds (a look-alike block included), the genuine
  * block is the one the details start with: {@link readProvenance} reads only that.
  */
-import { LIMITS } from './contract';
+import { LIMITS } from '../lib/contract';
 import type { Provenance } from './request';
 
 /** The first line of every termination's details. */

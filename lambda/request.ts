@@ -15,7 +15,7 @@ import {
   REQUEST_DETAILS_MAX,
   swfNameProblem,
   WORKFLOW_TYPE_VERSION_MAX,
-} from './contract';
+} from '../lib/contract';
 import type { Config } from './config';
 import {
   clip,

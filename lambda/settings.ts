@@ -9,7 +9,7 @@
  * (preview mode switched on, a lower ceiling, a domain removed) stops the job instead of being ignored.
  */
 import type { Config } from './config';
-import { type ChildPolicyValue, DEFAULT_REASON } from './contract';
+import { type ChildPolicyValue, DEFAULT_REASON } from '../lib/contract';
 import { InvalidRequestError } from './errors';
 import type { TerminationRequest } from './request';
 

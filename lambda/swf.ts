@@ -10,7 +10,7 @@ import {
   TerminateWorkflowExecutionCommand,
   type WorkflowExecutionInfo,
 } from '@aws-sdk/client-swf';
-import type { ChildPolicyValue } from './contract';
+import type { ChildPolicyValue } from '../lib/contract';
 import { clip, describeError, EXECUTION_ERROR_MAX_CHARS } from './errors';
 
 type RetryStrategyV2 = Extract<

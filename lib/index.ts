@@ -1,2 +1,1 @@
 export * from './swf-terminator';
-export { BUNDLE_AWS_SDK, HANDLER_RUNTIME } from './handler-bundling';

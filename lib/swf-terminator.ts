@@ -13,7 +13,6 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -33,8 +32,8 @@ import {
   MIN_CONTINUATION_RESERVE_MS,
   swfNameProblem,
   SWF_TERMINATE_QUOTA,
-} from '../lambda/contract';
-import { HANDLER_ENTRY, HANDLER_RUNTIME, handlerBundlingOptions } from './handler-bundling';
+} from './contract';
+import { handlerCode, HANDLER_RUNTIME } from './handler-asset';
 
 /**
  * What SWF does with the child executions of a workflow execution it terminates.
@@ -51,7 +50,7 @@ export enum ChildPolicy {
 }
 
 /** The default source of termination request events. */
-export const DEFAULT_REQUEST_SOURCE = 'swf-terminator';
+const DEFAULT_REQUEST_SOURCE = 'swf-terminator';
 
 /** Properties of {@link SwfTerminator}. */
 export interface SwfTerminatorProps {
@@ -228,6 +227,11 @@ export interface SwfTerminatorProps {
  * invocations the function could not complete after its retries, are kept in `deadLetterQueue`.
  */
 export class SwfTerminator extends Construct {
+  /** The `source` of a termination request when `requestSource` is not given. */
+  public static readonly DEFAULT_REQUEST_SOURCE = DEFAULT_REQUEST_SOURCE;
+  /** The `detail-type` of a termination request when `requestDetailType` is not given. */
+  public static readonly DEFAULT_REQUEST_DETAIL_TYPE = DEFAULT_REQUEST_DETAIL_TYPE;
+
   /** The function that terminates the executions. */
   public readonly handler: lambda.IFunction;
   /** The bus termination requests are put on. */
@@ -250,6 +254,11 @@ export class SwfTerminator extends Construct {
   /** The service name the handler reports in its logs and as the `service` dimension of its metrics. */
   public readonly serviceName: string;
 
+  /**
+   * @param scope the construct to create the terminator in
+   * @param id the terminator's id in that scope
+   * @param props the domains it may act on, and how it acts
+   */
   constructor(scope: Construct, id: string, props: SwfTerminatorProps) {
     super(scope, id);
 
@@ -378,9 +387,9 @@ export class SwfTerminator extends Construct {
       environment[ENV.defaultChildPolicy] = props.childPolicy;
     }
 
-    const fn = new nodejs.NodejsFunction(this, 'Handler', {
-      entry: HANDLER_ENTRY,
-      handler: 'handler',
+    const fn = new lambda.Function(this, 'Handler', {
+      code: handlerCode(),
+      handler: 'index.handler',
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
       memorySize,
@@ -389,7 +398,6 @@ export class SwfTerminator extends Construct {
       role,
       logGroup,
       environment,
-      bundling: handlerBundlingOptions(),
       description: 'Terminates SWF workflow executions in the chosen domains on request',
       // Asynchronous invocations (EventBridge's): Lambda's maximum of 2 retries, then the invocation
       // record, error included, goes to the dead-letter queue.

@@ -5,7 +5,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import { EXAMPLE_DOMAINS, parseDomains, SwfTerminatorExampleStack } from '../bin/example-stack';
 
 /** The example app's stack, as bin/app.ts builds it with no `-c domains`. */
-function exampleStack(app: App = new App({ context: { 'aws:cdk:bundling-stacks': [] } })) {
+function exampleStack(app: App = new App()) {
   return new SwfTerminatorExampleStack(app, 'SwfTerminatorExampleStack', {
     domains: parseDomains(undefined),
   });
@@ -28,7 +28,7 @@ describe('cdk-nag AwsSolutionsChecks on the example stack', () => {
 
   test('passes as a validation plugin of the app: synth completes', () => {
     // GIVEN the pack registered the way an app registers it
-    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const app = new App();
     exampleStack(app);
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     // WHEN / THEN

@@ -5,7 +5,6 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import {
@@ -16,14 +15,9 @@ import {
   DEFAULT_TERMINATE_RATE_PER_SECOND,
   ENV,
   METRICS_NAMESPACE,
-} from '../lambda/contract';
+} from '../lib/contract';
 import { ChildPolicy, SwfTerminator } from '../lib';
-import {
-  BUNDLE_AWS_SDK,
-  HANDLER_ENTRY,
-  HANDLER_RUNTIME,
-  handlerBundlingOptions,
-} from '../lib/handler-bundling';
+import { HANDLER_ASSET_DIR, HANDLER_RUNTIME } from '../lib/handler-asset';
 import { onlyResource, resourceDependencies, synthTerminator, testApp } from './support/construct-helpers';
 
 /** The role's default policy (the one the function depends on), by its construct path. */
@@ -260,53 +254,27 @@ describe('the function', () => {
     });
   });
 
-  test('is bundled locally with esbuild: minified, source maps, CJS, target matching the runtime', () => {
-    // GIVEN the one place that decides bundling
-    const options = handlerBundlingOptions();
-    // THEN
-    expect(options).toMatchObject({
-      minify: true,
-      sourceMap: true,
-      sourcesContent: false,
-      target: 'node24',
-      format: nodejs.OutputFormat.CJS,
-      forceDockerBundling: false,
-      // The SWF client bundled; the Lambda client (continuations only, loaded lazily) left to the runtime.
-      externalModules: BUNDLE_AWS_SDK ? ['@aws-sdk/client-lambda'] : ['@aws-sdk/*'],
-    });
-    expect(HANDLER_RUNTIME.name).toBe(`nodejs${options.target!.replace('node', '')}.x`);
-    expect(HANDLER_ENTRY).toBe(path.join(__dirname, '..', 'lambda', 'handler.ts'));
-    expect(fs.existsSync(HANDLER_ENTRY)).toBe(true);
-  });
-
-  test('bundles lambda/handler.ts into a code asset at synth time, without Docker', () => {
-    // GIVEN an app that bundles (no bundling-stacks override)
+  test('deploys the handler the package ships, as it is: no bundling at synth', () => {
+    // GIVEN a plain app
     const app = new App();
-    const stack = new Stack(app, 'BundlingStack');
+    const stack = new Stack(app, 'AssetStack');
     new SwfTerminator(stack, 'Terminator', { domains: ['orders'] });
     // WHEN
     const assembly = app.synth();
-    // THEN the asset holds a bundled index.js with its source map
-    const template = Template.fromJSON(assembly.getStackByName('BundlingStack').template as object);
+    // THEN the function runs index.handler on Node.js 24 from an asset that is the shipped directory, byte for byte
+    const template = Template.fromJSON(assembly.getStackByName('AssetStack').template as object);
     const { resource } = onlyResource(template, 'AWS::Lambda::Function');
+    expect(resource.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
     const key = (resource.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
     const assetDir = path.join(assembly.directory, `asset.${key}`);
-    expect(fs.readdirSync(assetDir).sort()).toEqual(['index.js', 'index.js.map']);
-    const code = fs.readFileSync(path.join(assetDir, 'index.js'), 'utf8');
-    expect(code).toMatch(/handler/);
-    // AND the SWF client is inside it, while the Lambda client (continuations) is left to the runtime
-    expect(code).not.toMatch(/require\(["']@aws-sdk\/client-swf["']\)/);
-    expect(code).toMatch(/require\(["']@aws-sdk\/client-lambda["']\)/);
-    // AND its source map maps back to the sources by name without shipping their text (a map a third the
-    // size, parsed at every cold start under --enable-source-maps)
-    const map = JSON.parse(fs.readFileSync(path.join(assetDir, 'index.js.map'), 'utf8')) as {
-      sources: string[];
-      mappings: string;
-      sourcesContent?: unknown;
-    };
-    expect(map.sources.some((source) => source.endsWith('lambda/handler.ts'))).toBe(true);
-    expect(map.mappings.length).toBeGreaterThan(0);
-    expect(map.sourcesContent).toBeUndefined();
+    expect(fs.readdirSync(assetDir).sort()).toEqual(fs.readdirSync(HANDLER_ASSET_DIR).sort());
+    for (const file of fs.readdirSync(HANDLER_ASSET_DIR)) {
+      expect(
+        fs
+          .readFileSync(path.join(assetDir, file))
+          .equals(fs.readFileSync(path.join(HANDLER_ASSET_DIR, file))),
+      ).toBe(true);
+    }
   });
 });
 

@@ -5,7 +5,7 @@
 import { fakeClock } from './support/handler-bulk';
 import { config, continuationBody, NOW } from './support/handler-fixtures';
 import { isContinuationEvent, parseContinuation } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
+import { CONTINUATION_EVENT_KEY } from '../lib/contract';
 import { DomainNotAllowedError, InvalidRequestError } from '../lambda/errors';
 import {
   ISOLATED_DECREASE_FACTOR,

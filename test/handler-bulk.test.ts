@@ -9,7 +9,7 @@ import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fak
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ContinuationEvent } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY, METRIC_CONTINUATION_LIMIT } from '../lambda/contract';
+import { CONTINUATION_EVENT_KEY, METRIC_CONTINUATION_LIMIT } from '../lib/contract';
 import { ContinuationFailedError, ContinuationLimitError, TooManyExecutionsError } from '../lambda/errors';
 import { readProvenance } from '../lambda/provenance';
 

@@ -7,7 +7,7 @@ import {
   DEFAULT_REQUEST_DETAIL_TYPE,
   DEFAULT_TERMINATE_BURST,
   DEFAULT_TERMINATE_RATE_PER_SECOND,
-} from '../lambda/contract';
+} from '../lib/contract';
 
 describe('parseConfig', () => {
   test('defaults: only ALLOWED_DOMAINS is required', () => {

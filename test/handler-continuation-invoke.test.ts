@@ -13,7 +13,7 @@ import {
   INVOKE_REQUEST_TIMEOUT_MS,
   lambdaContinuationSender,
 } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY, HANDOFF_PAYLOAD_MAX_BYTES } from '../lambda/contract';
+import { CONTINUATION_EVENT_KEY, HANDOFF_PAYLOAD_MAX_BYTES } from '../lib/contract';
 import { ContinuationFailedError } from '../lambda/errors';
 import { continuationBody } from './support/handler-fixtures';
 

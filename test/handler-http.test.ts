@@ -7,7 +7,7 @@ import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fak
 import { TerminationFailedError } from '../lambda/errors';
 import { TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
 import { INVOKE_MAX_ATTEMPTS, INVOKE_MAX_MS, INVOKE_REQUEST_TIMEOUT_MS } from '../lambda/continuation';
-import { MIN_CONTINUATION_RESERVE_MS } from '../lambda/contract';
+import { MIN_CONTINUATION_RESERVE_MS } from '../lib/contract';
 import {
   createSwf,
   createSwfClient,

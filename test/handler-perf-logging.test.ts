@@ -7,7 +7,7 @@ import './support/handler-env';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
-import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
+import { CONTINUATION_EVENT_KEY } from '../lib/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseConfig } from '../lambda/config';
 import { createHandler } from '../lambda/handler';

@@ -10,7 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import type { ContinuationEvent } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY } from '../lambda/contract';
+import { CONTINUATION_EVENT_KEY } from '../lib/contract';
 import { createHandler } from '../lambda/handler';
 import { STOP_POLL_MS } from '../lambda/pipeline';
 import type { SwfPort, TerminateInput } from '../lambda/swf';

@@ -2,7 +2,7 @@ import { makeHandler, context, envelope, config, NOW, DOMAIN } from './support/h
 import { SWFClient } from '@aws-sdk/client-swf';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
-import { LIMITS, REQUEST_DETAILS_MAX } from '../lambda/contract';
+import { LIMITS, REQUEST_DETAILS_MAX } from '../lib/contract';
 import { DomainNotAllowedError, InvalidRequestError, TooManyExecutionsError } from '../lambda/errors';
 import { parseEvent, parseRequest } from '../lambda/request';
 

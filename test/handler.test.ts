@@ -16,7 +16,7 @@ import {
   UnknownResourceFault,
 } from '@aws-sdk/client-swf';
 import { mockClient } from 'aws-sdk-client-mock';
-import { DEFAULT_REASON, LIMITS, METRIC } from '../lambda/contract';
+import { DEFAULT_REASON, LIMITS, METRIC } from '../lib/contract';
 import {
   DomainNotAllowedError,
   ListingFailedError,

@@ -22,7 +22,7 @@ import {
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { parseConfig, type Env } from '../lambda/config';
 import { type ContinuationEvent, continuationEvent } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY, ENV, HANDOFF_PAYLOAD_MAX_BYTES } from '../lambda/contract';
+import { CONTINUATION_EVENT_KEY, ENV, HANDOFF_PAYLOAD_MAX_BYTES } from '../lib/contract';
 import { InvalidRequestError, ListingFailedError, TooManyExecutionsError } from '../lambda/errors';
 import type { HandlerContext } from '../lambda/handler';
 import { PROVENANCE_MARKER, readProvenance } from '../lambda/provenance';

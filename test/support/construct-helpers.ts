@@ -7,12 +7,9 @@ import { App, Stack, type StackProps } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
 
-/**
- * An app whose stacks skip asset bundling (no esbuild run per test); the one test that proves the
- * handler bundles uses a plain `new App()`.
- */
+/** An app for construct tests (the handler is prebuilt: synth only copies its asset). */
 export function testApp(): App {
-  return new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  return new App();
 }
 
 /** A stack holding one SwfTerminator with the given props, and its synthesized template. */

@@ -1,0 +1,24 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+
+/**
+ * The handler as the package ships it: bundled with every dependency by `npm run build`
+ * (scripts/bundle-handler.ts), so a consumer's synth only copies a directory. The path is the same from the
+ * TypeScript source and from the compiled JavaScript beside it (jsii compiles lib/ in place).
+ */
+export const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'handler');
+
+/** The handler's runtime: Node.js 24, which the bundle targets (`target: 'node24'` in the build script). */
+export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+/** The handler's code, failing with what to do when the package was not built. */
+export function handlerCode(): lambda.Code {
+  if (!fs.existsSync(path.join(HANDLER_ASSET_DIR, 'index.js'))) {
+    throw new Error(
+      `SwfTerminator: the bundled handler is missing from ${HANDLER_ASSET_DIR}; build the package first ` +
+        '(npm run build)',
+    );
+  }
+  return lambda.Code.fromAsset(HANDLER_ASSET_DIR);
+}
