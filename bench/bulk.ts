@@ -34,7 +34,6 @@ import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { build } from 'esbuild';
 import {
-  DEFAULT_MAX_CONTINUATIONS,
   DEFAULT_TERMINATE_BURST,
   DEFAULT_TERMINATE_RATE_PER_SECOND,
   ENV,
@@ -300,7 +299,6 @@ function handlerEnv(spec: PhaseSpec, endpoint: string, k: Knobs, nodeOptions: st
     [ENV.terminateRatePerSecond]: String(spec.rate),
     [ENV.terminateBurst]: String(spec.burst),
     [ENV.rateShares]: '1',
-    [ENV.maxContinuations]: String(DEFAULT_MAX_CONTINUATIONS),
     POWERTOOLS_SERVICE_NAME: 'swf-terminator',
     POWERTOOLS_METRICS_NAMESPACE: 'SwfTerminator',
     POWERTOOLS_LOG_LEVEL: k.logLevel,

@@ -6,7 +6,7 @@
 import {
   CHILD_POLICIES,
   type ChildPolicyValue,
-  DEFAULT_MAX_CONTINUATIONS,
+  DEFAULT_JOB_CHUNK_SECONDS,
   DEFAULT_MAX_EXECUTIONS,
   DEFAULT_RATE_SHARES,
   DEFAULT_REQUEST_DETAIL_TYPE,
@@ -34,8 +34,12 @@ export interface Config {
   readonly terminateBurst: number;
   /** How many invocations share the rate (the function's reserved concurrency). */
   readonly rateShares: number;
-  /** Ceiling on continuations of one request (0: a request never continues). */
-  readonly maxContinuations: number;
+  /** The state machine that runs jobs; absent: a request too large for one invocation is refused. */
+  readonly stateMachineArn?: string;
+  /** The control function: abort, status and jobs requests only. */
+  readonly controlOnly: boolean;
+  /** Seconds a job's chunk works before it hands its progress back to the state machine. */
+  readonly jobChunkSeconds: number;
 }
 
 /** Environment as a plain record (process.env, or a test's object). */
@@ -69,6 +73,19 @@ function positiveNumber(env: Env, variable: string, fallback: number): number {
   }
   return value;
 }
+
+/** A "true" / "false" setting (any case); false when unset or blank. */
+function booleanSetting(env: Env, variable: string): boolean {
+  const raw = env[variable]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return false;
+  if (raw !== 'true' && raw !== 'false') {
+    throw new ConfigError(variable, `must be "true" or "false" (got ${echo(raw)})`);
+  }
+  return raw === 'true';
+}
+
+/** A state machine's ARN (the name: 1-80 characters of letters, digits, `-` and `_`). */
+const STATE_MACHINE_ARN = /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
 
 /** Parses and checks the configuration. Pure: reads only `env`. */
 export function parseConfig(env: Env): Config {
@@ -114,14 +131,7 @@ export function parseConfig(env: Env): Config {
 
   const maxExecutions = integerSetting(env, ENV.maxExecutions, DEFAULT_MAX_EXECUTIONS, 1);
 
-  const rawDryRun = env[ENV.dryRun]?.trim().toLowerCase();
-  let dryRun = false;
-  if (rawDryRun !== undefined && rawDryRun !== '') {
-    if (rawDryRun !== 'true' && rawDryRun !== 'false') {
-      throw new ConfigError(ENV.dryRun, `must be "true" or "false" (got ${echo(rawDryRun)})`);
-    }
-    dryRun = rawDryRun === 'true';
-  }
+  const dryRun = booleanSetting(env, ENV.dryRun);
 
   // Read exactly as written, like the rule's event pattern that matches it: never trimmed. An edge space is
   // refused (the construct refuses it too), because a trimmed copy would refuse every delivered request.
@@ -142,7 +152,16 @@ export function parseConfig(env: Env): Config {
   );
   const terminateBurst = integerSetting(env, ENV.terminateBurst, DEFAULT_TERMINATE_BURST, 1);
   const rateShares = integerSetting(env, ENV.rateShares, DEFAULT_RATE_SHARES, 1);
-  const maxContinuations = integerSetting(env, ENV.maxContinuations, DEFAULT_MAX_CONTINUATIONS, 0);
+  const rawArn = env[ENV.stateMachineArn]?.trim();
+  const stateMachineArn = rawArn === undefined || rawArn === '' ? undefined : rawArn;
+  if (stateMachineArn !== undefined && !STATE_MACHINE_ARN.test(stateMachineArn)) {
+    throw new ConfigError(
+      ENV.stateMachineArn,
+      `must be a Step Functions state machine ARN, arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME (got ${echo(stateMachineArn)})`,
+    );
+  }
+  const controlOnly = booleanSetting(env, ENV.controlOnly);
+  const jobChunkSeconds = positiveNumber(env, ENV.jobChunkSeconds, DEFAULT_JOB_CHUNK_SECONDS);
 
   return {
     allowedDomains,
@@ -153,7 +172,9 @@ export function parseConfig(env: Env): Config {
     terminateRatePerSecond,
     terminateBurst,
     rateShares,
-    maxContinuations,
+    ...(stateMachineArn === undefined ? {} : { stateMachineArn }),
+    controlOnly,
+    jobChunkSeconds,
   };
 }
 

@@ -169,7 +169,7 @@ export class ListingFailedError extends Error {
   }
 }
 
-/** Job totals carried across invocations (see lambda/continuation.ts). */
+/** Job totals carried from chunk to chunk (see lambda/job-state.ts). */
 export interface JobTotals {
   readonly matched: number;
   readonly terminated: number;
@@ -181,35 +181,53 @@ export interface JobTotals {
 }
 
 /**
- * A request needed more continuations than MAX_CONTINUATIONS allows: the chain stops here, the rest of the
- * request is NOT handed on, and the invocation fails (so it is kept in the on-failure destination).
+ * A request would take a job longer than a job may run (MAX_JOB_CHUNKS chunks) at the configured rate.
+ * Raised before any termination.
  */
-export class ContinuationLimitError extends Error {
-  override readonly name = 'ContinuationLimitError';
+export class JobTooLongError extends Error {
+  override readonly name = 'JobTooLongError';
 
   constructor(
-    readonly jobId: string,
-    /** The continuation that was not sent (or the sequence received). */
-    readonly sequence: number,
-    readonly limit: number,
-    readonly totals: JobTotals,
+    /** Seconds the request would take at the rate one invocation may use. */
+    readonly seconds: number,
+    /** Seconds a job may work at most. */
+    readonly maxSeconds: number,
   ) {
     super(
-      `job ${jobId}: continuation ${sequence} would exceed MAX_CONTINUATIONS (${limit}); the chain stops with ` +
-        `work left undone (so far: ${totals.terminated} terminated, ${totals.alreadyClosed} already closed, ` +
-        `${totals.noOpenRun} with no open run, ${totals.failed} failed)`,
+      `the request would take about ${Math.ceil(seconds)} s at the rate one invocation may use, more than the ` +
+        `${maxSeconds} s a job may work; nothing was terminated (narrow the request, or raise terminateRatePerSecond)`,
     );
   }
 }
 
-/** Handing the rest of a request on to a continuation failed; the invocation fails so Lambda retries it. */
-export class ContinuationFailedError extends Error {
-  override readonly name = 'ContinuationFailedError';
+/** A job ran MAX_JOB_CHUNKS chunks and was not done: it fails rather than run on. */
+export class JobChunkLimitError extends Error {
+  override readonly name = 'JobChunkLimitError';
+
+  constructor(
+    readonly jobId: string,
+    readonly limit: number,
+    readonly totals: JobTotals,
+  ) {
+    super(
+      `job ${jobId}: ${limit} chunks ran and work is left; the job stops here (so far: ${totals.terminated} ` +
+        `terminated, ${totals.alreadyClosed} already closed, ${totals.failed} failed)`,
+    );
+  }
+}
+
+/**
+ * Work could not be handed to a job: the state machine answered with an error, or this function has none.
+ * The invocation fails (an asynchronous one is retried, and kept in the dead-letter queue at the end); a
+ * retry finds the job if it was in fact started (jobs are named by their request).
+ */
+export class JobHandOffError extends Error {
+  override readonly name = 'JobHandOffError';
 
   constructor(
     readonly jobId: string,
     cause: string,
   ) {
-    super(`job ${jobId}: sending the continuation failed: ${cause}`);
+    super(`job ${jobId}: handing the work to a job failed: ${cause}`);
   }
 }

@@ -1,52 +1,69 @@
 /**
- * The termination handler: turns a request (an EventBridge event or a console test event) into
- * TerminateWorkflowExecution calls, safely, and returns a report.
+ * The termination handler. One Lambda function, three kinds of event:
  *
- * Thin edge around a pure core: {@link parseEvent} (or {@link parseContinuation}) validates (no SWF call for
- * a refused request), {@link runRequest} counts and terminates through the pacer, and when the invocation's
- * time runs low the rest is handed to a continuation. Configuration, the SWF client, the pacer, the logger
- * and the metrics are created once, at cold start.
+ * - a termination request (an EventBridge event, or a console test event): parsed (no SWF call for a refused
+ *   request), planned (counted, and refused over its limit), then acted on inline when it fits the time this
+ *   invocation has, or started as a job on the state machine when it does not (and handed to one if its time
+ *   runs out after all);
+ * - a job's chunk (the state machine's task): the same plan and act, for a bounded time, watching its own
+ *   execution so that an abort stops it; it returns the job's new state;
+ * - a control request (abort, status, jobs): lambda/control.ts.
  *
- * Refused requests throw their typed error (InvalidRequestError, DomainNotAllowedError,
- * TooManyExecutionsError); when any execution failed, the others are still processed and the invocation
- * then throws TerminationFailedError, so EventBridge / Lambda retry it (idempotently: terminated executions
- * answer already-closed) and finally keep it in the dead-letter queue or failure destination.
+ * Configuration, the SWF and Step Functions clients, the pacer, the logger and the metrics are created once,
+ * at cold start. Refused requests throw their typed error (InvalidRequestError, DomainNotAllowedError,
+ * TooManyExecutionsError, JobTooLongError); when an execution of an inline request failed, the others are
+ * still processed and the invocation then throws TerminationFailedError, so EventBridge / Lambda retry it
+ * (idempotently: terminated executions answer already-closed) and finally keep it in the dead-letter queue.
  */
 import { Logger, LogLevelThreshold } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { type Config, loadConfig } from './config';
 import {
-  type ContinuationSender,
-  CARRIED_FAILURES_MAX,
-  CONTINUATION_VERSION,
-  continuationEvent,
-  isContinuationEvent,
-  lambdaContinuationSender,
-  parseContinuation,
-} from './continuation';
-import {
+  ENV,
+  JOB_METRIC,
+  MAX_JOB_CHUNKS,
   METRIC,
-  METRIC_CONTINUATION_LIMIT,
   METRICS_NAMESPACE,
-  MIN_CONTINUATION_RESERVE_MS,
+  MIN_END_RESERVE_MS,
 } from '../lib/contract';
+import { type Config, loadConfig } from './config';
+import { type ControlAnswer, isControlRequest, parseControlRequest, runControl } from './control';
 import {
-  ContinuationLimitError,
   describeError,
   DomainNotAllowedError,
   type FailedExecution,
   InvalidRequestError,
+  JobChunkLimitError,
+  JobHandOffError,
+  JobTooLongError,
   type JobTotals,
   TerminationFailedError,
   TooManyExecutionsError,
 } from './errors';
+import {
+  describeTotals,
+  fitJobState,
+  isChunkEvent,
+  JOB_FAILURES_LISTED_MAX,
+  JOB_STATE_VERSION,
+  type JobState,
+  type JobStatus,
+  parseChunkEvent,
+} from './job-state';
+import { createJobs, createSfnClient, isValidJobId, type JobsPort, watchJob } from './jobs';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './pacer';
 import { type ExecutionReport, type Report, ReportBuilder } from './report';
-import { type ParsedEvent, parseEvent, wireRequest } from './request';
+import {
+  type Envelope,
+  type ExecutionRef,
+  type ParsedEvent,
+  parseRequest,
+  unwrapEvent,
+  wireRequest,
+} from './request';
 import { type AcceptedUnder, acceptedUnder, type JobSettings, jobSettings } from './settings';
 import { getDefaultSwf, type SwfPort } from './swf';
-import { runRequest } from './terminate';
+import { type Plan, planRequest, runRequest, type RunResult } from './terminate';
 
 /** The handler's collaborators; the module-scope instance wires the real ones. */
 export interface HandlerDeps {
@@ -54,6 +71,8 @@ export interface HandlerDeps {
   readonly swf: SwfPort;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The state machine's jobs; default: from the configuration's STATE_MACHINE_ARN (none without it). */
+  readonly jobs?: JobsPort;
   /** The invocation time (tests pin it). */
   readonly now?: () => Date;
   /** The pacing clock (tests drive it). */
@@ -62,22 +81,23 @@ export interface HandlerDeps {
   readonly pacer?: Pacer;
   /** The List-call bucket; default: one per handler, sized from {@link LIST_RATE_PER_SECOND}. */
   readonly listBucket?: TokenBucket;
-  /** Where continuations go; default: an asynchronous Invoke of this function. */
-  readonly continuations?: ContinuationSender;
-  /** The function to re-invoke; default: AWS_LAMBDA_FUNCTION_NAME. */
-  readonly functionName?: () => string | undefined;
   /**
    * Time (ms) kept in reserve at the end of an invocation: below it no new termination starts and the rest
-   * is handed on. Default: max(40 s, 3 x the p99 terminate latency).
+   * is handed to a job. Default: max(40 s, 3 x the p99 terminate latency).
    */
-  readonly continuationReserveMs?: number;
+  readonly endReserveMs?: number;
+  /** How often a chunk looks at its own execution to notice an abort (ms); default 1000. */
+  readonly abortPollMs?: number;
 }
 
 /** What the handler needs from the Lambda context (the remaining time only for bulk requests). */
 export type HandlerContext = Pick<Context, 'awsRequestId'> &
   Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
 
-export type Handler = (event: unknown, context: HandlerContext) => Promise<Report>;
+/** A request's report, a chunk's job state, or a control request's answer. */
+export type HandlerResult = Report | JobState | ControlAnswer;
+
+export type Handler = (event: unknown, context: HandlerContext) => Promise<HandlerResult>;
 
 /**
  * The terminator's total rate for List calls (ListOpenWorkflowExecutions: 48/s, 200 burst per account),
@@ -86,22 +106,20 @@ export type Handler = (event: unknown, context: HandlerContext) => Promise<Repor
 export const LIST_RATE_PER_SECOND = 24;
 export const LIST_BURST = 48;
 
+/** The share of an invocation's working time an inline request may be planned to take. */
+const INLINE_SHARE = 0.8;
+
+/** How often a chunk looks at its own execution, by default (an abort is noticed within about this). */
+const ABORT_POLL_MS = 1000;
+
 function isRefusal(error: unknown): boolean {
   return (
     error instanceof InvalidRequestError ||
     error instanceof DomainNotAllowedError ||
-    error instanceof TooManyExecutionsError
+    error instanceof TooManyExecutionsError ||
+    error instanceof JobTooLongError
   );
 }
-
-const ZERO: JobTotals = {
-  matched: 0,
-  terminated: 0,
-  alreadyClosed: 0,
-  noOpenRun: 0,
-  failed: 0,
-  wouldTerminate: 0,
-};
 
 function add(a: JobTotals, b: JobTotals): JobTotals {
   return {
@@ -119,14 +137,13 @@ interface LineKeys {
   requestId: string;
   jobId?: string;
   domain?: string;
-  /** The continuation's number (absent on a job's first invocation). */
-  continuation?: number;
+  /** The chunk's number, for a job's chunk. */
+  chunk?: number;
 }
 
 /**
- * The invocation's summary log line: its keys, who asked, the counts, the pacer's state when it was
+ * The summary log line of a request or chunk: its keys, who asked, the counts, the pacer's state when it was
  * throttled, and for a single-execution request the execution itself (its own line merged into this one).
- * Built as one literal plus the optional keys assigned in a fixed order (see `keys` in the handler).
  */
 function summaryLine(
   keys: LineKeys,
@@ -137,9 +154,7 @@ function summaryLine(
   execution: ExecutionReport | undefined,
 ): Record<string, unknown> {
   const line: Record<string, unknown> = {
-    requestId: keys.requestId,
-    jobId: keys.jobId,
-    domain: keys.domain,
+    ...keys,
     provenance: parsed.provenance,
     target: parsed.request.target.kind,
     dryRun,
@@ -150,7 +165,6 @@ function summaryLine(
     wouldTerminate: own.wouldTerminate,
     failed: own.failed,
   };
-  if (keys.continuation !== undefined) line.continuation = keys.continuation;
   if (pacer.throttles > 0) {
     line.throttles = pacer.throttles;
     line.rate = pacer.currentRate;
@@ -164,16 +178,42 @@ function summaryLine(
   return line;
 }
 
-/** The job an invocation works on: a new request (sequence 0) or a continuation. */
-interface Job {
-  readonly parsed: ParsedEvent;
-  /** The function's settings the request was accepted under, and what the job acts with. */
-  readonly acceptedUnder: AcceptedUnder;
-  readonly settings: JobSettings;
-  readonly jobId: string;
-  readonly sequence: number;
-  readonly carried: JobTotals;
-  readonly failures: readonly FailedExecution[];
+/** A job's state as the state machine gets it, from what is known when it is started or a chunk ends. */
+function jobState(fields: {
+  jobId: string;
+  parsed: ParsedEvent;
+  acceptedUnder: AcceptedUnder;
+  remaining: readonly ExecutionRef[] | undefined;
+  totals: JobTotals;
+  failures: readonly FailedExecution[];
+  chunks: number;
+  status: JobStatus;
+  lastProgressAt?: Date;
+}): JobState {
+  const { parsed, totals, status } = fields;
+  const target = parsed.request.target;
+  const left = fields.remaining ?? (target.kind === 'list' ? target.executions : undefined);
+  const failed =
+    status === 'failed'
+      ? `; failed: ${fields.failures.map((f) => `${f.workflowId}/${f.runId ?? '(current run)'}`).join(', ')}` +
+        (totals.failed > fields.failures.length ? ` and ${totals.failed - fields.failures.length} more` : '')
+      : '';
+  return fitJobState({
+    version: JOB_STATE_VERSION,
+    jobId: fields.jobId,
+    request: wireRequest(parsed.request, fields.remaining),
+    acceptedUnder: fields.acceptedUnder,
+    requestTime: parsed.requestTime.toISOString(),
+    provenance: parsed.provenance,
+    progress:
+      target.kind === 'selector' ? { target: 'selector' } : { target: 'list', remaining: left?.length ?? 1 },
+    totals,
+    failures: fields.failures.slice(0, JOB_FAILURES_LISTED_MAX),
+    chunks: fields.chunks,
+    status,
+    ...(fields.lastProgressAt === undefined ? {} : { lastProgressAt: fields.lastProgressAt.toISOString() }),
+    summary: `${status}: ${describeTotals(totals)}${failed}`,
+  });
 }
 
 /**
@@ -186,155 +226,275 @@ export function createHandler(deps: HandlerDeps): Handler {
   const { config, swf, logger, metrics } = deps;
   const now = deps.now ?? (() => new Date());
   const clock = deps.clock ?? realClock;
-  const pacer =
-    deps.pacer ??
-    new Pacer(perInvocation(config.terminateRatePerSecond, config.terminateBurst, config.rateShares), clock);
-  const list = perInvocation(LIST_RATE_PER_SECOND, LIST_BURST, config.rateShares);
-  const listBucket = deps.listBucket ?? new TokenBucket(list.ratePerSecond, list.burst, clock);
+  const terminateShare = perInvocation(
+    config.terminateRatePerSecond,
+    config.terminateBurst,
+    config.rateShares,
+  );
+  const pacer = deps.pacer ?? new Pacer(terminateShare, clock);
+  const listShare = perInvocation(LIST_RATE_PER_SECOND, LIST_BURST, config.rateShares);
+  const listBucket = deps.listBucket ?? new TokenBucket(listShare.ratePerSecond, listShare.burst, clock);
   const core = { swf, pacer, listBucket };
-  let sender = deps.continuations;
-  const functionName = deps.functionName ?? (() => process.env.AWS_LAMBDA_FUNCTION_NAME);
+  let jobs = deps.jobs;
+  const jobsPort = (): JobsPort | undefined => {
+    if (jobs === undefined && config.stateMachineArn !== undefined) {
+      jobs = createJobs(createSfnClient(), config.stateMachineArn);
+    }
+    return jobs;
+  };
   // The reserve follows the p99 latency (a sort of up to 256 samples when stale): recomputed at most once
   // a second, which a margin of 40 s or more does not notice, instead of before every start.
   let reserve = 0;
   let reserveAt = Number.NEGATIVE_INFINITY;
   const reserveMs = (): number => {
-    if (deps.continuationReserveMs !== undefined) return deps.continuationReserveMs;
+    if (deps.endReserveMs !== undefined) return deps.endReserveMs;
     const t = clock.now();
     if (t - reserveAt >= 1000) {
-      reserve = Math.max(MIN_CONTINUATION_RESERVE_MS, 3 * pacer.p99LatencyMs());
+      reserve = Math.max(MIN_END_RESERVE_MS, 3 * pacer.p99LatencyMs());
       reserveAt = t;
     }
     return reserve;
   };
 
+  /** Seconds acting on `plan` takes at the rates one invocation may use (after its bursts). */
+  const estimateSeconds = (plan: Plan, settings: JobSettings): number => {
+    const terminations = settings.dryRun
+      ? 0
+      : Math.max(0, plan.executions - terminateShare.burst) / terminateShare.ratePerSecond;
+    return terminations + Math.max(0, plan.listCalls - listShare.burst) / listShare.ratePerSecond;
+  };
+
   return async (event, context) => {
     const invocationTime = now();
-    // No logger.addContext(context): it adds six Lambda-context keys to every line (function name, ARN,
-    // memory, version, cold start, the request id again), a third of a line's cost; the request id is
-    // appended below as `requestId`, and the function is named by its log group.
-    // The keys every line of this invocation carries, passed with each line rather than through
-    // appendKeys/resetKeys (a deep merge and a clear per invocation in Powertools). Literals here are built
-    // with a fixed set of keys and optional ones assigned after: V8 builds a literal with conditional spreads
-    // (`...(x ? { k } : {})`, `...entry`) key by key, which made the single request's summary the costliest
-    // object of an invocation (profiled with bench/per-request.ts); keys set to `undefined` would cost
-    // Powertools' merge instead.
+    // The keys every line of this invocation carries, passed with each line.
     let keys: LineKeys = { requestId: context.awsRequestId };
     let report: ReportBuilder | undefined;
-    // A single-execution request logs its execution on its one summary line (see below); an entry recorded
-    // but not yet logged when something throws goes on the error line instead.
+    // A single-execution request logs its execution on its one summary line; an entry recorded but not yet
+    // logged when something throws goes on the error line instead.
     let unlogged: ExecutionReport | undefined;
     let rejected = 0;
-    let limitReached = 0;
-    try {
-      const job = readJob(event, context, config, invocationTime);
-      const { parsed, jobId, sequence } = job;
-      keys = { requestId: context.awsRequestId, jobId, domain: parsed.request.domain };
-      if (sequence > 0) keys.continuation = sequence;
-      const dryRun = job.settings.dryRun;
-      const target = parsed.request.target.kind;
-      // Debug-level: its payload is built only when debug lines are printed (a logger call still reads the
-      // environment and formats nothing when the level is above debug).
-      if (logger.level <= LogLevelThreshold.DEBUG) {
-        logger.debug('request accepted', {
-          ...keys,
-          provenance: parsed.provenance,
-          target,
-          dryRun,
-          requestTime: parsed.requestTime,
-        });
-      }
+    const jobMetrics = { started: 0, aborted: 0 };
+    const remaining = context.getRemainingTimeInMillis?.bind(context);
+    const timeIsShort = remaining === undefined ? () => false : () => remaining() < reserveMs();
 
+    /** The report builder of this invocation, logging each execution of a list or selector as it ends. */
+    const newReport = (dryRun: boolean, single: boolean) => {
       const builder = new ReportBuilder(dryRun);
       report = builder;
-      const single = target === 'single';
-      const remaining = context.getRemainingTimeInMillis?.bind(context);
-      const outcome = await runRequest(core, {
+      const record = single
+        ? (entry: ExecutionReport) => {
+            builder.add(entry);
+            unlogged = entry;
+          }
+        : (entry: ExecutionReport) => {
+            builder.add(entry);
+            if (entry.outcome === 'failed') logger.error('execution failed', { ...keys, ...entry });
+            else logger.info(`execution ${entry.outcome}`, { ...keys, ...entry });
+          };
+      return { builder, record };
+    };
+
+    const warn = (message: string, extra: Record<string, unknown>) => {
+      logger.warn(message, { ...keys, ...extra });
+    };
+
+    /** Starts the job (or finds it started already) with `state`. */
+    const startJob = async (state: JobState) => {
+      const port = jobsPort();
+      if (port === undefined) {
+        throw new JobHandOffError(
+          state.jobId,
+          `${ENV.stateMachineArn} is not set: this function runs no jobs`,
+        );
+      }
+      if (!isValidJobId(state.jobId)) {
+        throw new JobHandOffError(state.jobId, 'the job id cannot name a Step Functions execution');
+      }
+      try {
+        const started = await port.start(state);
+        if (started.started) jobMetrics.started = 1;
+        return started;
+      } catch (error: unknown) {
+        throw new JobHandOffError(state.jobId, describeError(error));
+      }
+    };
+
+    const handleControl = async (envelope: Envelope): Promise<ControlAnswer> => {
+      const { prefix } = envelope;
+      const request = parseControlRequest(envelope.body, prefix);
+      const port = jobsPort();
+      if (port === undefined) {
+        throw new InvalidRequestError(
+          prefix || 'request',
+          'this function runs no jobs (STATE_MACHINE_ARN is not set)',
+        );
+      }
+      keys = { ...keys, ...('jobId' in request ? { jobId: request.jobId } : {}) };
+      const answer = await runControl(request, port, envelope.provenance);
+      logger.info(`control ${request.kind}`, { ...keys, provenance: envelope.provenance, request, answer });
+      return answer;
+    };
+
+    const handleRequest = async (parsed: ParsedEvent): Promise<Report> => {
+      const jobId =
+        parsed.provenance.via === 'eventbridge' ? parsed.provenance.eventId : parsed.provenance.requestId;
+      keys = { ...keys, jobId, domain: parsed.request.domain };
+      const accepted = acceptedUnder(config);
+      const settings = jobSettings(parsed.request, accepted);
+      const target = parsed.request.target.kind;
+      if (logger.level <= LogLevelThreshold.DEBUG) {
+        logger.debug('request accepted', { ...keys, provenance: parsed.provenance, target, settings });
+      }
+      const { builder, record } = newReport(settings.dryRun, target === 'single');
+      const options = {
         parsed,
-        settings: job.settings,
+        settings,
         invocation: { functionRequestId: context.awsRequestId, jobId },
-        record: single
-          ? (entry) => {
-              builder.add(entry);
-              unlogged = entry;
-            }
-          : (entry) => {
-              builder.add(entry);
-              if (entry.outcome === 'failed') {
-                logger.error('execution failed', { ...keys, ...entry });
-              } else {
-                logger.info(`execution ${entry.outcome}`, { ...keys, ...entry });
-              }
-            },
-        shouldStop: remaining === undefined ? () => false : () => remaining() < reserveMs(),
-        alreadyActedOn: job.carried.terminated + job.carried.wouldTerminate,
-        warn: (message, extra) => {
-          logger.warn(message, { ...keys, ...extra });
-        },
-      });
+        record,
+        shouldStop: timeIsShort,
+        alreadyActedOn: 0,
+        warn,
+      };
+      const plan = await planRequest(core, options);
+      const seconds = estimateSeconds(plan, settings);
+      const maxJobSeconds = MAX_JOB_CHUNKS * config.jobChunkSeconds * INLINE_SHARE;
+      if (seconds > maxJobSeconds) throw new JobTooLongError(seconds, maxJobSeconds);
+      const working = remaining === undefined ? Infinity : Math.max(0, remaining() - reserveMs()) / 1000;
+      // A preview of a selector cannot be carried from chunk to chunk (listing again finds the same
+      // executions): it always runs here, and fails loudly if it cannot finish.
+      const inline = seconds <= working * INLINE_SHARE || (settings.dryRun && target === 'selector');
+      let outcome: RunResult = { done: false };
+      if (inline) outcome = await runRequest(core, options);
 
       const own = builder.totals();
-      const totals = sequence > 0 ? add(job.carried, own) : own;
-      const summary = summaryLine(keys, parsed, dryRun, own, pacer, unlogged);
+      const summary = summaryLine(keys, parsed, settings.dryRun, own, pacer, unlogged);
       unlogged = undefined;
-      // The job's failures named so far (earlier invocations' first, up to the carried maximum); built only
-      // when a continuation or an error needs them.
-      const failures = () => [...job.failures, ...builder.listedFailures()].slice(0, CARRIED_FAILURES_MAX);
-
       if (!outcome.done) {
-        const next = sequence + 1;
-        if (next > config.maxContinuations) {
-          throw new ContinuationLimitError(jobId, next, config.maxContinuations, totals);
-        }
-        const continuation = continuationEvent({
-          version: CONTINUATION_VERSION,
+        const state = jobState({
           jobId,
-          sequence: next,
-          request: wireRequest(parsed.request, outcome.remaining),
-          acceptedUnder: job.acceptedUnder,
-          requestTime: parsed.requestTime.toISOString(),
-          provenance: parsed.provenance,
-          progress:
-            outcome.remaining === undefined
-              ? { target: 'selector' }
-              : { target: 'list', remaining: outcome.remaining.length },
-          totals,
-          failures: failures(),
+          parsed,
+          acceptedUnder: accepted,
+          remaining: outcome.remaining,
+          totals: own,
+          failures: builder.listedFailures(),
+          chunks: 0,
+          status: 'running',
         });
-        sender ??= lambdaContinuationSender(functionName);
-        await sender.send(continuation);
-        logger.info('request continued', { ...summary, continuation: next, job: totals });
-        return builder.build({ jobId, continued: { sequence: next }, job: { ...totals, invocations: next } });
+        const started = await startJob(state);
+        const reason = inline ? 'out-of-time' : 'too-large';
+        logger.info(started.started ? 'job started' : 'job already started', {
+          ...summary,
+          reason,
+          estimatedSeconds: Math.ceil(seconds),
+          executionArn: started.executionArn,
+        });
+        return builder.build({
+          jobId,
+          job: {
+            state: started.started ? 'started' : 'already-started',
+            reason,
+            executionArn: started.executionArn,
+          },
+        });
       }
+      if (target === 'single' && own.failed > 0) logger.error('request done', summary);
+      else logger.info('request done', summary);
+      if (own.failed > 0) throw new TerminationFailedError(builder.listedFailures(), own.failed);
+      return builder.build({ jobId });
+    };
 
-      // One summary line per invocation; the per-execution lines carry the rest (a single-execution
-      // request has only this line, carrying its execution). The accepted line is debug-level.
-      if (single && own.failed > 0) {
-        logger.error('request done', summary);
+    const handleChunk = async (): Promise<JobState> => {
+      const chunk = parseChunkEvent(event, config, invocationTime);
+      const { parsed, settings, state } = chunk;
+      const jobId = state.jobId;
+      const number = state.chunks + 1;
+      keys = { ...keys, jobId, domain: parsed.request.domain, chunk: number };
+      const port = jobsPort();
+      if (port?.jobIdOf(chunk.execution) !== jobId) {
+        throw new InvalidRequestError(
+          'execution',
+          `must be the execution of job ${jobId} on this function's state machine (STATE_MACHINE_ARN)`,
+        );
+      }
+      const watch = watchJob(port, jobId, deps.abortPollMs ?? ABORT_POLL_MS);
+      const { builder, record } = newReport(settings.dryRun, false);
+      let outcome: RunResult = { done: false };
+      try {
+        await watch.ready;
+        const started = clock.now();
+        const chunkMs = config.jobChunkSeconds * 1000;
+        const options = {
+          parsed,
+          settings,
+          invocation: { functionRequestId: context.awsRequestId, jobId },
+          record,
+          shouldStop: () => watch.stopped || clock.now() - started >= chunkMs || timeIsShort(),
+          alreadyActedOn: state.totals.terminated + state.totals.wouldTerminate,
+          warn,
+        };
+        if (!watch.stopped) {
+          await planRequest(core, options);
+          outcome = await runRequest(core, options);
+        }
+      } finally {
+        watch.close();
+      }
+      const own = builder.totals();
+      const totals = add(state.totals, own);
+      const status: JobStatus = watch.stopped
+        ? 'aborted'
+        : outcome.done
+          ? totals.failed > 0
+            ? 'failed'
+            : 'done'
+          : 'running';
+      const summary = summaryLine(keys, parsed, settings.dryRun, own, pacer, undefined);
+      if (status === 'aborted') {
+        // The execution is stopped already: Step Functions drops what this chunk answers, so the logs and the
+        // metric are where its totals and the reason end up.
+        jobMetrics.aborted = 1;
+        logger.warn('job aborted', { ...summary, job: totals, cause: watch.cause });
+      } else if (status === 'running' && number >= MAX_JOB_CHUNKS) {
+        throw new JobChunkLimitError(jobId, MAX_JOB_CHUNKS, totals);
       } else {
-        logger.info('request done', summary);
+        logger.info(status === 'running' ? 'chunk done' : `job ${status}`, { ...summary, job: totals });
       }
-      if (sequence > 0) {
-        logger.info('job done', { ...keys, job: totals, invocations: sequence + 1 });
+      return jobState({
+        jobId,
+        parsed,
+        acceptedUnder: chunk.acceptedUnder,
+        remaining: outcome.done ? undefined : outcome.remaining,
+        totals,
+        failures: [...state.failures, ...builder.listedFailures()],
+        chunks: number,
+        status,
+        lastProgressAt: now(),
+      });
+    };
+
+    try {
+      if (isChunkEvent(event)) return await handleChunk();
+      const envelope = unwrapEvent(event, context, config, invocationTime);
+      if (isControlRequest(envelope.body)) return await handleControl(envelope);
+      if (config.controlOnly) {
+        // The bus sends this function every request without a domain.
+        throw new InvalidRequestError(
+          envelope.prefix || 'request',
+          "must be an abort, status or jobs request: this is the terminator's control function (a termination " +
+            'request needs a domain, and goes to the terminating function)',
+        );
       }
-      if (totals.failed > 0) {
-        throw new TerminationFailedError(failures(), totals.failed);
-      }
-      return builder.build(
-        sequence > 0 ? { jobId, job: { ...totals, invocations: sequence + 1 } } : { jobId },
-      );
+      const request = parseRequest(envelope.body, config, envelope.prefix);
+      return await handleRequest({
+        request,
+        provenance: envelope.provenance,
+        requestTime: envelope.requestTime,
+      });
     } catch (error: unknown) {
       const execution = unlogged === undefined ? {} : { ...unlogged };
       if (isRefusal(error)) {
         rejected = 1;
         logger.warn('request refused', { ...keys, error: describeError(error) });
-      } else if (error instanceof ContinuationLimitError) {
-        limitReached = 1;
-        logger.error('continuation limit reached: the job stops with work left', {
-          ...keys,
-          error: describeError(error),
-          job: error.totals,
-        });
       } else {
         logger.error('request failed', { ...keys, ...execution, error: describeError(error) });
       }
@@ -346,42 +506,10 @@ export function createHandler(deps: HandlerDeps): Handler {
       metrics.addMetric(METRIC.failed, MetricUnit.Count, report?.count('failed') ?? 0);
       metrics.addMetric(METRIC.wouldTerminate, MetricUnit.Count, report?.count('would-terminate') ?? 0);
       metrics.addMetric(METRIC.rejected, MetricUnit.Count, rejected);
-      if (limitReached > 0) metrics.addMetric(METRIC_CONTINUATION_LIMIT, MetricUnit.Count, limitReached);
+      if (jobMetrics.started > 0) metrics.addMetric(JOB_METRIC.started, MetricUnit.Count, 1);
+      if (jobMetrics.aborted > 0) metrics.addMetric(JOB_METRIC.aborted, MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
     }
-  };
-}
-
-/** Parses the event into the job this invocation works on. */
-function readJob(event: unknown, context: HandlerContext, config: Config, invocationTime: Date): Job {
-  if (isContinuationEvent(event)) {
-    const c = parseContinuation(event, config, invocationTime);
-    if (c.sequence > config.maxContinuations) {
-      // Only a hand-made event gets here: the sender never sends past the limit.
-      throw new ContinuationLimitError(c.jobId, c.sequence, config.maxContinuations, c.totals);
-    }
-    return {
-      parsed: c.parsed,
-      acceptedUnder: c.acceptedUnder,
-      settings: c.settings,
-      jobId: c.jobId,
-      sequence: c.sequence,
-      carried: c.totals,
-      failures: c.failures,
-    };
-  }
-  const parsed = parseEvent(event, context, config, invocationTime);
-  const jobId =
-    parsed.provenance.via === 'eventbridge' ? parsed.provenance.eventId : parsed.provenance.requestId;
-  const accepted = acceptedUnder(config);
-  return {
-    parsed,
-    acceptedUnder: accepted,
-    settings: jobSettings(parsed.request, accepted),
-    jobId,
-    sequence: 0,
-    carried: ZERO,
-    failures: [],
   };
 }
 

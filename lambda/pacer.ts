@@ -167,7 +167,7 @@ const LATENCY_SAMPLES = 256;
  *   when the burst runs out, at a rate configured to the account's limit. The headroom costs at most that
  *   many tokens of burst, and only once the bucket has been used.
  * - `observe(ms)` after every call that reached SWF and was not throttled: feeds the latency EWMA (for the
- *   in-flight limit) and the p99 (for the continuation reserve).
+ *   in-flight limit) and the p99 (for the end-of-invocation reserve).
  * - `throttled()` when a throttling error reached the handler: the bucket is drained (SWF just said its own
  *   is empty) and, at most once per cool-down (calls already in flight were sent at the old rate), the rate
  *   is multiplied by 1 - the throttle density: the share of recent calls (decayed counts, time constant

@@ -41,7 +41,7 @@ const STOPPED = Symbol('stopped');
 
 /**
  * Waits for `pending` or for `shouldStop()` to turn true, whichever comes first. A source answer that comes
- * after the stop is dropped (a selector lists again in its continuation), and its failure, if any, ignored.
+ * after the stop is dropped (a selector lists again in its next chunk), and its failure, if any, ignored.
  */
 async function untilStopped<T>(pending: Promise<T>, shouldStop: () => boolean): Promise<T | typeof STOPPED> {
   let timer: ReturnType<typeof setTimeout> | undefined;

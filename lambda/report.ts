@@ -33,19 +33,23 @@ export interface Report {
   readonly executions: readonly ExecutionReport[];
   /** Present and true when `executions` was capped; the counts are still exact. */
   readonly truncated?: true;
-  /** The job this invocation worked on (the first event's id, or the console request id). */
+  /** The job this request is (the first event's id, or the console request id). */
   readonly jobId?: string;
   /**
-   * Present when this invocation ran out of time and handed the rest of the request to a continuation:
-   * the counts above are this invocation's only; `sequence` is the continuation's number.
+   * Present when the request became a job on the state machine: too large for one invocation from the start
+   * (`too-large`: nothing above was done here), or handed on when this invocation's time ran out
+   * (`out-of-time`: the counts above are what was done here). `already-started`: a job of this id existed
+   * (a re-delivered request), and no second one was started.
    */
-  readonly continued?: { readonly sequence: number };
-  /** The job's totals over every invocation so far; present when the job spans several invocations. */
-  readonly job?: JobTotals & { readonly invocations: number };
+  readonly job?: {
+    readonly state: 'started' | 'already-started';
+    readonly reason: 'too-large' | 'out-of-time';
+    readonly executionArn: string;
+  };
 }
 
-/** Extra fields of a report (job, continuation). */
-export type ReportJobFields = Pick<Report, 'jobId' | 'continued' | 'job'>;
+/** Extra fields of a report (job). */
+export type ReportJobFields = Pick<Report, 'jobId' | 'job'>;
 
 /** Longest `executions` list a report carries (Lambda's response payload is limited to 6 MB). */
 export const REPORT_EXECUTIONS_MAX = 1000;

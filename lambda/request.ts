@@ -417,7 +417,7 @@ export function parseRequest(raw: unknown, config: Config, prefix = ''): Termina
     ...(r.dryRun === undefined ? {} : { dryRun: r.dryRun }),
     ...(maxExecutions === undefined ? {} : { maxExecutions }),
   };
-  // A request that does not finish in one invocation is carried to the next (the continuation's payload):
+  // A request that does not finish in one invocation is carried from chunk to chunk in a job's state:
   // one that could not be carried is refused now, before any SWF call, not after acting on part of it.
   const bytes = Buffer.byteLength(JSON.stringify(wireRequest(request)));
   if (bytes > HANDOFF_REQUEST_MAX_BYTES) {
@@ -553,29 +553,36 @@ export interface InvocationInfo {
   readonly awsRequestId: string;
 }
 
+/** An invocation's event unwrapped: the request object, who sent it and when. */
+export interface Envelope {
+  /** The request object: the event itself (console) or its `detail` (EventBridge). */
+  readonly body: Record<string, unknown>;
+  /** Where field paths of the body start in error messages: '' or 'detail'. */
+  readonly prefix: string;
+  readonly provenance: Provenance;
+  /** See {@link ParsedEvent.requestTime}. */
+  readonly requestTime: Date;
+}
+
 /**
- * Parses the invocation's event: an EventBridge event whose detail-type is the configured request
+ * Unwraps the invocation's event: an EventBridge event whose detail-type is the configured request
  * detail-type (the request is its `detail`), or a bare request object (a console test event).
  *
  * @param now the invocation time
- * @throws InvalidRequestError, DomainNotAllowedError, TooManyExecutionsError. Never calls SWF.
+ * @throws InvalidRequestError. Never calls SWF.
  */
-export function parseEvent(
-  event: unknown,
-  invocation: InvocationInfo,
-  config: Config,
-  now: Date,
-): ParsedEvent {
+export function unwrapEvent(event: unknown, invocation: InvocationInfo, config: Config, now: Date): Envelope {
   if (!isRecord(event)) {
     throw new InvalidRequestError(
       'event',
-      `must be a JSON object: a termination request, or an EventBridge event carrying one (got ${typeOf(event)})`,
+      `must be a JSON object: a request, or an EventBridge event carrying one (got ${typeOf(event)})`,
     );
   }
 
   if (!('detail-type' in event)) {
     return {
-      request: parseRequest(event, config),
+      body: event,
+      prefix: '',
       provenance: { via: 'console', requestId: invocation.awsRequestId },
       requestTime: now,
     };
@@ -595,7 +602,7 @@ export function parseEvent(
   if (!isRecord(event.detail)) {
     throw new InvalidRequestError(
       'detail',
-      `must be a JSON object: the termination request (got ${typeOf(event.detail)})`,
+      `must be a JSON object: the request (got ${typeOf(event.detail)})`,
     );
   }
   const { id, source, account, time } = envelope.data;
@@ -612,8 +619,25 @@ export function parseEvent(
   // the invocation time means neither a future time nor that rounding reaches runs started after it.
   const requestTime = Math.min(endOfStatedUnit(instantOf(time)), now.getTime());
   return {
-    request: parseRequest(event.detail, config, 'detail'),
+    body: event.detail,
+    prefix: 'detail',
     provenance: { via: 'eventbridge', eventId: id, source, account, time },
     requestTime: new Date(requestTime),
   };
+}
+
+/**
+ * Parses the invocation's event as a termination request ({@link unwrapEvent}, then {@link parseRequest}).
+ *
+ * @param now the invocation time
+ * @throws InvalidRequestError, DomainNotAllowedError, TooManyExecutionsError. Never calls SWF.
+ */
+export function parseEvent(
+  event: unknown,
+  invocation: InvocationInfo,
+  config: Config,
+  now: Date,
+): ParsedEvent {
+  const { body, prefix, provenance, requestTime } = unwrapEvent(event, invocation, config, now);
+  return { request: parseRequest(body, config, prefix), provenance, requestTime };
 }

@@ -5,11 +5,11 @@
  *   open run (a List call, paced by its own small bucket) just before they are terminated.
  * - A selector is counted first (CountOpenWorkflowExecutions, then a counting pass when the count is not
  *   conclusive) so that a request over its limit is refused with nothing terminated; then it is listed page
- *   by page while terminations proceed (a pipeline, at most ~2 pages buffered). A continuation counts too,
+ *   by page while terminations proceed (a pipeline, at most ~2 pages buffered). A job's chunk counts too,
  *   against what the job's limit leaves after the executions earlier invocations acted on.
  * - Every terminate call waits for a pacing token; a throttled one is re-queued, never failed.
  * - When `shouldStop()` says the invocation's time is running out, no new work starts; what is left is
- *   returned so the caller can hand it to a continuation. Every listing loop checks it too, so none outlives
+ *   returned so the caller can hand it to a job. Every listing loop checks it too, so none outlives
  *   the invocation (a preview of a selector, which cannot be continued, then fails instead).
  *
  * SWF is reached only through {@link SwfPort}; memory is flat in the number of matches (the report list is
@@ -136,9 +136,35 @@ interface ListItem {
   readonly retry?: true;
 }
 
+/** What a request (or what is left of a job) amounts to, counted before anything is acted on. */
+export interface Plan {
+  /** Executions named, or matching now (a selector's count: an upper bound, the re-check may drop some). */
+  readonly executions: number;
+  /** List calls acting will take: a run resolution per run-less entry, a page per 1000 matches. */
+  readonly listCalls: number;
+}
+
 /**
- * Runs the request (or this invocation's share of it). Throws TooManyExecutionsError (nothing acted on) when
- * a selector matches more than the limit, ListingFailedError when listing fails.
+ * Counts what the request (or what is left of a job) names or matches, and refuses it when that is more than
+ * the job's limit leaves: TooManyExecutionsError, with nothing acted on. Every invocation plans before it
+ * acts, a job's chunk as much as a new request. ListingFailedError when counting by listing fails.
+ */
+export async function planRequest(deps: CoreDeps, options: RunOptions): Promise<Plan> {
+  const target = options.parsed.request.target;
+  if (target.kind === 'selector') {
+    const input = selectorInput(options, target.selector);
+    if (input === undefined) return { executions: 0, listCalls: 0 };
+    const executions = await countSelector(deps, options, target.selector, input);
+    return { executions, listCalls: Math.ceil(executions / LIST_PAGE_SIZE) + 1 };
+  }
+  const named = target.kind === 'single' ? [target.execution] : target.executions;
+  if (named.length > allowanceOf(options)) throw tooMany(options, named.length);
+  return { executions: named.length, listCalls: named.filter((e) => e.runId === undefined).length };
+}
+
+/**
+ * Runs the request (or this invocation's share of it), after {@link planRequest} approved it. Throws
+ * ListingFailedError when listing fails (or shows more matches than were approved).
  */
 export async function runRequest(deps: CoreDeps, options: RunOptions): Promise<RunResult> {
   const target = options.parsed.request.target;
@@ -209,7 +235,6 @@ async function runList(
   named: readonly ExecutionRef[],
 ): Promise<RunResult> {
   const { parsed, record } = options;
-  if (named.length > allowanceOf(options)) throw tooMany(options, named.length);
   const terminate = terminator(deps, options);
   // { workflowId } and { workflowId, runId } may resolve to the same run: act on it once. Bounded by the
   // list, which is in memory anyway.
@@ -365,7 +390,7 @@ async function countSelector(
   options: RunOptions,
   selector: Selector,
   input: ListOpenInput,
-): Promise<void> {
+): Promise<number> {
   const limit = allowanceOf(options);
   let upperBound: { count: number; truncated: boolean } | undefined;
   try {
@@ -375,7 +400,7 @@ async function countSelector(
       error: describeError(error),
     });
   }
-  if (upperBound !== undefined && !upperBound.truncated && upperBound.count <= limit) return;
+  if (upperBound !== undefined && !upperBound.truncated && upperBound.count <= limit) return upperBound.count;
 
   const recent = new RecentKeys();
   let count = 0;
@@ -404,6 +429,7 @@ async function countSelector(
     throw listingFailed(input.domain, error, 0);
   }
   if (count > limit) throw tooMany(options, count);
+  return count;
 }
 
 /** What {@link SelectorSource} takes when no run is buffered and a page is on its way. */
@@ -441,7 +467,7 @@ class SelectorSource {
     return this.buffer.length - this.head;
   }
 
-  /** Stops the listing: the pipeline stopped while waiting for a page (the continuation lists again). */
+  /** Stops the listing: the pipeline stopped while waiting for a page (the job's next chunk lists again). */
   cancel(): void {
     this.closed = true;
     this.exhausted = true;
@@ -526,9 +552,6 @@ class SelectorSource {
 async function runSelector(deps: CoreDeps, options: RunOptions, selector: Selector): Promise<RunResult> {
   const input = selectorInput(options, selector);
   if (input === undefined) return { done: true };
-  // Every invocation counts first, a continuation as much as a new request: what is left must fit what the
-  // job's limit leaves, or nothing more is acted on.
-  await countSelector(deps, options, selector, input);
   const allowance = allowanceOf(options);
   const source = new SelectorSource(deps, input, selector, options.parsed.requestTime, allowance);
   const terminate = terminator(deps, options);
@@ -561,7 +584,7 @@ async function runSelector(deps: CoreDeps, options: RunOptions, selector: Select
   }
   const finished = !result.stopped && result.requeued.length === 0;
   if (!finished && options.settings.dryRun) {
-    // A preview terminates nothing, so listing again in a continuation would find the same executions: it
+    // A preview terminates nothing, so listing again in a later chunk would find the same executions: it
     // is never handed on. It fails instead, loudly, with what it reported so far in the logs.
     throw new ListingFailedError(
       input.domain,

@@ -25,15 +25,30 @@ export const ENV = {
    * itself at rate / shares and burst / shares, so together they never exceed the configured rate.
    */
   rateShares: 'TERMINATE_RATE_SHARES',
-  /** Ceiling on how many times one request may hand itself on to a continuation invocation. */
-  maxContinuations: 'MAX_CONTINUATIONS',
+  /**
+   * ARN of the state machine that runs jobs (requests too large for one invocation). Without it, such a
+   * request is refused.
+   */
+  stateMachineArn: 'STATE_MACHINE_ARN',
+  /** "true" for the control function: it answers abort, status and jobs requests, and nothing else. */
+  controlOnly: 'CONTROL_ONLY',
+  /** Seconds a job's chunk works before it returns its progress to the state machine (default 60). */
+  jobChunkSeconds: 'JOB_CHUNK_SECONDS',
 } as const;
 
-/** Defaults of the pacing and continuation settings (see shared/SWF-FACTS.md for SWF's own quota). */
+/** Defaults of the pacing settings. */
 export const DEFAULT_TERMINATE_RATE_PER_SECOND = 50;
 export const DEFAULT_TERMINATE_BURST = 100;
 export const DEFAULT_RATE_SHARES = 1;
-export const DEFAULT_MAX_CONTINUATIONS = 20;
+/** How long a job's chunk works: progress shows in the state machine's history at least this often. */
+export const DEFAULT_JOB_CHUNK_SECONDS = 60;
+/**
+ * The most chunks one job may run. A chunk costs about eight events of the execution's history, which
+ * Step Functions caps at 25,000: 1000 chunks stay far below it, and at a minute each they are over 16 hours
+ * of work (100,000 executions, SWF's most per domain, take 34 minutes at the default rate). A job that would
+ * need more is refused when it is requested; a job that reaches it anyway fails.
+ */
+export const MAX_JOB_CHUNKS = 1000;
 /** SWF's own per-account quota for TerminateWorkflowExecution: the most the terminator may be set to. */
 export const SWF_TERMINATE_QUOTA = { burst: 2000, refillPerSecond: 60 } as const;
 
@@ -58,24 +73,35 @@ export const METRIC = {
   wouldTerminate: 'WouldTerminate',
 } as const;
 
-/**
- * Emitted (value 1) only by an invocation that stops a continuation chain at MAX_CONTINUATIONS: the request
- * was not completed. Not part of {@link METRIC}, which every invocation publishes.
- */
-export const METRIC_CONTINUATION_LIMIT = 'ContinuationLimitReached';
+/** Metrics of jobs, emitted (value 1) by the invocation where it happened. Not part of {@link METRIC}. */
+export const JOB_METRIC = {
+  /** A request too large for one invocation started a job. */
+  started: 'JobsStarted',
+  /** A job's chunk noticed that its execution was stopped (abort) and stopped terminating. */
+  aborted: 'JobsAborted',
+} as const;
 
-/** Lambda's limit on an asynchronous invocation's payload, which carries a continuation. */
+/**
+ * Step Functions' limit on a state's input and output, which carry a job's state from chunk to chunk
+ * (and Lambda's limit on an asynchronous invocation's payload, which carries a request).
+ */
 export const HANDOFF_PAYLOAD_MAX_BYTES = 256 * 1024;
 
 /**
- * The largest request (as JSON, in UTF-8 bytes) a job carries from one invocation to the next: the payload
- * limit less 64 KB for the rest of the continuation (provenance, totals, the failures listed so far). A
- * larger request is refused when it arrives, before any SWF call.
+ * The largest request (as JSON, in UTF-8 bytes) a job carries from one chunk to the next: the payload limit
+ * less 64 KB for the rest of its state (provenance, totals, the failures listed so far). A larger request is
+ * refused when it arrives, before any SWF call.
  */
 export const HANDOFF_REQUEST_MAX_BYTES = 192 * 1024;
 
-/** The key that marks a continuation event (the handler re-invoking itself asynchronously). */
-export const CONTINUATION_EVENT_KEY = 'swfTerminatorContinuation';
+/** The key of a job's state in the event the state machine gives each chunk. */
+export const JOB_EVENT_KEY = 'swfTerminatorJob';
+
+/** The keys of a control request (`{ "abort": ... }`, `{ "status": ... }`, `{ "jobs": ... }`): exactly one. */
+export const CONTROL_REQUEST_KINDS = ['abort', 'status', 'jobs'] as const;
+
+/** The name of the state machine's chunk state: its exits in an execution's history carry the job's state. */
+export const JOB_CHUNK_STATE = 'Chunk';
 
 /** SWF limits on TerminateWorkflowExecution's fields (see shared/SWF-FACTS.md). */
 export const LIMITS = {
@@ -125,8 +151,9 @@ export const DEFAULT_REASON = 'Terminated by cdk-swf-terminator';
 
 /**
  * Minimum time the handler keeps in reserve at the end of an invocation for the calls in flight and the
- * continuation's Invoke, one after the other: it covers the longest an SWF call can take, every attempt
- * timing out (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s), plus the Invoke's deadline (`INVOKE_MAX_MS` in
- * lambda/continuation.ts, 12 s). The construct counts only the rest of a timeout as working time.
+ * hand-off to a job, one after the other: it covers the longest an SWF call can take, every attempt timing
+ * out (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s), plus the two Step Functions calls that start a job
+ * (`JOBS_CALL_MAX_MS` in lambda/jobs.ts, 5 s each). The construct counts only the rest of a timeout as
+ * working time.
  */
-export const MIN_CONTINUATION_RESERVE_MS = 40_000;
+export const MIN_END_RESERVE_MS = 40_000;

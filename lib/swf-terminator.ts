@@ -1,5 +1,6 @@
 import {
   Annotations,
+  ArnFormat,
   Duration,
   Names,
   RemovalPolicy,
@@ -15,10 +16,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import {
   CHILD_POLICIES,
-  DEFAULT_MAX_CONTINUATIONS,
   DEFAULT_MAX_EXECUTIONS,
   DEFAULT_RATE_SHARES,
   DEFAULT_REQUEST_DETAIL_TYPE,
@@ -26,14 +27,17 @@ import {
   DEFAULT_TERMINATE_RATE_PER_SECOND,
   ENV,
   METRIC,
-  METRIC_CONTINUATION_LIMIT,
+  JOB_METRIC,
+  MAX_JOB_CHUNKS,
   METRICS_NAMESPACE,
   METRICS_SERVICE_DIMENSION,
-  MIN_CONTINUATION_RESERVE_MS,
+  DEFAULT_JOB_CHUNK_SECONDS,
   swfNameProblem,
   SWF_TERMINATE_QUOTA,
 } from './contract';
 import { handlerCode, HANDLER_RUNTIME } from './handler-asset';
+import { JobMachine } from './job-machine';
+import { acknowledgeWildcardResource } from './nag';
 
 /**
  * What SWF does with the child executions of a workflow execution it terminates.
@@ -138,19 +142,12 @@ export interface SwfTerminatorProps {
   readonly memorySize?: number;
 
   /**
-   * The function's timeout (1 to 15 minutes): how long one invocation works on a request before
-   * it hands the rest to a continuation (see `maxContinuations`). SWF refills Terminate at 60 per second
-   * after a burst of 2000, so one 15-minute invocation can terminate at most about 53,600 executions.
-   *
-   * The default stays at 5 minutes although a request may take longer: a request that does not fit
-   * continues in a fresh invocation anyway, so a longer timeout only saves a few hand-offs, while a
-   * shorter one gives requests waiting in Lambda's queue a chance to run between a bulk request's
-   * invocations (with one rate share, rather than after the whole of it) and ends a stuck invocation
-   * sooner. At the default rate one 5-minute invocation terminates about 13,000 executions.
+   * The function's timeout (1 to 15 minutes): how long one invocation may work on a request inline. A
+   * request that cannot finish in that time (by its count and the rate) runs as a job on the state machine
+   * instead, in chunks of a minute; so does the rest of one whose time runs out after all.
    *
    * At least 1 minute: the handler keeps 40 seconds of each invocation in reserve for the calls in flight
-   * and for handing unfinished work on to a continuation, so a 1-minute invocation works for 20 seconds.
-   * The at-most figures above count that reserve out.
+   * and for handing unfinished work to a job, so a 1-minute invocation works for 20 seconds.
    *
    * @default Duration.minutes(5)
    */
@@ -179,29 +176,13 @@ export interface SwfTerminatorProps {
   readonly terminateBurst?: number;
 
   /**
-   * How many times one request may hand itself on to a continuation: when an invocation's time runs low,
-   * the handler invokes its own function asynchronously with the rest of the request and its progress.
-   * An integer from 0 to 1000. 0 never continues: a request that does not fit one invocation fails and is
-   * kept in the dead-letter queue. The ceiling stops a chain that makes no progress; 1000 is far more than
-   * the largest request needs (100,000 executions, SWF's open-execution limit per domain, take seven
-   * 5-minute invocations at the default rate), and 1000 15-minute invocations are over ten days of work,
-   * past which a chain is a runaway, not a request.
-   *
-   * When it is above 0 the function may invoke itself (`lambda:InvokeFunction` on its own ARN, nothing
-   * else), and Lambda's recursive loop detection, which would stop a chain after about 16 invocations, is
-   * turned off for it: this bounded counter replaces it.
-   *
-   * @default 20
-   */
-  readonly maxContinuations?: number;
-
-  /**
    * Reserved concurrent executions of the function, which is also the number of rate shares: each
-   * invocation paces itself at `terminateRatePerSecond` / N (and `terminateBurst` / N), so the N that can
-   * run at once never exceed the configured rate together. With 1, a single consumer, requests run one at
-   * a time, each at the full rate; with N, up to N requests run at once, each at 1/N of the rate.
+   * invocation (an inline request, or a job's chunk) paces itself at `terminateRatePerSecond` / N (and
+   * `terminateBurst` / N), so the N that can run at once never exceed the configured rate together. With 1,
+   * requests and jobs take turns, each at the full rate; with N, up to N run at once, each at 1/N of the rate.
    * Requests beyond that wait in Lambda's asynchronous queue (Lambda keeps retrying a throttled
-   * asynchronous invocation for up to 6 hours; what is still waiting then goes to the dead-letter queue).
+   * asynchronous invocation for up to 6 hours; what is still waiting then goes to the dead-letter queue), and
+   * a job's chunk waits its turn in the state machine (retried for up to about an hour).
    *
    * An integer of at least 1: 0 would stop the function from ever running, and unreserved concurrency is
    * not offered because the total rate would then be unbounded.
@@ -232,25 +213,29 @@ export class SwfTerminator extends Construct {
   /** The `detail-type` of a termination request when `requestDetailType` is not given. */
   public static readonly DEFAULT_REQUEST_DETAIL_TYPE = DEFAULT_REQUEST_DETAIL_TYPE;
 
-  /** The function that terminates the executions. */
+  /** The function that terminates the executions (requests inline, and the chunks of jobs). */
   public readonly handler: lambda.IFunction;
+  /**
+   * The function that answers control requests only (abort, status, jobs): it has a reserved concurrency of
+   * its own, so a job can be stopped while `handler` is busy, and no SWF permission at all.
+   */
+  public readonly controlHandler: lambda.IFunction;
+  /** The state machine that runs jobs (requests too large for one invocation); an execution per job. */
+  public readonly stateMachine: sfn.IStateMachine;
   /** The bus termination requests are put on. */
   public readonly eventBus: events.IEventBus;
   /** The rule that routes termination requests to the function. */
   public readonly rule: events.IRule;
+  /** The rule that routes control requests (abort, status, jobs) to the control function. */
+  public readonly controlRule: events.IRule;
   /**
    * Where requests are kept that could not be completed: those EventBridge could not deliver (with
-   * `ERROR_CODE` / `ERROR_MESSAGE` message attributes) and the function's failed asynchronous
+   * `ERROR_CODE` / `ERROR_MESSAGE` message attributes) and the functions' failed asynchronous
    * invocations (a Lambda invocation record with the error in `responsePayload`).
    */
   public readonly deadLetterQueue: sqs.IQueue;
-  /** The function's log group. */
+  /** The functions' log group. */
   public readonly logGroup: logs.ILogGroup;
-  /**
-   * The policy that lets the function invoke itself to continue a request (`lambda:InvokeFunction` on
-   * its own ARN); undefined when `maxContinuations` is 0.
-   */
-  public readonly continuationPolicy?: iam.IPolicy;
   /** The service name the handler reports in its logs and as the `service` dimension of its metrics. */
   public readonly serviceName: string;
 
@@ -274,7 +259,6 @@ export class SwfTerminator extends Construct {
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
     const terminateRate = props.terminateRatePerSecond ?? DEFAULT_TERMINATE_RATE_PER_SECOND;
     const terminateBurst = props.terminateBurst ?? DEFAULT_TERMINATE_BURST;
-    const maxContinuations = props.maxContinuations ?? DEFAULT_MAX_CONTINUATIONS;
     const rateShares = props.reservedConcurrentExecutions ?? DEFAULT_RATE_SHARES;
 
     validateDomains(domains);
@@ -285,8 +269,8 @@ export class SwfTerminator extends Construct {
     validateInteger('retryAttempts', retryAttempts, 0, 185);
     validateDuration('maxEventAge', maxEventAge, Duration.seconds(60), Duration.hours(24));
     validateInteger('memorySize', memorySize, 128, 10240);
-    // The handler keeps 40 s of every invocation in reserve (MIN_CONTINUATION_RESERVE_MS): a shorter
-    // timeout would leave no time to terminate anything, and every request would continue until refused.
+    // The handler keeps 40 s of every invocation in reserve (MIN_END_RESERVE_MS): a shorter timeout would
+    // leave no time to terminate anything.
     validateDuration('timeout', timeout, Duration.minutes(1), Duration.minutes(15));
     validateTerminateRate(terminateRate);
     validateInteger(
@@ -296,16 +280,8 @@ export class SwfTerminator extends Construct {
       SWF_TERMINATE_QUOTA.burst,
       `(SWF's per-account burst for TerminateWorkflowExecution is ${SWF_TERMINATE_QUOTA.burst})`,
     );
-    validateInteger('maxContinuations', maxContinuations, 0, MAX_CONTINUATIONS_CEILING);
     validateRateShares(rateShares, terminateBurst);
-    warnIfRequestCannotFinish(this, {
-      maxExecutions,
-      terminateRate,
-      terminateBurst,
-      rateShares,
-      maxContinuations,
-      timeout,
-    });
+    warnIfRequestCannotFinish(this, { maxExecutions, terminateRate, rateShares });
     if (props.eventBus && props.eventBusName !== undefined) {
       throw new Error(
         'SwfTerminator: eventBus and eventBusName were both given; eventBusName names the bus this ' +
@@ -328,8 +304,8 @@ export class SwfTerminator extends Construct {
     Validations.of(deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:
-        'This queue is itself the dead-letter queue of the termination rule and the on-failure ' +
-        'destination of the function; nothing consumes it automatically, an operator reads it (14 days).',
+        'This queue is itself the dead-letter queue of the rules and the on-failure destination of the ' +
+        'functions; nothing consumes it automatically, an operator reads it (14 days).',
     });
     this.deadLetterQueue = deadLetterQueue;
 
@@ -340,23 +316,34 @@ export class SwfTerminator extends Construct {
     });
     this.logGroup = logGroup;
 
-    // An unresolved ceiling may be above 0 at deploy time: grant what continuations need.
-    const continues = Token.isUnresolved(maxContinuations) || maxContinuations > 0;
+    // The state machine's name is chosen here, so that its ARN can be written without referencing it: the
+    // state machine references the function (its task), and the function's environment and role name it.
+    const stateMachineName = Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
+    const stateMachineArn = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+    const executionArns = Stack.of(this).formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
 
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description:
-        'SWF terminator: terminate, list and count executions in the chosen domains only' +
-        (continues ? '; invoke itself to continue a request' : ''),
+        'SWF terminator: terminate, list and count executions in the chosen domains only; run its own jobs',
     });
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        // The log group's ARN attribute ends in ':*', i.e. the streams of this log group and no other.
-        resources: [logGroup.logGroupArn],
-      }),
-    );
+    const writeOwnLogs = new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // The log group's ARN attribute ends in ':*', i.e. the streams of this log group and no other.
+      resources: [logGroup.logGroupArn],
+    });
+    role.addToPrincipalPolicy(writeOwnLogs);
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'TerminateInChosenDomains',
@@ -368,6 +355,10 @@ export class SwfTerminator extends Construct {
         resources: domains.flatMap((domain) => swfDomainArns(this, domain)),
       }),
     );
+    for (const statement of jobStatements(stateMachineArn, executionArns, true)) {
+      role.addToPrincipalPolicy(statement);
+    }
+    acknowledgeOwnExecutions(role, executionArns);
 
     const environment: Record<string, string> = {
       [ENV.allowedDomains]: domains.join(','),
@@ -378,7 +369,7 @@ export class SwfTerminator extends Construct {
       [ENV.terminateBurst]: numberEnv(terminateBurst),
       // The same value as the reserved concurrency: as many shares as invocations can run at once.
       [ENV.rateShares]: numberEnv(rateShares),
-      [ENV.maxContinuations]: numberEnv(maxContinuations),
+      [ENV.stateMachineArn]: stateMachineArn,
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -398,35 +389,46 @@ export class SwfTerminator extends Construct {
       role,
       logGroup,
       environment,
-      description: 'Terminates SWF workflow executions in the chosen domains on request',
+      description: 'Terminates SWF workflow executions in the chosen domains on request, and runs jobs',
       // Asynchronous invocations (EventBridge's): Lambda's maximum of 2 retries, then the invocation
       // record, error included, goes to the dead-letter queue.
       retryAttempts: 2,
       onFailure: new SendOnlySqsDestination(deadLetterQueue),
-      // A continuation chain is bounded by MAX_CONTINUATIONS; Lambda's own loop detection would cut a
-      // legitimate chain after about 16 invocations and send the rest of the request to the DLQ.
-      recursiveLoop: continues ? lambda.RecursiveLoop.ALLOW : lambda.RecursiveLoop.TERMINATE,
     });
     this.handler = fn;
 
-    // Continuations: the function invokes itself (asynchronously, by its unqualified name) with the rest
-    // of a request. This statement names the function's own ARN, so it cannot sit in the role's default
-    // policy, which the function depends on (a cycle): it is a separate policy on the same role, created
-    // after the function. Exact ARN, no ':*' qualifier: the handler invokes $LATEST by name, never a
-    // version or alias. Not granted at all when continuations are off.
-    if (continues) {
-      const invokeSelfPolicy = new iam.Policy(this, 'ContinuationPolicy', {
-        roles: [role],
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'InvokeSelfToContinue',
-            actions: ['lambda:InvokeFunction'],
-            resources: [fn.functionArn],
-          }),
-        ],
-      });
-      this.continuationPolicy = invokeSelfPolicy;
+    this.stateMachine = new JobMachine(this, 'Jobs', {
+      handler: fn,
+      handlerTimeout: timeout,
+      stateMachineName,
+    }).stateMachine;
+
+    // The control function: the same code, control requests only, no SWF permission, a concurrency of its
+    // own so that a stop request never waits for the terminating function's turn.
+    const controlRole = new iam.Role(this, 'ControlRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: "SWF terminator's control function: stop, describe and list its own jobs only",
+    });
+    controlRole.addToPrincipalPolicy(writeOwnLogs);
+    for (const statement of jobStatements(stateMachineArn, executionArns, false)) {
+      controlRole.addToPrincipalPolicy(statement);
     }
+    acknowledgeOwnExecutions(controlRole, executionArns);
+    this.controlHandler = new lambda.Function(this, 'ControlHandler', {
+      code: handlerCode(),
+      handler: 'index.handler',
+      runtime: HANDLER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: 1,
+      role: controlRole,
+      logGroup,
+      environment: { ...environment, [ENV.controlOnly]: 'true' },
+      description: 'Stops, describes and lists the SWF terminator jobs (abort, status, jobs requests)',
+      retryAttempts: 2,
+      onFailure: new SendOnlySqsDestination(deadLetterQueue),
+    });
 
     if (props.eventBus) {
       this.eventBus = props.eventBus;
@@ -448,9 +450,25 @@ export class SwfTerminator extends Construct {
       eventPattern,
     });
     rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue, retryAttempts, maxEventAge }));
-    // No request reaches the function before it may continue one (on a first deployment).
-    if (this.continuationPolicy) rule.node.addDependency(this.continuationPolicy);
     this.rule = rule;
+
+    // Control requests name a job, not a domain: the requests without a domain go to the control function,
+    // which takes abort, status and jobs requests and refuses anything else. (EventBridge's `exists` sees only
+    // leaf values, so `{ "jobs": {} }` could not be matched by its own key.) Anyone who may put a request on
+    // the bus may stop a job.
+    const controlRule = new events.Rule(this, 'ControlRule', {
+      eventBus: this.eventBus,
+      description: 'Routes requests to stop, describe or list terminator jobs to its control function',
+      eventPattern: {
+        source: [requestSource],
+        detailType: [requestDetailType],
+        detail: { domain: [{ exists: false }] },
+      },
+    });
+    controlRule.addTarget(
+      new targets.LambdaFunction(this.controlHandler, { deadLetterQueue, retryAttempts, maxEventAge }),
+    );
+    this.controlRule = controlRule;
   }
 
   /**
@@ -505,12 +523,29 @@ export class SwfTerminator extends Construct {
     return this.metric(METRIC.rejected, props);
   }
 
+  /** Jobs started: requests too large for one invocation. @default - Sum over 5 minutes */
+  public metricJobsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(JOB_METRIC.started, props);
+  }
+
   /**
-   * Requests stopped because their continuation chain reached `maxContinuations` before the work was
-   * done (each is also kept in the dead-letter queue). Alarm on any. @default - Sum over 5 minutes
+   * Jobs a chunk saw stopped while it worked (an abort request, or StopExecution), as the handler counts
+   * them. @default - Sum over 5 minutes
    */
-  public metricContinuationLimitReached(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.metric(METRIC_CONTINUATION_LIMIT, props);
+  public metricJobsAborted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(JOB_METRIC.aborted, props);
+  }
+
+  /**
+   * Jobs that ended failed: a chunk kept failing, or executions failed (the state machine's
+   * `ExecutionsFailed`). Alarm on any. @default - Sum over 5 minutes
+   */
+  public metricJobsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.stateMachine.metricFailed({
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
   }
 
   /** Executions a dry run would have terminated. @default - Sum over 5 minutes */
@@ -535,8 +570,6 @@ class SendOnlySqsDestination implements lambda.IDestination {
 
 /** SWF: a domain has at most 100,000 open executions, so no request can match more. */
 const MAX_OPEN_EXECUTIONS_PER_DOMAIN = 100_000;
-/** The highest maxContinuations accepted (see the prop's doc comment for why). */
-const MAX_CONTINUATIONS_CEILING = 1000;
 /** EventBridge PutRule: EventPattern is at most 4096 characters. */
 const EVENT_PATTERN_MAX_LENGTH = 4096;
 /** EventBridge PutEvents: Source and DetailType are at most 256 and 128 characters. */
@@ -686,37 +719,55 @@ function numberEnv(value: number): string {
 }
 
 /**
- * Warns (does not fail) when even an ideal run, with no time lost to start-up or hand-offs, cannot get
- * through a request of maxExecutionsPerRequest executions within the continuation ceiling: such a
- * request would end as a failure (kept in the DLQ) with executions left open.
+ * Warns (does not fail) when a request of maxExecutionsPerRequest executions could not finish even as a job:
+ * at the rate one invocation may use, it would need more than MAX_JOB_CHUNKS chunks, and is refused.
  */
 function warnIfRequestCannotFinish(
   scope: Construct,
-  settings: {
-    maxExecutions: number;
-    terminateRate: number;
-    terminateBurst: number;
-    rateShares: number;
-    maxContinuations: number;
-    timeout: Duration;
-  },
+  settings: { maxExecutions: number; terminateRate: number; rateShares: number },
 ): void {
-  const { maxExecutions, terminateRate, terminateBurst, rateShares, maxContinuations, timeout } = settings;
-  const numbers = [maxExecutions, terminateRate, terminateBurst, rateShares, maxContinuations];
-  if (numbers.some((n) => Token.isUnresolved(n)) || timeout.isUnresolved()) return;
-  // Working time: the timeout less what the handler keeps in reserve at the end of every invocation.
-  const working = Math.max(0, timeout.toSeconds() - MIN_CONTINUATION_RESERVE_MS / 1000);
-  const perInvocation = (terminateBurst + terminateRate * working) / rateShares;
-  const capacity = Math.floor(perInvocation * (maxContinuations + 1));
-  if (capacity >= maxExecutions) return;
+  const { maxExecutions, terminateRate, rateShares } = settings;
+  if ([maxExecutions, terminateRate, rateShares].some((n) => Token.isUnresolved(n))) return;
+  const seconds = maxExecutions / (terminateRate / rateShares);
+  const maxSeconds = MAX_JOB_CHUNKS * DEFAULT_JOB_CHUNK_SECONDS;
+  if (seconds <= maxSeconds) return;
   Annotations.of(scope).addWarningV2(
     'swf-terminator:request-cannot-finish',
     `SwfTerminator: a request of maxExecutionsPerRequest ${maxExecutions} executions cannot finish: at ` +
       `${terminateRate}/${rateShares} terminations per second per invocation (terminateRatePerSecond / ` +
-      `reservedConcurrentExecutions), a ${timeout.toHumanString()} timeout and maxContinuations ` +
-      `${maxContinuations}, one request gets through at most about ${capacity}. Raise maxContinuations, ` +
-      'timeout or terminateRatePerSecond, or lower maxExecutionsPerRequest or reservedConcurrentExecutions.',
+      `reservedConcurrentExecutions) it takes about ${Math.ceil(seconds)} s, more than the ${maxSeconds} s ` +
+      `(${MAX_JOB_CHUNKS} chunks) a job may run, and is refused. Raise terminateRatePerSecond, or lower ` +
+      'maxExecutionsPerRequest or reservedConcurrentExecutions.',
   );
+}
+
+/** cdk-nag's IAM5 for the one wildcard resource of a function's role: its own state machine's executions. */
+function acknowledgeOwnExecutions(role: iam.IRole, executionArns: string): void {
+  acknowledgeWildcardResource(
+    role,
+    executionArns,
+    "The executions of this terminator's own state machine: its jobs, named by their request at run time.",
+  );
+}
+
+/** What a function may do with the terminator's own jobs: read, stop and list them, and start them too. */
+function jobStatements(
+  stateMachineArn: string,
+  executionArns: string,
+  canStart: boolean,
+): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: canStart ? 'StartAndListOwnJobs' : 'ListOwnJobs',
+      actions: [...(canStart ? ['states:StartExecution'] : []), 'states:ListExecutions'],
+      resources: [stateMachineArn],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadAndStopOwnJobs',
+      actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+      resources: [executionArns],
+    }),
+  ];
 }
 
 function validateDuration(prop: string, value: Duration, min: Duration, max: Duration): void {

@@ -1,6 +1,7 @@
 /**
- * Least privilege, proven: the role policy the construct synthesizes, resolved for one concrete
- * account and region, is evaluated by an IAM policy simulator (@cloud-copilot/iam-simulate).
+ * Least privilege, proven: the policies of the three roles the construct synthesizes (the handler's, the
+ * control function's, the state machine's), resolved for one concrete account and region, are evaluated by
+ * an IAM policy simulator (@cloud-copilot/iam-simulate), allowed and denied cases both.
  */
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -11,7 +12,7 @@ import {
   type Simulation,
 } from '@cloud-copilot/iam-simulate';
 import { SwfTerminator } from '../lib';
-import { onlyResource, resolveIntrinsics, testApp } from './support/construct-helpers';
+import { functionOf, onlyResource, resolveIntrinsics, testApp } from './support/construct-helpers';
 
 const ACCOUNT = '111122223333';
 const OTHER_ACCOUNT = '444455556666';
@@ -35,12 +36,30 @@ function synthFor(domains: string[]): Template {
 const template = synthFor(DOMAINS);
 const logGroupId = onlyResource(template, 'AWS::Logs::LogGroup').logicalId;
 const queueId = onlyResource(template, 'AWS::SQS::Queue').logicalId;
-const functionId = onlyResource(template, 'AWS::Lambda::Function').logicalId;
+const functionId = functionOf(template).logicalId;
+const controlFunctionId = functionOf(template, 'control').logicalId;
+const stateMachineName = String(
+  onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties.StateMachineName,
+);
 
-/** Every policy document attached to the function's role (inline and AWS::IAM::Policy), resolved. */
-function rolePolicies(template: Template): { name: string; policy: Record<string, unknown> }[] {
-  const roleId = onlyResource(template, 'AWS::IAM::Role').logicalId;
-  const role = onlyResource(template, 'AWS::IAM::Role').resource.Properties;
+/** The roles the construct makes, by the logical-id prefix of each. */
+const ROLES = {
+  handler: 'TerminatorRole',
+  control: 'TerminatorControlRole',
+  stateMachine: 'TerminatorJobsRole',
+} as const;
+
+/** Every policy document attached to a role (inline and AWS::IAM::Policy), resolved. */
+function rolePolicies(
+  template: Template,
+  prefix: string = ROLES.handler,
+): { name: string; policy: Record<string, unknown> }[] {
+  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
+    ([id]) => id.startsWith(prefix) && !id.slice(prefix.length).startsWith('DefaultPolicy'),
+  );
+  if (roles.length !== 1) throw new Error(`expected one role named ${prefix}*, found ${roles.length}`);
+  const [roleId, roleResource] = roles[0]!;
+  const role = (roleResource as { Properties: Record<string, unknown> }).Properties;
   const inline = ((role.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
     name: p.PolicyName,
     document: p.PolicyDocument,
@@ -57,6 +76,8 @@ function rolePolicies(template: Template): { name: string; policy: Record<string
 }
 
 const identityPolicies = rolePolicies(template);
+const controlPolicies = rolePolicies(template, ROLES.control);
+const stateMachinePolicies = rolePolicies(template, ROLES.stateMachine);
 
 /**
  * The simulator's verdict for the role calling `action` on `resource`.
@@ -158,14 +179,84 @@ const ALL_SWF_ACTIONS = [
 /** SWF actions that take no domain resource (the reference lists them with resource "*" only). */
 const WILDCARD_ONLY_SWF_ACTIONS = ['swf:ListDomains', 'swf:RegisterDomain'];
 
-describe('the role policy', () => {
-  test('is exactly two policies (default, continuation) with no wildcard action and no "*" resource', () => {
+const lambdaArn = (name: string, account = ACCOUNT, region = REGION) =>
+  `arn:aws:lambda:${region}:${account}:function:${name}`;
+const stateMachineArn = (name: string, account = ACCOUNT, region = REGION) =>
+  `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+const executionArn = (machine: string, job: string, account = ACCOUNT, region = REGION) =>
+  `arn:aws:states:${region}:${account}:execution:${machine}:${job}`;
+
+/** Actions no role of the terminator may take, whatever the resource. */
+const FORBIDDEN_EVERYWHERE = [
+  ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/anything`],
+  ['sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/anything`],
+  ['s3:GetObject', 'arn:aws:s3:::any-bucket/any-key'],
+  ['lambda:InvokeFunction', lambdaArn('another-function')],
+  ['states:StartExecution', stateMachineArn('another-machine')],
+] as const;
+
+/**
+ * What a function may do with Step Functions: with its own state machine's executions (its jobs), read, stop
+ * and list; start them too when `canStart`. Never with another state machine, a look-alike, or its definition.
+ */
+function ownJobCases(canStart: boolean) {
+  const own = stateMachineArn(stateMachineName);
+  const job = executionArn(stateMachineName, 'evt-1234');
+  return [
+    ['states:StartExecution', 'its own state machine', own, canStart ? 'Allowed' : 'ImplicitlyDenied'],
+    ['states:ListExecutions', 'its own state machine', own, 'Allowed'],
+    ['states:DescribeExecution', 'a job of its own', job, 'Allowed'],
+    ['states:GetExecutionHistory', 'a job of its own', job, 'Allowed'],
+    ['states:StopExecution', 'a job of its own', job, 'Allowed'],
+    ['states:StartExecution', 'another state machine', stateMachineArn('another'), 'ImplicitlyDenied'],
+    [
+      'states:StartExecution',
+      'a look-alike name',
+      stateMachineArn(`${stateMachineName}2`),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:StartExecution',
+      'its own in another account',
+      stateMachineArn(stateMachineName, OTHER_ACCOUNT),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:StopExecution',
+      "another machine's execution",
+      executionArn('another', 'evt-1234'),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:StopExecution',
+      "a look-alike machine's execution",
+      executionArn(`${stateMachineName}2`, 'x'),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:DescribeExecution',
+      'a job of its own in another region',
+      executionArn(stateMachineName, 'x', ACCOUNT, 'us-east-1'),
+      'ImplicitlyDenied',
+    ],
+    ['states:StartSyncExecution', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['states:DescribeStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['states:UpdateStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['states:DeleteStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'the handler itself', lambdaArn(functionId), 'ImplicitlyDenied'],
+  ] as const;
+}
+
+describe("the handler's role", () => {
+  test('every role has one policy, with no wildcard action and no "*" resource', () => {
     // THEN
-    expect(identityPolicies).toHaveLength(2);
-    for (const { policy } of identityPolicies) {
-      const text = JSON.stringify(policy);
-      expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
-      expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
+    for (const policies of [identityPolicies, controlPolicies, stateMachinePolicies]) {
+      expect(policies).toHaveLength(1);
+      for (const { policy } of policies) {
+        const text = JSON.stringify(policy);
+        expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
+        expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
+      }
     }
   });
 
@@ -239,37 +330,12 @@ describe('the role policy', () => {
     await expect(decide(action, '*')).resolves.toBe('ImplicitlyDenied');
   });
 
-  const lambdaArn = (name: string, account = ACCOUNT, region = REGION) =>
-    `arn:aws:lambda:${region}:${account}:function:${name}`;
-  const ownFunction = lambdaArn(functionId);
-  test.each([
-    ['lambda:InvokeFunction', 'its own function', ownFunction, 'Allowed'],
-    ['lambda:InvokeFunction', 'another function', lambdaArn('another-function'), 'ImplicitlyDenied'],
-    ['lambda:InvokeFunction', 'a look-alike name', lambdaArn(`${functionId}2`), 'ImplicitlyDenied'],
-    ['lambda:InvokeFunction', 'a version of itself', `${ownFunction}:1`, 'ImplicitlyDenied'],
-    ['lambda:InvokeFunction', 'an alias of itself', `${ownFunction}:live`, 'ImplicitlyDenied'],
-    [
-      'lambda:InvokeFunction',
-      'its name in another region',
-      lambdaArn(functionId, ACCOUNT, 'us-east-1'),
-      'ImplicitlyDenied',
-    ],
-    [
-      'lambda:InvokeFunction',
-      'its name in another account',
-      lambdaArn(functionId, OTHER_ACCOUNT),
-      'ImplicitlyDenied',
-    ],
-    ['lambda:InvokeFunctionUrl', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:UpdateFunctionCode', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:UpdateFunctionConfiguration', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:PutFunctionConcurrency', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:DeleteFunctionConcurrency', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:PutFunctionRecursionConfig', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:AddPermission', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:GetFunction', 'its own function', ownFunction, 'ImplicitlyDenied'],
-    ['lambda:DeleteFunction', 'its own function', ownFunction, 'ImplicitlyDenied'],
-  ])('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(ownJobCases(true))('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
     // WHEN / THEN
     await expect(decide(action, resource)).resolves.toBe(expected);
   });
@@ -300,6 +366,53 @@ describe('the role policy', () => {
   ])('%s on %s is %s', async (action, resource, expected) => {
     // WHEN / THEN
     await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+});
+
+describe("the control function's role: its own jobs, no SWF at all", () => {
+  test.each(ALL_SWF_ACTIONS.filter((a) => !WILDCARD_ONLY_SWF_ACTIONS.includes(a)))(
+    'DENIES %s on a chosen domain',
+    async (action) => {
+      await expect(decide(action, swfArn('orders'), 'validated', controlPolicies)).resolves.toBe(
+        'ImplicitlyDenied',
+      );
+    },
+  );
+
+  test.each(ownJobCases(false))('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe(expected);
+  });
+
+  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
+    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe('ImplicitlyDenied');
+  });
+});
+
+describe("the state machine's role: it may invoke the handler, nothing else", () => {
+  test.each([
+    ['lambda:InvokeFunction', 'the handler', lambdaArn(functionId), 'Allowed'],
+    ['lambda:InvokeFunction', 'a version of the handler', `${lambdaArn(functionId)}:1`, 'Allowed'],
+    ['lambda:InvokeFunction', 'the control function', lambdaArn(controlFunctionId), 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'another function', lambdaArn('another-function'), 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'a look-alike name', lambdaArn(`${functionId}2`), 'ImplicitlyDenied'],
+    [
+      'lambda:InvokeFunction',
+      'its name in another account',
+      lambdaArn(functionId, OTHER_ACCOUNT),
+      'ImplicitlyDenied',
+    ],
+    ['lambda:UpdateFunctionCode', 'the handler', lambdaArn(functionId), 'ImplicitlyDenied'],
+    ['lambda:UpdateFunctionConfiguration', 'the handler', lambdaArn(functionId), 'ImplicitlyDenied'],
+    ['states:StartExecution', 'its own state machine', stateMachineArn(stateMachineName), 'ImplicitlyDenied'],
+    ['swf:TerminateWorkflowExecution', 'a chosen domain', swfArn('orders'), 'ImplicitlyDenied'],
+  ])('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+    await expect(decide(action, resource, 'validated', stateMachinePolicies)).resolves.toBe(expected);
+  });
+
+  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
+    await expect(decide(action, resource, 'validated', stateMachinePolicies)).resolves.toBe(
+      'ImplicitlyDenied',
+    );
   });
 });
 

@@ -51,22 +51,43 @@ describe('cdk-nag AwsSolutionsChecks on the example stack', () => {
     }
   });
 
-  test('the one acknowledgement is SQS3 on the dead-letter queue itself, with a reason for this stack', () => {
+  test('the acknowledgements are exactly these, each narrowed to its resource and with a reason', () => {
     // GIVEN
     const stack = exampleStack();
     // WHEN every acknowledgement in the tree is collected
-    const acks = stack.node
-      .findAll()
-      .flatMap((c) =>
-        c.node.metadata
-          .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-          .map((m) => ({ path: c.node.path, data: m.data as unknown })),
-      );
-    // THEN there is exactly one, on the DLQ, for SQS3, and its reason names why
-    expect(acks).toHaveLength(1);
-    expect(acks[0]!.path).toBe('SwfTerminatorExampleStack/Terminator/DeadLetterQueue');
-    expect(JSON.stringify(acks[0]!.data)).toMatch(/AwsSolutions-SQS3/);
-    expect(JSON.stringify(acks[0]!.data)).toMatch(/itself the dead-letter queue of the termination rule/);
+    const acks = stack.node.findAll().flatMap((c) =>
+      c.node.metadata
+        .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+        .flatMap((m) =>
+          Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({
+            path: c.node.path.replace('SwfTerminatorExampleStack/Terminator/', ''),
+            id: id.replace(/^annotation::/i, ''),
+            reason,
+          })),
+        ),
+    );
+    // THEN: the DLQ is itself a DLQ; each role's one wildcard is named exactly; the state machine's history is
+    // its log, and it has no X-Ray
+    const name = String(
+      (
+        stack.node.findChild('Terminator').node.findChild('Jobs').node.findChild('Resource').node
+          .defaultChild as { stateMachineName?: string }
+      ).stateMachineName,
+    );
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${name}:*`;
+    expect(acks.map(({ path, id }) => [path, id])).toEqual([
+      ['DeadLetterQueue', 'AwsSolutions-SQS3'],
+      ['Role', `AwsSolutions-IAM5[Resource::${executions}]`],
+      ['Jobs/Resource', 'AwsSolutions-SF1'],
+      ['Jobs/Resource', 'AwsSolutions-SF2'],
+      [
+        'Jobs/Resource/Role',
+        expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<TerminatorHandler[0-9A-F]{8}\.Arn>:\*\]$/),
+      ],
+      ['ControlRole', `AwsSolutions-IAM5[Resource::${executions}]`],
+    ]);
+    for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(40);
+    expect(acks[0]!.reason).toMatch(/itself the dead-letter queue of the rules/);
   });
 
   test('without its acknowledgement the dead-letter queue is reported for SQS3 only', () => {

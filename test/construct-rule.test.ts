@@ -3,7 +3,7 @@
  * (test/support/construct-event-pattern.ts: a local implementation of EventBridge's matching rules,
  * since no matching library is available from this project's registry), not by re-reading the JSON.
  */
-import { onlyResource, synthTerminator } from './support/construct-helpers';
+import { resourceNamed, synthTerminator } from './support/construct-helpers';
 import { matchesEventPattern } from './support/construct-event-pattern';
 
 /** A full EventBridge event envelope, as a rule sees it. */
@@ -24,7 +24,10 @@ function event(overrides: { source?: string; 'detail-type'?: string; detail?: un
 
 // GIVEN the rule of a terminator for orders and billing
 const { template } = synthTerminator({ domains: ['orders', 'billing'] });
-const pattern = onlyResource(template, 'AWS::Events::Rule').resource.Properties.EventPattern;
+const pattern = resourceNamed(template, 'AWS::Events::Rule', 'TerminatorRule').resource.Properties
+  .EventPattern;
+const controlPattern = resourceNamed(template, 'AWS::Events::Rule', 'TerminatorControlRule').resource
+  .Properties.EventPattern;
 
 describe('the rule pattern', () => {
   test.each([
@@ -54,6 +57,31 @@ describe('the rule pattern', () => {
   ])('does NOT match %s', (_name, sample) => {
     // WHEN / THEN
     expect(matchesEventPattern(pattern, JSON.parse(JSON.stringify(sample)))).toBe(false);
+  });
+});
+
+describe('the control rule pattern: requests without a domain, to the control function', () => {
+  test.each([
+    ['an abort', event({ detail: { abort: { jobId: 'evt-1', reason: 'wrong tag' } } })],
+    ['a status request', event({ detail: { status: { jobId: 'evt-1' } } })],
+    ['a jobs request, empty', event({ detail: { jobs: {} } })],
+    ['a jobs request with a state', event({ detail: { jobs: { state: 'RUNNING' } } })],
+    ['a request without a domain (refused there, not lost)', event({ detail: { workflowId: 'x' } })],
+  ])('MATCHES %s', (_name, sample) => {
+    expect(matchesEventPattern(controlPattern, sample)).toBe(true);
+    // ... and the termination rule does not: the control function's, not the terminating function's.
+    expect(matchesEventPattern(pattern, sample)).toBe(false);
+  });
+
+  test.each([
+    ['a termination request', event()],
+    [
+      'another source',
+      event({ source: 'com.example.other', detail: { abort: { jobId: 'x', reason: 'y' } } }),
+    ],
+    ['another detail-type', event({ 'detail-type': 'Other', detail: { status: { jobId: 'x' } } })],
+  ])('does NOT match %s', (_name, sample) => {
+    expect(matchesEventPattern(controlPattern, sample)).toBe(false);
   });
 });
 

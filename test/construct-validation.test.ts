@@ -270,18 +270,6 @@ describe('pacing and continuations', () => {
     expect(() => build({ terminateBurst: burst })).not.toThrow();
   });
 
-  test.each([
-    [-1, /maxContinuations -1 must be an integer between 0 and 1000/],
-    [1001, /maxContinuations 1001 must be an integer between 0 and 1000/],
-    [2.5, /maxContinuations 2.5 must be an integer between 0 and 1000/],
-  ])('maxContinuations %p is refused', (max, message) => {
-    expect(() => build({ maxContinuations: max })).toThrow(message);
-  });
-
-  test.each([0, 1000])('maxContinuations %p is accepted', (max) => {
-    expect(() => build({ maxContinuations: max })).not.toThrow();
-  });
-
   test('reservedConcurrentExecutions 0 is refused: it would stop the function from running', () => {
     expect(() => build({ reservedConcurrentExecutions: 0 })).toThrow(
       /reservedConcurrentExecutions 0 would stop the function from ever running \(Lambda throttles every invocation\); it must be an integer >= 1/,
@@ -309,7 +297,6 @@ describe('pacing and continuations', () => {
       build({
         terminateRatePerSecond: Lazy.number({ produce: () => 500 }),
         terminateBurst: Lazy.number({ produce: () => 1 }),
-        maxContinuations: Lazy.number({ produce: () => 5000 }),
         reservedConcurrentExecutions: Lazy.number({ produce: () => 10 }),
       }),
     ).not.toThrow();
@@ -344,16 +331,13 @@ describe('a request that cannot finish', () => {
     );
   });
 
-  test('is a warning naming the numbers when even an ideal run cannot get through it', () => {
-    // GIVEN 100,000 executions at 10/s shared by 2, 1-minute invocations, 3 continuations:
-    // working time 60 - 40 s (the handler's end reserve) = 20 s: 4 x (20 + 10 x 20) / 2 = 440 at most
+  test('is a warning naming the numbers when even a job cannot get through it', () => {
+    // GIVEN 100,000 executions at 0.1/s shared by 2: 2,000,000 s, more than a job's 1000 chunks of 60 s
     const stack = build({
       maxExecutionsPerRequest: 100_000,
-      terminateRatePerSecond: 10,
+      terminateRatePerSecond: 0.1,
       terminateBurst: 20,
       reservedConcurrentExecutions: 2,
-      timeout: Duration.minutes(1),
-      maxContinuations: 3,
     });
     // WHEN
     const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot finish'));
@@ -362,18 +346,16 @@ describe('a request that cannot finish', () => {
     const text = JSON.stringify(warnings[0]!.entry.data);
     expect(text).toMatch(CANNOT_FINISH);
     expect(text).toMatch(/maxExecutionsPerRequest 100000/);
-    expect(text).toMatch(/at 10\/2 terminations per second per invocation/);
-    expect(text).toMatch(
-      /a 1 minute timeout and maxContinuations 3, one request gets through at most about 440/,
-    );
+    expect(text).toMatch(/at 0.1\/2 terminations per second per invocation/);
+    expect(text).toMatch(/it takes about 2000000 s, more than the 60000 s \(1000 chunks\) a job may run/);
   });
 
-  test('maxContinuations 0 with a request larger than one invocation warns', () => {
-    const stack = build({ maxExecutionsPerRequest: 20_000, maxContinuations: 0 });
-    // 100 + 50 x (300 - 40) = 13,100 < 20,000 (the handler's 40 s end reserve is not working time)
-    expect(
-      Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('at most about 13100')),
-    ).toHaveLength(1);
+  test('just inside what a job may run: no warning', () => {
+    // 60,000 s x 1 per second = 60,000 executions
+    const stack = build({ maxExecutionsPerRequest: 60_000, terminateRatePerSecond: 1, terminateBurst: 1 });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('cannot finish'))).toEqual(
+      [],
+    );
   });
 });
 

@@ -7,9 +7,9 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import {
   CHILD_POLICIES,
-  DEFAULT_MAX_CONTINUATIONS,
   DEFAULT_RATE_SHARES,
   DEFAULT_TERMINATE_BURST,
   DEFAULT_TERMINATE_RATE_PER_SECOND,
@@ -18,7 +18,14 @@ import {
 } from '../lib/contract';
 import { ChildPolicy, SwfTerminator } from '../lib';
 import { HANDLER_ASSET_DIR, HANDLER_RUNTIME } from '../lib/handler-asset';
-import { onlyResource, resourceDependencies, synthTerminator, testApp } from './support/construct-helpers';
+import {
+  functionOf,
+  onlyResource,
+  resourceDependencies,
+  resourceNamed,
+  synthTerminator,
+  testApp,
+} from './support/construct-helpers';
 
 /** The role's default policy (the one the function depends on), by its construct path. */
 function defaultPolicy(template: Template): { Properties: Record<string, unknown> } {
@@ -30,6 +37,30 @@ function defaultPolicy(template: Template): { Properties: Record<string, unknown
 }
 
 const DLQ_ARN = { 'Fn::GetAtt': [Match.stringLikeRegexp('^TerminatorDeadLetterQueue'), 'Arn'] };
+
+/** The state machine's ARN as the functions' policies write it (from its name: no reference, no cycle). */
+function stateMachineArn(template: Template, resource = 'stateMachine', suffix = '') {
+  const name = String(
+    onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties.StateMachineName,
+  );
+  return {
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':states:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:${resource}:${name}${suffix}`,
+      ],
+    ],
+  };
+}
+
+/** The ARNs of the state machine's executions (its jobs). */
+const executionArns = (template: Template) => stateMachineArn(template, 'execution', ':*');
 
 describe('the function', () => {
   test('runs the newest Node.js runtime on arm64 with 256 MiB and a 5 minute timeout by default', () => {
@@ -60,7 +91,8 @@ describe('the function', () => {
     // GIVEN / WHEN
     const { template, terminator } = synthTerminator({ domains: ['orders', 'billing'] });
     // THEN the environment is exactly this
-    const { resource } = onlyResource(template, 'AWS::Lambda::Function');
+    const { resource } = functionOf(template);
+    const stateMachine = onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
     expect(resource.Properties.Environment).toEqual({
       Variables: {
         ALLOWED_DOMAINS: 'orders,billing',
@@ -70,7 +102,22 @@ describe('the function', () => {
         TERMINATE_RATE_PER_SECOND: '50',
         TERMINATE_BURST: '100',
         TERMINATE_RATE_SHARES: '1',
-        MAX_CONTINUATIONS: '20',
+        // The state machine's ARN, written from its name (not a reference: the state machine references the
+        // function, so a reference back would be a cycle).
+        STATE_MACHINE_ARN: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':states:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              `:stateMachine:${String(stateMachine.StateMachineName)}`,
+            ],
+          ],
+        },
         POWERTOOLS_SERVICE_NAME: terminator.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -78,7 +125,7 @@ describe('the function', () => {
     });
   });
 
-  test("the pacing and continuation defaults are the contract's", () => {
+  test("the pacing defaults are the contract's", () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
     // THEN
@@ -89,18 +136,16 @@ describe('the function', () => {
           [ENV.terminateRatePerSecond]: String(DEFAULT_TERMINATE_RATE_PER_SECOND),
           [ENV.terminateBurst]: String(DEFAULT_TERMINATE_BURST),
           [ENV.rateShares]: String(DEFAULT_RATE_SHARES),
-          [ENV.maxContinuations]: String(DEFAULT_MAX_CONTINUATIONS),
         }),
       },
     });
   });
 
-  test('passes terminateRatePerSecond, terminateBurst, maxContinuations and the rate shares to the handler', () => {
+  test('passes terminateRatePerSecond, terminateBurst and the rate shares to the handler', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator({
       terminateRatePerSecond: 12.5,
       terminateBurst: 40,
-      maxContinuations: 3,
       reservedConcurrentExecutions: 4,
     });
     // THEN the shares are the reserved concurrency, in both places
@@ -111,7 +156,6 @@ describe('the function', () => {
           TERMINATE_RATE_PER_SECOND: '12.5',
           TERMINATE_BURST: '40',
           TERMINATE_RATE_SHARES: '4',
-          MAX_CONTINUATIONS: '3',
         }),
       },
     });
@@ -125,47 +169,35 @@ describe('the function', () => {
       reservedConcurrentExecutions: shares,
       terminateRatePerSecond: Lazy.number({ produce: () => 30 }),
       terminateBurst: Lazy.number({ produce: () => 60 }),
-      maxContinuations: Lazy.number({ produce: () => 5 }),
       maxExecutionsPerRequest: Lazy.number({ produce: () => 500 }),
     });
     // THEN the concurrency and the shares resolve to the same value, every variable a string
     template.hasResourceProperties('AWS::Lambda::Function', {
       ReservedConcurrentExecutions: 3,
-      RecursiveLoop: 'Allow',
       Environment: {
         Variables: Match.objectLike({
           TERMINATE_RATE_SHARES: '3',
           TERMINATE_RATE_PER_SECOND: '30',
           TERMINATE_BURST: '60',
-          MAX_CONTINUATIONS: '5',
           MAX_EXECUTIONS: '500',
         }),
       },
     });
   });
 
-  test("turns off Lambda's recursive loop detection: the continuation ceiling bounds the chain", () => {
+  test("never invokes itself: Lambda's recursive loop detection stays on, no policy grants lambda:InvokeFunction", () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
     // THEN
-    template.hasResourceProperties('AWS::Lambda::Function', { RecursiveLoop: 'Allow' });
-  });
-
-  test('with maxContinuations 0 keeps loop detection on and grants no self-invocation', () => {
-    // GIVEN / WHEN
-    const { template, terminator } = synthTerminator({ maxContinuations: 0 });
-    // THEN
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      RecursiveLoop: 'Terminate',
-      Environment: { Variables: Match.objectLike({ MAX_CONTINUATIONS: '0' }) },
-    });
-    expect(terminator.continuationPolicy).toBeUndefined();
-    template.hasResourceProperties('AWS::IAM::Role', {
-      Description: 'SWF terminator: terminate, list and count executions in the chosen domains only',
-    });
-    template.resourceCountIs('AWS::IAM::Policy', 1);
-    const policy = onlyResource(template, 'AWS::IAM::Policy').resource.Properties;
-    expect(JSON.stringify(policy)).not.toMatch(/lambda:/);
+    for (const fn of Object.values(template.findResources('AWS::Lambda::Function'))) {
+      expect((fn as { Properties: { RecursiveLoop?: string } }).Properties.RecursiveLoop ?? 'Terminate').toBe(
+        'Terminate',
+      );
+    }
+    for (const id of ['TerminatorRole', 'TerminatorControlRole']) {
+      const policy = resourceNamed(template, 'AWS::IAM::Policy', `${id}DefaultPolicy`).resource.Properties;
+      expect(JSON.stringify(policy)).not.toMatch(/lambda:/);
+    }
   });
 
   test.each(Object.values(ChildPolicy))('passes childPolicy %s as DEFAULT_CHILD_POLICY', (policy) => {
@@ -241,17 +273,23 @@ describe('the function', () => {
     });
   });
 
-  test('lets only the rule invoke it', () => {
+  test('lets only its rule invoke it (the state machine invokes it through its role)', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
-    // THEN
-    template.resourceCountIs('AWS::Lambda::Permission', 1);
-    const { logicalId: ruleId } = onlyResource(template, 'AWS::Events::Rule');
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Action: 'lambda:InvokeFunction',
-      Principal: 'events.amazonaws.com',
-      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
-    });
+    // THEN one permission per function, each for its own rule
+    template.resourceCountIs('AWS::Lambda::Permission', 2);
+    for (const [rule, fn] of [
+      ['TerminatorRule', functionOf(template).logicalId],
+      ['TerminatorControlRule', functionOf(template, 'control').logicalId],
+    ] as const) {
+      const { logicalId: ruleId } = resourceNamed(template, 'AWS::Events::Rule', rule);
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        FunctionName: { 'Fn::GetAtt': [fn, 'Arn'] },
+        Principal: 'events.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+      });
+    }
   });
 
   test('deploys the handler the package ships, as it is: no bundling at synth', () => {
@@ -263,7 +301,7 @@ describe('the function', () => {
     const assembly = app.synth();
     // THEN the function runs index.handler on Node.js 24 from an asset that is the shipped directory, byte for byte
     const template = Template.fromJSON(assembly.getStackByName('AssetStack').template as object);
-    const { resource } = onlyResource(template, 'AWS::Lambda::Function');
+    const { resource } = functionOf(template);
     expect(resource.Properties).toMatchObject({ Handler: 'index.handler', Runtime: 'nodejs24.x' });
     const key = (resource.Properties.Code as { S3Key: string }).S3Key.replace(/\.zip$/, '');
     const assetDir = path.join(assembly.directory, `asset.${key}`);
@@ -279,26 +317,26 @@ describe('the function', () => {
 });
 
 describe('the role', () => {
-  test('is assumed by Lambda and has no managed policy', () => {
+  test('is assumed by Lambda and has no managed policy (both functions have one of their own)', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
     // THEN
-    template.resourceCountIs('AWS::IAM::Role', 1);
-    const { resource } = onlyResource(template, 'AWS::IAM::Role');
-    expect(resource.Properties).not.toHaveProperty('ManagedPolicyArns');
-    expect(resource.Properties.AssumeRolePolicyDocument).toEqual({
-      Version: '2012-10-17',
-      Statement: [
-        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
-      ],
-    });
+    for (const id of ['TerminatorRole', 'TerminatorControlRole']) {
+      const { resource } = resourceNamed(template, 'AWS::IAM::Role', id);
+      expect(resource.Properties).not.toHaveProperty('ManagedPolicyArns');
+      expect(resource.Properties.AssumeRolePolicyDocument).toEqual({
+        Version: '2012-10-17',
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ],
+      });
+    }
   });
 
-  test('default policy has exactly: own log group, count/list/terminate in both ARN forms of each domain, send to the DLQ', () => {
+  test('default policy has exactly: own log group, count/list/terminate in both ARN forms of each domain, its own jobs, send to the DLQ', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator({ domains: ['orders', 'billing'] });
-    // THEN there are two policies: the role's default one says exactly this
-    template.resourceCountIs('AWS::IAM::Policy', 2);
+    // THEN
     const { logicalId: logGroupId } = onlyResource(template, 'AWS::Logs::LogGroup');
     const { logicalId: queueId } = onlyResource(template, 'AWS::SQS::Queue');
     const resource = defaultPolicy(template);
@@ -338,6 +376,18 @@ describe('the role', () => {
           Resource: [arn('r', 'orders'), arn('', 'orders'), arn('r', 'billing'), arn('', 'billing')],
         },
         {
+          Sid: 'StartAndListOwnJobs',
+          Effect: 'Allow',
+          Action: ['states:StartExecution', 'states:ListExecutions'],
+          Resource: stateMachineArn(template),
+        },
+        {
+          Sid: 'ReadAndStopOwnJobs',
+          Effect: 'Allow',
+          Action: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+          Resource: executionArns(template),
+        },
+        {
           Effect: 'Allow',
           Action: 'sqs:SendMessage',
           Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
@@ -346,50 +396,17 @@ describe('the role', () => {
     });
   });
 
-  test('a separate policy on the same role lets the function invoke exactly itself, to continue', () => {
-    // GIVEN / WHEN
-    const { template, terminator } = synthTerminator();
-    // THEN
-    const { logicalId: fnId } = onlyResource(template, 'AWS::Lambda::Function');
-    const { logicalId: roleId } = onlyResource(template, 'AWS::IAM::Role');
-    const policies = template.findResources('AWS::IAM::Policy', {
-      Properties: { PolicyName: Match.stringLikeRegexp('ContinuationPolicy') },
-    });
-    expect(Object.keys(policies)).toHaveLength(1);
-    const [policyId, policy] = Object.entries(policies)[0]!;
-    expect((policy as { Properties: unknown }).Properties).toEqual({
-      PolicyName: policyId,
-      Roles: [{ Ref: roleId }],
-      PolicyDocument: {
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'InvokeSelfToContinue',
-            Effect: 'Allow',
-            // The exact, unqualified ARN: no ':*' version or alias qualifier.
-            Action: 'lambda:InvokeFunction',
-            Resource: { 'Fn::GetAtt': [fnId, 'Arn'] },
-          },
-        ],
-      },
-    });
-    expect(terminator.continuationPolicy).toBeInstanceOf(iam.Policy);
-  });
-
-  test('has no dependency cycle: the function does not depend on the policy naming its own ARN', () => {
+  test('has no dependency cycle: the state machine references the function, the function names it by ARN', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
-    // THEN the template loads (Template refuses one with a cycle) and the order is policy after function
+    // THEN the template loads (Template refuses one with a cycle), and only the state machine depends on
+    // the function (its task), not the other way round
     expect(() => Template.fromJSON(template.toJSON())).not.toThrow();
     const deps = resourceDependencies(template);
-    const { logicalId: fnId } = onlyResource(template, 'AWS::Lambda::Function');
-    const continuationId = Object.keys(
-      template.findResources('AWS::IAM::Policy', {
-        Properties: { PolicyName: Match.stringLikeRegexp('ContinuationPolicy') },
-      }),
-    )[0]!;
-    expect(deps.get(continuationId)).toContain(fnId);
-    expect(deps.get(fnId)).not.toContain(continuationId);
+    const { logicalId: fnId } = functionOf(template);
+    const { logicalId: machineId } = onlyResource(template, 'AWS::StepFunctions::StateMachine');
+    expect(deps.get(machineId)).toContain(fnId);
+    expect(deps.get(fnId)).not.toContain(machineId);
   });
 
   test('the cycle check is real: a template whose resources reference each other is refused', () => {
@@ -402,16 +419,6 @@ describe('the role', () => {
     };
     // WHEN / THEN
     expect(() => Template.fromJSON(cyclic)).toThrow(/dependency cycle: A -> B -> A/);
-  });
-
-  test('the rule waits for the continuation policy, so no request arrives before it can continue', () => {
-    // GIVEN / WHEN
-    const { template } = synthTerminator();
-    // THEN
-    const { resource: rule } = onlyResource(template, 'AWS::Events::Rule');
-    expect((rule as { DependsOn?: string[] }).DependsOn).toEqual([
-      expect.stringMatching(/^TerminatorContinuationPolicy/),
-    ]);
   });
 });
 
@@ -504,22 +511,26 @@ describe('the rule', () => {
     });
   });
 
-  test("targets the function with EventBridge's default retry policy and the dead-letter queue", () => {
+  test("targets its function with EventBridge's default retry policy and the dead-letter queue", () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
-    // THEN exactly one target
-    const { logicalId: fnId } = onlyResource(template, 'AWS::Lambda::Function');
-    const { resource } = onlyResource(template, 'AWS::Events::Rule');
-    expect(resource.Properties.Targets).toEqual([
-      {
-        Id: 'Target0',
-        Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
-        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
-        DeadLetterConfig: {
-          Arn: { 'Fn::GetAtt': [expect.stringMatching(/^TerminatorDeadLetterQueue/), 'Arn'] },
+    // THEN exactly one target per rule: requests to the handler, control requests to the control function
+    for (const [rule, fn] of [
+      ['TerminatorRule', functionOf(template).logicalId],
+      ['TerminatorControlRule', functionOf(template, 'control').logicalId],
+    ] as const) {
+      const { resource } = resourceNamed(template, 'AWS::Events::Rule', rule);
+      expect(resource.Properties.Targets).toEqual([
+        {
+          Id: 'Target0',
+          Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [expect.stringMatching(/^TerminatorDeadLetterQueue/), 'Arn'] },
+          },
         },
-      },
-    ]);
+      ]);
+    }
   });
 
   test('takes retryAttempts and maxEventAge from props', () => {
@@ -544,12 +555,25 @@ describe('the dead-letter queue', () => {
     });
   });
 
-  test('refuses requests without TLS and accepts messages from the rule only', () => {
+  test('refuses requests without TLS and accepts messages from the rules only', () => {
     // GIVEN / WHEN
     const { template } = synthTerminator();
     // THEN
     const { logicalId: queueId } = onlyResource(template, 'AWS::SQS::Queue');
-    const { logicalId: ruleId } = onlyResource(template, 'AWS::Events::Rule');
+    const fromRule = (rule: string) => ({
+      Sid: expect.any(String),
+      Effect: 'Allow',
+      Action: 'sqs:SendMessage',
+      Principal: { Service: 'events.amazonaws.com' },
+      Condition: {
+        ArnEquals: {
+          'aws:SourceArn': {
+            'Fn::GetAtt': [resourceNamed(template, 'AWS::Events::Rule', rule).logicalId, 'Arn'],
+          },
+        },
+      },
+      Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
+    });
     const { resource } = onlyResource(template, 'AWS::SQS::QueuePolicy');
     expect(resource.Properties.Queues).toEqual([{ Ref: queueId }]);
     expect(resource.Properties.PolicyDocument).toEqual({
@@ -562,14 +586,8 @@ describe('the dead-letter queue', () => {
           Condition: { Bool: { 'aws:SecureTransport': 'false' } },
           Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
         },
-        {
-          Sid: expect.any(String),
-          Effect: 'Allow',
-          Action: 'sqs:SendMessage',
-          Principal: { Service: 'events.amazonaws.com' },
-          Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } } },
-          Resource: { 'Fn::GetAtt': [queueId, 'Arn'] },
-        },
+        fromRule('TerminatorRule'),
+        fromRule('TerminatorControlRule'),
       ],
     });
   });
@@ -582,7 +600,9 @@ describe('metrics', () => {
     ['metricFailed', 'Failed'],
     ['metricRejected', 'Rejected'],
     ['metricWouldTerminate', 'WouldTerminate'],
-    ['metricContinuationLimitReached', 'ContinuationLimitReached'],
+    ['metricNoOpenRun', 'NoOpenRun'],
+    ['metricJobsStarted', 'JobsStarted'],
+    ['metricJobsAborted', 'JobsAborted'],
   ] as const)('%s reads %s, summed over 5 minutes, for this instance', (method, metricName) => {
     // GIVEN
     const { terminator } = synthTerminator();
@@ -592,6 +612,23 @@ describe('metrics', () => {
     expect(metric.namespace).toBe(METRICS_NAMESPACE);
     expect(metric.metricName).toBe(metricName);
     expect(metric.dimensions).toEqual({ service: terminator.serviceName });
+    expect(metric.statistic).toBe('Sum');
+    expect(metric.period.toSeconds()).toBe(300);
+  });
+
+  test("metricJobsFailed reads the state machine's ExecutionsFailed, summed over 5 minutes", () => {
+    // GIVEN
+    const { terminator, stack } = synthTerminator();
+    // WHEN
+    const metric = terminator.metricJobsFailed();
+    // THEN
+    expect(metric.namespace).toBe('AWS/States');
+    expect(metric.metricName).toBe('ExecutionsFailed');
+    expect(stack.resolve(metric.dimensions)).toEqual({
+      StateMachineArn: {
+        Ref: onlyResource(Template.fromStack(stack), 'AWS::StepFunctions::StateMachine').logicalId,
+      },
+    });
     expect(metric.statistic).toBe('Sum');
     expect(metric.period.toSeconds()).toBe(300);
   });
@@ -628,13 +665,17 @@ describe('metrics', () => {
 });
 
 describe('public API', () => {
-  test('exposes handler, eventBus, rule, deadLetterQueue and logGroup', () => {
+  test('exposes handler, controlHandler, stateMachine, eventBus, rule, controlRule, deadLetterQueue and logGroup', () => {
     // GIVEN / WHEN
     const { terminator, stack } = synthTerminator();
     // THEN each is the resource the construct made
     expect(terminator.handler).toBeInstanceOf(lambda.Function);
+    expect(terminator.controlHandler).toBeInstanceOf(lambda.Function);
+    expect(terminator.controlHandler).not.toBe(terminator.handler);
+    expect(terminator.stateMachine).toBeInstanceOf(sfn.StateMachine);
     expect(terminator.eventBus).toBeInstanceOf(events.EventBus);
     expect(terminator.rule).toBeInstanceOf(events.Rule);
+    expect(terminator.controlRule).toBeInstanceOf(events.Rule);
     expect(terminator.deadLetterQueue).toBeInstanceOf(sqs.Queue);
     expect(terminator.logGroup).toBeInstanceOf(logs.LogGroup);
     expect(Stack.of(terminator.handler)).toBe(stack);

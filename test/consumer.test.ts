@@ -114,24 +114,27 @@ const TS_APP = {
   ),
 };
 
-/** The function's code asset in a synthesized app, and the shipped handler it must be. */
-function deployedHandler(
+/** Each function's code asset in a synthesized app (the handler and the control function), and the shipped handler. */
+function deployedHandlers(
   app: string,
   stackName: string,
-): { deployed: Buffer; shipped: Buffer; handler: string } {
+): { deployed: Buffer[]; shipped: Buffer; handlers: string[] } {
   const out = path.join(app, 'cdk.out');
   const template = JSON.parse(fs.readFileSync(path.join(out, `${stackName}.template.json`), 'utf8')) as {
     Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } }>;
   };
   const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-  expect(functions).toHaveLength(1);
-  const key = functions[0]!.Properties.Code?.S3Key?.replace(/\.zip$/, '') ?? '';
+  expect(functions).toHaveLength(2);
   return {
-    deployed: fs.readFileSync(path.join(out, `asset.${key}`, 'index.js')),
+    deployed: functions.map((fn) =>
+      fs.readFileSync(
+        path.join(out, `asset.${fn.Properties.Code?.S3Key?.replace(/\.zip$/, '') ?? ''}`, 'index.js'),
+      ),
+    ),
     shipped: fs.readFileSync(
       path.join(app, 'node_modules', 'cdk-swf-terminator', 'assets', 'handler', 'index.js'),
     ),
-    handler: functions[0]!.Properties.Handler ?? '',
+    handlers: functions.map((fn) => fn.Properties.Handler ?? ''),
   };
 }
 
@@ -222,19 +225,19 @@ describe('the package as a consumer installs it', () => {
   test('a plain JavaScript app (node app.js) synthesizes offline, deploying the shipped handler', async () => {
     const app = path.join(work, 'js-app');
     await sh(app, 'node', ['app.js'], { CDK_OUTDIR: 'cdk.out' });
-    const { deployed, shipped, handler } = deployedHandler(app, 'ConsumerJs');
-    expect(handler).toBe('index.handler');
-    expect(deployed.equals(shipped)).toBe(true);
-    expect(deployed.equals(fs.readFileSync(path.join(HANDLER_ASSET_DIR, 'index.js')))).toBe(true);
+    const { deployed, shipped, handlers } = deployedHandlers(app, 'ConsumerJs');
+    expect(handlers).toEqual(['index.handler', 'index.handler']);
+    for (const code of deployed) expect(code.equals(shipped)).toBe(true);
+    expect(shipped.equals(fs.readFileSync(path.join(HANDLER_ASSET_DIR, 'index.js')))).toBe(true);
   });
 
   test("a TypeScript app, the README's sample, type-checks and synthesizes run as cdk init runs it (ts-node)", async () => {
     const app = path.join(work, 'ts-app');
     await sh(app, 'npx', ['tsc', '--noEmit']);
     await sh(app, 'npx', ['ts-node', '--prefer-ts-exts', 'bin/ts-app.ts'], { CDK_OUTDIR: 'cdk.out' });
-    const { deployed, shipped, handler } = deployedHandler(app, 'Operations');
-    expect(handler).toBe('index.handler');
-    expect(deployed.equals(shipped)).toBe(true);
+    const { deployed, shipped, handlers } = deployedHandlers(app, 'Operations');
+    expect(handlers).toEqual(['index.handler', 'index.handler']);
+    for (const code of deployed) expect(code.equals(shipped)).toBe(true);
   });
 
   test('the shipped handler bundle, invoked directly, terminates an execution on the local SWF server', async () => {

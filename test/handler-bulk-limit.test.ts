@@ -1,17 +1,16 @@
 /**
- * A selector job's limit across continuations, against an in-memory SWF port whose listing can lag
- * (show terminated runs again) and whose count can be low: the limit is spent only on terminations, and
- * matches beyond what was counted fail the request loudly instead of being skipped under a success report.
+ * A selector job's limit across chunks, against an in-memory SWF port whose listing can lag (show
+ * terminated runs again) and whose count can be low: the limit is spent only on terminations, and matches
+ * beyond what was counted fail the request loudly instead of being skipped under a success report.
  */
 import './support/handler-env';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
-import type { ContinuationEvent } from '../lambda/continuation';
-import { ListingFailedError, TerminationFailedError } from '../lambda/errors';
+import { ListingFailedError } from '../lambda/errors';
 import { createHandler } from '../lambda/handler';
-import type { Report } from '../lambda/report';
 import type { SwfPort } from '../lambda/swf';
+import { driveJob, inMemoryJobs } from './support/handler-bulk';
 import { config, DOMAIN } from './support/handler-fixtures';
 
 interface FakeOptions {
@@ -59,41 +58,33 @@ function fakeSwf(n: number, options: FakeOptions = {}) {
   return { swf, open, terminatedCount };
 }
 
-/** Runs the request and every continuation it hands on; each invocation may terminate `budget` runs. */
+/** Runs the request and every chunk of its job; each invocation may terminate `budget` runs. */
 async function runJob(fake: ReturnType<typeof fakeSwf>, request: unknown, budget: number) {
-  const sent: ContinuationEvent[] = [];
+  const jobs = inMemoryJobs();
   const handler = createHandler({
     config: config({ TERMINATE_RATE_PER_SECOND: '1000', TERMINATE_BURST: '100' }),
     swf: fake.swf,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'limit-test' }),
-    continuationReserveMs: 1_000,
-    continuations: {
-      send: (event) => {
-        sent.push(event);
-        return Promise.resolve();
-      },
-    },
+    jobs: jobs.jobs,
+    endReserveMs: 1_000,
   });
-  const reports: Report[] = [];
-  let event: unknown = request;
-  for (let i = 0; i < 20; i++) {
-    const base = fake.terminatedCount();
-    const context = {
+  let base = 0;
+  return driveJob(handler, jobs, request, (i) => {
+    base = fake.terminatedCount();
+    const start = base;
+    // The first look (planning) sees plenty of time; then the budget decides.
+    let looks = 0;
+    return {
       awsRequestId: `req-${i}`,
-      getRemainingTimeInMillis: () => (fake.terminatedCount() - base >= budget ? 0 : 900_000),
+      getRemainingTimeInMillis: () => (looks++ > 0 && fake.terminatedCount() - start >= budget ? 0 : 900_000),
     };
-    const report = await handler(event, context);
-    reports.push(report);
-    if (report.continued === undefined) return reports;
-    event = JSON.parse(JSON.stringify(sent[sent.length - 1])) as unknown;
-  }
-  throw new Error('the job did not end');
+  });
 }
 
 const selectorRequest = { domain: DOMAIN, selector: { tag: 'x' }, maxExecutions: 30 };
 
-describe('a selector job at exactly its limit, across continuations', () => {
+describe('a selector job at exactly its limit, across chunks', () => {
   test('a lagging listing that shows terminated runs again: every match is terminated, none beyond the limit', async () => {
     // GIVEN 30 matching runs, a limit of 30, and a listing that keeps showing terminated runs as open
     const fake = fakeSwf(30, { stale: true });
@@ -102,8 +93,8 @@ describe('a selector job at exactly its limit, across continuations', () => {
     // THEN every run was terminated (the limit counts terminations, so stale entries did not use it up) ...
     expect(fake.open()).toEqual([]);
     expect(fake.terminatedCount()).toBe(30);
-    // ... and the continuation that still saw 30 "open" matches with the limit spent failed loudly rather
-    // than guess they were stale: conservative, and kept in the failure destination with its reason.
+    // ... and the chunk that still saw 30 "open" matches with the limit spent failed loudly rather than
+    // guess they were stale: conservative, and kept in the job's failure path with its reason.
     expect(outcome).toBeInstanceOf(ListingFailedError);
     expect((outcome as Error).message).toMatch(/30 acted on by earlier invocations/);
   });
@@ -115,8 +106,9 @@ describe('a selector job at exactly its limit, across continuations', () => {
     // WHEN the job runs 10 terminations per invocation
     const outcome = await runJob(fake, selectorRequest, 10).catch((error: unknown) => error);
     // THEN the job fails, naming the failures, and only the failing runs are left open
-    expect(outcome).toBeInstanceOf(TerminationFailedError);
-    expect((outcome as Error).message).toMatch(/e0/);
+    const last = (outcome as Awaited<ReturnType<typeof runJob>>).states.at(-1);
+    expect(last?.status).toBe('failed');
+    expect(last?.summary).toMatch(/e0\/r0/);
     expect(fake.open().sort()).toEqual(['e0', 'e1', 'e2']);
   });
 });

@@ -1,11 +1,11 @@
 /**
  * Issue 4, unit level (fake clock, no server): the token bucket, the adaptive pacer, the pipeline, the
- * bounded de-duplication and the strict parsing of continuation events.
+ * bounded de-duplication and the strict parsing of a job's chunk events.
  */
 import { fakeClock } from './support/handler-bulk';
-import { config, continuationBody, NOW } from './support/handler-fixtures';
-import { isContinuationEvent, parseContinuation } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY } from '../lib/contract';
+import { config, jobStateFixture, NOW } from './support/handler-fixtures';
+import { isChunkEvent, parseChunkEvent } from '../lambda/job-state';
+import { JOB_EVENT_KEY } from '../lib/contract';
 import { DomainNotAllowedError, InvalidRequestError } from '../lambda/errors';
 import {
   ISOLATED_DECREASE_FACTOR,
@@ -346,45 +346,49 @@ describe('RecentKeys: bounded de-duplication', () => {
   });
 });
 
-describe('continuation events: strict, re-validated', () => {
-  const cfg = config({ MAX_CONTINUATIONS: '5' });
+describe("a job's chunk events: strict, re-validated", () => {
+  const cfg = config();
   const request = parseRequest(
     { domain: 'orders', selector: { tag: 't', startedBefore: '2025-05-01T00:00:00.000Z' }, reason: 'r' },
     cfg,
   );
-  const body = () => continuationBody({ request: wireRequest(request) });
-  const event = (b: object = body()) => ({ [CONTINUATION_EVENT_KEY]: b });
+  const body = () => jobStateFixture({ request: wireRequest(request) });
+  const execution = 'arn:aws:states:us-east-1:123456789012:execution:jobs:evt-1';
+  const event = (b: object = body()) => ({ [JOB_EVENT_KEY]: b, execution });
 
-  test('round trip: the request, provenance, request time and totals come back', () => {
-    expect(isContinuationEvent(event())).toBe(true);
-    const parsed = parseContinuation(event(), cfg, NOW);
+  test('round trip: the request, provenance, request time, settings and totals come back', () => {
+    expect(isChunkEvent(event())).toBe(true);
+    const parsed = parseChunkEvent(event(), cfg, NOW);
     expect(parsed.parsed.request).toEqual(request);
     expect(parsed.parsed.requestTime).toEqual(new Date('2025-06-01T11:00:00.000Z'));
-    expect(parsed).toMatchObject({ jobId: 'evt-1', sequence: 2, totals: { terminated: 4 } });
+    expect(parsed.execution).toBe(execution);
+    expect(parsed.settings).toEqual({ dryRun: false, reason: 'r', limit: 1000 });
+    expect(parsed.state).toMatchObject({ jobId: 'evt-1', chunks: 1, totals: { terminated: 4 } });
   });
 
   test('a carried request time later than now is capped at now', () => {
-    const parsed = parseContinuation(event({ ...body(), requestTime: '2030-01-01T00:00:00Z' }), cfg, NOW);
+    const parsed = parseChunkEvent(event({ ...body(), requestTime: '2030-01-01T00:00:00Z' }), cfg, NOW);
     expect(parsed.parsed.requestTime).toEqual(NOW);
   });
 
   test.each([
     ['an unknown field', { ...body(), extra: 1 }],
     ['a wrong version', { ...body(), version: 2 }],
-    ['sequence 0', { ...body(), sequence: 0 }],
+    ['a negative chunk count', { ...body(), chunks: -1 }],
+    ['an unknown status', { ...body(), status: 'paused' }],
     ['a negative total', { ...body(), totals: { ...body().totals, failed: -1 } }],
     ['a bad provenance', { ...body(), provenance: { via: 'console' } }],
     ['an invalid embedded request', { ...body(), request: { domain: 'orders', selector: {} } }],
   ])('%s is refused with InvalidRequestError', (_name, b) => {
-    expect(() => parseContinuation(event(b), cfg, NOW)).toThrow(InvalidRequestError);
+    expect(() => parseChunkEvent(event(b), cfg, NOW)).toThrow(InvalidRequestError);
   });
 
   test('an embedded request for a domain no longer allowed is refused', () => {
     const b = { ...body(), request: { ...wireRequest(request), domain: 'payments' } };
-    expect(() => parseContinuation(event(b), cfg, NOW)).toThrow(DomainNotAllowedError);
+    expect(() => parseChunkEvent(event(b), cfg, NOW)).toThrow(DomainNotAllowedError);
   });
 
-  test('an extra top-level key next to the marker is refused', () => {
-    expect(() => parseContinuation({ ...event(), domain: 'orders' }, cfg, NOW)).toThrow(InvalidRequestError);
+  test('an extra top-level key next to the state is refused', () => {
+    expect(() => parseChunkEvent({ ...event(), domain: 'orders' }, cfg, NOW)).toThrow(InvalidRequestError);
   });
 });

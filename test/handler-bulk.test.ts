@@ -1,32 +1,14 @@
 /**
- * Issue 4, end to end: the real SDK against the fake SWF server. Continuations across a short time budget,
- * the continuation ceiling, throttling storms, concurrent invocations sharing the rate, the pipeline and
- * counting first.
+ * Bulk requests end to end: the real SDK against the fake SWF server. Throttling storms, concurrent
+ * invocations sharing the rate, the pipeline and counting first, and the hand-off of what is left (throttled
+ * executions included) to a job. Jobs themselves: test/jobs.test.ts.
  */
-import { bulkHandler, runChain } from './support/handler-bulk';
+import { asReport, bulkHandler, driveJob, inMemoryJobs } from './support/handler-bulk';
 import { context, DOMAIN } from './support/handler-fixtures';
 import { FakeSwfServer, makeExecutions, type FakeExecution } from './support/fake-swf';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { ContinuationEvent } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY, METRIC_CONTINUATION_LIMIT } from '../lib/contract';
-import { ContinuationFailedError, ContinuationLimitError, TooManyExecutionsError } from '../lambda/errors';
-import { readProvenance } from '../lambda/provenance';
+import { TooManyExecutionsError } from '../lambda/errors';
 
-const lambda = mockClient(LambdaClient);
 let server: FakeSwfServer;
-let sent: ContinuationEvent[];
-
-beforeEach(() => {
-  lambda.reset();
-  sent = [];
-  lambda.on(InvokeCommand).callsFake((input: { Payload?: Uint8Array }) => {
-    sent.push(
-      JSON.parse(Buffer.from(input.Payload ?? new Uint8Array()).toString('utf8')) as ContinuationEvent,
-    );
-    return { StatusCode: 202 };
-  });
-});
 
 afterEach(async () => {
   await server.close();
@@ -50,137 +32,9 @@ const FAST = { TERMINATE_RATE_PER_SECOND: '2000', TERMINATE_BURST: '200', MAX_EX
  */
 const PACED = { TERMINATE_RATE_PER_SECOND: '300', TERMINATE_BURST: '10', MAX_EXECUTIONS: '5000' };
 
-describe('continuations: a request larger than one invocation completes across invocations', () => {
-  test('a selector: every execution terminated exactly once, the job id and provenance carried', async () => {
-    const executions = tagged(230);
-    server = await FakeSwfServer.start({
-      domains: [DOMAIN],
-      executions: [...executions, ...tagged(20, 'keep', 'k-')],
-    });
-    const { handler } = bulkHandler(server, FAST);
-    const event = {
-      version: '0',
-      id: 'evt-bulk-1',
-      'detail-type': 'SWF Termination Request',
-      source: 'ops.incident',
-      account: '123456789012',
-      time: new Date().toISOString(),
-      region: 'us-east-1',
-      resources: [],
-      detail: { domain: DOMAIN, selector: { tag: 'batch-7' } },
-    };
-
-    const reports = await runChain(handler, event, server, 50, () => sent);
-
-    expectExactlyOnce(executions.map((e) => e.workflowId));
-    // At least one hand-off. Not more: calls in flight when the budget runs out still finish, and how many
-    // are in flight follows the observed latency (a loaded machine runs more per invocation).
-    expect(reports.length).toBeGreaterThanOrEqual(2);
-    expect(server.openCount(DOMAIN)).toBe(20);
-    expect(sent.map((s) => s[CONTINUATION_EVENT_KEY].sequence)).toEqual(
-      reports.slice(0, -1).map((_, i) => i + 1),
-    );
-    expect(reports.every((r) => r.jobId === 'evt-bulk-1')).toBe(true);
-    const last = reports[reports.length - 1]!;
-    expect(last.job).toMatchObject({ terminated: 230, failed: 0, invocations: reports.length });
-    // Counted by every invocation before it acts (issue 8: a continuation is checked like a request).
-    expect(server.callCount('CountOpenWorkflowExecutions')).toBe(reports.length);
-    // Every termination, whichever invocation made it, names the original event.
-    for (const t of server.terminations) {
-      const block = readProvenance(t.details!);
-      expect(block).toMatchObject({
-        requestedBy: { via: 'eventbridge', eventId: 'evt-bulk-1' },
-        jobId: 'evt-bulk-1',
-      });
-    }
-    expect(lambda.commandCalls(InvokeCommand)[0]!.args[0].input).toMatchObject({
-      FunctionName: 'swf-terminator-test',
-      InvocationType: 'Event',
-    });
-  });
-
-  test('an explicit list: every execution terminated exactly once, runless entries resolved', async () => {
-    const executions = tagged(120, 'x', 'l-');
-    server = await FakeSwfServer.start({ domains: [DOMAIN], executions });
-    const { handler } = bulkHandler(server, PACED);
-    const list = executions.map((e, i) =>
-      i % 3 === 0 ? { workflowId: e.workflowId } : { workflowId: e.workflowId, runId: e.runId },
-    );
-
-    const reports = await runChain(handler, { domain: DOMAIN, executions: list }, server, 35, () => sent);
-
-    expectExactlyOnce(executions.map((e) => e.workflowId));
-    // At least one hand-off. Not more: calls in flight when the budget runs out still finish, and how many
-    // are in flight follows the observed latency (a loaded machine runs more per invocation).
-    expect(reports.length).toBeGreaterThanOrEqual(2);
-    const remaining = sent.map((s) => s[CONTINUATION_EVENT_KEY].progress);
-    expect(remaining.every((p) => p.target === 'list')).toBe(true);
-    expect(reports[reports.length - 1]!.job).toMatchObject({
-      matched: 120,
-      terminated: 120,
-      alreadyClosed: 0,
-    });
-    // Carried lists shrink: a continuation carries only what is left.
-    const sizes = sent.map((s) => (s[CONTINUATION_EVENT_KEY].request.executions as unknown[]).length);
-    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
-    expect(sizes[0]).toBeLessThan(120);
-  });
-
-  test('a chain that hits MAX_CONTINUATIONS stops: ContinuationLimitError, logged, metric emitted', async () => {
-    server = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(200) });
-    const { handler, logger, metrics } = bulkHandler(server, { ...PACED, MAX_CONTINUATIONS: '2' });
-    const errors = jest.spyOn(logger, 'error');
-    const added = jest.spyOn(metrics, 'addMetric');
-
-    const run = runChain(handler, { domain: DOMAIN, selector: { tag: 'batch-7' } }, server, 20, () => sent);
-
-    await expect(run).rejects.toThrow(ContinuationLimitError);
-    await expect(run).rejects.toThrow(/continuation 3 would exceed MAX_CONTINUATIONS \(2\)/);
-    expect(sent).toHaveLength(2);
-    const done = server.terminations.length;
-    expect(done).toBeGreaterThanOrEqual(60);
-    expect(done).toBeLessThan(200);
-    expect(errors).toHaveBeenCalledWith(
-      expect.stringMatching(/continuation limit reached/),
-      expect.objectContaining({ job: expect.objectContaining({ terminated: done }) }),
-    );
-    expect(added).toHaveBeenCalledWith(METRIC_CONTINUATION_LIMIT, 'Count', 1);
-  });
-
-  test('a continuation event past the ceiling is refused before any SWF call', async () => {
-    server = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(3) });
-    const { handler } = bulkHandler(server, { MAX_CONTINUATIONS: '2' });
-    const event = {
-      [CONTINUATION_EVENT_KEY]: {
-        version: 1,
-        jobId: 'j',
-        sequence: 3,
-        request: { domain: DOMAIN, selector: { tag: 'batch-7' } },
-        acceptedUnder: { dryRun: false, maxExecutions: 1000 },
-        requestTime: new Date().toISOString(),
-        provenance: { via: 'console', requestId: 'r' },
-        progress: { target: 'selector' },
-        totals: { matched: 0, terminated: 0, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
-        failures: [],
-      },
-    };
-
-    await expect(handler(event, context)).rejects.toThrow(ContinuationLimitError);
-    expect(server.callCount()).toBe(0);
-  });
-
-  test('failing to send the continuation fails the invocation (Lambda retries it)', async () => {
-    server = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(80) });
-    lambda.on(InvokeCommand).rejects(new Error('AccessDeniedException'));
-    const { handler } = bulkHandler(server, PACED);
-
-    await expect(
-      runChain(handler, { domain: DOMAIN, selector: { tag: 'batch-7' } }, server, 10, () => sent),
-    ).rejects.toThrow(ContinuationFailedError);
-    expect(server.terminations.length).toBeGreaterThanOrEqual(10);
-    expect(server.terminations.length).toBeLessThan(80);
-  });
-});
+/** The handler's answer to a termination request. */
+const run = async (handler: ReturnType<typeof bulkHandler>['handler'], event: unknown, ctx = context) =>
+  asReport(await handler(event, ctx));
 
 describe('throttling slows the pace and never fails an execution', () => {
   test('a storm of injected throttles: all terminated, none failed', async () => {
@@ -189,10 +43,10 @@ describe('throttling slows the pace and never fails an execution', () => {
     server.failNext('TerminateWorkflowExecution', 'throttle', 60);
     const { handler } = bulkHandler(server, FAST);
 
-    const report = await handler(
-      { domain: DOMAIN, executions: executions.map((e) => ({ workflowId: e.workflowId, runId: e.runId })) },
-      context,
-    );
+    const report = await run(handler, {
+      domain: DOMAIN,
+      executions: executions.map((e) => ({ workflowId: e.workflowId, runId: e.runId })),
+    });
 
     expect(report).toMatchObject({ matched: 40, terminated: 40, failed: 0 });
     expect(server.throttledCount('TerminateWorkflowExecution')).toBe(60);
@@ -209,24 +63,35 @@ describe('throttling slows the pace and never fails an execution', () => {
     // Configured far above what the server allows: throttling must arrive, and be absorbed.
     const { handler } = bulkHandler(server, { TERMINATE_RATE_PER_SECOND: '1000', TERMINATE_BURST: '100' });
 
-    const report = await handler({ domain: DOMAIN, selector: { tag: 'x' } }, context);
+    const report = await run(handler, { domain: DOMAIN, selector: { tag: 'x' } });
 
     expect(report).toMatchObject({ matched: 80, terminated: 80, failed: 0 });
     expect(server.throttledCount('TerminateWorkflowExecution')).toBeGreaterThan(0);
     expectExactlyOnce(executions.map((e) => e.workflowId));
   });
 
-  test('throttled executions left when time runs out go into the continuation', async () => {
+  test('throttled executions left when time runs out go to the job with the rest, and none fails', async () => {
     const executions = tagged(12, 'x', 'c-');
     server = await FakeSwfServer.start({ domains: [DOMAIN], executions });
     server.failNext('TerminateWorkflowExecution', 'throttle', 5);
-    const { handler } = bulkHandler(server, PACED);
+    const jobs = inMemoryJobs();
+    const { handler } = bulkHandler(server, PACED, { jobs: jobs.jobs });
     const list = executions.map((e) => ({ workflowId: e.workflowId, runId: e.runId }));
+    // Every invocation may terminate 4 (its time then runs out); its first look, planning, sees plenty.
+    const budget = (i: number) => {
+      const base = server.terminations.length;
+      let looks = 0;
+      return {
+        awsRequestId: `req-${i}`,
+        getRemainingTimeInMillis: () => (looks++ > 0 && server.terminations.length - base >= 4 ? 0 : 900_000),
+      };
+    };
 
-    const reports = await runChain(handler, { domain: DOMAIN, executions: list }, server, 4, () => sent);
+    const { report, states } = await driveJob(handler, jobs, { domain: DOMAIN, executions: list }, budget);
 
+    expect(report.job).toMatchObject({ state: 'started', reason: 'out-of-time' });
     expectExactlyOnce(executions.map((e) => e.workflowId));
-    expect(reports.reduce((n, r) => n + r.failed, 0)).toBe(0);
+    expect(states.at(-1)).toMatchObject({ status: 'done', totals: { terminated: 12, failed: 0 } });
   });
 });
 
@@ -247,7 +112,8 @@ describe('the rate is the terminator total: concurrent invocations share it', ()
 
     const reports = await Promise.all(
       handlers.map((h, k) =>
-        h(
+        run(
+          h,
           {
             domain: DOMAIN,
             executions: all
@@ -285,7 +151,7 @@ describe('pipeline and counting first', () => {
       MAX_EXECUTIONS: '5000',
     });
 
-    const report = await handler({ domain: DOMAIN, selector: { tag: 'batch-7' } }, context);
+    const report = await run(handler, { domain: DOMAIN, selector: { tag: 'batch-7' } });
 
     expect(report).toMatchObject({ matched: 2600, terminated: 2600, failed: 0 });
     expect(server.callCount('CountOpenWorkflowExecutions')).toBe(1);
@@ -322,10 +188,7 @@ describe('pipeline and counting first', () => {
     });
     const { handler } = bulkHandler(server, FAST);
 
-    const report = await handler(
-      { domain: DOMAIN, selector: { tag: 'batch-7' }, maxExecutions: 40 },
-      context,
-    );
+    const report = await run(handler, { domain: DOMAIN, selector: { tag: 'batch-7' }, maxExecutions: 40 });
 
     expect(report).toMatchObject({ matched: 30, terminated: 30 });
     // Count (80, over 40) + a counting pass + the pipeline's listing.

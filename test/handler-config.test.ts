@@ -1,7 +1,7 @@
 import { ConfigError } from '../lambda/errors';
 import { parseConfig } from '../lambda/config';
 import {
-  DEFAULT_MAX_CONTINUATIONS,
+  DEFAULT_JOB_CHUNK_SECONDS,
   DEFAULT_MAX_EXECUTIONS,
   DEFAULT_RATE_SHARES,
   DEFAULT_REQUEST_DETAIL_TYPE,
@@ -19,7 +19,8 @@ describe('parseConfig', () => {
       terminateRatePerSecond: DEFAULT_TERMINATE_RATE_PER_SECOND,
       terminateBurst: DEFAULT_TERMINATE_BURST,
       rateShares: DEFAULT_RATE_SHARES,
-      maxContinuations: DEFAULT_MAX_CONTINUATIONS,
+      controlOnly: false,
+      jobChunkSeconds: DEFAULT_JOB_CHUNK_SECONDS,
     });
   });
 
@@ -34,7 +35,9 @@ describe('parseConfig', () => {
         TERMINATE_RATE_PER_SECOND: '12.5',
         TERMINATE_BURST: '40',
         TERMINATE_RATE_SHARES: '4',
-        MAX_CONTINUATIONS: '7',
+        STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ops-Terminator-A1B2C3D4',
+        CONTROL_ONLY: 'true',
+        JOB_CHUNK_SECONDS: '90',
       }),
     ).toEqual({
       allowedDomains: ['orders'],
@@ -45,7 +48,9 @@ describe('parseConfig', () => {
       terminateRatePerSecond: 12.5,
       terminateBurst: 40,
       rateShares: 4,
-      maxContinuations: 7,
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ops-Terminator-A1B2C3D4',
+      controlOnly: true,
+      jobChunkSeconds: 90,
     });
   });
 
@@ -149,8 +154,14 @@ describe('parseConfig', () => {
     ['TERMINATE_BURST', '0', 'a positive integer'],
     ['TERMINATE_RATE_SHARES', 'two', 'a positive integer'],
     ['TERMINATE_RATE_SHARES', '0', 'a positive integer'],
-    ['MAX_CONTINUATIONS', '-1', 'a non-negative integer'],
-    ['MAX_CONTINUATIONS', '1.5', 'a non-negative integer'],
+    [
+      'STATE_MACHINE_ARN',
+      'arn:aws:lambda:eu-west-1:123456789012:function:x',
+      'a Step Functions state machine ARN',
+    ],
+    ['STATE_MACHINE_ARN', 'my-jobs', 'a Step Functions state machine ARN'],
+    ['CONTROL_ONLY', 'yes', '"true" or "false"'],
+    ['JOB_CHUNK_SECONDS', '0', 'a positive number'],
   ])('%s = "%s" → ConfigError: must be %s', (variable, value, rule) => {
     const env = { ALLOWED_DOMAINS: 'o', [variable]: value };
     expect(() => parseConfig(env)).toThrow(ConfigError);

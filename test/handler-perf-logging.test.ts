@@ -7,12 +7,14 @@ import './support/handler-env';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
-import { CONTINUATION_EVENT_KEY } from '../lib/contract';
+import { JOB_EVENT_KEY } from '../lib/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parseConfig } from '../lambda/config';
 import { createHandler } from '../lambda/handler';
+import type { JobsPort } from '../lambda/jobs';
 import { createSwf } from '../lambda/swf';
-import { continuationBody } from './support/handler-fixtures';
+import { inMemoryJobs } from './support/handler-bulk';
+import { jobStateFixture } from './support/handler-fixtures';
 
 const swf = mockClient(SWFClient);
 
@@ -23,8 +25,10 @@ beforeEach(() => {
 async function logLines(
   event: unknown,
   env: Record<string, string> = {},
+  jobs?: JobsPort,
 ): Promise<Record<string, unknown>[]> {
   const handler = createHandler({
+    ...(jobs === undefined ? {} : { jobs }),
     config: parseConfig({ ALLOWED_DOMAINS: 'orders', ...env }),
     swf: createSwf(new SWFClient({ region: 'us-east-1' })),
     logger: new Logger({ logLevel: 'INFO' }),
@@ -139,31 +143,35 @@ describe('optional keys of the summary line', () => {
     expect(lines[0]?.rate).toEqual(expect.any(Number));
   });
 
-  test('no throttling: neither throttles nor rate, and a first invocation has no continuation number', async () => {
+  test('no throttling: neither throttles nor rate, and a request has no chunk number', async () => {
     swf.on(TerminateWorkflowExecutionCommand).resolves({});
 
     const lines = await logLines({ domain: 'orders', workflowId: 'wf-1', runId: 'run-1' });
 
     expect(lines[0]).not.toHaveProperty('throttles');
     expect(lines[0]).not.toHaveProperty('rate');
-    expect(lines[0]).not.toHaveProperty('continuation');
+    expect(lines[0]).not.toHaveProperty('chunk');
   });
 
-  test("a continuation's lines carry its number, its summary the job's totals so far", async () => {
+  test("a chunk's lines carry the job and the chunk's number, its last line the job's totals", async () => {
     swf.on(TerminateWorkflowExecutionCommand).resolves({});
-    const event = {
-      [CONTINUATION_EVENT_KEY]: continuationBody({
-        request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
-        progress: { target: 'list', remaining: 1 },
-        totals: { matched: 3, terminated: 3, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
-      }),
-    };
+    const jobs = inMemoryJobs();
+    const state = jobStateFixture({
+      request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
+      progress: { target: 'list', remaining: 1 },
+      totals: { matched: 3, terminated: 3, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
+      chunks: 2,
+    });
+    await jobs.jobs.start(state);
 
-    const lines = await logLines(event, { MAX_CONTINUATIONS: '5' });
+    const lines = await logLines(
+      { [JOB_EVENT_KEY]: state, execution: jobs.jobs.executionArn('evt-1') },
+      {},
+      jobs.jobs,
+    );
 
-    expect(lines.map((l) => l.message)).toEqual(['execution terminated', 'request done', 'job done']);
-    for (const line of lines) expect(line).toMatchObject({ jobId: 'evt-1', continuation: 2 });
-    expect(lines[1]).toMatchObject({ matched: 1, terminated: 1 });
-    expect(lines[2]).toMatchObject({ job: { matched: 4, terminated: 4 }, invocations: 3 });
+    expect(lines.map((l) => l.message)).toEqual(['execution terminated', 'job done']);
+    for (const line of lines) expect(line).toMatchObject({ jobId: 'evt-1', chunk: 3 });
+    expect(lines[1]).toMatchObject({ matched: 1, terminated: 1, job: { matched: 4, terminated: 4 } });
   });
 });

@@ -3,36 +3,32 @@
  * - a workflowId without a runId is resolved first (a List call); if the reserve comes meanwhile, its
  *   termination is handed on, pinned to the resolved run, instead of started;
  * - a selector's next page is slow to come; the invocation stops waiting, stops the listing (no further
- *   List call) and hands on; the selector lists again in the continuation.
+ *   List call) and hands on to a job; the selector lists again in the job's chunk.
  */
 import './support/handler-env';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
-import type { ContinuationEvent } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY } from '../lib/contract';
 import { createHandler } from '../lambda/handler';
 import { STOP_POLL_MS } from '../lambda/pipeline';
 import type { SwfPort, TerminateInput } from '../lambda/swf';
+import { asReport, inMemoryJobs } from './support/handler-bulk';
 import { config, DOMAIN } from './support/handler-fixtures';
 
-/** A handler over `swf` with a 1 s end reserve, whose continuations are kept in `sent` instead of sent. */
+/** A handler over `swf` with a 1 s end reserve, whose jobs are kept in `sent` instead of started. */
 function handlerOver(swf: SwfPort) {
-  const sent: ContinuationEvent[] = [];
-  const handler = createHandler({
+  const jobs = inMemoryJobs();
+  const raw = createHandler({
     config: config({ TERMINATE_RATE_PER_SECOND: '1000', TERMINATE_BURST: '100' }),
     swf,
     logger: new Logger({ logLevel: 'SILENT' }),
     metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'stop-test' }),
-    continuationReserveMs: 1_000,
-    continuations: {
-      send: (event) => {
-        sent.push(event);
-        return Promise.resolve();
-      },
-    },
+    endReserveMs: 1_000,
+    jobs: jobs.jobs,
   });
-  return { handler, sent };
+  const handler = async (event: unknown, context: Parameters<typeof raw>[1]) =>
+    asReport(await raw(event, context));
+  return { handler, sent: jobs.started };
 }
 
 describe('the reserve reached while a run is being resolved', () => {
@@ -71,9 +67,8 @@ describe('the reserve reached while a run is being resolved', () => {
     const report = await handler(request, context);
 
     expect(terminated).toEqual([]);
-    expect(report.continued).toEqual({ sequence: 1 });
-    const handedOn = sent[0]?.[CONTINUATION_EVENT_KEY].request.executions as
-      { workflowId: string; runId?: string }[] | undefined;
+    expect(report.job).toMatchObject({ state: 'started', reason: 'out-of-time' });
+    const handedOn = sent[0]?.request.executions as { workflowId: string; runId?: string }[] | undefined;
     // The resolved run goes on pinned to its runId; every named execution goes on, none is dropped.
     expect(handedOn?.[0]).toEqual({ workflowId: 'e1', runId: 'run-e1' });
     expect(handedOn?.map((e) => e.workflowId).sort()).toEqual(
@@ -125,8 +120,8 @@ describe('the reserve reached while a selector waits for a slow page', () => {
     const report = await handler({ domain: DOMAIN, selector: { tag: 'x' } }, context);
 
     expect(terminated).toEqual(['e0', 'e1']);
-    expect(report.continued).toEqual({ sequence: 1 });
-    expect(sent[0]?.[CONTINUATION_EVENT_KEY].progress).toEqual({ target: 'selector' });
+    expect(report.job).toMatchObject({ state: 'started', reason: 'out-of-time' });
+    expect(sent[0]?.progress).toEqual({ target: 'selector' });
     // The late page is dropped and the listing is closed: the third page is never asked for.
     await new Promise((r) => setTimeout(r, 6 * STOP_POLL_MS));
     expect(pagesAsked).toBe(2);

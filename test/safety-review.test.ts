@@ -1,14 +1,14 @@
 /**
  * Issue 8: the defects a safety review reproduced, one describe per defect. Each test failed before its fix.
  */
-import { bulkHandler } from './support/handler-bulk';
+import { asReport, bulkHandler, inMemoryJobs } from './support/handler-bulk';
 import {
   captureEmf,
   context,
-  continuationBody,
   DOMAIN,
   envelope,
   info,
+  jobStateFixture,
   makeHandler,
 } from './support/handler-fixtures';
 import { FakeSwfServer, makeExecutions } from './support/fake-swf';
@@ -21,13 +21,13 @@ import {
 } from '@aws-sdk/client-swf';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { parseConfig, type Env } from '../lambda/config';
-import { type ContinuationEvent, continuationEvent } from '../lambda/continuation';
-import { CONTINUATION_EVENT_KEY, ENV, HANDOFF_PAYLOAD_MAX_BYTES } from '../lib/contract';
+import { fitJobState, type JobState } from '../lambda/job-state';
+import { ENV, HANDOFF_PAYLOAD_MAX_BYTES, JOB_EVENT_KEY } from '../lib/contract';
 import { InvalidRequestError, ListingFailedError, TooManyExecutionsError } from '../lambda/errors';
 import type { HandlerContext } from '../lambda/handler';
 import { PROVENANCE_MARKER, readProvenance } from '../lambda/provenance';
 import { ChildPolicy, type SwfTerminatorProps } from '../lib';
-import { onlyResource } from './support/construct-helpers';
+import { resolveIntrinsics } from './support/construct-helpers';
 
 /**
  * The SDK's SWF client mocked for the tests of one describe only: the tests that run against the fake SWF
@@ -59,24 +59,23 @@ function clockChecks(checks: number, requestId = 'req-1'): HandlerContext {
   };
 }
 
-/** A continuation sender that keeps what it is given. */
+/** Jobs kept in memory: what a request hands on is in `sent`; `chunk(n)` is the event of the n-th job's chunk. */
 function collector() {
-  const sent: ContinuationEvent[] = [];
+  const jobs = inMemoryJobs();
   return {
-    sent,
-    continuations: {
-      send: (event: ContinuationEvent) => {
-        sent.push(JSON.parse(JSON.stringify(event)) as ContinuationEvent);
-        return Promise.resolve();
-      },
-    },
+    sent: jobs.started,
+    jobs: jobs.jobs,
+    chunk: (state: JobState | undefined) => ({
+      [JOB_EVENT_KEY]: state,
+      execution: jobs.jobs.executionArn(state?.jobId ?? ''),
+    }),
   };
 }
 
 const listOf = (n: number, prefix = 'wf-') =>
   Array.from({ length: n }, (_, i) => ({ workflowId: `${prefix}${i}`, runId: `run-${prefix}${i}` }));
 
-describe('defect 1: a continuation acts with the settings its request was accepted under', () => {
+describe("defect 1: a job's every chunk acts with the settings its request was accepted under", () => {
   let server: FakeSwfServer;
   afterEach(async () => {
     await server.close();
@@ -86,31 +85,33 @@ describe('defect 1: a continuation acts with the settings its request was accept
 
   test('a preview stays a preview after the function is redeployed with DRY_RUN=false', async () => {
     server = await FakeSwfServer.start({ domains: [DOMAIN], executions: executions() });
-    const { sent, continuations } = collector();
-    const preview = bulkHandler(server, { ...slow, DRY_RUN: 'true' }, { continuations });
-    const first = await preview.handler({ domain: DOMAIN, executions: listOf(6) }, clockChecks(3));
-    expect(first.continued).toBeDefined();
+    const { sent, jobs, chunk } = collector();
+    const preview = bulkHandler(server, { ...slow, DRY_RUN: 'true' }, { jobs });
+    const first = asReport(await preview.handler({ domain: DOMAIN, executions: listOf(6) }, clockChecks(3)));
+    expect(first.job).toBeDefined();
     expect(first.dryRun).toBe(true);
 
-    // The usual next step: the function is redeployed for real, and the continuation arrives there.
-    const real = bulkHandler(server, { ...slow, DRY_RUN: 'false' });
-    const second = await real.handler(sent[0], { awsRequestId: 'req-2' });
+    // The usual next step: the function is redeployed for real, and the job's next chunk runs there.
+    const real = bulkHandler(server, { ...slow, DRY_RUN: 'false' }, { jobs });
+    const second = (await real.handler(chunk(sent[0]), { awsRequestId: 'req-2' })) as JobState;
 
     expect(server.terminations).toHaveLength(0);
-    expect(second.dryRun).toBe(true);
-    expect(second.job).toMatchObject({ terminated: 0, wouldTerminate: 6, matched: 6 });
+    expect(second).toMatchObject({
+      status: 'done',
+      totals: { terminated: 0, wouldTerminate: 6, matched: 6 },
+    });
   });
 
   test('a job accepted to terminate stops, terminating nothing more, on a function now in preview mode', async () => {
     server = await FakeSwfServer.start({ domains: [DOMAIN], executions: executions() });
-    const { sent, continuations } = collector();
-    const real = bulkHandler(server, slow, { continuations });
-    const first = await real.handler({ domain: DOMAIN, executions: listOf(6) }, clockChecks(3));
+    const { sent, jobs, chunk } = collector();
+    const real = bulkHandler(server, slow, { jobs });
+    const first = asReport(await real.handler({ domain: DOMAIN, executions: listOf(6) }, clockChecks(3)));
     const done = server.terminations.length;
-    expect(first.continued).toBeDefined();
+    expect(first.job).toBeDefined();
 
-    const preview = bulkHandler(server, { ...slow, DRY_RUN: 'true' });
-    await expect(preview.handler(sent[0], { awsRequestId: 'req-2' })).rejects.toThrow(/DRY_RUN/);
+    const preview = bulkHandler(server, { ...slow, DRY_RUN: 'true' }, { jobs });
+    await expect(preview.handler(chunk(sent[0]), { awsRequestId: 'req-2' })).rejects.toThrow(/DRY_RUN/);
     expect(server.terminations).toHaveLength(done);
   });
 
@@ -118,18 +119,18 @@ describe('defect 1: a continuation acts with the settings its request was accept
     ['ABANDON', 'TERMINATE', 'ABANDON'],
     [undefined, 'TERMINATE', undefined],
   ])(
-    'accepted under DEFAULT_CHILD_POLICY=%s, continued under %s: every call sends %s',
+    'accepted under DEFAULT_CHILD_POLICY=%s, its chunk run under %s: every call sends %s',
     async (acceptedUnder, continuedUnder, expected) => {
       server = await FakeSwfServer.start({ domains: [DOMAIN], executions: executions() });
-      const { sent, continuations } = collector();
+      const { sent, jobs, chunk } = collector();
       const env = (policy: string | undefined): Env =>
         policy === undefined ? slow : { ...slow, DEFAULT_CHILD_POLICY: policy };
-      const first = bulkHandler(server, env(acceptedUnder), { continuations });
+      const first = bulkHandler(server, env(acceptedUnder), { jobs });
       await first.handler({ domain: DOMAIN, executions: listOf(6) }, clockChecks(3));
       expect(sent).toHaveLength(1);
 
-      const later = bulkHandler(server, env(continuedUnder));
-      await later.handler(sent[0], { awsRequestId: 'req-2' });
+      const later = bulkHandler(server, env(continuedUnder), { jobs });
+      await later.handler(chunk(sent[0]), { awsRequestId: 'req-2' });
 
       expect(server.terminations).toHaveLength(6);
       expect(server.terminations.map((t) => t.childPolicy)).toEqual(Array(6).fill(expected));
@@ -138,30 +139,49 @@ describe('defect 1: a continuation acts with the settings its request was accept
 
   test('the job keeps the limit it was accepted under (a lowered ceiling stops it, refusing)', async () => {
     server = await FakeSwfServer.start({ domains: [DOMAIN], executions: executions() });
-    const { sent, continuations } = collector();
-    const first = bulkHandler(server, slow, { continuations });
+    const { sent, jobs, chunk } = collector();
+    const first = bulkHandler(server, slow, { jobs });
     await first.handler({ domain: DOMAIN, executions: listOf(6) }, clockChecks(3));
     const done = server.terminations.length;
 
-    const lowered = bulkHandler(server, { ...slow, MAX_EXECUTIONS: '5' });
-    await expect(lowered.handler(sent[0], { awsRequestId: 'req-2' })).rejects.toThrow(/MAX_EXECUTIONS/);
+    const lowered = bulkHandler(server, { ...slow, MAX_EXECUTIONS: '5' }, { jobs });
+    await expect(lowered.handler(chunk(sent[0]), { awsRequestId: 'req-2' })).rejects.toThrow(
+      /MAX_EXECUTIONS/,
+    );
     expect(server.terminations).toHaveLength(done);
   });
 });
 
 describe('defect 2: every value the construct can write, the handler reads back as the same setting', () => {
-  /** The function's environment as synthesized, parsed by the handler's own configuration reader. */
-  function configOf(props: Partial<SwfTerminatorProps>) {
+  /**
+   * Each function's environment as synthesized (intrinsics resolved as CloudFormation would, in one account
+   * and region), parsed by the handler's own configuration reader.
+   */
+  function configsOf(props: Partial<SwfTerminatorProps>) {
     const { template } = synthTerminator(props);
-    const fn = onlyResource(template, 'AWS::Lambda::Function');
-    const variables = (fn.resource.Properties.Environment as { Variables: Record<string, string> }).Variables;
-    return parseConfig(variables);
+    const where = { partition: 'aws', account: '123456789012', region: 'eu-west-1' };
+    const read = (prefix: string) => {
+      const [resource] = Object.entries(template.findResources('AWS::Lambda::Function'))
+        .filter(([id]) => id.startsWith(prefix))
+        .map(([, r]) => r as { Properties: { Environment: { Variables: unknown } } });
+      return parseConfig(
+        resolveIntrinsics(resource!.Properties.Environment.Variables, template, where) as Env,
+      );
+    };
+    return { handler: read('TerminatorHandler'), control: read('TerminatorControlHandler') };
   }
+  const configOf = (props: Partial<SwfTerminatorProps>) => configsOf(props).handler;
   const long = 'd'.repeat(256);
 
   test.each<[string, Partial<SwfTerminatorProps>, (c: ReturnType<typeof parseConfig>) => unknown, unknown]>([
-    ['maxContinuations 0', { maxContinuations: 0 }, (c) => c.maxContinuations, 0],
-    ['maxContinuations 1000', { maxContinuations: 1000 }, (c) => c.maxContinuations, 1000],
+    [
+      'the state machine',
+      {},
+      (c) => c.stateMachineArn,
+      expect.stringMatching(
+        /^arn:aws:states:eu-west-1:123456789012:stateMachine:TestStack-Terminator-[A-F0-9]{8}$/,
+      ),
+    ],
     ['maxExecutionsPerRequest 1', { maxExecutionsPerRequest: 1 }, (c) => c.maxExecutions, 1],
     ['maxExecutionsPerRequest 100000', { maxExecutionsPerRequest: 100_000 }, (c) => c.maxExecutions, 100_000],
     ['terminateRatePerSecond 60', { terminateRatePerSecond: 60 }, (c) => c.terminateRatePerSecond, 60],
@@ -197,6 +217,12 @@ describe('defect 2: every value the construct can write, the handler reads back 
   ])('%s', (_name, props, read, expected) => {
     expect(read(configOf(props))).toEqual(expected);
   });
+
+  test('the control function reads the same settings, and that it is the control function', () => {
+    const { handler, control } = configsOf({ dryRun: true, childPolicy: ChildPolicy.ABANDON });
+    expect(handler.controlOnly).toBe(false);
+    expect(control).toEqual({ ...handler, controlOnly: true });
+  });
 });
 
 describe('defect 3: a request the job could not carry is refused before any SWF call', () => {
@@ -213,17 +239,15 @@ describe('defect 3: a request the job could not carry is refused before any SWF 
 });
 
 describe('defect 3: the largest list accepted can always be handed on', () => {
-  test('a list just under the limit still fits a continuation with the failures it carries', async () => {
+  test("a list just under the limit still fits a job's state with the failures it carries", async () => {
     // GIVEN a list just under the limit whose entries all fail with a long error, and time for a few only
     const server = await FakeSwfServer.start({ domains: [DOMAIN], executions: [] });
     try {
-      const { sent, continuations } = collector();
+      const { sent, jobs } = collector();
       const { handler } = bulkHandler(
         server,
         { MAX_EXECUTIONS: '5000', TERMINATE_RATE_PER_SECOND: '2000' },
-        {
-          continuations,
-        },
+        { jobs },
       );
       const entry = (i: number) => ({ workflowId: `${'€'.repeat(200)}-${i}`, runId: 'r'.repeat(64) });
       const executions = [entry(0)];
@@ -237,17 +261,17 @@ describe('defect 3: the largest list accepted can always be handed on', () => {
       // WHEN it runs out of time after some failures
       await handler({ domain: DOMAIN, executions }, clockChecks(60));
 
-      // THEN the continuation was sent, within Lambda's limit, with the failures it could carry
+      // THEN the job was started with a state within Step Functions' limit, carrying the failures
       expect(sent).toHaveLength(1);
       expect(Buffer.byteLength(JSON.stringify(sent[0]))).toBeLessThanOrEqual(256 * 1024);
-      expect(sent[0]![CONTINUATION_EVENT_KEY].totals.failed).toBeGreaterThan(0);
+      expect(sent[0]!.totals.failed).toBeGreaterThan(0);
     } finally {
       await server.close();
     }
   });
 });
 
-describe('defect 3: a continuation drops listed failures, never the request, to fit the payload', () => {
+describe("defect 3: a job's state drops listed failures, never the request, to fit the payload", () => {
   test('50 long failures beside a request at the limit: fits, with fewer failures listed and the count exact', () => {
     const entry = (i: number) => ({ workflowId: `${'€'.repeat(200)}-${i}`, runId: 'r'.repeat(64) });
     const executions = [entry(0)];
@@ -261,17 +285,13 @@ describe('defect 3: a continuation drops listed failures, never the request, to 
       runId: 'r'.repeat(64),
       error: `OperationNotPermittedFault: ${'€'.repeat(250)}`,
     }));
-    const totals = { ...continuationBody().totals, failed: 75 };
+    const totals = { ...jobStateFixture().totals, failed: 75 };
 
-    const event = continuationEvent({
-      ...continuationBody(),
-      request: { domain: DOMAIN, executions },
-      totals,
-      failures,
-    });
+    const carried = fitJobState(
+      jobStateFixture({ request: { domain: DOMAIN, executions }, totals, failures }),
+    );
 
-    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(HANDOFF_PAYLOAD_MAX_BYTES);
-    const carried = event[CONTINUATION_EVENT_KEY];
+    expect(Buffer.byteLength(JSON.stringify(carried))).toBeLessThanOrEqual(HANDOFF_PAYLOAD_MAX_BYTES);
     expect(carried.failures.length).toBeGreaterThan(0);
     expect(carried.failures.length).toBeLessThan(50);
     expect(carried.failures).toEqual(failures.slice(0, carried.failures.length));
@@ -280,39 +300,39 @@ describe('defect 3: a continuation drops listed failures, never the request, to 
   });
 });
 
-describe('defect 4: a continuation is validated exactly like a request', () => {
+describe("defect 4: a job's chunk is validated exactly like a request", () => {
   const swf = mockedSwf();
-  const body = (request: Record<string, unknown>) => ({
-    version: 1,
-    jobId: 'evt-1',
-    sequence: 1,
-    request,
-    requestTime: '2025-06-01T11:00:00.000Z',
-    provenance: { via: 'console', requestId: 'req-0' },
-    acceptedUnder: { dryRun: false, maxExecutions: 2 },
-    progress: { target: 'selector' },
-    totals: { matched: 0, terminated: 0, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
-    failures: [],
-  });
+  const body = (request: Record<string, unknown>) =>
+    jobStateFixture({
+      request,
+      acceptedUnder: { dryRun: false, maxExecutions: 2 },
+      totals: { matched: 0, terminated: 0, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
+      chunks: 0,
+    });
+  /** A handler whose jobs port knows the job `evt-1` (running), and the event of its chunk. */
+  async function chunkRig(state: JobState) {
+    const { jobs, chunk } = collector();
+    await jobs.start(state);
+    const { raw } = makeHandler({ env: { MAX_EXECUTIONS: '2' }, deps: { jobs } });
+    return { handler: raw, event: chunk(state) };
+  }
 
-  test('a selector continuation over the ceiling is refused before anything is terminated', async () => {
+  test('a selector chunk over the ceiling is refused before anything is terminated', async () => {
     const matches = [1, 2, 3, 4, 5].map((i) => info(`wf-${i}`, `r-${i}`, { tags: ['t'] }));
     swf().on(CountOpenWorkflowExecutionsCommand).resolves({ count: 5, truncated: false });
     swf().on(ListOpenWorkflowExecutionsCommand).resolves({ executionInfos: matches });
     swf().on(TerminateWorkflowExecutionCommand).resolves({});
-    const { handler } = makeHandler({ env: { MAX_EXECUTIONS: '2' } });
+    const { handler, event } = await chunkRig(body({ domain: DOMAIN, selector: { tag: 't' } }));
 
-    const event = { [CONTINUATION_EVENT_KEY]: body({ domain: DOMAIN, selector: { tag: 't' } }) };
     await expect(handler(event, context)).rejects.toThrow(TooManyExecutionsError);
     expect(swf().commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
   });
 
   test('an unknown key inside the carried request, __proto__ included, is refused', async () => {
-    const { handler } = makeHandler({ env: { MAX_EXECUTIONS: '2' } });
-    const raw = JSON.stringify({
-      [CONTINUATION_EVENT_KEY]: body({ domain: DOMAIN, selector: { tag: 't' } }),
-    }).replace('"selector":', '"__proto__":{"dryRun":true},"selector":');
+    const rig = await chunkRig(body({ domain: DOMAIN, selector: { tag: 't' } }));
+    const raw = JSON.stringify(rig.event).replace('"selector":', '"__proto__":{"dryRun":true},"selector":');
     const event = JSON.parse(raw) as unknown;
+    const handler = rig.handler;
 
     const refusal = handler(event, context);
     await expect(refusal).rejects.toThrow(InvalidRequestError);
@@ -397,14 +417,14 @@ describe('defect 6: every listing loop ends, whatever the page tokens do', () =>
 
   test('resolving a run-less workflowId stops at the deadline and hands the entry on', async () => {
     endlessTokens();
-    const { sent, continuations } = collector();
-    const { handler } = makeHandler({ deps: { continuations, continuationReserveMs: 1_000 } });
+    const { sent, jobs } = collector();
+    const { handler } = makeHandler({ deps: { jobs, endReserveMs: 1_000 } });
     const executions = [{ workflowId: 'a' }, { workflowId: 'b' }];
     const report = await handler({ domain: DOMAIN, executions }, clockChecks(20));
-    expect(report.continued).toBeDefined();
+    expect(report.job).toMatchObject({ state: 'started', reason: 'out-of-time' });
     // Handed on unresolved (in whichever order their listings stopped), nothing dropped, nothing acted on.
-    expect(sent[0]![CONTINUATION_EVENT_KEY].request.executions).toEqual(expect.arrayContaining(executions));
-    expect(sent[0]![CONTINUATION_EVENT_KEY].request.executions).toHaveLength(2);
+    expect(sent[0]!.request.executions).toEqual(expect.arrayContaining(executions));
+    expect(sent[0]!.request.executions).toHaveLength(2);
     expect(swf().commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
   });
 });
@@ -450,11 +470,11 @@ describe('defect 8: refusals name the field and the real rule, and echo at most 
     expect(error.message).not.toMatch(/9007199254740991/);
   });
 
-  test('a continuation error names its path once, with the real rule', async () => {
-    const event = { [CONTINUATION_EVENT_KEY]: { version: 2 } };
+  test("a chunk's error names its path once, with the real rule", async () => {
+    const event = { [JOB_EVENT_KEY]: { ...jobStateFixture(), version: 2 }, execution: 'x' };
     const error = await refusal(event);
-    expect(error.message).toMatch(/^swfTerminatorContinuation\.version: /);
-    expect(error.message).not.toMatch(/swfTerminatorContinuation\.swfTerminatorContinuation/);
+    expect(error.message).toMatch(/^swfTerminatorJob\.version: must be 1 \(got 2\)/);
+    expect(error.message).not.toMatch(/swfTerminatorJob\.swfTerminatorJob/);
     expect(error.message).not.toMatch(/Invalid input/);
   });
 

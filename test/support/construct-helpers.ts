@@ -23,6 +23,28 @@ export function synthTerminator(
   return { stack, terminator, template: Template.fromStack(stack) };
 }
 
+/** The resource of a type whose logical id starts with `prefix` (there must be exactly one). */
+export function resourceNamed(
+  template: Template,
+  type: string,
+  prefix: string,
+): { logicalId: string; resource: { Properties: Record<string, unknown> } } {
+  const found = Object.entries(template.findResources(type)).filter(([id]) => id.startsWith(prefix));
+  if (found.length !== 1)
+    throw new Error(`expected exactly one ${type} named ${prefix}*, found ${found.length}`);
+  const [logicalId, resource] = found[0]!;
+  return { logicalId, resource: resource as { Properties: Record<string, unknown> } };
+}
+
+/** The terminating function (`handler`) or the control function (`control`) of a synthesized terminator. */
+export function functionOf(template: Template, which: 'handler' | 'control' = 'handler') {
+  return resourceNamed(
+    template,
+    'AWS::Lambda::Function',
+    which === 'handler' ? 'TerminatorHandler' : 'TerminatorControlHandler',
+  );
+}
+
 /** The one resource of a type in a template, by logical id. */
 export function onlyResource(
   template: Template,

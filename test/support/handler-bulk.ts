@@ -1,18 +1,27 @@
 /**
- * Helpers for bulk / continuation tests: a handler on the real SDK against the fake SWF server, a Lambda
- * context whose remaining time runs out after a given number of terminations, and a loop that feeds every
- * continuation captured from the (mocked) Lambda client back into the handler.
+ * Helpers for bulk and job tests: a handler on the real SDK against the fake SWF server, and a rig that runs
+ * the synthesized state machine on the fake Step Functions server with that handler as its chunk's function.
  */
 import './handler-env';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Env } from '../../lambda/config';
-import { createHandler, type Handler, type HandlerDeps } from '../../lambda/handler';
+import { createHandler, type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
+import type { JobState } from '../../lambda/job-state';
+import { createJobs, createSfnClient, type JobsPort } from '../../lambda/jobs';
+import { JOB_EVENT_KEY } from '../../lib/contract';
 import type { Report } from '../../lambda/report';
 import { createSwf, createSwfClient } from '../../lambda/swf';
-import type { ContinuationEvent } from '../../lambda/continuation';
+import { definitionFromTemplate, FakeSfnServer } from './fake-sfn';
 import type { FakeSwfServer } from './fake-swf';
+import { synthTerminator } from './construct-helpers';
 import { config } from './handler-fixtures';
+
+const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+
+/** The state machine the rig's handler is configured with, and the fake serves. */
+export const STATE_MACHINE_ARN =
+  'arn:aws:states:us-east-1:123456789012:stateMachine:swf-terminator-test-jobs';
 
 /** A handler on the real SDK (the handler's own client settings) against `server`. */
 export function bulkHandler(
@@ -23,11 +32,7 @@ export function bulkHandler(
   const logger = new Logger({ logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'SwfTerminator', serviceName: 'swf-terminator-test' });
   const swf = createSwf(
-    createSwfClient({
-      endpoint: server.endpoint,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
-    }),
+    createSwfClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: CREDENTIALS }),
   );
   const handler = createHandler({
     config: config(env),
@@ -35,49 +40,92 @@ export function bulkHandler(
     logger,
     metrics,
     now: () => new Date(),
-    continuationReserveMs: 1_000,
-    functionName: () => 'swf-terminator-test',
+    endReserveMs: 1_000,
     ...extra,
   });
   return { handler, logger, metrics };
 }
 
-/**
- * A Lambda context whose remaining time is plenty until `budget` executions were terminated on `server`
- * during this invocation, then below the reserve: the handler must hand the rest on.
- */
-export function budgetContext(server: FakeSwfServer, requestId: string, budget: number) {
-  const base = server.terminations.length;
-  return {
-    awsRequestId: requestId,
-    getRemainingTimeInMillis: () => (server.terminations.length - base >= budget ? 0 : 900_000),
-  };
+/** A context with `ms` of working time left before the end reserve (of 1 s) at every look. */
+export function workingTime(requestId: string, ms: number): HandlerContext {
+  return { awsRequestId: requestId, getRemainingTimeInMillis: () => ms + 1_000 };
+}
+
+/** A handler's answer as a report (a termination request's), failing the test if it is anything else. */
+export function asReport(result: unknown): Report {
+  if (typeof result !== 'object' || result === null || !('executions' in result)) {
+    throw new Error(`expected a report, got ${JSON.stringify(result)}`);
+  }
+  return result as Report;
+}
+
+export interface JobRig {
+  readonly sfn: FakeSfnServer;
+  /** The handler requests are sent to; chunks go to `chunkHandler` (the same one unless replaced). */
+  readonly handler: Handler;
+  /** Replaces the function the state machine runs chunks on (a redeployment between chunks). */
+  setChunkHandler(handler: Handler): void;
+  /** Builds another handler wired to the same servers (another configuration: a redeployment). */
+  makeHandler(env: Env, extra?: Partial<HandlerDeps>): Handler;
+  close(): Promise<void>;
 }
 
 /**
- * Runs `first`, then every continuation the handler sent (captured by `sent()`), until an invocation
- * returns without handing on. Answers every report, in order.
+ * The synthesized state machine, run by the fake Step Functions server, its chunks on a handler against
+ * `swf`; the handler starts, watches and stops jobs through the real SFN client over the wire.
  */
-export async function runChain(
-  handler: Handler,
-  first: unknown,
-  server: FakeSwfServer,
-  budget: number,
-  sent: () => ContinuationEvent[],
-  maxInvocations = 50,
-): Promise<Report[]> {
-  const reports: Report[] = [];
-  let event: unknown = first;
-  for (let i = 0; i < maxInvocations; i++) {
-    const report = await handler(event, budgetContext(server, `req-${i}`, budget));
-    reports.push(report);
-    if (report.continued === undefined) return reports;
-    const next = sent()[report.continued.sequence - 1];
-    if (next === undefined) throw new Error(`continuation ${report.continued.sequence} was not sent`);
-    // What Lambda would deliver: the JSON payload, parsed.
-    event = JSON.parse(JSON.stringify(next)) as unknown;
-  }
-  throw new Error('the chain did not end');
+export async function jobRig(
+  swf: FakeSwfServer,
+  env: Env,
+  options: { concurrency?: number; extra?: Partial<HandlerDeps> } = {},
+): Promise<JobRig> {
+  const { template } = synthTerminator({ domains: ['orders', 'billing'] });
+  const definition = definitionFromTemplate(
+    template,
+    'arn:aws:lambda:us-east-1:123456789012:function:terminator',
+  );
+  let chunkHandler: Handler | undefined;
+  const sfn = await FakeSfnServer.start({
+    definition,
+    stateMachineArn: STATE_MACHINE_ARN,
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    invoke: (event, context) => {
+      if (chunkHandler === undefined) throw new Error('no chunk handler');
+      return chunkHandler(event, context);
+    },
+  });
+  const makeHandler = (handlerEnv: Env, extra: Partial<HandlerDeps> = {}) =>
+    bulkHandler(
+      swf,
+      { STATE_MACHINE_ARN, ...handlerEnv },
+      {
+        jobs: createJobs(
+          createSfnClient({ endpoint: sfn.endpoint, region: 'us-east-1', credentials: CREDENTIALS }),
+          STATE_MACHINE_ARN,
+        ),
+        abortPollMs: 100,
+        ...options.extra,
+        ...extra,
+      },
+    ).handler;
+  const handler = makeHandler(env);
+  chunkHandler = handler;
+  return {
+    sfn,
+    handler,
+    setChunkHandler(h) {
+      chunkHandler = h;
+    },
+    makeHandler,
+    close: () => sfn.close(),
+  };
+}
+
+/** The final state a job's execution ended with (the output of its last chunk). */
+export function lastState(sfn: FakeSfnServer, jobId: string): JobState | undefined {
+  const execution = sfn.executions.get(jobId);
+  const last = execution?.events.at(-1)?.stateExitedEventDetails as { output?: string } | undefined;
+  return last?.output === undefined ? undefined : (JSON.parse(last.output) as JobState);
 }
 
 /** A fake clock for pacing tests: sleeping advances time at once. */
@@ -92,4 +140,57 @@ export function fakeClock(start = 0) {
       return Promise.resolve();
     },
   };
+}
+
+/** An in-memory {@link JobsPort}: records the jobs started; every job it knows is running. */
+export function inMemoryJobs(stateMachineArn = STATE_MACHINE_ARN) {
+  const prefix = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+  const started: JobState[] = [];
+  const jobs: JobsPort = {
+    executionArn: (jobId) => `${prefix}${jobId}`,
+    jobIdOf: (arn) => (arn.startsWith(prefix) ? arn.slice(prefix.length) : undefined),
+    start: (state) => {
+      const again = started.some((s) => s.jobId === state.jobId);
+      if (!again) started.push(JSON.parse(JSON.stringify(state)) as JobState);
+      return Promise.resolve({ executionArn: `${prefix}${state.jobId}`, started: !again });
+    },
+    describe: (jobId) =>
+      Promise.resolve(
+        started.some((s) => s.jobId === jobId)
+          ? { jobId, executionArn: `${prefix}${jobId}`, state: 'RUNNING' as const }
+          : undefined,
+      ),
+    stop: () => Promise.resolve(undefined),
+    latestState: () => Promise.resolve(undefined),
+    list: () => Promise.resolve([]),
+  };
+  return { jobs, started };
+}
+
+/**
+ * Drives a job in this process as the state machine would: the request first, then, if it started a job,
+ * chunk after chunk (each with a fresh context from `contextFor`) until the job's status is no longer
+ * `running`. Answers the request's report and every chunk's state; an error a chunk throws is thrown.
+ */
+export async function driveJob(
+  handler: Handler,
+  jobs: ReturnType<typeof inMemoryJobs>,
+  request: unknown,
+  contextFor: (invocation: number) => HandlerContext,
+  maxChunks = 50,
+): Promise<{ report: Report; states: JobState[] }> {
+  const report = asReport(await handler(request, contextFor(0)));
+  const states: JobState[] = [];
+  const first = jobs.started.at(-1);
+  if (report.job === undefined || first === undefined) return { report, states };
+  let state = first;
+  for (let i = 1; i <= maxChunks; i++) {
+    const event = JSON.parse(
+      JSON.stringify({ [JOB_EVENT_KEY]: state, execution: jobs.jobs.executionArn(state.jobId) }),
+    ) as unknown;
+    state = (await handler(event, contextFor(i))) as JobState;
+    states.push(state);
+    if (state.status !== 'running') return { report, states };
+  }
+  throw new Error('the job did not end');
 }

@@ -7,8 +7,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, type WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { type Config, type Env, parseConfig } from '../../lambda/config';
-import type { ContinuationBody } from '../../lambda/continuation';
-import { createHandler, type Handler, type HandlerDeps } from '../../lambda/handler';
+import { createHandler, type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
+import type { JobState } from '../../lambda/job-state';
+import type { Report } from '../../lambda/report';
 import { createSwf, type SwfPort } from '../../lambda/swf';
 
 export const DOMAIN = 'orders';
@@ -32,7 +33,10 @@ export function testClient(endpoint?: string): SWFClient {
 }
 
 export interface TestHandler {
-  readonly handler: Handler;
+  /** The handler, for termination requests: its answer is a report (anything else fails the test). */
+  readonly handler: (event: unknown, context: HandlerContext) => Promise<Report>;
+  /** The handler as it is (chunks, control requests). */
+  readonly raw: Handler;
   readonly metrics: Metrics;
 }
 
@@ -40,7 +44,7 @@ export function makeHandler(
   options: { env?: Env; swf?: SwfPort; now?: () => Date; cfg?: Config; deps?: Partial<HandlerDeps> } = {},
 ): TestHandler {
   const metrics = new Metrics({ namespace: 'SwfTerminator', serviceName: 'swf-terminator-test' });
-  const handler = createHandler({
+  const raw = createHandler({
     config: options.cfg ?? config(options.env),
     swf: options.swf ?? createSwf(testClient()),
     logger: new Logger({ logLevel: 'SILENT' }),
@@ -48,7 +52,12 @@ export function makeHandler(
     now: options.now ?? (() => NOW),
     ...options.deps,
   });
-  return { handler, metrics };
+  const handler = async (event: unknown, context: HandlerContext): Promise<Report> => {
+    const result = await raw(event, context);
+    if (!('executions' in result)) throw new Error(`expected a report, got ${JSON.stringify(result)}`);
+    return result;
+  };
+  return { handler, raw, metrics };
 }
 
 export const context = { awsRequestId: 'console-req-1' };
@@ -121,14 +130,13 @@ export async function captureEmf<T>(
 }
 
 /**
- * A continuation's body as the sender builds it: the second hand-off of a job an EventBridge event started,
- * a selector, four of five matches terminated so far. `overrides` replace whole fields.
+ * A job's state as a chunk hands it on: a job an EventBridge event started, a selector, four of five matches
+ * terminated so far. `overrides` replace whole fields.
  */
-export function continuationBody(overrides: Partial<ContinuationBody> = {}): ContinuationBody {
+export function jobStateFixture(overrides: Partial<JobState> = {}): JobState {
   return {
     version: 1,
     jobId: 'evt-1',
-    sequence: 2,
     request: { domain: DOMAIN, selector: { tag: 't' } },
     acceptedUnder: { dryRun: false, maxExecutions: 1000 },
     requestTime: '2025-06-01T11:00:00.000Z',
@@ -142,6 +150,9 @@ export function continuationBody(overrides: Partial<ContinuationBody> = {}): Con
     progress: { target: 'selector' },
     totals: { matched: 5, terminated: 4, alreadyClosed: 1, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
     failures: [],
+    chunks: 1,
+    status: 'running',
+    summary: 'running',
     ...overrides,
   };
 }

@@ -1,0 +1,123 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { JOB_CHUNK_STATE, JOB_EVENT_KEY } from './contract';
+import { acknowledgeWildcardResource } from './nag';
+
+/**
+ * Errors a chunk throws for a job that must not go on, whatever a retry would find: the request is refused
+ * (a redeployment narrowed what the function may do, or the chunk's event is not a valid job), or the job
+ * ran as many chunks as it may. They fail the job at once.
+ */
+export const JOB_REFUSALS = [
+  'InvalidRequestError',
+  'DomainNotAllowedError',
+  'TooManyExecutionsError',
+  'JobTooLongError',
+  'JobChunkLimitError',
+];
+
+/** Properties of {@link JobMachine}. */
+export interface JobMachineProps {
+  /** The handler, which runs each chunk. */
+  readonly handler: lambda.IFunction;
+  /** The handler's timeout: a chunk's task gives up a little after it. */
+  readonly handlerTimeout: Duration;
+  /** The state machine's name (the handler knows its ARN from it without a reference, so no cycle). */
+  readonly stateMachineName: string;
+}
+
+/**
+ * The state machine that runs jobs: requests too large for one invocation. One loop:
+ *
+ *   Chunk (the handler, for a bounded time) -> NextStep: running -> Chunk; done -> JobDone;
+ *   failed (executions failed) -> ExecutionsFailed; aborted -> JobAborted.
+ *
+ * A chunk that fails is retried with backoff (a busy function's throttling for up to about an hour, other
+ * errors five times); a refusal is not retried. What still fails ends in `JobFailed`, with the chunk's input
+ * (the job's state) and the error kept in the execution's history. The execution's name is the job id.
+ */
+export class JobMachine extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: JobMachineProps) {
+    super(scope, id);
+
+    const chunk = new tasks.LambdaInvoke(this, JOB_CHUNK_STATE, {
+      lambdaFunction: props.handler,
+      // The function's answer is the job's next state (no Lambda metadata around it).
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({
+        [JOB_EVENT_KEY]: sfn.JsonPath.entirePayload,
+        execution: sfn.JsonPath.executionId,
+      }),
+      retryOnServiceExceptions: false,
+      taskTimeout: sfn.Timeout.duration(props.handlerTimeout.plus(Duration.minutes(1))),
+      comment: "Works on the job for a bounded time; answers the job's next state",
+    });
+    // Retriers are tried in order: the first whose errors match decides.
+    chunk.addRetry({ errors: JOB_REFUSALS, maxAttempts: 0 });
+    chunk.addRetry({
+      // The function's reserved concurrency is busy (another job's chunk, an inline request): wait for a turn.
+      errors: ['Lambda.TooManyRequestsException'],
+      interval: Duration.seconds(5),
+      backoffRate: 1.5,
+      maxDelay: Duration.minutes(1),
+      maxAttempts: 60,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    chunk.addRetry({
+      errors: [sfn.Errors.ALL],
+      interval: Duration.seconds(10),
+      backoffRate: 2,
+      maxAttempts: 5,
+      jitterStrategy: sfn.JitterType.FULL,
+    });
+    chunk.addCatch(
+      new sfn.Fail(this, 'JobFailed', {
+        comment: 'A chunk kept failing: the error, with the job state it had, is in the history',
+        errorPath: '$.error.Error',
+        causePath: '$.error.Cause',
+      }),
+      { resultPath: '$.error' },
+    );
+
+    const next = new sfn.Choice(this, 'NextStep')
+      .when(sfn.Condition.stringEquals('$.status', 'done'), new sfn.Succeed(this, 'JobDone'))
+      .when(
+        sfn.Condition.stringEquals('$.status', 'failed'),
+        new sfn.Fail(this, 'ExecutionsFailed', { error: 'ExecutionsFailed', causePath: '$.summary' }),
+      )
+      .when(
+        sfn.Condition.stringEquals('$.status', 'aborted'),
+        new sfn.Fail(this, 'JobAborted', { error: 'JobAborted', causePath: '$.summary' }),
+      )
+      .otherwise(chunk);
+
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName: props.stateMachineName,
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(chunk.next(next)),
+      comment: 'cdk-swf-terminator jobs: requests too large for one invocation, chunk by chunk',
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-SF1',
+      reason:
+        "Each execution's history (kept 90 days) records every chunk's input and output, and the handler logs " +
+        "every chunk to the terminator's retained log group; execution logging would copy both.",
+    });
+    Validations.of(this.stateMachine).acknowledge({
+      id: 'AwsSolutions-SF2',
+      reason:
+        'No X-Ray: tracing would give the state machine xray:Put* on *, and it may invoke the handler only.',
+    });
+    acknowledgeWildcardResource(
+      this.stateMachine.role,
+      `${props.handler.functionArn}:*`,
+      "The handler's own versions and aliases, which CDK's LambdaInvoke grants beside the unqualified ARN the " +
+        'task invokes: the state machine may invoke the handler and nothing else.',
+    );
+  }
+}
