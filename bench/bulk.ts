@@ -129,7 +129,7 @@ function stderrSummary(name: string, stderr: string): string | undefined {
 }
 
 /** A fake SWF in its own process. */
-class ServerProcess {
+export class ServerProcess {
   private pending?: (m: ServerMessage) => void;
   private stderr = '';
 
@@ -211,7 +211,7 @@ class ServerProcess {
 }
 
 /** Runs a bench child to completion and returns the message it sent. Throws if it dies without one. */
-async function runChild(
+export async function runChild(
   file: string,
   env: NodeJS.ProcessEnv,
   execArgv: string[],
@@ -403,7 +403,11 @@ interface RateFigures {
   skip: number;
 }
 
-function rateFigures(times: readonly number[], startedAt: number, skip: number): RateFigures | undefined {
+export function rateFigures(
+  times: readonly number[],
+  startedAt: number,
+  skip: number,
+): RateFigures | undefined {
   const n = times.length;
   if (n === 0) return undefined;
   const first = times[0]!;
@@ -425,7 +429,7 @@ function rateFigures(times: readonly number[], startedAt: number, skip: number):
  * [t_i, t_j] of the server's termination times, of (terminations in it) - burst - rate x (t_j - t_i).
  * 0 means the run never exceeded the bucket; a few over 0 is latency jitter (times are completions).
  */
-function bucketExcess(times: readonly number[], burst: number, ratePerSec: number): number {
+export function bucketExcess(times: readonly number[], burst: number, ratePerSec: number): number {
   let best = -Infinity;
   let runMax = -Infinity; // max over i <= j of (rate x t_i - i)
   times.forEach((t, j) => {
@@ -438,7 +442,7 @@ function bucketExcess(times: readonly number[], burst: number, ratePerSec: numbe
 const excessText = (excess: number, ratePerSec: number) =>
   `${fmt(excess, 0)} (${fmt((excess / ratePerSec) * 1000, 0)} ms of rate)`;
 
-const MiB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
+export const MiB = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 type Row = [metric: string, value: string, goal: string, met: string];
 const verdict = (ok: boolean | undefined) => (ok === undefined ? 'n/a' : ok ? 'yes' : 'NO');

@@ -13,13 +13,19 @@
  *    (goal >= 0.95), throttling and failures (goal 0), speedup over a sequential loop, peak memory for 10,000
  *    and 100,000 matches (goal <= 1.5x).
  *
+ * 4. Jobs (bench/job.ts): a job of 10,000 executions on the synthesized state machine (run locally by
+ *    aws-local-stepfunctions): achieved / configured rate (goal >= 0.95), throttling (goal 0), memory against
+ *    a job of 1,000 (goal <= 1.5x), and an abort: terminations after it (goal <= rate x 2 s).
+ *
  * Knobs: BENCH_COLD_RUNS (default 30 samples per variant), BENCH_CALLS (default 2000 calls of each kind),
- * BENCH_BULK_* (see bench/bulk.ts), BENCH_SKIP (comma-separated: cold, per-request, bulk).
+ * BENCH_BULK_* (see bench/bulk.ts), BENCH_JOB_* (see bench/job.ts), BENCH_SKIP (comma-separated: cold,
+ * per-request, bulk, jobs).
  * Exits non-zero only on a crash (or a handler that throws in the bulk run), never for a goal not met.
  */
 import * as os from 'node:os';
 import { commandLine, printBulk, runBulk } from './bulk';
 import { runColdStart } from './cold-start';
+import { runJobs } from './job';
 import { runPerRequest } from './per-request';
 import { table } from './stats';
 
@@ -60,6 +66,15 @@ async function main(): Promise<void> {
     printBulk(bulk);
     bulkFailed = bulk.status !== 'ok';
     console.log('');
+  }
+
+  if (!skip.has('jobs')) {
+    const t = Date.now();
+    console.log('== Jobs: requests too large for one invocation, on the synthesized state machine ==');
+    const jobs = await runJobs();
+    console.log(table(jobs.rows));
+    for (const n of jobs.notes) console.log(`- ${n}`);
+    console.log(`(jobs ${secs(t)})\n`);
   }
 
   console.log(`total ${secs(started)}`);
