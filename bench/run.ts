@@ -3,30 +3,26 @@
  * (absolute times vary with the machine; the ratios are the figures to quote). Never asserted in tests.
  *
  * 1. Cold start (bench/cold-start.ts): module-load time of the handler bundle the package ships / the bare
- *    SWF client bundled the same way.
- * 2. Per request (bench/per-request.ts): one termination through the handler (bundled as deployed) / the raw
- *    SDK call against a local zero-latency SWF (goal <= 1.2), against a bare call, a call with the handler's
- *    payload, and one with its payload and client settings (the handler's own overhead alone); one process
- *    per kind; the handler's pacing set far above the call rate (it measures per-request cost, not pacing).
- * 3. Bulk (bench/bulk.ts): 10,000 executions through one selector request against a local SWF that enforces
+ *    SWF client bundled the same way (goal <= 1.3).
+ * 2. Bulk (bench/bulk.ts): 10,000 executions through one selector request against a local SWF that enforces
  *    SWF's token buckets (time-scaled) with 30 ms latency: achieved rate / configured and / SWF's limit
  *    (goal >= 0.95), throttling and failures (goal 0), speedup over a sequential loop, peak memory for 10,000
  *    and 100,000 matches (goal <= 1.5x).
- *
- * 4. Jobs (bench/job.ts): a job of 10,000 executions on the synthesized state machine (run locally by
+ * 3. Jobs (bench/job.ts): a job of 10,000 executions on the synthesized state machine (run locally by
  *    aws-local-stepfunctions): achieved / configured rate (goal >= 0.95), throttling (goal 0), memory against
  *    a job of 1,000 (goal <= 1.5x), and an abort: terminations after it (goal <= rate x 2 s).
  *
- * Knobs: BENCH_COLD_RUNS (default 30 samples per variant), BENCH_CALLS (default 2000 calls of each kind),
- * BENCH_BULK_* (see bench/bulk.ts), BENCH_JOB_* (see bench/job.ts), BENCH_SKIP (comma-separated: cold,
- * per-request, bulk, jobs).
+ * Knobs: BENCH_COLD_RUNS (default 30 samples per variant), BENCH_BULK_* (see bench/bulk.ts), BENCH_JOB_*
+ * (see bench/job.ts), BENCH_SKIP (comma-separated: cold, bulk, jobs).
+ *
+ * There is no per-request micro-benchmark: against SWF's tens of milliseconds per call, the handler's own
+ * fraction of a millisecond is noise; what users feel is the rate, the memory, the cold start and the abort.
  * Exits non-zero only on a crash (or a handler that throws in the bulk run), never for a goal not met.
  */
 import * as os from 'node:os';
 import { commandLine, printBulk, runBulk } from './bulk';
 import { runColdStart } from './cold-start';
 import { runJobs } from './job';
-import { runPerRequest } from './per-request';
 import { table } from './stats';
 
 async function main(): Promise<void> {
@@ -46,15 +42,6 @@ async function main(): Promise<void> {
     console.log(table(cold.rows));
     for (const n of cold.notes) console.log(`- ${n}`);
     console.log(`(cold start ${secs(t)})\n`);
-  }
-
-  if (!skip.has('per-request')) {
-    const t = Date.now();
-    console.log('== Per request: one termination, handler vs raw SDK, local zero-latency SWF ==');
-    const per = await runPerRequest();
-    if (per.rows.length > 0) console.log(table(per.rows));
-    for (const n of per.notes) console.log(`- ${n}`);
-    console.log(`(per request ${secs(t)})\n`);
   }
 
   let bulkFailed = false;

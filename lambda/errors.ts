@@ -5,6 +5,7 @@
  * Messages echo what they were given only through {@link echo} / {@link clip}: a refused value can be
  * megabytes long, and a message is logged and returned as Lambda's error payload, both of which are limited.
  */
+import type { FailedExecution, JobTotals } from './types';
 
 /** The longest part of a refused value a message repeats. */
 export const ECHO_MAX_CHARS = 40;
@@ -101,13 +102,6 @@ export class TooManyExecutionsError extends Error {
   }
 }
 
-/** One execution the handler could not terminate. */
-export interface FailedExecution {
-  readonly workflowId: string;
-  readonly runId?: string;
-  readonly error: string;
-}
-
 /**
  * Thrown at the end of an invocation when at least one execution failed; every other execution was still
  * processed. Re-running the same request is safe: terminated executions answer `already-closed`.
@@ -167,17 +161,6 @@ export class ListingFailedError extends Error {
       }: ${cause}`,
     );
   }
-}
-
-/** Job totals carried from chunk to chunk (see lambda/job-state.ts). */
-export interface JobTotals {
-  readonly matched: number;
-  readonly terminated: number;
-  readonly alreadyClosed: number;
-  /** Run-less workflowIds for which SWF listed no open run started before the request. */
-  readonly noOpenRun: number;
-  readonly failed: number;
-  readonly wouldTerminate: number;
 }
 
 /**

@@ -49,13 +49,32 @@ export const DEFAULT_JOB_CHUNK_SECONDS = 60;
  * need more is refused when it is requested; a job that reaches it anyway fails.
  */
 export const MAX_JOB_CHUNKS = 1000;
-/** SWF's own per-account quota for TerminateWorkflowExecution: the most the terminator may be set to. */
-export const SWF_TERMINATE_QUOTA = { burst: 2000, refillPerSecond: 60 } as const;
+/**
+ * SWF's per-account API quotas, each a token bucket: `burst` calls at once, refilled at `refillPerSecond`
+ * (docs/facts.md, "SWF quotas"). The whole account shares each bucket, its workflows' deciders and workers too.
+ */
+export const SWF_QUOTAS = {
+  TerminateWorkflowExecution: { burst: 2000, refillPerSecond: 60 },
+  RequestCancelWorkflowExecution: { burst: 2000, refillPerSecond: 30 },
+  ListOpenWorkflowExecutions: { burst: 200, refillPerSecond: 48 },
+  CountOpenWorkflowExecutions: { burst: 2000, refillPerSecond: 6 },
+  DescribeWorkflowExecution: { burst: 2000, refillPerSecond: 6 },
+} as const;
+/** TerminateWorkflowExecution's quota: the most the terminator may be set to. */
+export const SWF_TERMINATE_QUOTA = SWF_QUOTAS.TerminateWorkflowExecution;
+
+/**
+ * SWF: a domain has at most 100,000 open executions (docs/facts.md, "SWF quotas"), so no request can name
+ * or match more.
+ */
+export const MAX_OPEN_EXECUTIONS_PER_DOMAIN = 100_000;
 
 /** Child policies SWF accepts for TerminateWorkflowExecution. */
 export const CHILD_POLICIES = ['TERMINATE', 'REQUEST_CANCEL', 'ABANDON'] as const;
 export type ChildPolicyValue = (typeof CHILD_POLICIES)[number];
 
+/** The `source` and `detail-type` of a termination request event, unless the construct is given others. */
+export const DEFAULT_REQUEST_SOURCE = 'swf-terminator';
 export const DEFAULT_REQUEST_DETAIL_TYPE = 'SWF Termination Request';
 export const DEFAULT_MAX_EXECUTIONS = 1000;
 
@@ -82,8 +101,8 @@ export const JOB_METRIC = {
 } as const;
 
 /**
- * Step Functions' limit on a state's input and output, which carry a job's state from chunk to chunk
- * (and Lambda's limit on an asynchronous invocation's payload, which carries a request).
+ * Step Functions' limit on a state's input and output (256 KiB), which carry a job's state from chunk to
+ * chunk: the binding limit on a hand-off (Lambda's asynchronous payload is larger; docs/facts.md).
  */
 export const HANDOFF_PAYLOAD_MAX_BYTES = 256 * 1024;
 
@@ -103,7 +122,7 @@ export const CONTROL_REQUEST_KINDS = ['abort', 'status', 'jobs'] as const;
 /** The name of the state machine's chunk state: its exits in an execution's history carry the job's state. */
 export const JOB_CHUNK_STATE = 'Chunk';
 
-/** SWF limits on TerminateWorkflowExecution's fields (see shared/SWF-FACTS.md). */
+/** SWF limits on TerminateWorkflowExecution's fields (docs/facts.md, "SWF API limits"). */
 export const LIMITS = {
   nameMax: 256,
   runIdMax: 64,
@@ -152,8 +171,8 @@ export const DEFAULT_REASON = 'Terminated by cdk-swf-terminator';
 /**
  * Minimum time the handler keeps in reserve at the end of an invocation for the calls in flight and the
  * hand-off to a job, one after the other: it covers the longest an SWF call can take, every attempt timing
- * out (`SWF_CALL_MAX_MS` in lambda/swf.ts, 26.5 s), plus the two Step Functions calls that start a job
- * (`JOBS_CALL_MAX_MS` in lambda/jobs.ts, 5 s each). The construct counts only the rest of a timeout as
+ * out (`SWF_CALL_MAX_MS` in lambda/aws/swf.ts, 26.5 s), plus the two Step Functions calls that start a job
+ * (`JOBS_CALL_MAX_MS` in lambda/aws/jobs.ts, 5 s each). The construct counts only the rest of a timeout as
  * working time.
  */
 export const MIN_END_RESERVE_MS = 40_000;

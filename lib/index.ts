@@ -1,1 +1,2 @@
+export * from './swf-terminator-props';
 export * from './swf-terminator';

@@ -1,7 +1,7 @@
 /**
  * A local stand-in for Amazon SWF that the real `@aws-sdk/client-swf` can talk to.
  *
- * It speaks SWF's AWS JSON 1.0 protocol (see shared/SWF-FACTS.md, "Wire protocol"): every call is
+ * It speaks SWF's AWS JSON 1.0 protocol (see docs/facts.md, "Wire protocol"): every call is
  * `POST /` with `X-Amz-Target: SimpleWorkflowService.<Operation>` and a JSON body; success is HTTP 200
  * with a JSON body, modelled faults are HTTP 400 with `__type` naming the fault, throttling is HTTP 400
  * with `__type` ending in `#ThrottlingException`, and server errors are HTTP 500.
@@ -22,6 +22,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
+import { SWF_QUOTAS as SWF_API_QUOTAS } from '../../lib/contract';
 
 /** An execution the fake knows about. Every execution given to the server starts out open. */
 export interface FakeExecution {
@@ -71,14 +72,18 @@ export interface BucketSpec {
   refillPerSecond: number;
 }
 
-/** SWF's per-account quotas (shared/SWF-FACTS.md, "Quotas"), ready to pass as `buckets`. */
-export const SWF_QUOTAS = {
-  TerminateWorkflowExecution: { capacity: 2000, refillPerSecond: 60 },
-  RequestCancelWorkflowExecution: { capacity: 2000, refillPerSecond: 30 },
-  ListOpenWorkflowExecutions: { capacity: 200, refillPerSecond: 48 },
-  CountOpenWorkflowExecutions: { capacity: 2000, refillPerSecond: 6 },
-  DescribeWorkflowExecution: { capacity: 2000, refillPerSecond: 6 },
-} as const satisfies Record<string, BucketSpec>;
+/** SWF's per-account quotas (lib/contract.ts, from docs/facts.md), ready to pass as `buckets`. */
+export const SWF_QUOTAS: Readonly<Record<keyof typeof SWF_API_QUOTAS, BucketSpec>> = {
+  TerminateWorkflowExecution: bucketOf(SWF_API_QUOTAS.TerminateWorkflowExecution),
+  RequestCancelWorkflowExecution: bucketOf(SWF_API_QUOTAS.RequestCancelWorkflowExecution),
+  ListOpenWorkflowExecutions: bucketOf(SWF_API_QUOTAS.ListOpenWorkflowExecutions),
+  CountOpenWorkflowExecutions: bucketOf(SWF_API_QUOTAS.CountOpenWorkflowExecutions),
+  DescribeWorkflowExecution: bucketOf(SWF_API_QUOTAS.DescribeWorkflowExecution),
+};
+
+function bucketOf(quota: { burst: number; refillPerSecond: number }): BucketSpec {
+  return { capacity: quota.burst, refillPerSecond: quota.refillPerSecond };
+}
 
 export interface FakeSwfOptions {
   /** Known domains; any other domain answers `UnknownResourceFault` "Unknown domain: NAME". */

@@ -3,19 +3,20 @@
  * the synthesized state machine on the fake Step Functions server with that handler as its chunk's function.
  */
 import './handler-env';
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Env } from '../../lambda/config';
-import { createHandler, type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
-import type { JobState } from '../../lambda/job-state';
-import { createJobs, createSfnClient, type JobsPort } from '../../lambda/jobs';
+import { type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
+import type { JobState } from '../../lambda/types';
+import { createJobs, createSfnClient, type JobsPort } from '../../lambda/aws/jobs';
 import { JOB_EVENT_KEY } from '../../lib/contract';
-import type { Report } from '../../lambda/report';
-import { createSwf, createSwfClient } from '../../lambda/swf';
+import type { Report } from '../../lambda/types';
+import { createSwf } from '../../lambda/aws/swf';
+import { createSwfClient } from '../../lambda/aws/swf-client';
 import { definitionFromTemplate, FakeSfnServer } from './fake-sfn';
 import type { FakeSwfServer } from './fake-swf';
 import { synthTerminator } from './construct-helpers';
-import { config } from './handler-fixtures';
+import { makeHandler } from './handler-fixtures';
 
 const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 
@@ -23,27 +24,25 @@ const CREDENTIALS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 export const STATE_MACHINE_ARN =
   'arn:aws:states:us-east-1:123456789012:stateMachine:swf-terminator-test-jobs';
 
-/** A handler on the real SDK (the handler's own client settings) against `server`. */
+/**
+ * A handler on the real SDK (the handler's own client settings) against `server`, with a 1 s end reserve
+ * and the wall clock.
+ */
 export function bulkHandler(
   server: FakeSwfServer,
   env: Env,
   extra: Partial<HandlerDeps> = {},
 ): { handler: Handler; logger: Logger; metrics: Metrics } {
-  const logger = new Logger({ logLevel: 'SILENT' });
-  const metrics = new Metrics({ namespace: 'SwfTerminator', serviceName: 'swf-terminator-test' });
   const swf = createSwf(
     createSwfClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: CREDENTIALS }),
   );
-  const handler = createHandler({
-    config: config(env),
+  const { raw, logger, metrics } = makeHandler({
+    env,
     swf,
-    logger,
-    metrics,
     now: () => new Date(),
-    endReserveMs: 1_000,
-    ...extra,
+    deps: { endReserveMs: 1_000, ...extra },
   });
-  return { handler, logger, metrics };
+  return { handler: raw, logger, metrics };
 }
 
 /** A context with `ms` of working time left before the end reserve (of 1 s) at every look. */
@@ -66,7 +65,7 @@ export interface JobRig {
   /** Replaces the function the state machine runs chunks on (a redeployment between chunks). */
   setChunkHandler(handler: Handler): void;
   /** Builds another handler wired to the same servers (another configuration: a redeployment). */
-  makeHandler(env: Env, extra?: Partial<HandlerDeps>): Handler;
+  redeployed(env: Env, extra?: Partial<HandlerDeps>): Handler;
   close(): Promise<void>;
 }
 
@@ -94,7 +93,7 @@ export async function jobRig(
       return chunkHandler(event, context);
     },
   });
-  const makeHandler = (handlerEnv: Env, extra: Partial<HandlerDeps> = {}) =>
+  const redeployed = (handlerEnv: Env, extra: Partial<HandlerDeps> = {}) =>
     bulkHandler(
       swf,
       { STATE_MACHINE_ARN, ...handlerEnv },
@@ -108,7 +107,7 @@ export async function jobRig(
         ...extra,
       },
     ).handler;
-  const handler = makeHandler(env);
+  const handler = redeployed(env);
   chunkHandler = handler;
   return {
     sfn,
@@ -116,7 +115,7 @@ export async function jobRig(
     setChunkHandler(h) {
       chunkHandler = h;
     },
-    makeHandler,
+    redeployed,
     close: () => sfn.close(),
   };
 }

@@ -8,9 +8,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, type WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { type Config, type Env, parseConfig } from '../../lambda/config';
 import { createHandler, type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
-import type { JobState } from '../../lambda/job-state';
-import type { Report } from '../../lambda/report';
-import { createSwf, type SwfPort } from '../../lambda/swf';
+import type { JobState } from '../../lambda/types';
+import type { Report } from '../../lambda/types';
+import { createSwf, type SwfPort } from '../../lambda/aws/swf';
 
 export const DOMAIN = 'orders';
 /** A fixed invocation time, so selectors and run resolution are deterministic. */
@@ -37,17 +37,33 @@ export interface TestHandler {
   readonly handler: (event: unknown, context: HandlerContext) => Promise<Report>;
   /** The handler as it is (chunks, control requests). */
   readonly raw: Handler;
+  readonly logger: Logger;
   readonly metrics: Metrics;
 }
 
-export function makeHandler(
-  options: { env?: Env; swf?: SwfPort; now?: () => Date; cfg?: Config; deps?: Partial<HandlerDeps> } = {},
-): TestHandler {
+export interface TestHandlerOptions {
+  /** Handler environment, over {@link BASE_ENV}. */
+  readonly env?: Env;
+  /** The whole configuration, instead of `env`. */
+  readonly cfg?: Config;
+  /** @default - the SDK client of {@link testClient}, for aws-sdk-client-mock to answer */
+  readonly swf?: SwfPort;
+  /** @default - {@link NOW} */
+  readonly now?: () => Date;
+  /** @default - a silent logger */
+  readonly logger?: Logger;
+  /** Any other collaborator (jobs, clock, pacer, end reserve). */
+  readonly deps?: Partial<HandlerDeps>;
+}
+
+/** The one way tests build a handler: the real createHandler with test collaborators. */
+export function makeHandler(options: TestHandlerOptions = {}): TestHandler {
+  const logger = options.logger ?? new Logger({ logLevel: 'SILENT' });
   const metrics = new Metrics({ namespace: 'SwfTerminator', serviceName: 'swf-terminator-test' });
   const raw = createHandler({
     config: options.cfg ?? config(options.env),
     swf: options.swf ?? createSwf(testClient()),
-    logger: new Logger({ logLevel: 'SILENT' }),
+    logger,
     metrics,
     now: options.now ?? (() => NOW),
     ...options.deps,
@@ -57,7 +73,7 @@ export function makeHandler(
     if (!('executions' in result)) throw new Error(`expected a report, got ${JSON.stringify(result)}`);
     return result;
   };
-  return { handler, raw, metrics };
+  return { handler, raw, logger, metrics };
 }
 
 export const context = { awsRequestId: 'console-req-1' };

@@ -1,0 +1,48 @@
+/**
+ * What the act stage works with: the collaborators it calls (SWF, the pacer, the List bucket) and the
+ * options of one request's (or one chunk's) work.
+ */
+import type { SwfPort } from '../aws/swf';
+import type { ExecutionRef, ExecutionReport, JobSettings, ParsedEvent } from '../types';
+import type { Pacer, TokenBucket } from './pacer';
+import type { ActingInvocation } from './provenance';
+
+/** A concrete run to terminate. */
+export interface RunRef {
+  readonly workflowId: string;
+  readonly runId: string;
+}
+
+export interface CoreDeps {
+  readonly swf: SwfPort;
+  /** Paces TerminateWorkflowExecution (module scope: shared by warm invocations of one container). */
+  readonly pacer: Pacer;
+  /** Paces List calls (selector pages, run resolution): ListOpenWorkflowExecutions has its own quota. */
+  readonly listBucket: TokenBucket;
+}
+
+/** One request's work (or the part of it one invocation does). */
+export interface RunOptions {
+  readonly parsed: ParsedEvent;
+  /** What the job acts with, fixed when its request was accepted. */
+  readonly settings: JobSettings;
+  readonly invocation: ActingInvocation;
+  /** Called once per execution, as soon as its outcome is known (report + log line). */
+  readonly record: (entry: ExecutionReport) => void;
+  /** True when no new work may start (the invocation's time is running out, or the job was stopped). */
+  readonly shouldStop: () => boolean;
+  /**
+   * Executions earlier invocations of the job terminated (or, in a preview, would have). The rest of the job
+   * may act on at most the limit less these. Not "matched": failed runs stay open and a lagging listing can
+   * show terminated ones again, so counting those would use up the allowance and stop the job early.
+   */
+  readonly alreadyActedOn: number;
+  /** Something worth a warning log line. */
+  readonly warn: (message: string, extra: Record<string, unknown>) => void;
+}
+
+/** How far this invocation got. */
+export type RunResult =
+  | { readonly done: true }
+  /** Time ran out. `remaining` is the explicit list still to do (absent for a selector: it lists again). */
+  | { readonly done: false; readonly remaining?: readonly ExecutionRef[] };

@@ -1,0 +1,263 @@
+/**
+ * The only module that talks to Step Functions: jobs are executions of the terminator's own state machine,
+ * named by their job id. Starting one is idempotent by name (a re-delivered request or a retried hand-off
+ * finds the job it started before), a chunk watches its own execution to notice an abort, and operators read
+ * and stop jobs through the same calls.
+ */
+import {
+  DescribeExecutionCommand,
+  type ExecutionStatus,
+  GetExecutionHistoryCommand,
+  type HistoryEvent,
+  ListExecutionsCommand,
+  SFNClient,
+  type SFNClientConfig,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
+import { JOB_CHUNK_STATE } from '../../lib/contract';
+import { isValidJobId } from '../parse/job-id';
+import type { JobState } from '../types';
+
+/** Attempts per Step Functions call (throttling and transient errors, the SDK's standard retries). */
+export const JOBS_MAX_ATTEMPTS = 2;
+/** Longest wait for one attempt's answer, connecting included. */
+export const JOBS_REQUEST_TIMEOUT_MS = 2_000;
+/** The most the SDK's standard retry waits before a second attempt (a throttled call: 500 ms x 2, jittered). */
+const JOBS_RETRY_DELAY_MAX_MS = 1_000;
+/**
+ * The longest one Step Functions call can take, retries included. Handing work to a job takes two
+ * (DescribeExecution, StartExecution): the end-of-invocation reserve (MIN_END_RESERVE_MS) covers them after
+ * the calls in flight.
+ */
+export const JOBS_CALL_MAX_MS = JOBS_MAX_ATTEMPTS * JOBS_REQUEST_TIMEOUT_MS + JOBS_RETRY_DELAY_MAX_MS;
+
+/** An execution's state as Step Functions reports it. */
+export type JobExecutionState = ExecutionStatus;
+
+/** A job as `describe` answers it. */
+export interface JobDescription {
+  readonly jobId: string;
+  readonly executionArn: string;
+  readonly state: JobExecutionState;
+  readonly startedAt?: Date;
+  readonly stoppedAt?: Date;
+  /** The state the job was started with (its request, who asked). */
+  readonly input?: string;
+  /** The final state of a job that succeeded. */
+  readonly output?: string;
+  /** Why a job failed or was stopped (for an abort: the reason given). */
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+/** One line of `list`. */
+export interface JobSummary {
+  readonly jobId: string;
+  readonly state: JobExecutionState;
+  readonly startedAt?: Date;
+  readonly stoppedAt?: Date;
+}
+
+/** What the handler needs from Step Functions: small enough to fake in a unit test. */
+export interface JobsPort {
+  /** Starts the job; `started: false` when an execution of that name already exists (running or finished). */
+  start(state: JobState): Promise<{ readonly executionArn: string; readonly started: boolean }>;
+  /** The job, or undefined when there is none of that id. */
+  describe(jobId: string): Promise<JobDescription | undefined>;
+  /** Stops a running job with `cause`; answers its state (RUNNING means it was stopped now). */
+  stop(jobId: string, cause: string): Promise<JobExecutionState | undefined>;
+  /** The state the job's last chunk handed back (its totals so far), or undefined before any chunk ended. */
+  latestState(jobId: string): Promise<JobState | undefined>;
+  /** The most recent jobs, newest first. */
+  list(options: { readonly state?: JobExecutionState; readonly limit: number }): Promise<JobSummary[]>;
+  /** The execution ARN of a job id. */
+  executionArn(jobId: string): string;
+  /** The job id of an execution ARN of this state machine; undefined for any other ARN. */
+  jobIdOf(executionArn: string): string | undefined;
+}
+
+function errorName(error: unknown): string {
+  return typeof error === 'object' && error !== null && 'name' in error ? String(error.name) : '';
+}
+
+/** Wraps an SDK client as the handler's {@link JobsPort} for the state machine `stateMachineArn`. */
+export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort {
+  const prefix = `${stateMachineArn.replace(':stateMachine:', ':execution:')}:`;
+  const executionArn = (jobId: string) => `${prefix}${jobId}`;
+
+  const describe = async (jobId: string): Promise<JobDescription | undefined> => {
+    try {
+      const d = await client.send(new DescribeExecutionCommand({ executionArn: executionArn(jobId) }));
+      return {
+        jobId,
+        executionArn: executionArn(jobId),
+        state: d.status ?? 'RUNNING',
+        ...(d.startDate === undefined ? {} : { startedAt: d.startDate }),
+        ...(d.stopDate === undefined ? {} : { stoppedAt: d.stopDate }),
+        ...(d.input === undefined ? {} : { input: d.input }),
+        ...(d.output === undefined ? {} : { output: d.output }),
+        ...(d.error === undefined ? {} : { error: d.error }),
+        ...(d.cause === undefined ? {} : { cause: d.cause }),
+      };
+    } catch (error: unknown) {
+      if (errorName(error) === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    }
+  };
+
+  return {
+    executionArn,
+
+    jobIdOf(arn) {
+      return arn.startsWith(prefix) && isValidJobId(arn.slice(prefix.length))
+        ? arn.slice(prefix.length)
+        : undefined;
+    },
+
+    async start(state) {
+      // A job of this name exists already (a re-delivered request, a retried hand-off): never a second one.
+      // StartExecution alone would answer a running job with the same input as if it had started it now.
+      if ((await describe(state.jobId)) !== undefined) {
+        return { executionArn: executionArn(state.jobId), started: false };
+      }
+      try {
+        const answer = await client.send(
+          new StartExecutionCommand({ stateMachineArn, name: state.jobId, input: JSON.stringify(state) }),
+        );
+        return { executionArn: answer.executionArn ?? executionArn(state.jobId), started: true };
+      } catch (error: unknown) {
+        // Started in between by another invocation of the same request (with another input, or finished).
+        if (errorName(error) === 'ExecutionAlreadyExists') {
+          return { executionArn: executionArn(state.jobId), started: false };
+        }
+        throw error;
+      }
+    },
+
+    describe,
+
+    async stop(jobId, cause) {
+      const job = await describe(jobId);
+      if (job?.state !== 'RUNNING') return job?.state;
+      await client.send(new StopExecutionCommand({ executionArn: executionArn(jobId), cause }));
+      return 'RUNNING';
+    },
+
+    async latestState(jobId) {
+      let nextToken: string | undefined;
+      // Newest first: the last chunk's exit is near the end of the history (retries add a few events).
+      for (let page = 0; page < 5; page++) {
+        const answer = await client.send(
+          new GetExecutionHistoryCommand({
+            executionArn: executionArn(jobId),
+            reverseOrder: true,
+            maxResults: 100,
+            includeExecutionData: true,
+            ...(nextToken === undefined ? {} : { nextToken }),
+          }),
+        );
+        const found = (answer.events ?? []).map(chunkOutput).find((s) => s !== undefined);
+        if (found !== undefined) return found;
+        nextToken = answer.nextToken;
+        if (nextToken === undefined) return undefined;
+      }
+      return undefined;
+    },
+
+    async list({ state, limit }) {
+      const answer = await client.send(
+        new ListExecutionsCommand({
+          stateMachineArn,
+          maxResults: limit,
+          ...(state === undefined ? {} : { statusFilter: state }),
+        }),
+      );
+      return (answer.executions ?? []).map((e) => ({
+        jobId: e.name ?? '',
+        state: e.status ?? 'RUNNING',
+        ...(e.startDate === undefined ? {} : { startedAt: e.startDate }),
+        ...(e.stopDate === undefined ? {} : { stoppedAt: e.stopDate }),
+      }));
+    },
+  };
+}
+
+/** The job state a chunk handed back, from its exit event in the history; undefined for other events. */
+function chunkOutput(event: HistoryEvent): JobState | undefined {
+  const exited = event.stateExitedEventDetails;
+  if (event.type !== 'TaskStateExited' || exited?.name !== JOB_CHUNK_STATE || exited.output === undefined) {
+    return undefined;
+  }
+  try {
+    return JSON.parse(exited.output) as JobState;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Client settings on top of the SDK's standard configuration (region, credentials, AWS_ENDPOINT_URL_SFN). */
+export function createSfnClient(overrides: SFNClientConfig = {}): SFNClient {
+  return new SFNClient({
+    maxAttempts: JOBS_MAX_ATTEMPTS,
+    requestHandler: {
+      connectionTimeout: JOBS_REQUEST_TIMEOUT_MS,
+      requestTimeout: JOBS_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+    },
+    ...overrides,
+  });
+}
+
+/** What a chunk knows of its own execution while it works (see {@link watchJob}). */
+export interface JobWatch {
+  /** True once the execution is seen not running (stopped: an abort, or StopExecution). */
+  readonly stopped: boolean;
+  /** The cause Step Functions recorded for a stop (an abort request's reason and who asked). */
+  readonly cause: string | undefined;
+  /** Settles after the first look at the execution. */
+  readonly ready: Promise<void>;
+  /** Stops watching. */
+  close(): void;
+}
+
+/**
+ * Watches a job's execution every `intervalMs` (DescribeExecution) so that a chunk notices an abort while it
+ * works: Step Functions does not interrupt a Lambda task when its execution stops. A failed look is tried
+ * again at the next interval (a stop is only ever concluded from an answer).
+ */
+export function watchJob(jobs: JobsPort, jobId: string, intervalMs: number): JobWatch {
+  let stopped = false;
+  let cause: string | undefined;
+  let looking = false;
+  const look = async (): Promise<void> => {
+    if (looking || stopped) return;
+    looking = true;
+    try {
+      const job = await jobs.describe(jobId);
+      if (job === undefined || job.state !== 'RUNNING') {
+        stopped = true;
+        cause = job?.cause;
+      }
+    } catch {
+      // Transient: looked at again at the next interval.
+    } finally {
+      looking = false;
+    }
+  };
+  const ready = look();
+  const timer = setInterval(() => void look(), intervalMs);
+  timer.unref();
+  return {
+    get stopped() {
+      return stopped;
+    },
+    get cause() {
+      return cause;
+    },
+    ready,
+    close() {
+      clearInterval(timer);
+    },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * The only module that talks to SWF: the port the core uses. It pages through open executions, counts them,
+ * terminates one execution, and classifies SWF's answers into outcomes the core understands. The client's
+ * settings (timeouts, retries) are in lambda/aws/swf-client.ts.
+ */
+import {
+  CountOpenWorkflowExecutionsCommand,
+  ListOpenWorkflowExecutionsCommand,
+  type SWFClient,
+  TerminateWorkflowExecutionCommand,
+  type WorkflowExecutionInfo,
+} from '@aws-sdk/client-swf';
+import type { ChildPolicyValue } from '../../lib/contract';
+import { clip, describeError, EXECUTION_ERROR_MAX_CHARS } from '../errors';
+import { createSwfClient, isThrottlingError, retryThrottled } from './swf-client';
+
+/** SWF's ListOpenWorkflowExecutions page size limit: fewer calls against its small quota (48/s). */
+export const LIST_PAGE_SIZE = 1000;
+
+/** Arguments of ListOpenWorkflowExecutions other than paging. */
+export interface ListOpenInput {
+  readonly domain: string;
+  readonly startTimeFilter: { readonly oldestDate: Date; readonly latestDate?: Date };
+  readonly tagFilter?: { readonly tag: string };
+  readonly typeFilter?: { readonly name: string; readonly version?: string };
+  readonly executionFilter?: { readonly workflowId: string };
+}
+
+/** Arguments of TerminateWorkflowExecution (runId always given: the handler resolves runs itself). */
+export interface TerminateInput {
+  readonly domain: string;
+  readonly workflowId: string;
+  readonly runId: string;
+  readonly reason: string;
+  readonly details: string;
+  readonly childPolicy?: ChildPolicyValue;
+}
+
+/** Why a call failed, as far as the handler cares. */
+export type FailureKind = 'unknown-domain' | 'not-permitted' | 'other';
+
+/** The outcome of one TerminateWorkflowExecution call. */
+export type TerminateResult =
+  | { readonly kind: 'terminated' }
+  | { readonly kind: 'already-closed' }
+  /** SWF throttled the call: not a failure, the caller slows down and tries it again later. */
+  | { readonly kind: 'throttled'; readonly error: string }
+  | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
+
+/** The answer of CountOpenWorkflowExecutions: `truncated` means the count is not exact. */
+export interface OpenCount {
+  readonly count: number;
+  readonly truncated: boolean;
+}
+
+/** What the core needs from SWF: small enough to fake in a unit test without mocking the SDK. */
+export interface SwfPort {
+  /** Pages of open executions, newest first, each call with every argument unchanged but the page token. */
+  listOpen(input: ListOpenInput): AsyncGenerator<readonly WorkflowExecutionInfo[]>;
+  /** Terminates one run; never throws, the answer is classified. */
+  terminate(input: TerminateInput): Promise<TerminateResult>;
+  /**
+   * CountOpenWorkflowExecutions with the same filters as {@link listOpen}; undefined when SWF's answer
+   * carries no count. Throws on errors (after throttling retries).
+   */
+  countOpen(input: ListOpenInput): Promise<OpenCount | undefined>;
+}
+
+function errorField(error: unknown, key: 'name' | 'message'): string {
+  if (typeof error === 'object' && error !== null && key in error) {
+    const value = (error as Record<string, unknown>)[key];
+    return typeof value === 'string' ? value : '';
+  }
+  return '';
+}
+
+/** The error an SWF call threw, classified. */
+export type SwfErrorClass =
+  | { readonly kind: 'not-open' }
+  | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
+
+/**
+ * Classifies an error thrown by an SWF call (after the SDK's retries):
+ * - `UnknownResourceFault` about the execution: it is not open (closed already, or never existed);
+ * - `UnknownResourceFault` about the domain (or anything else): a configuration error, failed;
+ * - `OperationNotPermittedFault`: failed (the role may not act on it);
+ * - anything else (throttling or 5xx that outlived the retries, network errors): failed.
+ */
+export function classifySwfError(error: unknown): SwfErrorClass {
+  const name = errorField(error, 'name');
+  const message = errorField(error, 'message');
+  const text = clip(describeError(error), EXECUTION_ERROR_MAX_CHARS);
+  if (name === 'UnknownResourceFault') {
+    if (/unknown\s+domain/i.test(message)) {
+      return { kind: 'failed', failure: 'unknown-domain', error: text };
+    }
+    if (/unknown\s+execution/i.test(message)) {
+      return { kind: 'not-open' };
+    }
+    // A fault that names neither is not assumed harmless.
+    return { kind: 'failed', failure: 'other', error: text };
+  }
+  if (name === 'OperationNotPermittedFault') {
+    return { kind: 'failed', failure: 'not-permitted', error: text };
+  }
+  return { kind: 'failed', failure: 'other', error: text };
+}
+
+/**
+ * A listing answered a page token it had already answered: following it would go round the same pages
+ * forever (A, B, A, B...). Thrown by {@link SwfPort.listOpen}; callers treat it like any listing failure
+ * (a selector request fails with ListingFailedError, a run resolution reports `failed`).
+ */
+export class RepeatedPageTokenError extends Error {
+  override readonly name = 'RepeatedPageTokenError';
+
+  constructor(
+    readonly operation: string,
+    /** Pages listed before the repeat. */
+    readonly pages: number,
+  ) {
+    super(
+      `${operation} answered a nextPageToken it had already answered, after ${pages} pages; stopped instead ` +
+        'of listing the same pages again',
+    );
+  }
+}
+
+/** Wraps an SDK client as the handler's {@link SwfPort}. */
+export function createSwf(client: SWFClient): SwfPort {
+  return {
+    async *listOpen(input) {
+      let nextPageToken: string | undefined;
+      // Every token answered so far: a cycle of any length ends the listing. At most one token per page of
+      // a listing that the caller bounds by time (2 KB each: well under a megabyte for 100,000 executions).
+      const seen = new Set<string>();
+      do {
+        const token = nextPageToken;
+        const page = await retryThrottled(() =>
+          client.send(
+            new ListOpenWorkflowExecutionsCommand({
+              ...filterArgs(input),
+              maximumPageSize: LIST_PAGE_SIZE,
+              ...(token === undefined ? {} : { nextPageToken: token }),
+            }),
+          ),
+        );
+        // A stubbed or faulty endpoint may answer nothing at all: treat it as an empty last page.
+        const answer = page as typeof page | undefined;
+        nextPageToken = answer?.nextPageToken === '' ? undefined : answer?.nextPageToken;
+        // A token answered before would go round the same pages again: fail the listing (nothing more yielded).
+        if (nextPageToken !== undefined) {
+          if (seen.has(nextPageToken)) {
+            throw new RepeatedPageTokenError('ListOpenWorkflowExecutions', seen.size + 1);
+          }
+          seen.add(nextPageToken);
+        }
+        yield answer?.executionInfos ?? [];
+      } while (nextPageToken !== undefined);
+    },
+
+    async terminate(input) {
+      try {
+        await client.send(
+          new TerminateWorkflowExecutionCommand({
+            domain: input.domain,
+            workflowId: input.workflowId,
+            runId: input.runId,
+            reason: input.reason,
+            details: input.details,
+            ...(input.childPolicy === undefined ? {} : { childPolicy: input.childPolicy }),
+          }),
+        );
+        return { kind: 'terminated' };
+      } catch (error: unknown) {
+        if (isThrottlingError(error)) return { kind: 'throttled', error: describeError(error) };
+        const classified = classifySwfError(error);
+        return classified.kind === 'not-open' ? { kind: 'already-closed' } : classified;
+      }
+    },
+
+    async countOpen(input) {
+      const answer = (await retryThrottled(() =>
+        client.send(new CountOpenWorkflowExecutionsCommand(filterArgs(input))),
+      )) as { count?: unknown; truncated?: unknown } | undefined;
+      const count = answer?.count;
+      if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return undefined;
+      return { count, truncated: answer?.truncated === true };
+    },
+  };
+}
+
+/** The filter arguments shared by List and Count (every argument but paging). */
+function filterArgs(input: ListOpenInput) {
+  return {
+    domain: input.domain,
+    startTimeFilter: {
+      oldestDate: input.startTimeFilter.oldestDate,
+      ...(input.startTimeFilter.latestDate === undefined
+        ? {}
+        : { latestDate: input.startTimeFilter.latestDate }),
+    },
+    ...(input.tagFilter === undefined ? {} : { tagFilter: { ...input.tagFilter } }),
+    ...(input.typeFilter === undefined ? {} : { typeFilter: { ...input.typeFilter } }),
+    ...(input.executionFilter === undefined ? {} : { executionFilter: { ...input.executionFilter } }),
+  };
+}
+
+let defaultSwf: SwfPort | undefined;
+
+/** The function's SWF port, created on first use and kept for the life of the execution environment. */
+export function getDefaultSwf(): SwfPort {
+  defaultSwf ??= createSwf(createSwfClient());
+  return defaultSwf;
+}

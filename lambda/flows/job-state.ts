@@ -1,0 +1,89 @@
+/**
+ * A job's state as a chunk (or the request that starts the job) hands it to the state machine.
+ */
+import { HANDOFF_PAYLOAD_MAX_BYTES } from '../../lib/contract';
+import { JOB_FAILURES_LISTED_MAX, JOB_STATE_VERSION } from '../parse/job-state';
+import { wireRequest } from '../parse/wire';
+import type {
+  AcceptedUnder,
+  ExecutionRef,
+  FailedExecution,
+  JobState,
+  JobStatus,
+  JobTotals,
+  ParsedEvent,
+} from '../types';
+
+/** The totals as one line: what the job did so far. */
+export function describeTotals(totals: JobTotals): string {
+  return (
+    `${totals.matched} matched: ${totals.terminated} terminated, ${totals.wouldTerminate} would be terminated ` +
+    `(preview), ${totals.alreadyClosed} already closed, ${totals.noOpenRun} with no open run, ${totals.failed} failed`
+  );
+}
+
+/**
+ * A job state that fits Step Functions' 256 KB: the failures listed by name are dropped from the end until it
+ * does (their count in `totals` stays exact). The request itself always fits: a larger one was refused when it
+ * arrived (HANDOFF_REQUEST_MAX_BYTES).
+ */
+export function fitJobState(state: JobState): JobState {
+  let failures = state.failures.slice(0, JOB_FAILURES_LISTED_MAX);
+  for (;;) {
+    const fitted = { ...state, failures };
+    if (failures.length === 0 || Buffer.byteLength(JSON.stringify(fitted)) <= HANDOFF_PAYLOAD_MAX_BYTES) {
+      return fitted;
+    }
+    failures = failures.slice(0, Math.floor(failures.length / 2));
+  }
+}
+
+/** A job's state as the state machine gets it, from what is known when it is started or a chunk ends. */
+export function jobState(fields: {
+  jobId: string;
+  parsed: ParsedEvent;
+  acceptedUnder: AcceptedUnder;
+  remaining: readonly ExecutionRef[] | undefined;
+  totals: JobTotals;
+  failures: readonly FailedExecution[];
+  chunks: number;
+  status: JobStatus;
+  lastProgressAt?: Date;
+}): JobState {
+  const { parsed, totals, status } = fields;
+  const target = parsed.request.target;
+  const left = fields.remaining ?? (target.kind === 'list' ? target.executions : undefined);
+  const failed =
+    status === 'failed'
+      ? `; failed: ${fields.failures.map((f) => `${f.workflowId}/${f.runId ?? '(current run)'}`).join(', ')}` +
+        (totals.failed > fields.failures.length ? ` and ${totals.failed - fields.failures.length} more` : '')
+      : '';
+  return fitJobState({
+    version: JOB_STATE_VERSION,
+    jobId: fields.jobId,
+    request: wireRequest(parsed.request, fields.remaining),
+    acceptedUnder: fields.acceptedUnder,
+    requestTime: parsed.requestTime.toISOString(),
+    provenance: parsed.provenance,
+    progress:
+      target.kind === 'selector' ? { target: 'selector' } : { target: 'list', remaining: left?.length ?? 1 },
+    totals,
+    failures: fields.failures.slice(0, JOB_FAILURES_LISTED_MAX),
+    chunks: fields.chunks,
+    status,
+    ...(fields.lastProgressAt === undefined ? {} : { lastProgressAt: fields.lastProgressAt.toISOString() }),
+    summary: `${status}: ${describeTotals(totals)}${failed}`,
+  });
+}
+
+/** Two job totals added up (a chunk's own to the job's so far). */
+export function addTotals(a: JobTotals, b: JobTotals): JobTotals {
+  return {
+    matched: a.matched + b.matched,
+    terminated: a.terminated + b.terminated,
+    alreadyClosed: a.alreadyClosed + b.alreadyClosed,
+    noOpenRun: a.noOpenRun + b.noOpenRun,
+    failed: a.failed + b.failed,
+    wouldTerminate: a.wouldTerminate + b.wouldTerminate,
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * What the flows share: the handler's collaborators, created once per execution environment (`Runtime`),
+ * and one invocation's own state (`Invocation`): its context, its clock, and what it counted for the metrics.
+ */
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context } from 'aws-lambda';
+import type { CoreDeps } from '../act/core';
+import type { Clock } from '../act/pacer';
+import type { JobsPort } from '../aws/jobs';
+import type { Config } from '../config';
+import type { Rates } from '../plan/plan';
+import { ReportBuilder } from '../report/report';
+import type { ExecutionReport } from '../types';
+
+/** What the handler needs from the Lambda context (the remaining time only for work that can outlive it). */
+export type HandlerContext = Pick<Context, 'awsRequestId'> &
+  Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
+
+export interface Runtime {
+  readonly config: Config;
+  readonly core: CoreDeps;
+  readonly logger: Logger;
+  /** The invocation time (tests pin it). */
+  readonly now: () => Date;
+  /** The pacing clock (tests drive it). */
+  readonly clock: Clock;
+  /** The rates one invocation may use. */
+  readonly rates: Rates;
+  /** The state machine's jobs; undefined when the function has none (no STATE_MACHINE_ARN). */
+  jobs(): JobsPort | undefined;
+  /** Time (ms) kept at the end of an invocation: below it no new work starts. */
+  reserveMs(): number;
+  /** How often a chunk looks at its own execution to notice an abort (ms). */
+  readonly abortPollMs: number;
+}
+
+/** One invocation: its context and what it counted, which the handler publishes as metrics. */
+export class Invocation {
+  /** The executions this invocation acted on (the report of a request, or of a chunk). */
+  report: ReportBuilder | undefined;
+  /** Whether this invocation started a job, or saw its job stopped. */
+  jobStarted = false;
+  jobAborted = false;
+
+  constructor(
+    readonly context: HandlerContext,
+    readonly time: Date,
+    private readonly runtime: Runtime,
+  ) {}
+
+  /** True once the time left is below the end reserve (never without a deadline). */
+  timeIsShort(): boolean {
+    const left = this.context.getRemainingTimeInMillis?.();
+    return left !== undefined && left < this.runtime.reserveMs();
+  }
+
+  /** Seconds of work this invocation has left before its end reserve; Infinity without a deadline. */
+  workingSeconds(): number {
+    const left = this.context.getRemainingTimeInMillis?.();
+    return left === undefined ? Infinity : Math.max(0, left - this.runtime.reserveMs()) / 1000;
+  }
+
+  /** A report for this invocation's executions, each logged as it ends. */
+  newReport(dryRun: boolean): { builder: ReportBuilder; record: (entry: ExecutionReport) => void } {
+    const builder = new ReportBuilder(dryRun);
+    this.report = builder;
+    const { logger } = this.runtime;
+    return {
+      builder,
+      record: (entry) => {
+        builder.add(entry);
+        if (entry.outcome === 'failed') logger.error('execution failed', { ...entry });
+        else logger.info(`execution ${entry.outcome}`, { ...entry });
+      },
+    };
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * A parsed request written back in the form a request event has (dates as ISO strings): what a job's state
+ * carries from chunk to chunk, re-validated by each chunk as a request (lambda/parse/request.ts).
+ */
+import type { ExecutionRef, TerminationRequest } from '../types';
+
+/** The request in its wire form; `executions`, when given, replaces a list's (what remains of it). */
+export function wireRequest(
+  request: TerminationRequest,
+  executions?: readonly ExecutionRef[],
+): Record<string, unknown> {
+  const target = request.target;
+  let targetFields: Record<string, unknown>;
+  if (target.kind === 'selector') {
+    const s = target.selector;
+    targetFields = {
+      selector: {
+        ...(s.tag === undefined ? {} : { tag: s.tag }),
+        ...(s.workflowType === undefined ? {} : { workflowType: { ...s.workflowType } }),
+        ...(s.startedAfter === undefined ? {} : { startedAfter: s.startedAfter.toISOString() }),
+        ...(s.startedBefore === undefined ? {} : { startedBefore: s.startedBefore.toISOString() }),
+      },
+    };
+  } else {
+    const list = executions ?? (target.kind === 'list' ? target.executions : [target.execution]);
+    targetFields = { executions: list.map((e) => ({ ...e })) };
+  }
+  return {
+    domain: request.domain,
+    ...targetFields,
+    ...(request.reason === undefined ? {} : { reason: request.reason }),
+    ...(request.details === undefined ? {} : { details: request.details }),
+    ...(request.childPolicy === undefined ? {} : { childPolicy: request.childPolicy }),
+    ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
+    ...(request.maxExecutions === undefined ? {} : { maxExecutions: request.maxExecutions }),
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * The summary log line of a request or a chunk: who asked, what was asked, what happened, and the pacer's
+ * state when SWF throttled it. (Every line also carries the invocation's context and the job's keys, which
+ * the handler adds through Powertools' logger.)
+ */
+import type { Pacer } from '../act/pacer';
+import type { JobTotals, ParsedEvent } from '../types';
+
+export function summaryOf(
+  parsed: ParsedEvent,
+  dryRun: boolean,
+  totals: JobTotals,
+  pacer: Pacer,
+): Record<string, unknown> {
+  return {
+    provenance: parsed.provenance,
+    target: parsed.request.target.kind,
+    dryRun,
+    matched: totals.matched,
+    terminated: totals.terminated,
+    alreadyClosed: totals.alreadyClosed,
+    noOpenRun: totals.noOpenRun,
+    wouldTerminate: totals.wouldTerminate,
+    failed: totals.failed,
+    ...(pacer.throttles > 0 ? { throttles: pacer.throttles, rate: pacer.currentRate } : {}),
+  };
+}

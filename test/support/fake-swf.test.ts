@@ -1,0 +1,571 @@
+/**
+ * Proves that test/support/fake-swf.ts speaks SWF's JSON protocol well enough for the real
+ * @aws-sdk/client-swf: results, modelled faults, paging, filters, and the SDK's own retries of
+ * throttling, server errors and dropped connections.
+ */
+import {
+  CountOpenWorkflowExecutionsCommand,
+  DescribeWorkflowExecutionCommand,
+  ListOpenWorkflowExecutionsCommand,
+  type ListOpenWorkflowExecutionsCommandInput,
+  OperationNotPermittedFault,
+  SWFClient,
+  TerminateWorkflowExecutionCommand,
+  UnknownResourceFault,
+  type WorkflowExecutionInfo,
+} from '@aws-sdk/client-swf';
+import { FakeSwfServer, type FakeSwfOptions, makeExecutions } from './fake-swf';
+
+const DOMAIN = 'orders';
+const EPOCH = new Date(0);
+
+const servers: FakeSwfServer[] = [];
+const clients: SWFClient[] = [];
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(opts: Partial<FakeSwfOptions> = {}): Promise<FakeSwfServer> {
+  const server = await FakeSwfServer.start({ domains: [DOMAIN], ...opts });
+  servers.push(server);
+  return server;
+}
+
+function clientFor(server: FakeSwfServer, maxAttempts = 3): SWFClient {
+  const client = new SWFClient({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    maxAttempts,
+  });
+  clients.push(client);
+  return client;
+}
+
+/** What the SDK rejects with: an Error carrying the SDK's metadata. */
+type SdkError = Error & {
+  $metadata: { httpStatusCode?: number; attempts?: number };
+  $fault?: string;
+  code?: string;
+};
+
+/** Resolves to the rejection of `p` (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<SdkError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as SdkError;
+  }
+  throw new Error('expected a rejection');
+}
+
+const terminate = (workflowId: string, runId?: string) =>
+  new TerminateWorkflowExecutionCommand({ domain: DOMAIN, workflowId, ...(runId ? { runId } : {}) });
+
+async function listAll(
+  client: SWFClient,
+  input: Omit<ListOpenWorkflowExecutionsCommandInput, 'domain' | 'startTimeFilter'> & {
+    startTimeFilter?: ListOpenWorkflowExecutionsCommandInput['startTimeFilter'];
+  },
+): Promise<{ infos: WorkflowExecutionInfo[]; pages: number }> {
+  const infos: WorkflowExecutionInfo[] = [];
+  let pages = 0;
+  let nextPageToken: string | undefined;
+  do {
+    const out = await client.send(
+      new ListOpenWorkflowExecutionsCommand({
+        domain: DOMAIN,
+        startTimeFilter: { oldestDate: EPOCH },
+        ...input,
+        ...(nextPageToken ? { nextPageToken } : {}),
+      }),
+    );
+    infos.push(...(out.executionInfos ?? []));
+    nextPageToken = out.nextPageToken;
+    pages++;
+  } while (nextPageToken);
+  return { infos, pages };
+}
+
+const ids = (infos: WorkflowExecutionInfo[]) => infos.map((i) => i.execution?.workflowId);
+
+describe('TerminateWorkflowExecution', () => {
+  it('closes the named run and records the termination; a second terminate is UnknownResourceFault', async () => {
+    const server = await start({ executions: makeExecutions(2, { domain: DOMAIN }) });
+    const client = clientFor(server);
+
+    const out = await client.send(
+      new TerminateWorkflowExecutionCommand({
+        domain: DOMAIN,
+        workflowId: 'wf-0',
+        runId: 'run-wf-0',
+        reason: 'because',
+        details: 'who asked',
+        childPolicy: 'ABANDON',
+      }),
+    );
+    expect(out.$metadata.httpStatusCode).toBe(200);
+    expect(server.terminations).toEqual([
+      {
+        domain: DOMAIN,
+        workflowId: 'wf-0',
+        runId: 'run-wf-0',
+        reason: 'because',
+        details: 'who asked',
+        childPolicy: 'ABANDON',
+        at: expect.any(Number),
+      },
+    ]);
+    expect(server.openExecutions(DOMAIN).map((e) => e.workflowId)).toEqual(['wf-1']);
+
+    const err = await rejection(client.send(terminate('wf-0', 'run-wf-0')));
+    expect(err).toBeInstanceOf(UnknownResourceFault);
+    expect(err.name).toBe('UnknownResourceFault');
+    expect(err.message).toMatch(/^Unknown execution: /);
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.$metadata.attempts).toBe(1); // modelled faults are not retried
+    expect(server.terminations).toHaveLength(1);
+  });
+
+  it('without runId terminates the open run of the workflowId', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    const client = clientFor(server);
+    await client.send(terminate('wf-0'));
+    expect(server.terminations[0]).toMatchObject({ workflowId: 'wf-0', runId: 'run-wf-0' });
+    expect(await rejection(client.send(terminate('wf-0')))).toBeInstanceOf(UnknownResourceFault);
+    // A new run of the same workflowId can start once the old one is closed.
+    server.addExecutions([{ ...makeExecutions(1, { domain: DOMAIN })[0]!, runId: 'second' }]);
+    await client.send(terminate('wf-0'));
+    expect(server.terminations[1]).toMatchObject({ workflowId: 'wf-0', runId: 'second' });
+  });
+
+  it('an execution that never existed is UnknownResourceFault "Unknown execution"', async () => {
+    const server = await start();
+    const err = await rejection(clientFor(server).send(terminate('ghost', 'r1')));
+    expect(err).toBeInstanceOf(UnknownResourceFault);
+    expect(err.message).toContain('Unknown execution');
+  });
+
+  it('an unknown domain is UnknownResourceFault "Unknown domain: NAME"', async () => {
+    const server = await start();
+    const client = clientFor(server);
+    const err = await rejection(
+      client.send(new TerminateWorkflowExecutionCommand({ domain: 'elsewhere', workflowId: 'w' })),
+    );
+    expect(err).toBeInstanceOf(UnknownResourceFault);
+    expect(err.message).toBe('Unknown domain: elsewhere');
+    const listErr = await rejection(
+      client.send(
+        new ListOpenWorkflowExecutionsCommand({
+          domain: 'elsewhere',
+          startTimeFilter: { oldestDate: EPOCH },
+        }),
+      ),
+    );
+    expect(listErr.message).toBe('Unknown domain: elsewhere');
+  });
+
+  it('validates childPolicy, and enforces a child policy when asked to', async () => {
+    const server = await start({
+      executions: [
+        ...makeExecutions(1, { domain: DOMAIN }),
+        { ...makeExecutions(1, { domain: DOMAIN, prefix: 'd-' })[0]!, defaultChildPolicy: 'TERMINATE' },
+      ],
+      requireChildPolicy: true,
+    });
+    const client = clientFor(server);
+    const bad = await rejection(
+      client.send(
+        new TerminateWorkflowExecutionCommand({
+          domain: DOMAIN,
+          workflowId: 'wf-0',
+          childPolicy: 'NOPE' as 'ABANDON',
+        }),
+      ),
+    );
+    expect(bad.name).toBe('ValidationException');
+    expect((await rejection(client.send(terminate('wf-0')))).name).toBe('DefaultUndefinedFault');
+    await client.send(terminate('d-0')); // the type's default applies
+    expect(server.terminations.map((t) => t.workflowId)).toEqual(['d-0']);
+  });
+});
+
+describe('ListOpenWorkflowExecutions', () => {
+  it('pages newest-first across several pages with unchanged arguments', async () => {
+    const server = await start({ executions: makeExecutions(2500, { domain: DOMAIN }) });
+    const client = clientFor(server);
+
+    const { infos, pages } = await listAll(client, {});
+    expect(pages).toBe(3);
+    expect(infos).toHaveLength(2500);
+    expect(new Set(ids(infos)).size).toBe(2500);
+    expect(infos[0]).toEqual({
+      execution: { workflowId: 'wf-2499', runId: 'run-wf-2499' },
+      workflowType: { name: 'Type', version: '1' },
+      startTimestamp: expect.any(Date),
+      executionStatus: 'OPEN',
+      cancelRequested: false,
+    });
+    const times = infos.map((i) => i.startTimestamp!.getTime());
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+
+    const small = await listAll(client, { maximumPageSize: 400 });
+    expect(small.pages).toBe(7);
+    expect(ids(small.infos)).toEqual(ids(infos));
+
+    const reversed = await listAll(client, { maximumPageSize: 700, reverseOrder: true });
+    expect(reversed.pages).toBe(4);
+    expect(ids(reversed.infos)).toEqual(ids(infos).reverse());
+  });
+
+  it('keeps its place when executions are terminated between pages (compaction included)', async () => {
+    // 2600 executions, pages of 400: the fake compacts its sorted array once more than 1024 closed
+    // entries outnumber the open ones, which happens mid-way.
+    const server = await start({ executions: makeExecutions(2600, { domain: DOMAIN }) });
+    const client = clientFor(server);
+    const seen: string[] = [];
+    let nextPageToken: string | undefined;
+    do {
+      const out = await client.send(
+        new ListOpenWorkflowExecutionsCommand({
+          domain: DOMAIN,
+          startTimeFilter: { oldestDate: EPOCH },
+          maximumPageSize: 400,
+          ...(nextPageToken ? { nextPageToken } : {}),
+        }),
+      );
+      const infos = out.executionInfos ?? [];
+      seen.push(...ids(infos).map(String));
+      await Promise.all(
+        infos.map((i) => client.send(terminate(i.execution!.workflowId!, i.execution!.runId))),
+      );
+      nextPageToken = out.nextPageToken;
+    } while (nextPageToken);
+    expect(seen).toHaveLength(2600);
+    expect(new Set(seen).size).toBe(2600);
+    expect(server.openCount(DOMAIN)).toBe(0);
+  });
+
+  it('refuses a page token whose other arguments changed, and a malformed token', async () => {
+    const server = await start({ executions: makeExecutions(5, { domain: DOMAIN }) });
+    const client = clientFor(server);
+    const first = await client.send(
+      new ListOpenWorkflowExecutionsCommand({
+        domain: DOMAIN,
+        startTimeFilter: { oldestDate: EPOCH },
+        maximumPageSize: 2,
+      }),
+    );
+    expect(first.nextPageToken).toEqual(expect.any(String));
+    const changed = await rejection(
+      client.send(
+        new ListOpenWorkflowExecutionsCommand({
+          domain: DOMAIN,
+          startTimeFilter: { oldestDate: EPOCH },
+          maximumPageSize: 2,
+          tagFilter: { tag: 'x' },
+          nextPageToken: first.nextPageToken!,
+        }),
+      ),
+    );
+    expect(changed.name).toBe('ValidationException');
+    expect(changed.message).toMatch(/unchanged/);
+    const garbage = await rejection(
+      client.send(
+        new ListOpenWorkflowExecutionsCommand({
+          domain: DOMAIN,
+          startTimeFilter: { oldestDate: EPOCH },
+          maximumPageSize: 2,
+          nextPageToken: 'not-a-token',
+        }),
+      ),
+    );
+    expect(garbage.name).toBe('ValidationException');
+  });
+
+  describe('filters', () => {
+    const t0 = 1_700_000_000;
+    const execs = makeExecutions(300, {
+      domain: DOMAIN,
+      startTimestamp: (i) => t0 + i,
+      workflowType: (i) => ({
+        name: i % 3 === 0 ? 'Billing' : 'Shipping',
+        version: i % 2 === 0 ? 'v1' : 'v2',
+      }),
+      tagList: (i) => (i % 5 === 0 ? ['batch-42', `n-${i}`] : undefined),
+    });
+    const expected = (pred: (i: number) => boolean) =>
+      execs
+        .filter((_, i) => pred(i))
+        .map((e) => e.workflowId)
+        .reverse();
+
+    let server: FakeSwfServer;
+    let client: SWFClient;
+    beforeEach(async () => {
+      server = await start({ executions: execs });
+      client = clientFor(server);
+    });
+
+    it('executionFilter', async () => {
+      const { infos } = await listAll(client, { executionFilter: { workflowId: 'wf-17' } });
+      expect(ids(infos)).toEqual(['wf-17']);
+    });
+
+    it('typeFilter by name, and by name and version', async () => {
+      const byName = await listAll(client, { typeFilter: { name: 'Billing' }, maximumPageSize: 30 });
+      expect(ids(byName.infos)).toEqual(expected((i) => i % 3 === 0));
+      expect(byName.pages).toBe(4);
+      const byVersion = await listAll(client, { typeFilter: { name: 'Billing', version: 'v2' } });
+      expect(ids(byVersion.infos)).toEqual(expected((i) => i % 3 === 0 && i % 2 === 1));
+    });
+
+    it('tagFilter', async () => {
+      const { infos } = await listAll(client, { tagFilter: { tag: 'batch-42' }, maximumPageSize: 25 });
+      expect(ids(infos)).toEqual(expected((i) => i % 5 === 0));
+      expect(infos[0]!.tagList).toEqual(['batch-42', 'n-295']);
+    });
+
+    it('startTimeFilter oldestDate and latestDate (inclusive), both directions', async () => {
+      const startTimeFilter = {
+        oldestDate: new Date((t0 + 100) * 1000),
+        latestDate: new Date((t0 + 149) * 1000),
+      };
+      const fwd = await listAll(client, { startTimeFilter, maximumPageSize: 20 });
+      expect(ids(fwd.infos)).toEqual(expected((i) => i >= 100 && i <= 149));
+      expect(fwd.pages).toBe(3);
+      const rev = await listAll(client, { startTimeFilter, maximumPageSize: 20, reverseOrder: true });
+      expect(ids(rev.infos)).toEqual(expected((i) => i >= 100 && i <= 149).reverse());
+      const combined = await listAll(client, { startTimeFilter, tagFilter: { tag: 'batch-42' } });
+      expect(ids(combined.infos)).toEqual(expected((i) => i >= 100 && i <= 149 && i % 5 === 0));
+    });
+
+    it('refuses more than one of executionFilter / typeFilter / tagFilter', async () => {
+      const err = await rejection(
+        client.send(
+          new ListOpenWorkflowExecutionsCommand({
+            domain: DOMAIN,
+            startTimeFilter: { oldestDate: EPOCH },
+            typeFilter: { name: 'Billing' },
+            tagFilter: { tag: 'batch-42' },
+          }),
+        ),
+      );
+      expect(err.name).toBe('ValidationException');
+      expect(err.$metadata.httpStatusCode).toBe(400);
+    });
+
+    it('CountOpenWorkflowExecutions applies the same filters', async () => {
+      const count = async (input: Record<string, unknown>) =>
+        client.send(
+          new CountOpenWorkflowExecutionsCommand({
+            domain: DOMAIN,
+            startTimeFilter: { oldestDate: EPOCH },
+            ...input,
+          }),
+        );
+      expect(await count({})).toMatchObject({ count: 300, truncated: false });
+      expect((await count({ tagFilter: { tag: 'batch-42' } })).count).toBe(60);
+      expect((await count({ typeFilter: { name: 'Shipping' } })).count).toBe(200);
+      expect((await count({ startTimeFilter: { oldestDate: new Date((t0 + 290) * 1000) } })).count).toBe(10);
+      await client.send(terminate('wf-0'));
+      expect((await count({ tagFilter: { tag: 'batch-42' } })).count).toBe(59);
+    });
+  });
+
+  it('ignoreFilters returns every open execution whatever the filter', async () => {
+    const server = await start({
+      executions: makeExecutions(40, { domain: DOMAIN, tagList: (i) => (i === 3 ? ['only-me'] : undefined) }),
+      ignoreFilters: true,
+    });
+    const { infos } = await listAll(clientFor(server), {
+      tagFilter: { tag: 'only-me' },
+      startTimeFilter: { oldestDate: new Date() },
+      maximumPageSize: 15,
+    });
+    expect(infos).toHaveLength(40);
+  });
+
+  it('handles 100,000 executions in a domain', async () => {
+    const server = await start({ executions: makeExecutions(100_000, { domain: DOMAIN }) });
+    const client = clientFor(server);
+    const { infos, pages } = await listAll(client, {});
+    expect(pages).toBe(100);
+    expect(new Set(ids(infos)).size).toBe(100_000);
+    // Terminating a page at a time from the top keeps working (lazy deletion + compaction).
+    for (let round = 0; round < 2; round++) {
+      const page = await client.send(
+        new ListOpenWorkflowExecutionsCommand({ domain: DOMAIN, startTimeFilter: { oldestDate: EPOCH } }),
+      );
+      expect(page.executionInfos).toHaveLength(1000);
+      await Promise.all(
+        page.executionInfos!.map((i) => client.send(terminate(i.execution!.workflowId!, i.execution!.runId))),
+      );
+    }
+    expect(server.openCount(DOMAIN)).toBe(98_000);
+    const count = await client.send(
+      new CountOpenWorkflowExecutionsCommand({ domain: DOMAIN, startTimeFilter: { oldestDate: EPOCH } }),
+    );
+    expect(count.count).toBe(98_000);
+  });
+});
+
+describe('DescribeWorkflowExecution', () => {
+  it('describes open and closed executions', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN, tagList: () => ['a'] }) });
+    const client = clientFor(server);
+    const describe = () =>
+      client.send(
+        new DescribeWorkflowExecutionCommand({
+          domain: DOMAIN,
+          execution: { workflowId: 'wf-0', runId: 'run-wf-0' },
+        }),
+      );
+    expect((await describe()).executionInfo).toMatchObject({ executionStatus: 'OPEN', tagList: ['a'] });
+    await client.send(terminate('wf-0'));
+    expect((await describe()).executionInfo).toMatchObject({
+      executionStatus: 'CLOSED',
+      closeStatus: 'TERMINATED',
+      closeTimestamp: expect.any(Date),
+    });
+  });
+});
+
+describe('faults and the SDK retry strategy', () => {
+  it('throttling is classified as throttling and retried by the SDK until it succeeds', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    server.failNext('TerminateWorkflowExecution', 'throttle', 2);
+    const out = await clientFor(server, 3).send(terminate('wf-0'));
+    expect(out.$metadata.attempts).toBe(3);
+    expect(server.throttledCount('TerminateWorkflowExecution')).toBe(2);
+    expect(server.calls.map((c) => c.operation)).toEqual(Array(3).fill('TerminateWorkflowExecution'));
+    expect(server.terminations).toHaveLength(1);
+  });
+
+  it('throttling that outlasts maxAttempts surfaces as ThrottlingException', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    server.failNext('TerminateWorkflowExecution', 'throttle', 2);
+    const err = await rejection(clientFor(server, 2).send(terminate('wf-0')));
+    expect(err.name).toBe('ThrottlingException');
+    expect(err.$metadata).toMatchObject({ httpStatusCode: 400, attempts: 2 });
+    expect(server.terminations).toHaveLength(0);
+  });
+
+  it('an HTTP 500 is retried by the SDK', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    server.failNext('TerminateWorkflowExecution', 'server-error');
+    const out = await clientFor(server, 3).send(terminate('wf-0'));
+    expect(out.$metadata.attempts).toBe(2);
+    expect(server.terminations).toHaveLength(1);
+
+    server.failNext('ListOpenWorkflowExecutions', 'server-error', 2);
+    const err = await rejection(
+      clientFor(server, 2).send(
+        new ListOpenWorkflowExecutionsCommand({ domain: DOMAIN, startTimeFilter: { oldestDate: EPOCH } }),
+      ),
+    );
+    expect(err.$metadata).toMatchObject({ httpStatusCode: 500, attempts: 2 });
+    expect(err.$fault).toBe('server');
+  });
+
+  it('a dropped connection is retried by the SDK', async () => {
+    const server = await start({ executions: makeExecutions(2, { domain: DOMAIN }) });
+    server.failNext('TerminateWorkflowExecution', 'drop-connection');
+    const out = await clientFor(server, 3).send(terminate('wf-0'));
+    expect(out.$metadata.attempts).toBe(2);
+    expect(server.terminations).toHaveLength(1);
+
+    server.failNext('TerminateWorkflowExecution', 'drop-connection');
+    const err = await rejection(clientFor(server, 1).send(terminate('wf-1')));
+    // Outside Jest this is the socket error itself (name TimeoutError, code ECONNRESET). Inside Jest, Node's
+    // errors come from another realm (not `instanceof Error` in the sandbox), so the SDK wraps them:
+    // "AWS SDK error wrapper for TimeoutError: socket hang up", with no `code`. Accept both.
+    expect(err.code === 'ECONNRESET' || /socket hang up/.test(err.message)).toBe(true);
+    expect(err.$metadata.attempts).toBe(1);
+    expect(server.openCount(DOMAIN)).toBe(1);
+  });
+
+  it('OperationNotPermittedFault and an injected unknown domain are not retried', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    const client = clientFor(server, 3);
+    server.failNext('TerminateWorkflowExecution', 'not-permitted');
+    const denied = await rejection(client.send(terminate('wf-0')));
+    expect(denied).toBeInstanceOf(OperationNotPermittedFault);
+    expect(denied.$metadata.attempts).toBe(1);
+
+    server.failNext('TerminateWorkflowExecution', 'unknown-domain');
+    const gone = await rejection(client.send(terminate('wf-0')));
+    expect(gone).toBeInstanceOf(UnknownResourceFault);
+    expect(gone.message).toBe(`Unknown domain: ${DOMAIN}`);
+    expect(server.calls).toHaveLength(2);
+    expect(server.openCount(DOMAIN)).toBe(1);
+  });
+
+  it('faults queue first-in first-out per operation', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    server.failNext('TerminateWorkflowExecution', 'server-error');
+    server.failNext('TerminateWorkflowExecution', 'not-permitted');
+    server.failNext('ListOpenWorkflowExecutions', 'throttle', 5);
+    const err = await rejection(clientFor(server, 3).send(terminate('wf-0')));
+    expect(err).toBeInstanceOf(OperationNotPermittedFault);
+    expect(err.$metadata.attempts).toBe(2);
+    expect(server.throttledCount('TerminateWorkflowExecution')).toBe(0);
+  });
+
+  it('a token bucket throttles calls beyond its capacity and refills with (scaled) time', async () => {
+    const server = await start({
+      executions: makeExecutions(10, { domain: DOMAIN }),
+      buckets: { TerminateWorkflowExecution: { capacity: 3, refillPerSecond: 1 } },
+      timeScale: 20,
+    });
+    const client = clientFor(server, 1);
+    for (let i = 0; i < 3; i++) await client.send(terminate(`wf-${i}`));
+    const err = await rejection(client.send(terminate('wf-3')));
+    expect(err.name).toBe('ThrottlingException');
+    expect(server.throttledCount('TerminateWorkflowExecution')).toBe(1);
+    expect(server.throttledCount()).toBe(1);
+    // One simulated second is 50 ms at timeScale 20.
+    await new Promise((r) => setTimeout(r, 120));
+    await client.send(terminate('wf-3'));
+    // Other operations have no bucket.
+    for (let i = 0; i < 5; i++) {
+      await client.send(
+        new CountOpenWorkflowExecutionsCommand({ domain: DOMAIN, startTimeFilter: { oldestDate: EPOCH } }),
+      );
+    }
+    expect(server.throttledCount()).toBe(1);
+  });
+
+  it('the SDK retries bucket throttling until the bucket refills', async () => {
+    const server = await start({
+      executions: makeExecutions(3, { domain: DOMAIN }),
+      buckets: { TerminateWorkflowExecution: { capacity: 1, refillPerSecond: 10 } },
+    });
+    const client = clientFor(server, 10);
+    for (let i = 0; i < 3; i++) await client.send(terminate(`wf-${i}`));
+    expect(server.terminations).toHaveLength(3);
+  });
+
+  it('latencyMs delays every response', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }), latencyMs: 80 });
+    const t = Date.now();
+    await clientFor(server).send(terminate('wf-0'));
+    expect(Date.now() - t).toBeGreaterThanOrEqual(75);
+  });
+
+  it('answers UnknownOperationException for operations it does not implement', async () => {
+    const server = await start();
+    const res = await fetch(server.endpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'SimpleWorkflowService.StartWorkflowExecution',
+      },
+      body: '{}',
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ __type: expect.stringMatching(/#UnknownOperationException$/) });
+  });
+});
