@@ -40,6 +40,12 @@ export interface Config {
   readonly controlOnly: boolean;
   /** Seconds a job's chunk works before it hands its progress back to the state machine. */
   readonly jobChunkSeconds: number;
+  /** Requests may ask for requestCancel and cancelThenTerminate (not only policies). */
+  readonly cancelRequests: boolean;
+  /** Domains where the role may call RequestCancelWorkflowExecution (a subset of allowedDomains). */
+  readonly cancelDomains: readonly string[];
+  /** Domains where the role may call DescribeWorkflowExecution (a subset of allowedDomains). */
+  readonly describeDomains: readonly string[];
 }
 
 /** Environment as a plain record (process.env, or a test's object). */
@@ -93,29 +99,19 @@ export function parseConfig(env: Env): Config {
   if (rawDomains === undefined || rawDomains.trim() === '') {
     throw new ConfigError(ENV.allowedDomains, 'is required: a comma-separated list of SWF domain names');
   }
-  // Read strictly, as the construct writes it (names joined by bare commas): an edge space or an empty item
-  // is refused, never trimmed or skipped, so the list the function acts on is exactly the list configured.
-  const items = rawDomains.split(',');
-  for (const [index, domain] of items.entries()) {
-    const where = `item ${index + 1} of ${items.length}`;
-    if (domain === '') {
-      throw new ConfigError(
-        ENV.allowedDomains,
-        `${where} is empty; give SWF domain names separated by single commas, with no empty items (got ${echo(rawDomains)})`,
-      );
+  const allowedDomains = domainList(ENV.allowedDomains, rawDomains);
+  const subset = (variable: string): string[] => {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') return [];
+    const domains = domainList(variable, raw);
+    const other = domains.find((d) => !allowedDomains.includes(d));
+    if (other !== undefined) {
+      throw new ConfigError(variable, `domain name ${echo(other)} is not one of ${ENV.allowedDomains}`);
     }
-    if (domain !== domain.trim()) {
-      throw new ConfigError(
-        ENV.allowedDomains,
-        `domain name ${echo(domain)} (${where}) has leading or trailing whitespace; names are not trimmed, write them without spaces around the commas`,
-      );
-    }
-    const problem = swfNameProblem(domain);
-    if (problem !== undefined) {
-      throw new ConfigError(ENV.allowedDomains, `domain name ${echo(domain)} ${problem}`);
-    }
-  }
-  const allowedDomains = [...new Set(items)];
+    return domains;
+  };
+  const cancelDomains = subset(ENV.cancelDomains);
+  const describeDomains = subset(ENV.describeDomains);
 
   const rawPolicy = env[ENV.defaultChildPolicy]?.trim();
   let defaultChildPolicy: ChildPolicyValue | undefined;
@@ -161,6 +157,13 @@ export function parseConfig(env: Env): Config {
     );
   }
   const controlOnly = booleanSetting(env, ENV.controlOnly);
+  const cancelRequests = booleanSetting(env, ENV.cancelRequests);
+  if (cancelRequests && cancelDomains.length !== allowedDomains.length) {
+    throw new ConfigError(
+      ENV.cancelRequests,
+      `is "true", so ${ENV.cancelDomains} must list every domain of ${ENV.allowedDomains}: requests may ask to cancel in any of them`,
+    );
+  }
   const jobChunkSeconds = positiveNumber(env, ENV.jobChunkSeconds, DEFAULT_JOB_CHUNK_SECONDS);
 
   return {
@@ -175,7 +178,39 @@ export function parseConfig(env: Env): Config {
     ...(stateMachineArn === undefined ? {} : { stateMachineArn }),
     controlOnly,
     jobChunkSeconds,
+    cancelRequests,
+    cancelDomains,
+    describeDomains,
   };
+}
+
+/**
+ * A comma-separated list of domain names, read strictly, as the construct writes it (names joined by bare
+ * commas): an edge space or an empty item is refused, never trimmed or skipped, so the list the function acts
+ * on is exactly the list configured.
+ */
+function domainList(variable: string, raw: string): string[] {
+  const items = raw.split(',');
+  for (const [index, domain] of items.entries()) {
+    const where = `item ${index + 1} of ${items.length}`;
+    if (domain === '') {
+      throw new ConfigError(
+        variable,
+        `${where} is empty; give SWF domain names separated by single commas, with no empty items (got ${echo(raw)})`,
+      );
+    }
+    if (domain !== domain.trim()) {
+      throw new ConfigError(
+        variable,
+        `domain name ${echo(domain)} (${where}) has leading or trailing whitespace; names are not trimmed, write them without spaces around the commas`,
+      );
+    }
+    const problem = swfNameProblem(domain);
+    if (problem !== undefined) {
+      throw new ConfigError(variable, `domain name ${echo(domain)} ${problem}`);
+    }
+  }
+  return [...new Set(items)];
 }
 
 let loaded: Config | undefined;

@@ -92,10 +92,13 @@ export class TooManyExecutionsError extends Error {
     readonly limit: number,
     /** Executions earlier invocations of the job acted on. */
     readonly actedOn = 0,
+    /** True when counting stopped at the first match over the limit: `count` is a lower bound. */
+    atLeast = false,
   ) {
     super(
       actedOn === 0
-        ? `the request names or matches ${count} executions, more than its limit of ${limit}; nothing was terminated`
+        ? `the request names or matches ${atLeast ? 'at least ' : ''}${count} executions, more than its limit of ` +
+            `${limit}; nothing was terminated`
         : `the job has ${count} executions left, more than the ${limit} its limit leaves after the ${actedOn} ` +
             'acted on earlier; nothing more was terminated',
     );
@@ -212,5 +215,27 @@ export class JobHandOffError extends Error {
     cause: string,
   ) {
     super(`job ${jobId}: handing the work to a job failed: ${cause}`);
+  }
+}
+
+/**
+ * A selector's stalled or idle criterion needs a DescribeWorkflowExecution call per candidate, and SWF allows
+ * few of those (6 per second per account): the candidates could not all be described in the time this
+ * invocation has. Raised before any call, from the count of candidates.
+ */
+export class ActivityCheckTooLongError extends Error {
+  override readonly name = 'ActivityCheckTooLongError';
+
+  constructor(
+    readonly candidates: number,
+    readonly seconds: number,
+    readonly workingSeconds: number,
+  ) {
+    super(
+      `the selector's stalled / idleLongerThanSeconds criteria need a DescribeWorkflowExecution call for each of ` +
+        `${candidates} candidates: about ${Math.ceil(seconds)} s at the Describe rate this function may use, more ` +
+        `than the ${Math.floor(workingSeconds)} s this invocation has; nothing was done (narrow the selector with ` +
+        'workflowType, tag or a time bound, or give the function a longer timeout)',
+    );
   }
 }

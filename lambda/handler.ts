@@ -1,7 +1,8 @@
 /**
- * The Lambda entry point: one function, three kinds of event, each a flow of parse -> plan -> act -> report.
+ * The Lambda entry point: one function, four kinds of event, each a flow of parse -> plan -> act -> report.
  *
  * - a termination request (an EventBridge event, or a console test event): lambda/flows/request.ts;
+ * - a policy's run (its rule's target input: the policy and the triggering event): lambda/flows/policy.ts;
  * - a job's chunk (the state machine's task): lambda/flows/chunk.ts;
  * - a control request (abort, status, jobs): lambda/flows/control.ts.
  *
@@ -11,13 +12,15 @@
  * DomainNotAllowedError, TooManyExecutionsError, JobTooLongError) before any SWF call.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { JOB_METRIC, METRIC, METRICS_NAMESPACE, MIN_END_RESERVE_MS, SWF_QUOTAS } from '../lib/contract';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, MIN_END_RESERVE_MS, SWF_QUOTAS } from '../lib/contract';
+import { CANCEL_RATE_PER_SECOND, DESCRIBE_BURST, DESCRIBE_RATE_PER_SECOND } from '../lib/policy-contract';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './act/pacer';
 import { createJobs, createSfnClient, type JobsPort } from './aws/jobs';
 import { getDefaultSwf, type SwfPort } from './aws/swf';
 import { type Config, loadConfig } from './config';
 import {
+  ActivityCheckTooLongError,
   describeError,
   DomainNotAllowedError,
   InvalidRequestError,
@@ -25,13 +28,16 @@ import {
   TooManyExecutionsError,
 } from './errors';
 import { handleChunk } from './flows/chunk';
+import { handlePolicy } from './flows/policy';
 import { type ControlAnswer, handleControl } from './flows/control';
 import { handleRequest } from './flows/request';
 import { type HandlerContext, Invocation, type Runtime } from './flows/runtime';
 import { isControlRequest } from './parse/control';
 import { unwrapEvent } from './parse/event';
 import { isChunkEvent } from './parse/job-state';
+import { isPolicyEvent, parsePolicyEvent } from './parse/policy';
 import { parseRequest } from './parse/request';
+import { publishMetrics } from './report/metrics';
 import type { JobState, Report } from './types';
 
 export type { HandlerContext } from './flows/runtime';
@@ -82,7 +88,8 @@ function isRefusal(error: unknown): boolean {
     error instanceof InvalidRequestError ||
     error instanceof DomainNotAllowedError ||
     error instanceof TooManyExecutionsError ||
-    error instanceof JobTooLongError
+    error instanceof JobTooLongError ||
+    error instanceof ActivityCheckTooLongError
   );
 }
 
@@ -91,7 +98,9 @@ function runtimeOf(deps: HandlerDeps): Runtime {
   const { config, logger } = deps;
   const clock = deps.clock ?? realClock;
   const terminate = perInvocation(config.terminateRatePerSecond, config.terminateBurst, config.rateShares);
+  const cancel = perInvocation(CANCEL_RATE_PER_SECOND, config.terminateBurst, config.rateShares);
   const list = perInvocation(LIST_RATE_PER_SECOND, LIST_BURST, config.rateShares);
+  const describe = perInvocation(DESCRIBE_RATE_PER_SECOND, DESCRIBE_BURST, config.rateShares);
   const pacer = deps.pacer ?? new Pacer(terminate, clock);
   let jobs = deps.jobs;
   return {
@@ -99,11 +108,13 @@ function runtimeOf(deps: HandlerDeps): Runtime {
     logger,
     clock,
     now: deps.now ?? (() => new Date()),
-    rates: { terminate, list },
+    rates: { terminate, cancel, list, describe },
     core: {
       swf: deps.swf,
       pacer,
+      cancelPacer: new Pacer(cancel, clock),
       listBucket: deps.listBucket ?? new TokenBucket(list.ratePerSecond, list.burst, clock),
+      describeBucket: new TokenBucket(describe.ratePerSecond, describe.burst, clock),
     },
     jobs() {
       if (jobs === undefined && config.stateMachineArn !== undefined) {
@@ -128,6 +139,13 @@ export function createHandler(deps: HandlerDeps): Handler {
 
   const dispatch = async (event: unknown, invocation: Invocation): Promise<HandlerResult> => {
     if (isChunkEvent(event)) return handleChunk(runtime, invocation, event);
+    if (isPolicyEvent(event)) {
+      if (config.controlOnly) {
+        throw new InvalidRequestError('event', "is a policy run: this is the terminator's control function");
+      }
+      const run = parsePolicyEvent(event, config, invocation.context.awsRequestId, invocation.time);
+      return handlePolicy(runtime, invocation, run);
+    }
     const envelope = unwrapEvent(event, invocation.context, config, invocation.time);
     if (isControlRequest(envelope.body)) {
       return handleControl(runtime, envelope.body, envelope.prefix, envelope.provenance);
@@ -147,7 +165,7 @@ export function createHandler(deps: HandlerDeps): Handler {
   return async (event, context) => {
     const invocation = new Invocation(context, runtime.now(), runtime);
     logger.addContext(context as Parameters<Logger['addContext']>[0]);
-    let rejected = 0;
+    let rejected: 0 | 1 = 0;
     try {
       return await dispatch(event, invocation);
     } catch (error: unknown) {
@@ -159,16 +177,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       }
       throw error;
     } finally {
-      const report = invocation.report;
-      metrics.addMetric(METRIC.terminated, MetricUnit.Count, report?.count('terminated') ?? 0);
-      metrics.addMetric(METRIC.alreadyClosed, MetricUnit.Count, report?.count('already-closed') ?? 0);
-      metrics.addMetric(METRIC.noOpenRun, MetricUnit.Count, report?.count('no-open-run') ?? 0);
-      metrics.addMetric(METRIC.failed, MetricUnit.Count, report?.count('failed') ?? 0);
-      metrics.addMetric(METRIC.wouldTerminate, MetricUnit.Count, report?.count('would-terminate') ?? 0);
-      metrics.addMetric(METRIC.rejected, MetricUnit.Count, rejected);
-      if (invocation.jobStarted) metrics.addMetric(JOB_METRIC.started, MetricUnit.Count, 1);
-      if (invocation.jobAborted) metrics.addMetric(JOB_METRIC.aborted, MetricUnit.Count, 1);
-      metrics.publishStoredMetrics();
+      publishMetrics(metrics, invocation, rejected);
       logger.resetKeys();
     }
   };

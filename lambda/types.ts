@@ -3,7 +3,8 @@
  * each execution, and a job's state. Types only: every stage imports from here, and this imports nothing but
  * the contract with the construct.
  */
-import { type ChildPolicyValue, JOB_EVENT_KEY } from '../lib/contract';
+import { type ActionValue, type ChildPolicyValue, JOB_EVENT_KEY } from '../lib/contract';
+import type { PolicyTriggerValue } from '../lib/policy-contract';
 
 // ---------------------------------------------------------------------------------------------------------
 // A request
@@ -14,10 +15,27 @@ export interface ExecutionRef {
   readonly runId?: string;
 }
 
-/** Open executions matching every criterion given (at least one of tag, workflowType, startedBefore). */
+/**
+ * Open executions matching every criterion given: at least one of tag, workflowType, workflowIdPrefix or a
+ * time bound (startedBefore, openLongerThanSeconds, idleLongerThanSeconds).
+ */
 export interface Selector {
   readonly tag?: string;
   readonly workflowType?: { readonly name: string; readonly version?: string };
+  /** The workflowId starts with this (checked on every listed execution: SWF cannot filter by prefix). */
+  readonly workflowIdPrefix?: string;
+  /** Started at least this long before the request time. */
+  readonly openLongerThanSeconds?: number;
+  /**
+   * No open decision task, activity task, timer, child execution or Lambda task: nothing is going to move it.
+   * Needs DescribeWorkflowExecution per candidate in a sweep; an SWF event's detail carries it.
+   */
+  readonly stalled?: true;
+  /**
+   * No activity task scheduled for at least this long before the request time (the start time counts when
+   * there was none). Needs DescribeWorkflowExecution per candidate in a sweep, like `stalled`.
+   */
+  readonly idleLongerThanSeconds?: number;
   /**
    * Inclusive lower bound on the execution's start time, never before the Unix epoch. A fraction finer than
    * a millisecond is rounded UP: the window only ever narrows, never widens.
@@ -40,6 +58,10 @@ export type Target =
 export interface TerminationRequest {
   readonly domain: string;
   readonly target: Target;
+  /** What to do to each execution; absent: terminate. */
+  readonly action?: ActionValue;
+  /** cancelThenTerminate only: how long the executions asked to cancel get before they are terminated. */
+  readonly gracePeriodSeconds?: number;
   readonly reason?: string;
   readonly details?: string;
   readonly childPolicy?: ChildPolicyValue;
@@ -56,7 +78,21 @@ export type Provenance =
       readonly account: string;
       readonly time: string;
     }
-  | { readonly via: 'console'; readonly requestId: string };
+  | { readonly via: 'console'; readonly requestId: string }
+  | PolicyProvenance;
+
+/** A policy's run: which policy, how it was triggered, and the triggering event. */
+export interface PolicyProvenance {
+  readonly via: 'policy';
+  readonly policy: string;
+  readonly trigger: PolicyTriggerValue;
+  /** The triggering event's id (the scheduled event's, or SWF's). */
+  readonly eventId: string;
+  /** The event's time: the scheduled time, or when SWF sent its event. */
+  readonly time: string;
+  /** The SWF event's type (trigger `event` only). */
+  readonly eventType?: string;
+}
 
 /** A request together with where it came from and when it was made. */
 export interface ParsedEvent {
@@ -95,13 +131,24 @@ export interface JobSettings {
   readonly details?: string;
   /** The most executions the job may act on. */
   readonly limit: number;
+  /** What is done to each execution. */
+  readonly action: ActionValue;
+  /** cancelThenTerminate: seconds between the cancel requests and the terminations that follow. */
+  readonly gracePeriodSeconds?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // Outcomes and totals
 
 /** What happened to one execution. */
-export type Outcome = 'terminated' | 'already-closed' | 'no-open-run' | 'would-terminate' | 'failed';
+export type Outcome =
+  | 'terminated'
+  | 'cancel-requested'
+  | 'already-closed'
+  | 'no-open-run'
+  | 'would-terminate'
+  | 'would-cancel'
+  | 'failed';
 
 export interface ExecutionReport {
   readonly workflowId: string;
@@ -125,6 +172,10 @@ export interface Report {
    */
   readonly noOpenRun: number;
   readonly failed: number;
+  /** Executions asked to cancel (requestCancel and cancelThenTerminate). */
+  readonly cancelRequested: number;
+  /** Executions a preview would have asked to cancel. */
+  readonly wouldCancel: number;
   /** One entry per execution, in completion order; capped at {@link REPORT_EXECUTIONS_MAX}. */
   readonly executions: readonly ExecutionReport[];
   /** Present and true when `executions` was capped; the counts are still exact. */
@@ -142,6 +193,13 @@ export interface Report {
     readonly reason: 'too-large' | 'out-of-time';
     readonly executionArn: string;
   };
+  /**
+   * cancelThenTerminate: the job that terminates, after the grace period, what this invocation asked to
+   * cancel and is still open then.
+   */
+  readonly followUp?: { readonly jobId: string; readonly executionArn: string; readonly notBefore: string };
+  /** A policy run refused before acting: more matched than its maxExecutions. */
+  readonly refused?: string;
 }
 
 /** One execution the handler could not terminate. */
@@ -160,6 +218,8 @@ export interface JobTotals {
   readonly noOpenRun: number;
   readonly failed: number;
   readonly wouldTerminate: number;
+  readonly cancelRequested: number;
+  readonly wouldCancel: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -196,6 +256,11 @@ export interface JobState {
   readonly status: JobStatus;
   /** When a chunk last made progress (ISO 8601); absent before the first chunk. */
   readonly lastProgressAt?: string;
+  /**
+   * The job waits until then (ISO 8601) before its first chunk: cancelThenTerminate's grace period. The state
+   * machine's Wait state reads it; a chunk invoked earlier does nothing and answers the state unchanged.
+   */
+  readonly notBefore?: string;
   /** One line for people: what the job did, and for a failed job which executions failed. */
   readonly summary: string;
 }

@@ -34,6 +34,12 @@ export const ENV = {
   controlOnly: 'CONTROL_ONLY',
   /** Seconds a job's chunk works before it returns its progress to the state machine (default 60). */
   jobChunkSeconds: 'JOB_CHUNK_SECONDS',
+  /** "true" lets requests ask for requestCancel and cancelThenTerminate (the role may cancel everywhere). */
+  cancelRequests: 'CANCEL_REQUESTS',
+  /** Comma-separated domains where the role may call RequestCancelWorkflowExecution (empty: none). */
+  cancelDomains: 'CANCEL_DOMAINS',
+  /** Comma-separated domains where the role may call DescribeWorkflowExecution (empty: none). */
+  describeDomains: 'DESCRIBE_DOMAINS',
 } as const;
 
 /** Defaults of the pacing settings. */
@@ -69,6 +75,22 @@ export const SWF_TERMINATE_QUOTA = SWF_QUOTAS.TerminateWorkflowExecution;
  */
 export const MAX_OPEN_EXECUTIONS_PER_DOMAIN = 100_000;
 
+/**
+ * What a request (or a policy) does to what it names or matches: terminate it; ask its decider to cancel it
+ * (RequestCancelWorkflowExecution); or ask, and terminate what is still open after a grace period.
+ */
+export const ACTIONS = ['terminate', 'requestCancel', 'cancelThenTerminate'] as const;
+export type ActionValue = (typeof ACTIONS)[number];
+
+/** Bounds of cancelThenTerminate's grace period, in seconds: a minute to a week. */
+export const GRACE_PERIOD_SECONDS = { min: 60, max: 7 * 24 * 3600 } as const;
+
+/**
+ * The most executions one run of cancelThenTerminate may cancel: the runs it cancelled travel as an explicit
+ * list in the follow-up job's state, and 500 entries of the longest names (~350 bytes each) fit it.
+ */
+export const CANCEL_THEN_TERMINATE_MAX_EXECUTIONS = 500;
+
 /** Child policies SWF accepts for TerminateWorkflowExecution. */
 export const CHILD_POLICIES = ['TERMINATE', 'REQUEST_CANCEL', 'ABANDON'] as const;
 export type ChildPolicyValue = (typeof CHILD_POLICIES)[number];
@@ -90,6 +112,8 @@ export const METRIC = {
   failed: 'Failed',
   rejected: 'Rejected',
   wouldTerminate: 'WouldTerminate',
+  cancelRequested: 'CancelRequested',
+  wouldCancel: 'WouldCancel',
 } as const;
 
 /** Metrics of jobs, emitted (value 1) by the invocation where it happened. Not part of {@link METRIC}. */
@@ -121,6 +145,8 @@ export const CONTROL_REQUEST_KINDS = ['abort', 'status', 'jobs'] as const;
 
 /** The name of the state machine's chunk state: its exits in an execution's history carry the job's state. */
 export const JOB_CHUNK_STATE = 'Chunk';
+/** The name of the state machine's Wait state (a job's grace period, before its first chunk). */
+export const JOB_WAIT_STATE = 'GracePeriod';
 
 /** SWF limits on TerminateWorkflowExecution's fields (docs/facts.md, "SWF API limits"). */
 export const LIMITS = {

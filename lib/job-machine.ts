@@ -3,7 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { JOB_CHUNK_STATE, JOB_EVENT_KEY } from './contract';
+import { JOB_CHUNK_STATE, JOB_EVENT_KEY, JOB_WAIT_STATE } from './contract';
 import { acknowledgeWildcardResource } from './nag';
 
 /**
@@ -30,9 +30,11 @@ export interface JobMachineProps {
 }
 
 /**
- * The state machine that runs jobs: requests too large for one invocation. One loop:
+ * The state machine that runs jobs: requests too large for one invocation, and the terminations that
+ * follow cancelThenTerminate's cancel requests. One loop:
  *
- *   Chunk (the handler, for a bounded time) -> NextStep: running -> Chunk; done -> JobDone;
+ *   WaitFirst: a `notBefore` in the state -> GracePeriod (Wait until then) -> Chunk; else -> Chunk;
+ *   Chunk (the handler, for a bounded time) -> NextStep: running -> WaitFirst; done -> JobDone;
  *   failed (executions failed) -> ExecutionsFailed; aborted -> JobAborted.
  *
  * A chunk that fails is retried with backoff (a busy function's throttling for up to about an hour, other
@@ -84,6 +86,17 @@ export class JobMachine extends Construct {
       { resultPath: '$.error' },
     );
 
+    // cancelThenTerminate's follow-up job starts with a grace period: the state machine waits, nobody else.
+    // A chunk invoked before it ends answers its state unchanged, and the job waits again.
+    const gracePeriod = new sfn.Wait(this, JOB_WAIT_STATE, {
+      time: sfn.WaitTime.timestampPath('$.notBefore'),
+      comment: "Waits out the job's grace period (cancelThenTerminate) before its first chunk",
+    });
+    gracePeriod.next(chunk);
+    const waitFirst = new sfn.Choice(this, 'WaitFirst')
+      .when(sfn.Condition.isPresent('$.notBefore'), gracePeriod)
+      .otherwise(chunk);
+
     const next = new sfn.Choice(this, 'NextStep')
       .when(sfn.Condition.stringEquals('$.status', 'done'), new sfn.Succeed(this, 'JobDone'))
       .when(
@@ -94,12 +107,12 @@ export class JobMachine extends Construct {
         sfn.Condition.stringEquals('$.status', 'aborted'),
         new sfn.Fail(this, 'JobAborted', { error: 'JobAborted', causePath: '$.summary' }),
       )
-      .otherwise(chunk);
+      .otherwise(waitFirst);
 
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       stateMachineName: props.stateMachineName,
       stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromChainable(chunk.next(next)),
+      definitionBody: sfn.DefinitionBody.fromChainable(waitFirst.afterwards().next(next)),
       comment: 'cdk-swf-terminator jobs: requests too large for one invocation, chunk by chunk',
     });
     Validations.of(this.stateMachine).acknowledge({

@@ -102,3 +102,37 @@ export class SendOnlySqsDestination implements lambda.IDestination {
     return { destination: this.queue.queueArn };
   }
 }
+
+/**
+ * One SWF action granted on domains added one by one (a policy at a time): a single statement, created when
+ * the first domain needs it, so a terminator without the feature has no trace of the action.
+ */
+export class DomainActionGrant {
+  private statement: iam.PolicyStatement | undefined;
+  private readonly granted: string[] = [];
+
+  constructor(
+    private readonly scope: Construct,
+    private readonly role: iam.Role,
+    private readonly sid: string,
+    private readonly action: string,
+  ) {}
+
+  /** The domains granted so far. */
+  get domains(): readonly string[] {
+    return this.granted;
+  }
+
+  /** Grants the action on `domain` (in both ARN forms); a domain granted already is left as it is. */
+  add(domain: string): void {
+    if (this.granted.includes(domain)) return;
+    this.granted.push(domain);
+    const arns = swfDomainArns(this.scope, domain);
+    if (this.statement === undefined) {
+      this.statement = new iam.PolicyStatement({ sid: this.sid, actions: [this.action], resources: arns });
+      this.role.addToPrincipalPolicy(this.statement);
+    } else {
+      this.statement.addResources(...arns);
+    }
+  }
+}

@@ -78,6 +78,15 @@ export interface SwfTerminatorProps {
   readonly maxExecutionsPerRequest?: number;
 
   /**
+   * Let requests ask for `requestCancel` and `cancelThenTerminate`, not only policies: grants the handler
+   * swf:RequestCancelWorkflowExecution on every domain. Without it, a request may only terminate (and preview
+   * the other actions); a policy that cancels is granted the action on its own domain.
+   *
+   * @default false
+   */
+  readonly allowCancelRequests?: boolean;
+
+  /**
    * Deploy in preview mode: every request is evaluated and reported (`WouldTerminate`), nothing is
    * terminated.
    *

@@ -3,7 +3,7 @@
  * queue, the state machine that runs jobs, and the rules that route requests to them. Its props are in
  * lib/swf-terminator-props.ts, their validation in lib/validation.ts, the IAM statements in lib/permissions.ts.
  */
-import { Duration, Names, RemovalPolicy, Token, Tokenization, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, RemovalPolicy, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -24,9 +24,17 @@ import {
 } from './contract';
 import { handlerCode, HANDLER_RUNTIME } from './handler-asset';
 import { JobMachine } from './job-machine';
-import { grantOwnJobs, jobArns, SendOnlySqsDestination, swfDomainArns } from './permissions';
+import {
+  DomainActionGrant,
+  grantOwnJobs,
+  jobArns,
+  SendOnlySqsDestination,
+  swfDomainArns,
+} from './permissions';
+import type { PolicyHostSettings } from './policy-validation';
 import type { SwfTerminatorProps } from './swf-terminator-props';
-import { resolveSettings, validateEventPatternLength } from './validation';
+import { TerminationPolicy, type TerminationPolicyOptions } from './termination-policy';
+import { resolveSettings, type TerminatorSettings, validateEventPatternLength } from './validation';
 
 /**
  * Deploys a Lambda function that terminates Amazon SWF workflow executions on request, and the
@@ -68,6 +76,11 @@ export class SwfTerminator extends Construct {
   /** The service name the handler reports in its logs and as the `service` dimension of its metrics. */
   public readonly serviceName: string;
 
+  private readonly settings: TerminatorSettings;
+  private readonly cancelGrant: DomainActionGrant;
+  private readonly describeGrant: DomainActionGrant;
+  private readonly targetOptions: targets.LambdaFunctionProps;
+
   /**
    * @param scope the construct to create the terminator in
    * @param id the terminator's id in that scope
@@ -77,6 +90,7 @@ export class SwfTerminator extends Construct {
     super(scope, id);
 
     const settings = resolveSettings(this, props);
+    this.settings = settings;
     const { domains, requestSource, requestDetailType, retryAttempts, maxEventAge, timeout } = settings;
 
     // Stable for this construct instance (its path in the app), and computed without referencing the
@@ -134,6 +148,23 @@ export class SwfTerminator extends Construct {
       }),
     );
     grantOwnJobs(role, jobs, true);
+    // Beyond terminating, only what a feature needs: cancel requests (allowCancelRequests, or a policy that
+    // cancels) and Describe calls (a policy that sweeps for stalled or idle executions), domain by domain.
+    this.cancelGrant = new DomainActionGrant(
+      this,
+      role,
+      'CancelInChosenDomains',
+      'swf:RequestCancelWorkflowExecution',
+    );
+    this.describeGrant = new DomainActionGrant(
+      this,
+      role,
+      'DescribeInChosenDomains',
+      'swf:DescribeWorkflowExecution',
+    );
+    if (props.allowCancelRequests === true) {
+      for (const domain of domains) this.cancelGrant.add(domain);
+    }
 
     const environment: Record<string, string> = {
       [ENV.allowedDomains]: domains.join(','),
@@ -145,6 +176,10 @@ export class SwfTerminator extends Construct {
       // The same value as the reserved concurrency: as many shares as invocations can run at once.
       [ENV.rateShares]: numberEnv(settings.rateShares),
       [ENV.stateMachineArn]: jobs.stateMachineArn,
+      [ENV.cancelRequests]: props.allowCancelRequests === true ? 'true' : 'false',
+      // Lazy: policies added after the constructor add their domains.
+      [ENV.cancelDomains]: Lazy.string({ produce: () => this.cancelGrant.domains.join(',') }),
+      [ENV.describeDomains]: Lazy.string({ produce: () => this.describeGrant.domains.join(',') }),
       POWERTOOLS_SERVICE_NAME: this.serviceName,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       NODE_OPTIONS: '--enable-source-maps',
@@ -221,7 +256,8 @@ export class SwfTerminator extends Construct {
       description: 'Routes SWF termination requests for the chosen domains to the terminator',
       eventPattern,
     });
-    rule.addTarget(new targets.LambdaFunction(fn, { deadLetterQueue, retryAttempts, maxEventAge }));
+    this.targetOptions = { deadLetterQueue, retryAttempts, maxEventAge };
+    rule.addTarget(new targets.LambdaFunction(fn, this.targetOptions));
     this.rule = rule;
 
     // Control requests name a job, not a domain: the requests without a domain go to the control function,
@@ -241,6 +277,33 @@ export class SwfTerminator extends Construct {
       new targets.LambdaFunction(this.controlHandler, { deadLetterQueue, retryAttempts, maxEventAge }),
     );
     this.controlRule = controlRule;
+  }
+
+  /**
+   * Adds a termination policy: the handler runs it on its schedule, or on SWF's execution events (plus a
+   * backstop sweep), as a dry run until its `dryRun` is set to false.
+   *
+   * @param id the policy's id, and its name unless `policyName` is given (1-40 letters, digits, `-`, `_`)
+   * @param options what the policy does, when, and to what
+   */
+  public addPolicy(id: string, options: TerminationPolicyOptions): TerminationPolicy {
+    return new TerminationPolicy(this, id, { ...options, terminator: this });
+  }
+
+  /** @internal What a policy is checked against. */
+  public _policySettings(): PolicyHostSettings {
+    return { domains: this.settings.domains, maxExecutions: this.settings.maxExecutions };
+  }
+
+  /** @internal Grants the handler what a policy on `domain` needs beyond terminating. */
+  public _grantPolicy(domain: string, needs: { cancel: boolean; describe: boolean }): void {
+    if (needs.cancel) this.cancelGrant.add(domain);
+    if (needs.describe) this.describeGrant.add(domain);
+  }
+
+  /** @internal A rule target that runs the handler with `input` (a policy run), failures kept like requests'. */
+  public _policyTarget(input: events.RuleTargetInput): events.IRuleTarget {
+    return new targets.LambdaFunction(this.handler, { ...this.targetOptions, event: input });
   }
 
   /**
@@ -318,6 +381,16 @@ export class SwfTerminator extends Construct {
       period: Duration.minutes(5),
       ...props,
     });
+  }
+
+  /** Executions asked to cancel (requestCancel, cancelThenTerminate). @default - Sum over 5 minutes */
+  public metricCancelRequested(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.cancelRequested, props);
+  }
+
+  /** Executions a dry run would have asked to cancel. @default - Sum over 5 minutes */
+  public metricWouldCancel(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.wouldCancel, props);
   }
 
   /** Executions a dry run would have terminated. @default - Sum over 5 minutes */

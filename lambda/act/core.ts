@@ -17,8 +17,12 @@ export interface CoreDeps {
   readonly swf: SwfPort;
   /** Paces TerminateWorkflowExecution (module scope: shared by warm invocations of one container). */
   readonly pacer: Pacer;
+  /** Paces RequestCancelWorkflowExecution, which has its own quota. */
+  readonly cancelPacer: Pacer;
   /** Paces List calls (selector pages, run resolution): ListOpenWorkflowExecutions has its own quota. */
   readonly listBucket: TokenBucket;
+  /** Paces DescribeWorkflowExecution (the stalled and idle criteria): its quota is the smallest, 6/s. */
+  readonly describeBucket: TokenBucket;
 }
 
 /** One request's work (or the part of it one invocation does). */

@@ -8,7 +8,7 @@ import type { ExecutionRef, ExecutionReport } from '../types';
 import type { CoreDeps, RunOptions, RunRef, RunResult } from './core';
 import { type ItemResult, runKey, runPipeline } from './pipeline';
 import { listedExecution } from './selector';
-import { paced, terminator } from './terminate';
+import { actor, paced } from './terminate';
 
 export const OUT_OF_TIME = Symbol('out of time');
 
@@ -87,7 +87,7 @@ export async function runList(
   named: readonly ExecutionRef[],
 ): Promise<RunResult> {
   const { parsed, record } = options;
-  const terminate = terminator(deps, options);
+  const terminate = actor(deps, options);
   // { workflowId } and { workflowId, runId } may resolve to the same run: act on it once. Bounded by the
   // list, which is in memory anyway.
   const acted = new Set<string>();

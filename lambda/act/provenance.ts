@@ -35,21 +35,36 @@ export interface ActingInvocation {
 
 /** The provenance block alone (at most ~900 characters by construction). */
 export function provenanceBlock(provenance: Provenance, invocation: ActingInvocation): string {
-  const requestedBy =
-    provenance.via === 'eventbridge'
-      ? {
-          via: 'eventbridge',
-          eventId: clean(provenance.eventId),
-          source: clean(provenance.source),
-          account: clean(provenance.account),
-          time: clean(provenance.time),
-        }
-      : { via: 'console', requestId: clean(provenance.requestId) };
   return `${PROVENANCE_MARKER}\n${JSON.stringify({
-    requestedBy,
+    requestedBy: requestedBy(provenance),
     jobId: clean(invocation.jobId),
     functionRequestId: clean(invocation.functionRequestId),
   })}`;
+}
+
+/** Who asked, every value cleaned: the event, the console invocation, or a policy and its trigger. */
+function requestedBy(provenance: Provenance): Record<string, string> {
+  switch (provenance.via) {
+    case 'eventbridge':
+      return {
+        via: 'eventbridge',
+        eventId: clean(provenance.eventId),
+        source: clean(provenance.source),
+        account: clean(provenance.account),
+        time: clean(provenance.time),
+      };
+    case 'console':
+      return { via: 'console', requestId: clean(provenance.requestId) };
+    case 'policy':
+      return {
+        via: 'policy',
+        policy: clean(provenance.policy),
+        trigger: provenance.trigger,
+        eventId: clean(provenance.eventId),
+        time: clean(provenance.time),
+        ...(provenance.eventType === undefined ? {} : { eventType: clean(provenance.eventType) }),
+      };
+  }
 }
 
 /** What {@link readProvenance} finds: the block's JSON line, parsed. */

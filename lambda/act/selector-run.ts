@@ -11,7 +11,7 @@ import type { Selector } from '../types';
 import type { CoreDeps, RunOptions, RunRef, RunResult } from './core';
 import { type PipelineSource, RecentKeys, runPipeline } from './pipeline';
 import { listingFailure, matchesOf, selectorInput } from './selector';
-import { paced, terminator } from './terminate';
+import { actor, paced } from './terminate';
 
 /**
  * The selector's matches, as the pipeline's source: the next page is fetched while fewer than a page of
@@ -118,7 +118,7 @@ export async function runSelector(
   const input = selectorInput(options.parsed.request.domain, selector, options.parsed.requestTime);
   if (input === undefined) return { done: true };
   const source = new SelectorSource(deps, input, selector, options.parsed.requestTime, allowanceOf(options));
-  const terminate = terminator(deps, options);
+  const terminate = actor(deps, options);
   let actedOn = 0;
   let result;
   try {

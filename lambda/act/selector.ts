@@ -28,15 +28,20 @@ export interface StartWindow {
 }
 
 /**
- * The start-time window: from `startedAfter` (else the epoch) to the earlier of `startedBefore` and the
- * request time. Capping at the request time is a safety decision: a re-delivered or retried event never
- * matches executions started after the request was made.
+ * The start-time window: from `startedAfter` (else the epoch) to the earliest of `startedBefore`, the request
+ * time less `openLongerThanSeconds`, the request time less `idleLongerThanSeconds` (an execution idle that
+ * long has been open at least that long: its latest activity is no earlier than its start), and the request
+ * time. Capping at the request time is a safety decision: a re-delivered or retried event never matches
+ * executions started after the request was made.
  */
 export function startWindow(selector: Selector, requestTime: Date): StartWindow {
   const oldest = selector.startedAfter ?? new Date(0);
-  const before = selector.startedBefore;
-  const latest = before !== undefined && before < requestTime ? before : requestTime;
-  return { oldest, latest };
+  let latest = requestTime.getTime();
+  if (selector.startedBefore !== undefined) latest = Math.min(latest, selector.startedBefore.getTime());
+  for (const seconds of [selector.openLongerThanSeconds, selector.idleLongerThanSeconds]) {
+    if (seconds !== undefined) latest = Math.min(latest, requestTime.getTime() - seconds * 1000);
+  }
+  return { oldest, latest: new Date(latest) };
 }
 
 /** True when the window is empty (startedAfter is later than the request time): nothing can match. */
@@ -84,9 +89,11 @@ export function listedExecution(info: WorkflowExecutionInfo): ListedExecution | 
 }
 
 /**
- * Re-checks a listed execution against EVERY criterion of the selector, whatever filter the list call used:
- * tag in its tagList, workflow type name (and version if given), start time inside the window (inclusive),
- * started no later than the request time, and not reported closed. Incomplete entries never match.
+ * Re-checks a listed execution against EVERY criterion of the selector that the listing shows, whatever
+ * filter the list call used: tag in its tagList, workflow type name (and version if given), workflowId prefix,
+ * start time inside the window (inclusive), started no later than the request time, and not reported closed.
+ * Incomplete entries never match. (`stalled` and `idleLongerThanSeconds` need more than the listing shows:
+ * lambda/act/activity.ts.)
  */
 export function matchesSelector(info: WorkflowExecutionInfo, selector: Selector, requestTime: Date): boolean {
   const listed = listedExecution(info);
@@ -94,6 +101,10 @@ export function matchesSelector(info: WorkflowExecutionInfo, selector: Selector,
   if (info.executionStatus === 'CLOSED') return false;
 
   if (selector.tag !== undefined && !(info.tagList ?? []).includes(selector.tag)) return false;
+
+  if (selector.workflowIdPrefix !== undefined && !listed.workflowId.startsWith(selector.workflowIdPrefix)) {
+    return false;
+  }
 
   if (selector.workflowType !== undefined) {
     const { name, version } = selector.workflowType;

@@ -1,9 +1,12 @@
 /**
- * The act stage's entry: one request's (or one chunk's) terminations, through the pacing pipeline. An
+ * The act stage's entry: one request's (or one chunk's) terminations or cancel requests, through the pacing
+ * pipeline. An
  * explicit list is walked in order (lambda/act/list.ts); a selector is listed page by page while earlier
  * pages are terminated (lambda/act/selector-run.ts). When `shouldStop()` says so, no new work starts and what
  * is left is returned, for the caller to hand to a job.
  */
+import type { TerminateResult } from '../aws/swf';
+import type { Pacer } from './pacer';
 import { terminationDetails } from './provenance';
 import type { CoreDeps, RunOptions, RunRef, RunResult } from './core';
 import { runList } from './list';
@@ -17,30 +20,29 @@ export async function runRequest(deps: CoreDeps, options: RunOptions): Promise<R
 }
 
 /**
- * The terminate call for one run, recorded; 'retry' when SWF throttled it (it goes back in the queue, and
- * the pacer slows down). In a preview, no call: the run is recorded as one that would be terminated.
+ * The call for one run that the request's action makes, recorded: TerminateWorkflowExecution, or
+ * RequestCancelWorkflowExecution (requestCancel, and the first step of cancelThenTerminate). 'retry' when
+ * SWF throttled it (it goes back in the queue, and that call's pacer slows down). In a preview, no call: the
+ * run is recorded as one that would be terminated, or asked to cancel.
  */
-export function terminator(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promise<'done' | 'retry'> {
-  const { parsed, settings, invocation, record } = options;
+export function actor(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promise<'done' | 'retry'> {
+  const { parsed, settings, record } = options;
+  const cancels = settings.action !== 'terminate';
   if (settings.dryRun) {
+    const outcome = cancels ? 'would-cancel' : 'would-terminate';
     return (run) => {
-      record({ workflowId: run.workflowId, runId: run.runId, outcome: 'would-terminate' });
+      record({ workflowId: run.workflowId, runId: run.runId, outcome });
       return Promise.resolve('done');
     };
   }
-  const { reason, childPolicy } = settings;
-  const details = terminationDetails(settings.details, parsed.provenance, invocation);
-  const { swf, pacer } = deps;
+  const domain = parsed.request.domain;
+  const pacer = pacerFor(deps, options);
+  const call = cancels
+    ? (run: RunRef) => deps.swf.requestCancel({ domain, ...run })
+    : terminateCall(deps, options);
   return async (run) => {
     const started = performance.now();
-    const result = await swf.terminate({
-      domain: parsed.request.domain,
-      workflowId: run.workflowId,
-      runId: run.runId,
-      reason,
-      details,
-      ...(childPolicy === undefined ? {} : { childPolicy }),
-    });
+    const result = await call(run);
     if (result.kind === 'throttled') {
       pacer.throttled();
       return 'retry';
@@ -55,12 +57,33 @@ export function terminator(deps: CoreDeps, options: RunOptions): (run: RunRef) =
   };
 }
 
-/** Calls at once in a preview: no terminate call to pace (List calls have their own bucket). */
+/** TerminateWorkflowExecution for one run, with the request's reason, child policy and provenance. */
+function terminateCall(deps: CoreDeps, options: RunOptions): (run: RunRef) => Promise<TerminateResult> {
+  const { parsed, settings, invocation } = options;
+  const { reason, childPolicy } = settings;
+  const details = terminationDetails(settings.details, parsed.provenance, invocation);
+  return (run) =>
+    deps.swf.terminate({
+      domain: parsed.request.domain,
+      workflowId: run.workflowId,
+      runId: run.runId,
+      reason,
+      details,
+      ...(childPolicy === undefined ? {} : { childPolicy }),
+    });
+}
+
+/** The pacer of the call the action makes: each SWF API has its own quota. */
+function pacerFor(deps: CoreDeps, options: RunOptions): Pacer {
+  return options.settings.action === 'terminate' ? deps.pacer : deps.cancelPacer;
+}
+
+/** Calls at once in a preview: no call to pace (List calls have their own bucket). */
 const PREVIEW_CONCURRENCY = 10;
 
-/** How the pipeline paces this request: by the terminate pacer, or (a preview) not at all. */
+/** How the pipeline paces this request: by its action's pacer, or (a preview) not at all. */
 export function paced(deps: CoreDeps, options: RunOptions) {
-  return options.settings.dryRun
-    ? { inFlightLimit: () => PREVIEW_CONCURRENCY }
-    : { acquire: () => deps.pacer.acquire(), inFlightLimit: () => deps.pacer.inFlightLimit() };
+  if (options.settings.dryRun) return { inFlightLimit: () => PREVIEW_CONCURRENCY };
+  const pacer = pacerFor(deps, options);
+  return { acquire: () => pacer.acquire(), inFlightLimit: () => pacer.inFlightLimit() };
 }

@@ -5,7 +5,10 @@
  */
 import {
   CountOpenWorkflowExecutionsCommand,
+  DescribeWorkflowExecutionCommand,
+  type DescribeWorkflowExecutionCommandOutput,
   ListOpenWorkflowExecutionsCommand,
+  RequestCancelWorkflowExecutionCommand,
   type SWFClient,
   TerminateWorkflowExecutionCommand,
   type WorkflowExecutionInfo,
@@ -36,6 +39,27 @@ export interface TerminateInput {
   readonly childPolicy?: ChildPolicyValue;
 }
 
+/** One run, for the calls that take nothing else (RequestCancel, Describe). */
+export interface RunInput {
+  readonly domain: string;
+  readonly workflowId: string;
+  readonly runId: string;
+}
+
+/** What DescribeWorkflowExecution says about an open run's activity (the stalled and idle criteria). */
+export interface RunActivity {
+  readonly openCounts: {
+    readonly openActivityTasks: number;
+    readonly openDecisionTasks: number;
+    readonly openTimers: number;
+    readonly openChildWorkflowExecutions: number;
+    readonly openLambdaFunctions: number;
+  };
+  /** When the latest activity task was scheduled; absent when there was none. */
+  readonly latestActivityTaskTimestamp?: Date;
+  readonly startTimestamp: Date;
+}
+
 /** Why a call failed, as far as the handler cares. */
 export type FailureKind = 'unknown-domain' | 'not-permitted' | 'other';
 
@@ -44,6 +68,13 @@ export type TerminateResult =
   | { readonly kind: 'terminated' }
   | { readonly kind: 'already-closed' }
   /** SWF throttled the call: not a failure, the caller slows down and tries it again later. */
+  | { readonly kind: 'throttled'; readonly error: string }
+  | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
+
+/** The outcome of one RequestCancelWorkflowExecution call (the run stays open until its decider acts). */
+export type CancelResult =
+  | { readonly kind: 'cancel-requested' }
+  | { readonly kind: 'already-closed' }
   | { readonly kind: 'throttled'; readonly error: string }
   | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
 
@@ -64,6 +95,13 @@ export interface SwfPort {
    * carries no count. Throws on errors (after throttling retries).
    */
   countOpen(input: ListOpenInput): Promise<OpenCount | undefined>;
+  /** Asks one run's decider to cancel it; never throws, the answer is classified. */
+  requestCancel(input: RunInput): Promise<CancelResult>;
+  /**
+   * One run's activity; `closed` when SWF says it is not open (any more). Throws on other errors (after
+   * throttling retries), like {@link countOpen}.
+   */
+  describe(input: RunInput): Promise<RunActivity | 'closed'>;
 }
 
 function errorField(error: unknown, key: 'name' | 'message'): string {
@@ -179,6 +217,41 @@ export function createSwf(client: SWFClient): SwfPort {
       }
     },
 
+    async requestCancel(input) {
+      try {
+        await client.send(
+          new RequestCancelWorkflowExecutionCommand({
+            domain: input.domain,
+            workflowId: input.workflowId,
+            runId: input.runId,
+          }),
+        );
+        return { kind: 'cancel-requested' };
+      } catch (error: unknown) {
+        if (isThrottlingError(error)) return { kind: 'throttled', error: describeError(error) };
+        const classified = classifySwfError(error);
+        return classified.kind === 'not-open' ? { kind: 'already-closed' } : classified;
+      }
+    },
+
+    async describe(input) {
+      let answer;
+      try {
+        answer = await retryThrottled(() =>
+          client.send(
+            new DescribeWorkflowExecutionCommand({
+              domain: input.domain,
+              execution: { workflowId: input.workflowId, runId: input.runId },
+            }),
+          ),
+        );
+      } catch (error: unknown) {
+        if (classifySwfError(error).kind === 'not-open') return 'closed';
+        throw error;
+      }
+      return activityOf(answer);
+    },
+
     async countOpen(input) {
       const answer = (await retryThrottled(() =>
         client.send(new CountOpenWorkflowExecutionsCommand(filterArgs(input))),
@@ -187,6 +260,29 @@ export function createSwf(client: SWFClient): SwfPort {
       if (typeof count !== 'number' || !Number.isInteger(count) || count < 0) return undefined;
       return { count, truncated: answer?.truncated === true };
     },
+  };
+}
+
+/**
+ * The activity in a Describe answer; `closed` when the run is closed. Missing counts are read as open work
+ * (1), never as none: a run is called stalled only on SWF's word.
+ */
+function activityOf(answer: DescribeWorkflowExecutionCommandOutput | undefined): RunActivity | 'closed' {
+  const info = answer?.executionInfo;
+  if (info?.executionStatus !== 'OPEN' || !(info.startTimestamp instanceof Date)) return 'closed';
+  const counts = answer?.openCounts;
+  const count = (n: number | undefined) => (typeof n === 'number' && n >= 0 ? n : 1);
+  const latest = answer?.latestActivityTaskTimestamp;
+  return {
+    openCounts: {
+      openActivityTasks: count(counts?.openActivityTasks),
+      openDecisionTasks: count(counts?.openDecisionTasks),
+      openTimers: count(counts?.openTimers),
+      openChildWorkflowExecutions: count(counts?.openChildWorkflowExecutions),
+      openLambdaFunctions: count(counts?.openLambdaFunctions),
+    },
+    ...(latest instanceof Date ? { latestActivityTaskTimestamp: latest } : {}),
+    startTimestamp: info.startTimestamp,
   };
 }
 

@@ -11,6 +11,7 @@ import { parseChunkEvent } from '../parse/job-state';
 import { planRequest } from '../plan/plan';
 import { summaryOf } from '../report/log';
 import type { JobState, JobStatus } from '../types';
+import { startFollowUp } from './follow-up';
 import { addTotals, jobState } from './job-state';
 import type { Invocation, Runtime } from './runtime';
 
@@ -33,8 +34,14 @@ export async function handleChunk(
     );
   }
 
+  if (state.notBefore !== undefined && invocation.time.getTime() < Date.parse(state.notBefore)) {
+    // Invoked before the grace period ended (the Wait state should prevent it): do nothing, wait again.
+    logger.info('chunk waiting', { notBefore: state.notBefore });
+    return state;
+  }
+
   const watch = watchJob(jobs, jobId, runtime.abortPollMs);
-  const { builder, record } = invocation.newReport(settings.dryRun);
+  const { builder, record } = invocation.newReport(settings);
   let outcome: RunResult = { done: false };
   try {
     await watch.ready;
@@ -59,6 +66,19 @@ export async function handleChunk(
     watch.close();
   }
 
+  // An abort stops the terminations that would follow the cancel requests too: terminating destroys work, and
+  // the operator asked for nothing more to be done.
+  const cancelled = watch.stopped ? [] : builder.cancelled();
+  if (cancelled.length > 0) {
+    await startFollowUp(runtime, invocation, {
+      jobId,
+      parsed,
+      accepted: chunk.acceptedUnder,
+      settings,
+      runs: cancelled,
+      part: number,
+    });
+  }
   const totals = addTotals(state.totals, builder.totals());
   const status: JobStatus = watch.stopped
     ? 'aborted'

@@ -14,11 +14,18 @@ import type {
   ParsedEvent,
 } from '../types';
 
+/** The cancel counts, when there are any (most jobs only terminate). */
+function cancels(totals: JobTotals): string {
+  if (totals.cancelRequested + totals.wouldCancel === 0) return '';
+  return `${totals.cancelRequested} asked to cancel, ${totals.wouldCancel} would be asked to cancel (preview), `;
+}
+
 /** The totals as one line: what the job did so far. */
 export function describeTotals(totals: JobTotals): string {
   return (
     `${totals.matched} matched: ${totals.terminated} terminated, ${totals.wouldTerminate} would be terminated ` +
-    `(preview), ${totals.alreadyClosed} already closed, ${totals.noOpenRun} with no open run, ${totals.failed} failed`
+    `(preview), ${cancels(totals)}${totals.alreadyClosed} already closed, ${totals.noOpenRun} with no open run, ` +
+    `${totals.failed} failed`
   );
 }
 
@@ -49,6 +56,7 @@ export function jobState(fields: {
   chunks: number;
   status: JobStatus;
   lastProgressAt?: Date;
+  notBefore?: Date;
 }): JobState {
   const { parsed, totals, status } = fields;
   const target = parsed.request.target;
@@ -72,9 +80,22 @@ export function jobState(fields: {
     chunks: fields.chunks,
     status,
     ...(fields.lastProgressAt === undefined ? {} : { lastProgressAt: fields.lastProgressAt.toISOString() }),
+    ...(fields.notBefore === undefined ? {} : { notBefore: fields.notBefore.toISOString() }),
     summary: `${status}: ${describeTotals(totals)}${failed}`,
   });
 }
+
+/** A job's totals before anything was done. */
+export const NO_TOTALS: JobTotals = {
+  matched: 0,
+  terminated: 0,
+  alreadyClosed: 0,
+  noOpenRun: 0,
+  failed: 0,
+  wouldTerminate: 0,
+  cancelRequested: 0,
+  wouldCancel: 0,
+};
 
 /** Two job totals added up (a chunk's own to the job's so far). */
 export function addTotals(a: JobTotals, b: JobTotals): JobTotals {
@@ -85,5 +106,7 @@ export function addTotals(a: JobTotals, b: JobTotals): JobTotals {
     noOpenRun: a.noOpenRun + b.noOpenRun,
     failed: a.failed + b.failed,
     wouldTerminate: a.wouldTerminate + b.wouldTerminate,
+    cancelRequested: a.cancelRequested + b.cancelRequested,
+    wouldCancel: a.wouldCancel + b.wouldCancel,
   };
 }

@@ -1,39 +1,65 @@
 /**
- * A termination request's flow: plan it (count, limit, time), then act on it inline when it fits the time
- * this invocation has, or start a job when it does not; an inline request whose time runs out after all
- * hands what is left to the same job. Report what was done.
+ * A termination request's flow: plan it (resolve criteria that need each candidate described, count, limit,
+ * time), then act on it inline when it fits the time this invocation has, or start a job when it does not; an
+ * inline request whose time runs out after all hands what is left to the same job. Runs asked to cancel by
+ * cancelThenTerminate go to a follow-up job that terminates them after the grace period. Report what was done.
  */
+import { createHash } from 'node:crypto';
 import type { RunOptions, RunResult } from '../act/core';
 import { runRequest } from '../act/terminate';
 import { isValidJobId } from '../parse/job-id';
 import { decide, estimateSeconds, planRequest } from '../plan/plan';
 import { acceptedUnder, jobSettings } from '../plan/settings';
-import { describeError, JobHandOffError, TerminationFailedError } from '../errors';
-import { ENV } from '../../lib/contract';
+import { needsActivity } from '../act/activity';
+import { TerminationFailedError } from '../errors';
+import { resolveByActivity } from '../plan/resolve';
 import { summaryOf } from '../report/log';
-import type { JobState, ParsedEvent, Report } from '../types';
+import type { ParsedEvent, Report } from '../types';
+import { startFollowUp } from './follow-up';
 import { jobState } from './job-state';
 import type { Invocation, Runtime } from './runtime';
+import { startJob } from './start-job';
 
-/** The id a request's job has (whether or not it becomes one): the event's id, or the console request's. */
+/**
+ * The id a request's job has (whether or not it becomes one): the event's id, or the console request's. A
+ * policy's run is named by the policy too, so two policies triggered by one event are two jobs.
+ */
 export function jobIdOf(parsed: ParsedEvent): string {
-  return parsed.provenance.via === 'eventbridge' ? parsed.provenance.eventId : parsed.provenance.requestId;
+  const provenance = parsed.provenance;
+  switch (provenance.via) {
+    case 'eventbridge':
+      return provenance.eventId;
+    case 'console':
+      return provenance.requestId;
+    case 'policy': {
+      const named = `${provenance.policy}-${provenance.eventId}`;
+      return isValidJobId(named) ? named : `${provenance.policy.slice(0, 40)}-${digest(provenance.eventId)}`;
+    }
+  }
+}
+
+/** A short, stable stand-in for an id that cannot name an execution (too long, or characters SFN refuses). */
+function digest(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 32);
 }
 
 export async function handleRequest(
   runtime: Runtime,
   invocation: Invocation,
-  parsed: ParsedEvent,
+  accepted: ParsedEvent,
 ): Promise<Report> {
   const { config, core, logger } = runtime;
-  const jobId = jobIdOf(parsed);
-  logger.appendKeys({ jobId, domain: parsed.request.domain });
-  const accepted = acceptedUnder(config);
-  const settings = jobSettings(parsed.request, accepted);
-  const target = parsed.request.target.kind;
-  logger.debug('request accepted', { provenance: parsed.provenance, target, settings });
-  const { builder, record } = invocation.newReport(settings.dryRun);
-  const options: RunOptions = {
+  const jobId = jobIdOf(accepted);
+  logger.appendKeys({ jobId, domain: accepted.request.domain });
+  const snapshot = acceptedUnder(config);
+  const settings = jobSettings(accepted.request, snapshot);
+  logger.debug('request accepted', {
+    provenance: accepted.provenance,
+    target: accepted.request.target.kind,
+    settings,
+  });
+  const { builder, record } = invocation.newReport(settings);
+  const optionsFor = (parsed: ParsedEvent): RunOptions => ({
     parsed,
     settings,
     invocation: { functionRequestId: invocation.context.awsRequestId, jobId },
@@ -43,20 +69,38 @@ export async function handleRequest(
     warn: (message, extra) => {
       logger.warn(message, extra);
     },
-  };
+  });
 
+  // Plan: criteria the listing cannot answer are resolved first (the runs found are a list from then on);
+  // then count, limit, and time the work to decide between acting inline and a job.
+  const parsed = await resolveActivity(runtime, invocation, optionsFor(accepted));
+  const options = optionsFor(parsed);
   const plan = await planRequest(core, options);
   const seconds = estimateSeconds(plan, settings, runtime.rates);
+  const target = parsed.request.target.kind;
   const inline = decide(seconds, invocation.workingSeconds(), settings, target, config) === 'inline';
   const outcome: RunResult = inline ? await runRequest(core, options) : { done: false };
 
+  const cancelled = builder.cancelled();
+  const followUp =
+    cancelled.length === 0
+      ? undefined
+      : await startFollowUp(runtime, invocation, {
+          jobId,
+          parsed,
+          accepted: snapshot,
+          settings,
+          runs: cancelled,
+          part: 0,
+        });
   const own = builder.totals();
   const summary = summaryOf(parsed, settings.dryRun, own, core.pacer);
+  const extra = { jobId, ...(followUp === undefined ? {} : { followUp }) };
   if (!outcome.done) {
     const state = jobState({
       jobId,
       parsed,
-      acceptedUnder: accepted,
+      acceptedUnder: snapshot,
       remaining: outcome.remaining,
       totals: own,
       failures: builder.listedFailures(),
@@ -72,7 +116,7 @@ export async function handleRequest(
       executionArn: started.executionArn,
     });
     return builder.build({
-      jobId,
+      ...extra,
       job: {
         state: started.started ? 'started' : 'already-started',
         reason,
@@ -85,27 +129,31 @@ export async function handleRequest(
     throw new TerminationFailedError(builder.listedFailures(), own.failed);
   }
   logger.info('request done', summary);
-  return builder.build({ jobId });
+  return builder.build(extra);
 }
 
-/** Starts the job with `state`, or finds it started already (a re-delivered request). */
-async function startJob(
+/**
+ * The request with its stalled / idle criteria resolved into the runs that meet them (Describe calls, paced),
+ * or as it is when it has none.
+ */
+async function resolveActivity(
   runtime: Runtime,
   invocation: Invocation,
-  state: JobState,
-): Promise<{ executionArn: string; started: boolean }> {
-  const jobs = runtime.jobs();
-  if (jobs === undefined) {
-    throw new JobHandOffError(state.jobId, `${ENV.stateMachineArn} is not set: this function runs no jobs`);
-  }
-  if (!isValidJobId(state.jobId)) {
-    throw new JobHandOffError(state.jobId, 'the job id cannot name a Step Functions execution');
-  }
-  try {
-    const started = await jobs.start(state);
-    if (started.started) invocation.jobStarted = true;
-    return started;
-  } catch (error: unknown) {
-    throw new JobHandOffError(state.jobId, describeError(error));
-  }
+  options: RunOptions,
+): Promise<ParsedEvent> {
+  const target = options.parsed.request.target;
+  if (target.kind !== 'selector' || !needsActivity(target.selector)) return options.parsed;
+  const resolved = await resolveByActivity(
+    runtime.core,
+    options,
+    target.selector,
+    runtime.rates.describe,
+    invocation.workingSeconds(),
+  );
+  const runs = resolved.parsed.request.target;
+  runtime.logger.info('selector resolved', {
+    candidates: resolved.candidates,
+    matched: runs.kind === 'list' ? runs.executions.length : 0,
+  });
+  return resolved.parsed;
 }

@@ -10,7 +10,7 @@ import type { JobsPort } from '../aws/jobs';
 import type { Config } from '../config';
 import type { Rates } from '../plan/plan';
 import { ReportBuilder } from '../report/report';
-import type { ExecutionReport } from '../types';
+import type { ExecutionReport, JobSettings } from '../types';
 
 /** What the handler needs from the Lambda context (the remaining time only for work that can outlive it). */
 export type HandlerContext = Pick<Context, 'awsRequestId'> &
@@ -41,6 +41,8 @@ export class Invocation {
   /** Whether this invocation started a job, or saw its job stopped. */
   jobStarted = false;
   jobAborted = false;
+  /** The policy this invocation runs, for the policy's own metrics. */
+  policy: { readonly name: string; capExceeded: boolean } | undefined;
 
   constructor(
     readonly context: HandlerContext,
@@ -61,8 +63,9 @@ export class Invocation {
   }
 
   /** A report for this invocation's executions, each logged as it ends. */
-  newReport(dryRun: boolean): { builder: ReportBuilder; record: (entry: ExecutionReport) => void } {
-    const builder = new ReportBuilder(dryRun);
+  newReport(settings: JobSettings): { builder: ReportBuilder; record: (entry: ExecutionReport) => void } {
+    const keepCancelled = settings.action === 'cancelThenTerminate' && !settings.dryRun;
+    const builder = new ReportBuilder(settings.dryRun, undefined, keepCancelled);
     this.report = builder;
     const { logger } = this.runtime;
     return {

@@ -11,11 +11,14 @@
  */
 import * as z from 'zod/mini';
 import { CHILD_POLICIES, JOB_EVENT_KEY } from '../../lib/contract';
+import { POLICY_TRIGGERS } from '../../lib/policy-contract';
+import { needsActivity } from '../act/activity';
 import type { Config } from '../config';
-import { EXECUTION_ERROR_MAX_CHARS } from '../errors';
+import { EXECUTION_ERROR_MAX_CHARS, InvalidRequestError } from '../errors';
 import { configForCarriedJob, jobSettings } from '../plan/settings';
 import type { AcceptedUnder, JobSettings, JobState, ParsedEvent, Provenance } from '../types';
 import { invalidRequestFrom } from './issues';
+import { policyPermits, requestPermits } from './action';
 import { parseRequest } from './request';
 
 export const JOB_STATE_VERSION = 1;
@@ -57,6 +60,14 @@ function buildSchema() {
     provenance: z.union([
       z.strictObject({ via: z.literal('eventbridge'), eventId: id, source: id, account: id, time: instant }),
       z.strictObject({ via: z.literal('console'), requestId: id }),
+      z.strictObject({
+        via: z.literal('policy'),
+        policy: id,
+        trigger: z.enum(POLICY_TRIGGERS),
+        eventId: id,
+        time: instant,
+        eventType: z.optional(id),
+      }),
     ]),
     progress: z.union([
       z.strictObject({ target: z.literal('selector') }),
@@ -69,6 +80,8 @@ function buildSchema() {
       noOpenRun: count,
       failed: count,
       wouldTerminate: count,
+      cancelRequested: count,
+      wouldCancel: count,
     }),
     failures: z
       .array(
@@ -83,12 +96,34 @@ function buildSchema() {
     chunks: count,
     status: z.enum(['running', 'done', 'failed', 'aborted']),
     lastProgressAt: z.optional(instant),
+    notBefore: z.optional(instant),
     summary: z.string().check(z.maxLength(4096)),
   });
   return z.strictObject({ [JOB_EVENT_KEY]: state, execution: z.string().check(z.maxLength(2048)) });
 }
 
 let schema: ReturnType<typeof buildSchema> | undefined;
+
+type ProvenanceInput = z.infer<ReturnType<typeof buildSchema>>[typeof JOB_EVENT_KEY]['provenance'];
+
+/** The carried provenance, rebuilt field by field (no key the schema did not name). */
+function provenanceOf(p: ProvenanceInput): Provenance {
+  switch (p.via) {
+    case 'eventbridge':
+      return { via: 'eventbridge', eventId: p.eventId, source: p.source, account: p.account, time: p.time };
+    case 'console':
+      return { via: 'console', requestId: p.requestId };
+    case 'policy':
+      return {
+        via: 'policy',
+        policy: p.policy,
+        trigger: p.trigger,
+        eventId: p.eventId,
+        time: p.time,
+        ...(p.eventType === undefined ? {} : { eventType: p.eventType }),
+      };
+  }
+}
 
 /**
  * Parses a chunk's event strictly and validates its request exactly as a new request is validated, against
@@ -112,18 +147,18 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
     maxExecutions: body.acceptedUnder.maxExecutions,
   };
   const carriedConfig = configForCarriedJob(accepted, config, `${JOB_EVENT_KEY}.acceptedUnder`);
-  const request = parseRequest(body.request, carriedConfig, `${JOB_EVENT_KEY}.request`);
+  const provenance = provenanceOf(body.provenance);
+  // A policy's job may do what its policy may (cancel where policies cancel); a request's, what requests may.
+  const permits = provenance.via === 'policy' ? policyPermits(config) : requestPermits(config);
+  const request = parseRequest(body.request, carriedConfig, `${JOB_EVENT_KEY}.request`, permits);
+  if (request.target.kind === 'selector' && needsActivity(request.target.selector)) {
+    // A job carries the runs resolved when its request was accepted, never these criteria.
+    throw new InvalidRequestError(
+      `${JOB_EVENT_KEY}.request.selector`,
+      'must not have stalled or idleLongerThanSeconds in a job: a job carries the runs they resolved to',
+    );
+  }
   const carried = new Date(body.requestTime);
-  const provenance: Provenance =
-    body.provenance.via === 'eventbridge'
-      ? {
-          via: 'eventbridge',
-          eventId: body.provenance.eventId,
-          source: body.provenance.source,
-          account: body.provenance.account,
-          time: body.provenance.time,
-        }
-      : { via: 'console', requestId: body.provenance.requestId };
   const state: JobState = {
     ...body,
     // Validated as a request just above.

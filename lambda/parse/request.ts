@@ -8,7 +8,10 @@
  */
 import * as z from 'zod/mini';
 import {
+  ACTIONS,
+  CANCEL_THEN_TERMINATE_MAX_EXECUTIONS,
   CHILD_POLICIES,
+  GRACE_PERIOD_SECONDS,
   HANDOFF_REQUEST_MAX_BYTES,
   LIMITS,
   REQUEST_DETAILS_MAX,
@@ -17,9 +20,10 @@ import {
 } from '../../lib/contract';
 import type { Config } from '../config';
 import { DomainNotAllowedError, echo, InvalidRequestError, TooManyExecutionsError } from '../errors';
-import type { Target, TerminationRequest } from '../types';
-import { beforeEpochRule, compareInstants, instantOf } from './instants';
+import type { TerminationRequest } from '../types';
 import { fieldPath, invalidRequestFrom, typeOf } from './issues';
+import { checkAction, type Permits, requestPermits } from './action';
+import { targetOf } from './target';
 import { wireRequest } from './wire';
 
 function nameCheck(value: string, ctx: { addIssue: (issue: { code: 'custom'; message: string }) => void }) {
@@ -31,6 +35,9 @@ function nameCheck(value: string, ctx: { addIssue: (issue: { code: 'custom'; mes
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** The longest duration a selector may give (openLongerThanSeconds, idleLongerThanSeconds): ten years. */
+const MAX_DURATION_SECONDS = 10 * 365 * 24 * 3600;
 
 /**
  * Builds the schemas. Called on first use, not at module load: building them (regexes, closures) is the
@@ -86,6 +93,18 @@ function buildSchemas() {
     runId: z.optional(runIdString),
   });
 
+  /** A workflowId prefix: SWF's character rule for names, 1-256 characters. */
+  const prefixString = z.string().check(
+    z.superRefine((value, ctx) => {
+      // The whole-name rule but the literal "arn" (a prefix "arn" matches "arn-123").
+      const problem = swfNameProblem(value === 'arn' ? 'arn-' : value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  );
+
+  /** A duration in whole seconds: at least 1, at most ten years. */
+  const seconds = z.int().check(z.gte(1), z.lte(MAX_DURATION_SECONDS));
+
   const selectorSchema = z.strictObject({
     tag: z.optional(swfName),
     workflowType: z.optional(
@@ -94,8 +113,12 @@ function buildSchemas() {
         version: z.optional(versionString),
       }),
     ),
+    workflowIdPrefix: z.optional(prefixString),
     startedAfter: z.optional(dateTime),
     startedBefore: z.optional(dateTime),
+    openLongerThanSeconds: z.optional(seconds),
+    stalled: z.optional(z.literal(true)),
+    idleLongerThanSeconds: z.optional(seconds),
   });
 
   const requestSchema = z.strictObject({
@@ -112,6 +135,10 @@ function buildSchemas() {
       ),
     ),
     childPolicy: z.optional(z.enum(CHILD_POLICIES)),
+    action: z.optional(z.enum(ACTIONS)),
+    gracePeriodSeconds: z.optional(
+      z.int().check(z.gte(GRACE_PERIOD_SECONDS.min), z.lte(GRACE_PERIOD_SECONDS.max)),
+    ),
     dryRun: z.optional(z.boolean()),
     // Checked in parseRequest against the function's ceiling, which the schema (built once) does not know.
     maxExecutions: z.optional(z.unknown()),
@@ -127,7 +154,7 @@ function getSchemas(): ReturnType<typeof buildSchemas> {
   return schemas;
 }
 
-type RawRequest = z.infer<ReturnType<typeof buildSchemas>['requestSchema']>;
+export type RawRequest = z.infer<ReturnType<typeof buildSchemas>['requestSchema']>;
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -140,7 +167,12 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
  * @throws InvalidRequestError, DomainNotAllowedError, TooManyExecutionsError (an explicit list longer than
  *   the limit). Never calls SWF.
  */
-export function parseRequest(raw: unknown, config: Config, prefix = ''): TerminationRequest {
+export function parseRequest(
+  raw: unknown,
+  config: Config,
+  prefix = '',
+  permits: Permits = requestPermits(config),
+): TerminationRequest {
   if (!isRecord(raw)) {
     throw new InvalidRequestError(prefix || 'request', `must be a JSON object (got ${typeOf(raw)})`);
   }
@@ -170,9 +202,13 @@ export function parseRequest(raw: unknown, config: Config, prefix = ''): Termina
   if (!config.allowedDomains.includes(r.domain)) {
     throw new DomainNotAllowedError(r.domain, config.allowedDomains);
   }
+  checkAction(r, target, permits, prefix);
 
   // An explicit list is counted before any SWF call: too many is refused outright.
-  const limit = maxExecutions ?? config.maxExecutions;
+  const limit = Math.min(
+    maxExecutions ?? config.maxExecutions,
+    r.action === 'cancelThenTerminate' ? CANCEL_THEN_TERMINATE_MAX_EXECUTIONS : Infinity,
+  );
   if (target.kind === 'list' && target.executions.length > limit) {
     throw new TooManyExecutionsError(target.executions.length, limit);
   }
@@ -183,6 +219,8 @@ export function parseRequest(raw: unknown, config: Config, prefix = ''): Termina
     ...(r.reason === undefined ? {} : { reason: r.reason }),
     ...(r.details === undefined ? {} : { details: r.details }),
     ...(r.childPolicy === undefined ? {} : { childPolicy: r.childPolicy }),
+    ...(r.action === undefined ? {} : { action: r.action }),
+    ...(r.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: r.gracePeriodSeconds }),
     ...(r.dryRun === undefined ? {} : { dryRun: r.dryRun }),
     ...(maxExecutions === undefined ? {} : { maxExecutions }),
   };
@@ -198,89 +236,4 @@ export function parseRequest(raw: unknown, config: Config, prefix = ''): Termina
     );
   }
   return request;
-}
-
-function targetOf(r: RawRequest, prefix: string): Target {
-  const field = (...path: PropertyKey[]) => fieldPath(prefix, path);
-  const given = (['workflowId', 'executions', 'selector'] as const).filter((k) => r[k] !== undefined);
-  if (given.length !== 1) {
-    throw new InvalidRequestError(
-      given.length === 0 ? field('workflowId') : field(given[1] ?? 'workflowId'),
-      given.length === 0
-        ? 'a target is required: exactly one of workflowId, executions or selector'
-        : `exactly one of workflowId, executions or selector is allowed (got ${given.join(' and ')})`,
-    );
-  }
-  if (r.runId !== undefined && r.workflowId === undefined) {
-    throw new InvalidRequestError(field('runId'), 'is only allowed together with workflowId');
-  }
-
-  if (r.workflowId !== undefined) {
-    return {
-      kind: 'single',
-      execution: { workflowId: r.workflowId, ...(r.runId === undefined ? {} : { runId: r.runId }) },
-    };
-  }
-
-  if (r.executions !== undefined) {
-    const seen = new Map<string, number>();
-    const executions = r.executions.map((e, i) => {
-      const key = JSON.stringify([e.workflowId, e.runId ?? null]);
-      const first = seen.get(key);
-      if (first !== undefined) {
-        throw new InvalidRequestError(field('executions', i), `duplicates executions[${first}]`);
-      }
-      seen.set(key, i);
-      return { workflowId: e.workflowId, ...(e.runId === undefined ? {} : { runId: e.runId }) };
-    });
-    return { kind: 'list', executions };
-  }
-
-  const s = r.selector;
-  if (s === undefined) {
-    // Unreachable: exactly one target was given above.
-    throw new InvalidRequestError(field('selector'), 'is required');
-  }
-  if (s.tag === undefined && s.workflowType === undefined && s.startedBefore === undefined) {
-    throw new InvalidRequestError(
-      field('selector'),
-      'must give at least one of tag, workflowType or startedBefore (to select everything, give startedBefore: <now>)',
-    );
-  }
-  for (const name of ['startedAfter', 'startedBefore'] as const) {
-    const raw = s[name];
-    const problem = raw === undefined ? undefined : beforeEpochRule(raw);
-    if (problem !== undefined) {
-      throw new InvalidRequestError(field('selector', name), problem);
-    }
-  }
-  const after = s.startedAfter === undefined ? undefined : instantOf(s.startedAfter);
-  const before = s.startedBefore === undefined ? undefined : instantOf(s.startedBefore);
-  // Compared exactly, before rounding: equal strings are never refused, whatever their precision.
-  if (after !== undefined && before !== undefined && compareInstants(after, before) > 0) {
-    throw new InvalidRequestError(
-      field('selector', 'startedAfter'),
-      `must not be later than selector.startedBefore (${s.startedAfter} > ${s.startedBefore})`,
-    );
-  }
-  // Dates keep milliseconds: a finer fraction is rounded so the window narrows (after up, before down),
-  // never widens. A window that rounding leaves empty matches nothing.
-  const startedAfter = after === undefined ? undefined : new Date(after.ms + (after.subMs === '' ? 0 : 1));
-  const startedBefore = before === undefined ? undefined : new Date(before.ms);
-  const workflowType =
-    s.workflowType === undefined
-      ? undefined
-      : {
-          name: s.workflowType.name,
-          ...(s.workflowType.version === undefined ? {} : { version: s.workflowType.version }),
-        };
-  return {
-    kind: 'selector',
-    selector: {
-      ...(s.tag === undefined ? {} : { tag: s.tag }),
-      ...(workflowType === undefined ? {} : { workflowType }),
-      ...(startedAfter === undefined ? {} : { startedAfter }),
-      ...(startedBefore === undefined ? {} : { startedBefore }),
-    },
-  };
 }

@@ -17,8 +17,12 @@ export function wireRequest(
       selector: {
         ...(s.tag === undefined ? {} : { tag: s.tag }),
         ...(s.workflowType === undefined ? {} : { workflowType: { ...s.workflowType } }),
+        ...(s.workflowIdPrefix === undefined ? {} : { workflowIdPrefix: s.workflowIdPrefix }),
         ...(s.startedAfter === undefined ? {} : { startedAfter: s.startedAfter.toISOString() }),
         ...(s.startedBefore === undefined ? {} : { startedBefore: s.startedBefore.toISOString() }),
+        ...(s.openLongerThanSeconds === undefined ? {} : { openLongerThanSeconds: s.openLongerThanSeconds }),
+        ...(s.stalled === undefined ? {} : { stalled: s.stalled }),
+        ...(s.idleLongerThanSeconds === undefined ? {} : { idleLongerThanSeconds: s.idleLongerThanSeconds }),
       },
     };
   } else {
@@ -31,6 +35,8 @@ export function wireRequest(
     ...(request.reason === undefined ? {} : { reason: request.reason }),
     ...(request.details === undefined ? {} : { details: request.details }),
     ...(request.childPolicy === undefined ? {} : { childPolicy: request.childPolicy }),
+    ...(request.action === undefined ? {} : { action: request.action }),
+    ...(request.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: request.gracePeriodSeconds }),
     ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }),
     ...(request.maxExecutions === undefined ? {} : { maxExecutions: request.maxExecutions }),
   };

@@ -104,19 +104,29 @@ async function countSelector(
  */
 export const INLINE_SHARE = 0.8;
 
-/** The rates one invocation may use (the configured totals divided among the rate shares). */
-export interface Rates {
-  readonly terminate: { readonly ratePerSecond: number; readonly burst: number };
-  readonly list: { readonly ratePerSecond: number; readonly burst: number };
+/** A rate and its burst. */
+export interface Rate {
+  readonly ratePerSecond: number;
+  readonly burst: number;
 }
 
-/** Seconds acting on `plan` takes at `rates` (after their bursts); a preview makes no terminate call. */
+/** The rates one invocation may use (the configured totals divided among the rate shares), per SWF API. */
+export interface Rates {
+  readonly terminate: Rate;
+  readonly cancel: Rate;
+  readonly list: Rate;
+  readonly describe: Rate;
+}
+
+/**
+ * Seconds acting on `plan` takes at `rates` (after their bursts): the action's calls (terminate, or cancel
+ * requests; cancelThenTerminate's terminations come later, in their own job) and the List calls. A preview
+ * makes no such call.
+ */
 export function estimateSeconds(plan: Plan, settings: JobSettings, rates: Rates): number {
-  const { terminate, list } = rates;
-  const terminations = settings.dryRun
-    ? 0
-    : Math.max(0, plan.executions - terminate.burst) / terminate.ratePerSecond;
-  return terminations + Math.max(0, plan.listCalls - list.burst) / list.ratePerSecond;
+  const calls = settings.action === 'terminate' ? rates.terminate : rates.cancel;
+  const acting = settings.dryRun ? 0 : Math.max(0, plan.executions - calls.burst) / calls.ratePerSecond;
+  return acting + Math.max(0, plan.listCalls - rates.list.burst) / rates.list.ratePerSecond;
 }
 
 /**

@@ -31,6 +31,8 @@ export function jobSettings(request: TerminationRequest, accepted: AcceptedUnder
     reason: request.reason ?? DEFAULT_REASON,
     ...(request.details === undefined ? {} : { details: request.details }),
     limit: Math.min(request.maxExecutions ?? accepted.maxExecutions, accepted.maxExecutions),
+    action: request.action ?? 'terminate',
+    ...(request.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: request.gracePeriodSeconds }),
   };
 }
 

@@ -15,12 +15,16 @@ export function summaryOf(
   return {
     provenance: parsed.provenance,
     target: parsed.request.target.kind,
+    action: parsed.request.action ?? 'terminate',
     dryRun,
     matched: totals.matched,
     terminated: totals.terminated,
     alreadyClosed: totals.alreadyClosed,
     noOpenRun: totals.noOpenRun,
     wouldTerminate: totals.wouldTerminate,
+    ...(totals.cancelRequested + totals.wouldCancel > 0
+      ? { cancelRequested: totals.cancelRequested, wouldCancel: totals.wouldCancel }
+      : {}),
     failed: totals.failed,
     ...(pacer.throttles > 0 ? { throttles: pacer.throttles, rate: pacer.currentRate } : {}),
   };

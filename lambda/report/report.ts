@@ -5,7 +5,7 @@
 import type { ExecutionReport, FailedExecution, JobTotals, Outcome, Report } from '../types';
 
 /** Extra fields of a report (job). */
-export type ReportJobFields = Pick<Report, 'jobId' | 'job'>;
+export type ReportJobFields = Pick<Report, 'jobId' | 'job' | 'followUp' | 'refused'>;
 
 /** Longest `executions` list a report carries (Lambda's response payload is limited to 6 MB). */
 export const REPORT_EXECUTIONS_MAX = 1000;
@@ -17,18 +17,23 @@ export const FAILURES_LISTED_MAX = 50;
 export class ReportBuilder {
   private readonly counts: Record<Outcome, number> = {
     terminated: 0,
+    'cancel-requested': 0,
     'already-closed': 0,
     'no-open-run': 0,
     'would-terminate': 0,
+    'would-cancel': 0,
     failed: 0,
   };
   private readonly executions: ExecutionReport[] = [];
   private readonly failures: FailedExecution[] = [];
+  private readonly cancelledRuns: { workflowId: string; runId: string }[] = [];
   private truncated = false;
 
   constructor(
     private readonly dryRun: boolean,
     private readonly maxListed: number = REPORT_EXECUTIONS_MAX,
+    /** Keep every run asked to cancel (cancelThenTerminate: they are what its follow-up terminates). */
+    private readonly keepCancelled = false,
   ) {}
 
   add(entry: ExecutionReport): void {
@@ -37,6 +42,9 @@ export class ReportBuilder {
       this.executions.push(entry);
     } else {
       this.truncated = true;
+    }
+    if (this.keepCancelled && entry.outcome === 'cancel-requested' && entry.runId !== undefined) {
+      this.cancelledRuns.push({ workflowId: entry.workflowId, runId: entry.runId });
     }
     if (entry.outcome === 'failed' && this.failures.length < FAILURES_LISTED_MAX) {
       this.failures.push({
@@ -51,6 +59,11 @@ export class ReportBuilder {
     return this.counts[outcome];
   }
 
+  /** Every run asked to cancel (only when kept: see the constructor). */
+  cancelled(): readonly { workflowId: string; runId: string }[] {
+    return this.cancelledRuns;
+  }
+
   /** The first failures (up to {@link FAILURES_LISTED_MAX}). */
   listedFailures(): readonly FailedExecution[] {
     return this.failures;
@@ -60,17 +73,20 @@ export class ReportBuilder {
   totals(): JobTotals {
     const c = this.counts;
     return {
-      matched: c.terminated + c['already-closed'] + c['no-open-run'] + c['would-terminate'] + c.failed,
+      matched: Object.values(c).reduce((a, b) => a + b, 0),
       terminated: c.terminated,
       alreadyClosed: c['already-closed'],
       noOpenRun: c['no-open-run'],
       failed: c.failed,
       wouldTerminate: c['would-terminate'],
+      cancelRequested: c['cancel-requested'],
+      wouldCancel: c['would-cancel'],
     };
   }
 
   build(extra: ReportJobFields = {}): Report {
-    const { matched, terminated, alreadyClosed, noOpenRun, failed } = this.totals();
+    const { matched, terminated, alreadyClosed, noOpenRun, failed, cancelRequested, wouldCancel } =
+      this.totals();
     return {
       dryRun: this.dryRun,
       matched,
@@ -78,6 +94,8 @@ export class ReportBuilder {
       alreadyClosed,
       noOpenRun,
       failed,
+      cancelRequested,
+      wouldCancel,
       executions: [...this.executions],
       ...(this.truncated ? { truncated: true as const } : {}),
       ...extra,

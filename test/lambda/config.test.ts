@@ -21,6 +21,9 @@ describe('parseConfig', () => {
       rateShares: DEFAULT_RATE_SHARES,
       controlOnly: false,
       jobChunkSeconds: DEFAULT_JOB_CHUNK_SECONDS,
+      cancelRequests: false,
+      cancelDomains: [],
+      describeDomains: [],
     });
   });
 
@@ -38,6 +41,9 @@ describe('parseConfig', () => {
         STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ops-Terminator-A1B2C3D4',
         CONTROL_ONLY: 'true',
         JOB_CHUNK_SECONDS: '90',
+        CANCEL_REQUESTS: 'true',
+        CANCEL_DOMAINS: 'orders',
+        DESCRIBE_DOMAINS: 'orders',
       }),
     ).toEqual({
       allowedDomains: ['orders'],
@@ -51,6 +57,9 @@ describe('parseConfig', () => {
       stateMachineArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Ops-Terminator-A1B2C3D4',
       controlOnly: true,
       jobChunkSeconds: 90,
+      cancelRequests: true,
+      cancelDomains: ['orders'],
+      describeDomains: ['orders'],
     });
   });
 

@@ -182,7 +182,16 @@ describe('optional keys of the summary line', () => {
     const state = jobStateFixture({
       request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
       progress: { target: 'list', remaining: 1 },
-      totals: { matched: 3, terminated: 3, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
+      totals: {
+        matched: 3,
+        terminated: 3,
+        alreadyClosed: 0,
+        noOpenRun: 0,
+        failed: 0,
+        wouldTerminate: 0,
+        cancelRequested: 0,
+        wouldCancel: 0,
+      },
       chunks: 2,
     });
     await jobs.jobs.start(state);

@@ -307,7 +307,16 @@ describe("defect 4: a job's chunk is validated exactly like a request", () => {
     jobStateFixture({
       request,
       acceptedUnder: { dryRun: false, maxExecutions: 2 },
-      totals: { matched: 0, terminated: 0, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
+      totals: {
+        matched: 0,
+        terminated: 0,
+        alreadyClosed: 0,
+        noOpenRun: 0,
+        failed: 0,
+        wouldTerminate: 0,
+        cancelRequested: 0,
+        wouldCancel: 0,
+      },
       chunks: 0,
     });
   /** A handler whose jobs port knows the job `evt-1` (running), and the event of its chunk. */

@@ -23,9 +23,18 @@ describe('the state machine', () => {
   });
 
   test('loops over one chunk state until the job is done, failed or aborted', () => {
-    expect(definition.StartAt).toBe('Chunk');
+    expect(definition.StartAt).toBe('WaitFirst');
     expect(Object.keys(definition.States).sort()).toEqual(
-      ['Chunk', 'ExecutionsFailed', 'JobAborted', 'JobDone', 'JobFailed', 'NextStep'].sort(),
+      [
+        'Chunk',
+        'ExecutionsFailed',
+        'GracePeriod',
+        'JobAborted',
+        'JobDone',
+        'JobFailed',
+        'NextStep',
+        'WaitFirst',
+      ].sort(),
     );
     expect(definition.States.NextStep).toEqual({
       Type: 'Choice',
@@ -34,7 +43,7 @@ describe('the state machine', () => {
         { Variable: '$.status', StringEquals: 'failed', Next: 'ExecutionsFailed' },
         { Variable: '$.status', StringEquals: 'aborted', Next: 'JobAborted' },
       ],
-      Default: 'Chunk',
+      Default: 'WaitFirst',
     });
     expect(definition.States.JobDone).toEqual({ Type: 'Succeed' });
     expect(definition.States.ExecutionsFailed).toEqual({
@@ -46,6 +55,19 @@ describe('the state machine', () => {
       Type: 'Fail',
       Error: 'JobAborted',
       CausePath: '$.summary',
+    });
+  });
+
+  test('a job whose state has a notBefore waits until then (a Wait state), any other goes straight to its chunk', () => {
+    expect(definition.States.WaitFirst).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.notBefore', IsPresent: true, Next: 'GracePeriod' }],
+      Default: 'Chunk',
+    });
+    expect(definition.States.GracePeriod).toMatchObject({
+      Type: 'Wait',
+      TimestampPath: '$.notBefore',
+      Next: 'Chunk',
     });
   });
 

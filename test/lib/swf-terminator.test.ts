@@ -102,6 +102,10 @@ describe('the function', () => {
         TERMINATE_RATE_PER_SECOND: '50',
         TERMINATE_BURST: '100',
         TERMINATE_RATE_SHARES: '1',
+        // Requests may only terminate; no policy cancels or describes.
+        CANCEL_REQUESTS: 'false',
+        CANCEL_DOMAINS: '',
+        DESCRIBE_DOMAINS: '',
         // The state machine's ARN, written from its name (not a reference: the state machine references the
         // function, so a reference back would be a cycle).
         STATE_MACHINE_ARN: {

@@ -1,6 +1,6 @@
 /**
  * Proves that test/support/fake-swf.ts speaks SWF's JSON protocol well enough for the real
- * @aws-sdk/client-swf: results, modelled faults, paging, filters, and the SDK's own retries of
+ * @aws-sdk/client-swf: results, modelled faults, paging, filters, cancel requests, and the SDK's own retries of
  * throttling, server errors and dropped connections.
  */
 import {
@@ -9,12 +9,13 @@ import {
   ListOpenWorkflowExecutionsCommand,
   type ListOpenWorkflowExecutionsCommandInput,
   OperationNotPermittedFault,
+  RequestCancelWorkflowExecutionCommand,
   SWFClient,
   TerminateWorkflowExecutionCommand,
   UnknownResourceFault,
   type WorkflowExecutionInfo,
 } from '@aws-sdk/client-swf';
-import { FakeSwfServer, type FakeSwfOptions, makeExecutions } from './fake-swf';
+import { FakeSwfServer, type FakeSwfOptions, makeExecutions, SWF_QUOTAS } from './fake-swf';
 
 const DOMAIN = 'orders';
 const EPOCH = new Date(0);
@@ -63,6 +64,12 @@ async function rejection(p: Promise<unknown>): Promise<SdkError> {
 
 const terminate = (workflowId: string, runId?: string) =>
   new TerminateWorkflowExecutionCommand({ domain: DOMAIN, workflowId, ...(runId ? { runId } : {}) });
+
+const requestCancel = (workflowId: string, runId?: string) =>
+  new RequestCancelWorkflowExecutionCommand({ domain: DOMAIN, workflowId, ...(runId ? { runId } : {}) });
+
+const describeCommand = (workflowId: string, runId: string) =>
+  new DescribeWorkflowExecutionCommand({ domain: DOMAIN, execution: { workflowId, runId } });
 
 async function listAll(
   client: SWFClient,
@@ -412,7 +419,196 @@ describe('ListOpenWorkflowExecutions', () => {
   });
 });
 
+describe('RequestCancelWorkflowExecution', () => {
+  it('marks the run cancel-requested (in List and Describe), records it, and leaves it open', async () => {
+    const server = await start({ executions: makeExecutions(2, { domain: DOMAIN }) });
+    const client = clientFor(server);
+
+    const out = await client.send(requestCancel('wf-0', 'run-wf-0'));
+    expect(out.$metadata.httpStatusCode).toBe(200);
+    expect(server.cancellations()).toEqual([
+      { domain: DOMAIN, workflowId: 'wf-0', runId: 'run-wf-0', at: expect.any(Number) },
+    ]);
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(1);
+    expect(server.execution(DOMAIN, 'wf-0', 'run-wf-0')).toEqual({ open: true, cancelRequested: true });
+    expect(server.execution(DOMAIN, 'wf-1', 'run-wf-1')).toEqual({ open: true, cancelRequested: false });
+    expect(server.terminations).toHaveLength(0);
+
+    const { infos } = await listAll(client, {});
+    expect(infos.map((i) => [i.execution?.workflowId, i.executionStatus, i.cancelRequested])).toEqual([
+      ['wf-1', 'OPEN', false],
+      ['wf-0', 'OPEN', true],
+    ]);
+    const described = await client.send(describeCommand('wf-0', 'run-wf-0'));
+    expect(described.executionInfo).toMatchObject({ executionStatus: 'OPEN', cancelRequested: true });
+    expect(described.executionInfo?.closeStatus).toBeUndefined();
+    expect(server.openCount(DOMAIN)).toBe(2);
+
+    // Still open, so it can still be terminated; the request stays visible on the closed execution.
+    await client.send(terminate('wf-0', 'run-wf-0'));
+    expect((await client.send(describeCommand('wf-0', 'run-wf-0'))).executionInfo).toMatchObject({
+      executionStatus: 'CLOSED',
+      closeStatus: 'TERMINATED',
+      cancelRequested: true,
+    });
+
+    server.resetStats();
+    expect(server.cancellations()).toEqual([]);
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(0);
+  });
+
+  it('honoursCancel closes the run as CANCELED: not listed, not a termination, no longer terminable', async () => {
+    const [honours, other] = makeExecutions(2, { domain: DOMAIN });
+    const server = await start({ executions: [{ ...honours!, honoursCancel: true }, other!] });
+    const client = clientFor(server);
+
+    await client.send(requestCancel('wf-0', 'run-wf-0'));
+    expect(server.execution(DOMAIN, 'wf-0', 'run-wf-0')).toEqual({
+      open: false,
+      cancelRequested: true,
+      closeStatus: 'CANCELED',
+    });
+    expect(server.cancellations()).toHaveLength(1);
+    expect(server.terminations).toHaveLength(0);
+
+    const described = await client.send(describeCommand('wf-0', 'run-wf-0'));
+    expect(described.executionInfo).toMatchObject({
+      executionStatus: 'CLOSED',
+      closeStatus: 'CANCELED',
+      closeTimestamp: expect.any(Date),
+      cancelRequested: true,
+    });
+    expect(ids((await listAll(client, {})).infos)).toEqual(['wf-1']);
+    const count = await client.send(
+      new CountOpenWorkflowExecutionsCommand({ domain: DOMAIN, startTimeFilter: { oldestDate: EPOCH } }),
+    );
+    expect(count.count).toBe(1);
+    expect(server.openCount(DOMAIN)).toBe(1);
+
+    const err = await rejection(client.send(terminate('wf-0', 'run-wf-0')));
+    expect(err).toBeInstanceOf(UnknownResourceFault);
+    expect(err.message).toMatch(/^Unknown execution: /);
+    expect(server.terminations).toHaveLength(0);
+  });
+
+  it('an unknown or closed execution is UnknownResourceFault "Unknown execution", like terminate', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    const client = clientFor(server);
+
+    const ghost = await rejection(client.send(requestCancel('ghost', 'r1')));
+    expect(ghost).toBeInstanceOf(UnknownResourceFault);
+    expect(ghost.message).toBe('Unknown execution: WorkflowExecution=[workflowId=ghost, runId=r1]');
+    expect(ghost.$metadata).toMatchObject({ httpStatusCode: 400, attempts: 1 });
+
+    await client.send(terminate('wf-0', 'run-wf-0'));
+    const closed = await rejection(client.send(requestCancel('wf-0', 'run-wf-0')));
+    expect(closed).toBeInstanceOf(UnknownResourceFault);
+    expect(closed.message).toBe('Unknown execution: WorkflowExecution=[workflowId=wf-0, runId=run-wf-0]');
+    const noRun = await rejection(client.send(requestCancel('wf-0')));
+    expect(noRun).toBeInstanceOf(UnknownResourceFault);
+    expect(noRun.message).toBe('Unknown execution: WorkflowExecution=[workflowId=wf-0, runId=]');
+
+    expect(server.cancellations()).toEqual([]);
+    expect(server.execution(DOMAIN, 'wf-0', 'run-wf-0')).toEqual({
+      open: false,
+      cancelRequested: false,
+      closeStatus: 'TERMINATED',
+    });
+    expect(server.execution(DOMAIN, 'ghost', 'r1')).toBeUndefined();
+    expect(server.execution('elsewhere', 'wf-0', 'run-wf-0')).toBeUndefined();
+    const domainErr = await rejection(
+      client.send(new RequestCancelWorkflowExecutionCommand({ domain: 'elsewhere', workflowId: 'wf-0' })),
+    );
+    expect(domainErr.message).toBe('Unknown domain: elsewhere');
+  });
+
+  it('without runId acts on the current open run of the workflowId', async () => {
+    const [first] = makeExecutions(1, { domain: DOMAIN });
+    const server = await start({ executions: [first!] });
+    const client = clientFor(server);
+    await client.send(terminate('wf-0'));
+    server.addExecutions([{ ...first!, runId: 'second' }]);
+
+    await client.send(requestCancel('wf-0'));
+    expect(server.cancellations()).toEqual([
+      { domain: DOMAIN, workflowId: 'wf-0', runId: 'second', at: expect.any(Number) },
+    ]);
+    expect(server.execution(DOMAIN, 'wf-0', 'second')).toEqual({ open: true, cancelRequested: true });
+    expect(server.execution(DOMAIN, 'wf-0', 'run-wf-0')).toMatchObject({ cancelRequested: false });
+    expect(server.calls.map((c) => c.body)).toContainEqual({ domain: DOMAIN, workflowId: 'wf-0' });
+  });
+
+  it('validates names and runId like terminate', async () => {
+    const server = await start({ executions: makeExecutions(1, { domain: DOMAIN }) });
+    const client = clientFor(server);
+    const longRun = await rejection(client.send(requestCancel('wf-0', 'r'.repeat(65))));
+    expect(longRun.name).toBe('ValidationException');
+    const longId = await rejection(client.send(requestCancel('w'.repeat(257))));
+    expect(longId.name).toBe('ValidationException');
+    expect(server.execution(DOMAIN, 'wf-0', 'run-wf-0')).toEqual({ open: true, cancelRequested: false });
+  });
+
+  it('is throttled by its own bucket (SWF_QUOTAS has one) and by failNext', async () => {
+    const server = await start({
+      executions: makeExecutions(4, { domain: DOMAIN }),
+      buckets: { RequestCancelWorkflowExecution: { capacity: 2, refillPerSecond: 0.001 } },
+    });
+    const client = clientFor(server, 1);
+    await client.send(requestCancel('wf-0'));
+    await client.send(requestCancel('wf-1'));
+    const err = await rejection(client.send(requestCancel('wf-2')));
+    expect(err.name).toBe('ThrottlingException');
+    expect(server.throttledCount('RequestCancelWorkflowExecution')).toBe(1);
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(3);
+    expect(server.cancellations().map((c) => c.workflowId)).toEqual(['wf-0', 'wf-1']);
+    expect(server.execution(DOMAIN, 'wf-2', 'run-wf-2')).toEqual({ open: true, cancelRequested: false });
+    // Terminate has no bucket here: unaffected.
+    await client.send(terminate('wf-3'));
+
+    const quotas = await start({
+      executions: makeExecutions(1, { domain: DOMAIN }),
+      buckets: { ...SWF_QUOTAS },
+    });
+    quotas.failNext('RequestCancelWorkflowExecution', 'throttle');
+    const out = await clientFor(quotas, 2).send(requestCancel('wf-0'));
+    expect(out.$metadata.attempts).toBe(2);
+    expect(quotas.throttledCount('RequestCancelWorkflowExecution')).toBe(1);
+    expect(quotas.cancellations()).toHaveLength(1);
+  });
+});
+
 describe('DescribeWorkflowExecution', () => {
+  it("returns the execution's openCounts and latestActivityTaskTimestamp, omitting an unset timestamp", async () => {
+    const openCounts = {
+      openActivityTasks: 3,
+      openDecisionTasks: 1,
+      openTimers: 2,
+      openChildWorkflowExecutions: 4,
+      openLambdaFunctions: 5,
+    };
+    const [busy, idle] = makeExecutions(2, { domain: DOMAIN });
+    const server = await start({
+      executions: [{ ...busy!, openCounts, latestActivityTaskTimestamp: 1_700_000_123.5 }, idle!],
+    });
+    openCounts.openTimers = 99; // the fake keeps its own copy
+    const client = clientFor(server);
+
+    const described = await client.send(describeCommand('wf-0', 'run-wf-0'));
+    expect(described.openCounts).toEqual({ ...openCounts, openTimers: 2 });
+    expect(described.latestActivityTaskTimestamp).toEqual(new Date(1_700_000_123_500));
+
+    const plain = await client.send(describeCommand('wf-1', 'run-wf-1'));
+    expect(plain.openCounts).toEqual({
+      openActivityTasks: 0,
+      openDecisionTasks: 0,
+      openTimers: 0,
+      openChildWorkflowExecutions: 0,
+      openLambdaFunctions: 0,
+    });
+    expect(plain.latestActivityTaskTimestamp).toBeUndefined();
+    expect(plain.executionInfo?.cancelRequested).toBe(false);
+  });
+
   it('describes open and closed executions', async () => {
     const server = await start({ executions: makeExecutions(1, { domain: DOMAIN, tagList: () => ['a'] }) });
     const client = clientFor(server);

@@ -6,13 +6,17 @@
  * with a JSON body, modelled faults are HTTP 400 with `__type` naming the fault, throttling is HTTP 400
  * with `__type` ending in `#ThrottlingException`, and server errors are HTTP 500.
  *
- * Operations: TerminateWorkflowExecution, ListOpenWorkflowExecutions, CountOpenWorkflowExecutions,
- * DescribeWorkflowExecution. Anything else answers `UnknownOperationException`.
+ * Operations: TerminateWorkflowExecution, RequestCancelWorkflowExecution, ListOpenWorkflowExecutions,
+ * CountOpenWorkflowExecutions, DescribeWorkflowExecution. Anything else answers `UnknownOperationException`.
+ *
+ * Cancelling only asks: in SWF the execution's decider sees the request and decides whether (and when) to
+ * close the execution. The fake has no decider, so an execution says up front what its decider would do
+ * (`honoursCancel`): close at once as CANCELED, or carry on open with `cancelRequested` set.
  *
  * Built for volume: a domain can hold 100,000 open executions. Listing is O(log n + page) per call
  * (a sorted array, binary search to the page's start, and a cursor rather than an offset in the page
- * token, so terminations between pages never shift a page); terminating is O(1) amortised (a Map plus
- * lazy deletion from the sorted array, compacted once closed entries outnumber open ones).
+ * token, so terminations between pages never shift a page); terminating and cancelling are O(1) amortised
+ * (a Map plus lazy deletion from the sorted array, compacted once closed entries outnumber open ones).
  *
  * Point a client at it with `new SWFClient({ endpoint: server.endpoint, region: 'us-east-1',
  * credentials: { accessKeyId: 'x', secretAccessKey: 'x' } })`, or set `AWS_ENDPOINT_URL_SWF` to
@@ -40,6 +44,44 @@ export interface FakeExecution {
    * then fails, as SWF does.
    */
   defaultChildPolicy?: ChildPolicy;
+  /**
+   * What DescribeWorkflowExecution reports as the execution's open tasks, timers and children (default: all
+   * zero). The fake runs no workflow, so these never change: they let a test present a busy or idle execution.
+   */
+  openCounts?: WorkflowOpenCounts;
+  /**
+   * When the latest activity task was scheduled, in epoch seconds: DescribeWorkflowExecution's
+   * `latestActivityTaskTimestamp`. Unset means the execution never scheduled one, and then SWF (and the
+   * fake) omits the field rather than sending a zero time.
+   */
+  latestActivityTaskTimestamp?: number;
+  /**
+   * Whether the execution's decider honours a cancel request. If so, a successful
+   * RequestCancelWorkflowExecution closes the execution at once with closeStatus CANCELED (it is not a
+   * termination); otherwise it stays open with `cancelRequested` set, as with a decider that ignores the
+   * request or is not running. Default false.
+   */
+  honoursCancel?: boolean;
+}
+
+/** DescribeWorkflowExecution's `openCounts` (SWF's WorkflowExecutionOpenCounts). */
+export interface WorkflowOpenCounts {
+  openActivityTasks: number;
+  openDecisionTasks: number;
+  openTimers: number;
+  openChildWorkflowExecutions: number;
+  openLambdaFunctions: number;
+}
+
+/** How the fake closes an execution: by a terminate, or by its decider honouring a cancel request. */
+export type CloseStatus = 'TERMINATED' | 'CANCELED';
+
+/** One execution's state as the fake holds it (see {@link FakeSwfServer.execution}). */
+export interface ExecutionState {
+  open: boolean;
+  cancelRequested: boolean;
+  /** Set once the execution is closed. */
+  closeStatus?: CloseStatus;
 }
 
 export type ChildPolicy = 'TERMINATE' | 'REQUEST_CANCEL' | 'ABANDON';
@@ -137,6 +179,19 @@ export interface RecordedTermination {
   at: number;
 }
 
+/**
+ * One successful RequestCancelWorkflowExecution (SWF's request carries no reason or details). Whether the
+ * execution then closed depends on its `honoursCancel`; see {@link FakeSwfServer.execution}.
+ */
+export interface RecordedCancellation {
+  domain: string;
+  workflowId: string;
+  /** The run the request acted on (resolved from the workflowId's open run when the call named none). */
+  runId: string;
+  /** `Date.now()` when the cancel was requested. */
+  at: number;
+}
+
 const TARGET_PREFIX = 'SimpleWorkflowService.';
 const SWF_NS = 'com.amazonaws.swf.base.model#';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
@@ -144,10 +199,20 @@ const MAX_PAGE_SIZE = 1000;
 const CHILD_POLICIES: readonly string[] = ['TERMINATE', 'REQUEST_CANCEL', 'ABANDON'];
 const OPERATIONS = new Set([
   'TerminateWorkflowExecution',
+  'RequestCancelWorkflowExecution',
   'ListOpenWorkflowExecutions',
   'CountOpenWorkflowExecutions',
   'DescribeWorkflowExecution',
 ]);
+
+/** DescribeWorkflowExecution's `openCounts` for an execution that gave none. */
+const NO_OPEN_COUNTS: Readonly<WorkflowOpenCounts> = {
+  openActivityTasks: 0,
+  openDecisionTasks: 0,
+  openTimers: 0,
+  openChildWorkflowExecutions: 0,
+  openLambdaFunctions: 0,
+};
 
 /** A fault answer: HTTP status, `__type` and message. */
 class SwfError extends Error {
@@ -174,7 +239,10 @@ const unknownExecution = (workflowId: string, runId?: string) =>
 interface Entry {
   exec: FakeExecution;
   open: boolean;
+  /** Set by RequestCancelWorkflowExecution; stays set after the execution closes, whatever closed it. */
+  cancelRequested: boolean;
   closedAt?: number;
+  closeStatus?: CloseStatus;
 }
 
 /** Sort order: newest first; ties by workflowId then runId, so the order (and cursors) are total. */
@@ -206,6 +274,19 @@ function partitionPoint(items: readonly Entry[], pred: (e: Entry) => boolean): n
 
 const runKey = (workflowId: string, runId: string) => `${workflowId}\u0000${runId}`;
 
+/**
+ * The open run a Terminate or RequestCancel names: the given run, or without runId the workflowId's current
+ * open run. A closed or unknown run is SWF's UnknownResourceFault "Unknown execution".
+ */
+function openEntry(state: DomainState, workflowId: string, runId: string | undefined): Entry {
+  const entry =
+    runId === undefined || runId === ''
+      ? state.openRun.get(workflowId)
+      : state.byRun.get(runKey(workflowId, runId));
+  if (!entry?.open) throw unknownExecution(workflowId, runId);
+  return entry;
+}
+
 /** The executions of one domain and the indexes over them. */
 class DomainState {
   /** Every execution, open or closed, by workflowId + runId. */
@@ -227,7 +308,11 @@ class DomainState {
     if (this.openRun.has(exec.workflowId)) {
       throw new Error(`fake-swf: workflowId ${exec.workflowId} already has an open run`);
     }
-    const entry: Entry = { exec: { ...exec }, open: true };
+    // Copy openCounts too: the caller's object must not change what Describe reports later.
+    const copy: FakeExecution = exec.openCounts
+      ? { ...exec, openCounts: { ...exec.openCounts } }
+      : { ...exec };
+    const entry: Entry = { exec: copy, open: true, cancelRequested: false };
     this.byRun.set(key, entry);
     this.openRun.set(exec.workflowId, entry);
     this.sorted.push(entry);
@@ -235,9 +320,10 @@ class DomainState {
     this.views.clear();
   }
 
-  close(entry: Entry, at: number): void {
+  close(entry: Entry, at: number, status: CloseStatus): void {
     entry.open = false;
     entry.closedAt = at;
+    entry.closeStatus = status;
     this.openRun.delete(entry.exec.workflowId);
     this.closedInSorted++;
     if (this.closedInSorted > 1024 && this.closedInSorted * 2 > this.sorted.length) {
@@ -477,9 +563,12 @@ function executionInfo(entry: Entry): Json {
     workflowType: { name: e.workflowType.name, version: e.workflowType.version },
     startTimestamp: e.startTimestamp,
     executionStatus: entry.open ? 'OPEN' : 'CLOSED',
-    ...(entry.open ? {} : { closeStatus: 'TERMINATED', closeTimestamp: (entry.closedAt ?? 0) / 1000 }),
+    ...(entry.open
+      ? {}
+      : { closeStatus: entry.closeStatus ?? 'TERMINATED', closeTimestamp: (entry.closedAt ?? 0) / 1000 }),
     ...(e.tagList && e.tagList.length > 0 ? { tagList: [...e.tagList] } : {}),
-    cancelRequested: false,
+    // Always present: SWF's WorkflowExecutionInfo sends the boolean, false until a cancel is requested.
+    cancelRequested: entry.cancelRequested,
   };
 }
 
@@ -495,6 +584,7 @@ export class FakeSwfServer {
   private readonly faults = new Map<string, Fault[]>();
   private readonly callLog: RecordedCall[] = [];
   private readonly terminationLog: RecordedTermination[] = [];
+  private readonly cancellationLog: RecordedCancellation[] = [];
   private readonly throttled = new Map<string, number>();
   private readonly callCounts = new Map<string, number>();
   private readonly opts: FakeSwfOptions;
@@ -563,6 +653,25 @@ export class FakeSwfServer {
     return this.terminationLog;
   }
 
+  /** Every successful RequestCancelWorkflowExecution, in order (a copy). */
+  cancellations(): RecordedCancellation[] {
+    return [...this.cancellationLog];
+  }
+
+  /**
+   * One execution's state (a copy), open or closed, or undefined if the domain or the run is unknown.
+   * O(1): for assertions about a single execution without listing the domain.
+   */
+  execution(domain: string, workflowId: string, runId: string): ExecutionState | undefined {
+    const entry = this.domains.get(domain)?.byRun.get(runKey(workflowId, runId));
+    if (!entry) return undefined;
+    return {
+      open: entry.open,
+      cancelRequested: entry.cancelRequested,
+      ...(entry.closeStatus === undefined ? {} : { closeStatus: entry.closeStatus }),
+    };
+  }
+
   /** Open executions (copies), newest first; of one domain, or of all. O(n): for assertions. */
   openExecutions(domain?: string): FakeExecution[] {
     const out: FakeExecution[] = [];
@@ -608,11 +717,15 @@ export class FakeSwfServer {
     return n;
   }
 
-  /** Forgets recorded calls, call and throttle counts and terminations (executions and buckets are kept). */
+  /**
+   * Forgets recorded calls, call and throttle counts, terminations and cancellations (executions, their
+   * state and buckets are kept).
+   */
   resetStats(): void {
     this.callCounts.clear();
     this.callLog.length = 0;
     this.terminationLog.length = 0;
+    this.cancellationLog.length = 0;
     this.throttled.clear();
   }
 
@@ -721,6 +834,8 @@ export class FakeSwfServer {
     switch (operation) {
       case 'TerminateWorkflowExecution':
         return this.terminate(body);
+      case 'RequestCancelWorkflowExecution':
+        return this.requestCancel(body);
       case 'ListOpenWorkflowExecutions':
         return this.list(body);
       case 'CountOpenWorkflowExecutions':
@@ -745,11 +860,7 @@ export class FakeSwfServer {
       );
     }
     const state = this.domainState(domain);
-    const entry =
-      runId === undefined || runId === ''
-        ? state.openRun.get(workflowId)
-        : state.byRun.get(runKey(workflowId, runId));
-    if (!entry?.open) throw unknownExecution(workflowId, runId);
+    const entry = openEntry(state, workflowId, runId);
     if (this.opts.requireChildPolicy && childPolicy === undefined && !entry.exec.defaultChildPolicy) {
       throw new SwfError(
         400,
@@ -758,7 +869,7 @@ export class FakeSwfServer {
       );
     }
     const at = Date.now();
-    state.close(entry, at);
+    state.close(entry, at, 'TERMINATED');
     this.terminationLog.push({
       domain,
       workflowId,
@@ -768,6 +879,24 @@ export class FakeSwfServer {
       ...(childPolicy === undefined ? {} : { childPolicy }),
       at,
     });
+    return {};
+  }
+
+  /**
+   * RequestCancelWorkflowExecution: marks the run cancel-requested, and closes it as CANCELED at once if its
+   * decider honours cancels. A repeated request for a still-open run succeeds again and is logged again: the
+   * fake models no fault for it, so a test can count how often a client asked.
+   */
+  private requestCancel(body: Json): Json {
+    const domain = requireName(body, 'domain');
+    const workflowId = requireName(body, 'workflowId');
+    const runId = optionalString(body, 'runId', 64);
+    const state = this.domainState(domain);
+    const entry = openEntry(state, workflowId, runId);
+    const at = Date.now();
+    entry.cancelRequested = true;
+    if (entry.exec.honoursCancel === true) state.close(entry, at, 'CANCELED');
+    this.cancellationLog.push({ domain, workflowId, runId: entry.exec.runId, at });
     return {};
   }
 
@@ -787,6 +916,7 @@ export class FakeSwfServer {
         workflowType: { name: '', version: '' },
       },
       open: false,
+      cancelRequested: false,
     };
     if (!args.reverse) {
       let i = latest === undefined ? 0 : partitionPoint(items, (e) => e.exec.startTimestamp > latest);
@@ -859,13 +989,10 @@ export class FakeSwfServer {
         taskList: { name: 'default' },
         childPolicy: entry.exec.defaultChildPolicy ?? 'TERMINATE',
       },
-      openCounts: {
-        openActivityTasks: 0,
-        openDecisionTasks: 0,
-        openTimers: 0,
-        openChildWorkflowExecutions: 0,
-        openLambdaFunctions: 0,
-      },
+      openCounts: { ...(entry.exec.openCounts ?? NO_OPEN_COUNTS) },
+      ...(entry.exec.latestActivityTaskTimestamp === undefined
+        ? {}
+        : { latestActivityTaskTimestamp: entry.exec.latestActivityTaskTimestamp }),
     };
   }
 }

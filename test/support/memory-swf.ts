@@ -5,7 +5,15 @@
  * errors, SWF's own quotas) is the HTTP fake's job (test/support/fake-swf.ts).
  */
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
-import type { ListOpenInput, SwfPort, TerminateInput, TerminateResult } from '../../lambda/aws/swf';
+import type {
+  CancelResult,
+  ListOpenInput,
+  RunActivity,
+  RunInput,
+  SwfPort,
+  TerminateInput,
+  TerminateResult,
+} from '../../lambda/aws/swf';
 
 export interface MemoryRunInit {
   readonly workflowId: string;
@@ -14,6 +22,8 @@ export interface MemoryRunInit {
   readonly tag?: string;
   /** @default one hour before the fake was created */
   readonly startTimestamp?: Date;
+  /** What Describe answers about it. @default nothing open, no activity task ever */
+  readonly activity?: Partial<Omit<RunActivity, 'startTimestamp'>>;
 }
 
 export interface MemorySwfOptions {
@@ -36,12 +46,18 @@ interface MemoryRun {
   readonly runId: string;
   readonly tag: string;
   readonly startTimestamp: Date;
+  readonly activity: Partial<Omit<RunActivity, 'startTimestamp'>>;
   open: boolean;
+  cancelRequested: boolean;
 }
 
 export class MemorySwf implements SwfPort {
   /** Every TerminateWorkflowExecution call, in order (including those that failed or found the run closed). */
   public readonly terminateCalls: TerminateInput[] = [];
+  /** Every RequestCancelWorkflowExecution call, in order. */
+  public readonly cancelCalls: RunInput[] = [];
+  /** Every DescribeWorkflowExecution call, in order. */
+  public readonly describeCalls: RunInput[] = [];
   /** How many ListOpenWorkflowExecutions calls were started. */
   public listCalls = 0;
   /** How many pages were asked for, over all listings (a page asked for but not yet handed out included). */
@@ -58,7 +74,9 @@ export class MemorySwf implements SwfPort {
       runId: run.runId,
       tag: run.tag ?? 'x',
       startTimestamp: run.startTimestamp ?? anHourAgo,
+      activity: run.activity ?? {},
       open: true,
+      cancelRequested: false,
     }));
   }
 
@@ -92,6 +110,40 @@ export class MemorySwf implements SwfPort {
     if (run === undefined || !run.open) return { kind: 'already-closed' };
     run.open = false;
     return { kind: 'terminated' };
+  }
+
+  public async requestCancel(input: RunInput): Promise<CancelResult> {
+    this.cancelCalls.push(input);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+    const run = this.runs.find((r) => r.workflowId === input.workflowId && r.runId === input.runId);
+    if (run === undefined || !run.open) return { kind: 'already-closed' };
+    run.cancelRequested = true;
+    return { kind: 'cancel-requested' };
+  }
+
+  public describe(input: RunInput): Promise<RunActivity | 'closed'> {
+    this.describeCalls.push(input);
+    const run = this.runs.find((r) => r.workflowId === input.workflowId && r.runId === input.runId);
+    if (run === undefined || !run.open) return Promise.resolve('closed');
+    const none = {
+      openActivityTasks: 0,
+      openDecisionTasks: 0,
+      openTimers: 0,
+      openChildWorkflowExecutions: 0,
+      openLambdaFunctions: 0,
+    };
+    return Promise.resolve({
+      openCounts: { ...none, ...run.activity.openCounts },
+      ...(run.activity.latestActivityTaskTimestamp === undefined
+        ? {}
+        : { latestActivityTaskTimestamp: run.activity.latestActivityTaskTimestamp }),
+      startTimestamp: run.startTimestamp,
+    });
+  }
+
+  /** The workflowIds asked to cancel and still open. */
+  public cancelRequested(): string[] {
+    return this.runs.filter((r) => r.open && r.cancelRequested).map((r) => r.workflowId);
   }
 
   public countOpen(input: ListOpenInput): Promise<{ count: number; truncated: boolean }> {
@@ -132,5 +184,6 @@ function infoOf(run: MemoryRun): WorkflowExecutionInfo {
     startTimestamp: run.startTimestamp,
     executionStatus: 'OPEN',
     tagList: [run.tag],
+    cancelRequested: run.cancelRequested,
   };
 }

@@ -363,7 +363,7 @@ describe("a job's chunk events: strict, re-validated", () => {
     expect(parsed.parsed.request).toEqual(request);
     expect(parsed.parsed.requestTime).toEqual(new Date('2025-06-01T11:00:00.000Z'));
     expect(parsed.execution).toBe(execution);
-    expect(parsed.settings).toEqual({ dryRun: false, reason: 'r', limit: 1000 });
+    expect(parsed.settings).toEqual({ dryRun: false, reason: 'r', limit: 1000, action: 'terminate' });
     expect(parsed.state).toMatchObject({ jobId: 'evt-1', chunks: 1, totals: { terminated: 4 } });
   });
 

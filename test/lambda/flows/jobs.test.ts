@@ -494,7 +494,16 @@ describe('a chunk works only for its own job', () => {
       request: { domain: DOMAIN, selector: { tag: 'batch-7' } },
       requestTime: new Date().toISOString(),
       chunks: MAX_JOB_CHUNKS - 1,
-      totals: { matched: 0, terminated: 0, alreadyClosed: 0, noOpenRun: 0, failed: 0, wouldTerminate: 0 },
+      totals: {
+        matched: 0,
+        terminated: 0,
+        alreadyClosed: 0,
+        noOpenRun: 0,
+        failed: 0,
+        wouldTerminate: 0,
+        cancelRequested: 0,
+        wouldCancel: 0,
+      },
     });
     rig.sfn.startExecution('evt-long', JSON.stringify(state));
     const execution = await rig.sfn.finished('evt-long');

@@ -60,6 +60,8 @@ describe('outcomes', () => {
       alreadyClosed: 0,
       noOpenRun: 0,
       failed: 0,
+      cancelRequested: 0,
+      wouldCancel: 0,
       executions: [{ workflowId: 'wf-1', runId: 'run-1', outcome: 'terminated' }],
       // issue 4: every report names its job (here the console invocation's request id).
       jobId: 'console-req-1',
@@ -583,6 +585,7 @@ describe('report', () => {
 
     expect(Object.keys(report).sort()).toEqual([
       'alreadyClosed',
+      'cancelRequested',
       'dryRun',
       'executions',
       'failed',
@@ -590,6 +593,7 @@ describe('report', () => {
       'matched',
       'noOpenRun',
       'terminated',
+      'wouldCancel',
     ]);
   });
 });

@@ -193,7 +193,7 @@ const cases: [string, unknown, ErrorClass, RegExp][] = [
     'empty selector',
     { domain: DOMAIN, selector: {} },
     InvalidRequestError,
-    /^selector: must give at least one of tag, workflowType or startedBefore/,
+    /^selector: must give at least one of tag, workflowType, workflowIdPrefix, startedBefore, openLongerThanSeconds or idleLongerThanSeconds/,
   ],
   [
     'selector with only startedAfter',

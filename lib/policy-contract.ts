@@ -1,0 +1,67 @@
+/**
+ * The contract between a termination policy (lib/termination-policy.ts) and the handler (lambda/flows/policy.ts):
+ * how a policy reaches the handler, what SWF's own events look like to a rule, and the policy's metrics.
+ * Plain constants only (see lib/contract.ts).
+ */
+
+/**
+ * The key of a policy run's event: a rule's target input is `{ [POLICY_EVENT_KEY]: <policy>, event: <the
+ * EventBridge event> }`, the policy travelling in the input rather than in environment variables (Lambda
+ * allows 4 KB of those in all).
+ */
+export const POLICY_EVENT_KEY = 'swfTerminatorPolicy';
+
+/**
+ * How a policy run was triggered: its schedule, an SWF event, an event policy's backstop sweep, or an
+ * operator's preview (a sweep now, as a dry run, whatever the policy's own dryRun).
+ */
+export const POLICY_TRIGGERS = ['schedule', 'event', 'backstop', 'preview'] as const;
+export type PolicyTriggerValue = (typeof POLICY_TRIGGERS)[number];
+
+/** A policy's name: what its metrics and its runs' job ids carry (a Step Functions name's characters). */
+export const POLICY_NAME_PATTERN = /^[A-Za-z0-9_-]{1,40}$/;
+
+/** SWF's events (docs/facts.md, "SWF's events"): always on the default bus, best effort. */
+export const SWF_EVENT_SOURCE = 'aws.swf';
+export const SWF_EVENT_DETAIL_TYPE = 'Simple Workflow Execution State Change';
+/** EventBridge's scheduled events. */
+export const SCHEDULE_EVENT_SOURCE = 'aws.events';
+export const SCHEDULE_EVENT_DETAIL_TYPE = 'Scheduled Event';
+
+/**
+ * SWF event types sent when the execution has already closed: a policy reacting to them would have
+ * nothing to act on.
+ */
+export const CLOSING_EVENT_TYPES: readonly string[] = [
+  'WorkflowExecutionCompleted',
+  'WorkflowExecutionFailed',
+  'WorkflowExecutionTerminated',
+  'WorkflowExecutionTimedOut',
+  'WorkflowExecutionCanceled',
+  'WorkflowExecutionContinuedAsNew',
+];
+
+/** The dimension (beside `service`) of a policy's own metrics; its value is the policy's name. */
+export const POLICY_METRICS_DIMENSION = 'policy';
+/** A policy's own metrics, emitted once per run with the `policy` dimension. */
+export const POLICY_METRIC = {
+  /** Executions the run matched (every outcome). */
+  matched: 'PolicyMatched',
+  terminated: 'PolicyTerminated',
+  cancelRequested: 'PolicyCancelRequested',
+  /** Executions a dry run would have terminated or asked to cancel. */
+  wouldAct: 'PolicyWouldAct',
+  failed: 'PolicyFailed',
+  /** 1 when a run matched more than its maxExecutions and was refused before acting. */
+  capExceeded: 'PolicyCapExceeded',
+} as const;
+
+/**
+ * The DescribeWorkflowExecution rate and burst a sweep may use, all invocations together: half of SWF's
+ * refill (6 per second, docs/facts.md "SWF quotas") and a tenth of its 2000 burst, leaving the rest to the
+ * account's others.
+ */
+export const DESCRIBE_RATE_PER_SECOND = 3;
+export const DESCRIBE_BURST = 200;
+/** The RequestCancelWorkflowExecution rate the terminator uses, all invocations together (SWF: 30/s). */
+export const CANCEL_RATE_PER_SECOND = 25;

@@ -1,0 +1,216 @@
+/**
+ * A termination policy's props, checked at synth time and written as the request the handler runs (the same
+ * JSON a request would send: the handler validates it again, as strictly as any request). Every refusal names
+ * the policy, the prop and the rule; contradictions (criteria an event can never meet, a match that would
+ * sweep a whole domain) are refused here, not discovered in production.
+ */
+import { Duration, Token } from 'aws-cdk-lib';
+import {
+  CANCEL_THEN_TERMINATE_MAX_EXECUTIONS,
+  GRACE_PERIOD_SECONDS,
+  LIMITS,
+  REQUEST_DETAILS_MAX,
+  swfNameProblem,
+  WORKFLOW_TYPE_VERSION_MAX,
+} from './contract';
+import { CLOSING_EVENT_TYPES, POLICY_NAME_PATTERN } from './policy-contract';
+import { type PolicyMatch, SwfEventType } from './policy-options';
+import type { TerminationPolicyOptions } from './termination-policy';
+
+/** The most executions a policy acts on per run, by default. */
+export const DEFAULT_POLICY_MAX_EXECUTIONS = 100;
+/** A duration a match may give: a second to ten years, in whole seconds (as the handler reads them). */
+const DURATION_SECONDS = { min: 1, max: 10 * 365 * 24 * 3600 } as const;
+
+/** What the construct needs to know about the terminator a policy belongs to. */
+export interface PolicyHostSettings {
+  readonly domains: readonly string[];
+  /** The terminator's maxExecutionsPerRequest: a policy's maxExecutions may not exceed it. */
+  readonly maxExecutions: number;
+}
+
+/** A policy, checked and resolved. */
+export interface ResolvedPolicy {
+  readonly name: string;
+  /** The request the handler runs (wire form). */
+  readonly request: Record<string, unknown>;
+  /** The role must be able to ask executions of the domain to cancel. */
+  readonly cancels: boolean;
+  /** Sweeps need DescribeWorkflowExecution (stalled or idleLongerThan, swept on a schedule or backstop). */
+  readonly describes: boolean;
+}
+
+/** Checks a policy's props; throws naming the policy, the prop and the rule. */
+export function resolvePolicy(
+  name: string,
+  options: TerminationPolicyOptions,
+  host: PolicyHostSettings,
+): ResolvedPolicy {
+  const fail = (message: string): never => {
+    throw new Error(`TerminationPolicy ${name}: ${message}`);
+  };
+  if (!POLICY_NAME_PATTERN.test(name)) {
+    fail(
+      `the policy's name must be 1-40 letters, digits, "-" or "_" (it names the policy's metrics and jobs)`,
+    );
+  }
+  const { domain, match, action, trigger } = options;
+  if (!Token.isUnresolved(domain) && !host.domains.includes(domain)) {
+    fail(
+      `domain ${JSON.stringify(domain)} is not one of the terminator's domains (${host.domains.join(', ')})`,
+    );
+  }
+  const selector = selectorOf(match, fail);
+  const isEvent = trigger.eventTypes !== undefined;
+  if (isEvent) checkEventTrigger(trigger.eventTypes ?? [], match, fail);
+
+  const ceiling = action.kind === 'cancelThenTerminate' ? CANCEL_THEN_TERMINATE_MAX_EXECUTIONS : Infinity;
+  const maxExecutions = options.maxExecutions ?? Math.min(DEFAULT_POLICY_MAX_EXECUTIONS, host.maxExecutions);
+  const limit = Math.min(host.maxExecutions, ceiling);
+  if (
+    !Token.isUnresolved(maxExecutions) &&
+    (!Number.isInteger(maxExecutions) || maxExecutions < 1 || maxExecutions > limit)
+  ) {
+    fail(
+      `maxExecutions ${maxExecutions} must be an integer from 1 to ${limit} (` +
+        (limit === ceiling
+          ? `cancelThenTerminate hands at most ${ceiling} runs to the job that terminates them)`
+          : "the terminator's maxExecutionsPerRequest)"),
+    );
+  }
+  const request: Record<string, unknown> = {
+    domain,
+    selector,
+    ...actionFields(action.kind, action.options, action.gracePeriod, fail),
+    maxExecutions,
+    dryRun: options.dryRun ?? true,
+  };
+  const activity = match.stalled === true || match.idleLongerThan !== undefined;
+  const sweeps = !isEvent || trigger.backstopSchedule !== undefined;
+  return { name, request, cancels: action.kind !== 'terminate', describes: activity && sweeps };
+}
+
+/** The match as a request's selector, each criterion checked. */
+function selectorOf(match: PolicyMatch, fail: (message: string) => never): Record<string, unknown> {
+  const name = (prop: string, value: string): string => {
+    if (Token.isUnresolved(value)) return value;
+    const problem = swfNameProblem(value);
+    return problem === undefined ? value : fail(`match.${prop} ${JSON.stringify(value)} ${problem}`);
+  };
+  const seconds = (prop: string, value: Duration | undefined): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = value.toSeconds({ integral: false });
+    if (!Number.isInteger(n) || n < DURATION_SECONDS.min || n > DURATION_SECONDS.max) {
+      fail(`match.${prop} ${value.toHumanString()} must be whole seconds, from 1 second to 10 years`);
+    }
+    return n;
+  };
+  const type = match.workflowType;
+  if (type?.version !== undefined && !Token.isUnresolved(type.version)) {
+    if (type.version.length > WORKFLOW_TYPE_VERSION_MAX) {
+      fail(`match.workflowType.version must be 1-${WORKFLOW_TYPE_VERSION_MAX} characters`);
+    }
+    name('workflowType.version', type.version);
+  }
+  if (match.workflowIdPrefix !== undefined) {
+    // The name rule but for the literal "arn": a prefix "arn" matches "arn-1".
+    name('workflowIdPrefix', match.workflowIdPrefix === 'arn' ? 'arn-' : match.workflowIdPrefix);
+  }
+  const openLongerThanSeconds = seconds('openLongerThan', match.openLongerThan);
+  const idleLongerThanSeconds = seconds('idleLongerThan', match.idleLongerThan);
+  const selector = {
+    ...(match.tag === undefined ? {} : { tag: name('tag', match.tag) }),
+    ...(type === undefined
+      ? {}
+      : {
+          workflowType: {
+            name: name('workflowType.name', type.name),
+            ...(type.version === undefined ? {} : { version: type.version }),
+          },
+        }),
+    ...(match.workflowIdPrefix === undefined ? {} : { workflowIdPrefix: match.workflowIdPrefix }),
+    ...(openLongerThanSeconds === undefined ? {} : { openLongerThanSeconds }),
+    ...(match.stalled === true ? { stalled: true } : {}),
+    ...(idleLongerThanSeconds === undefined ? {} : { idleLongerThanSeconds }),
+  };
+  const narrowing = [
+    'tag',
+    'workflowType',
+    'workflowIdPrefix',
+    'openLongerThanSeconds',
+    'idleLongerThanSeconds',
+  ];
+  if (!narrowing.some((key) => key in selector)) {
+    fail(
+      'match would sweep the whole domain: give at least one of workflowType, tag, workflowIdPrefix, ' +
+        'openLongerThan or idleLongerThan' +
+        (match.stalled === true ? ' (stalled alone would Describe every open execution of the domain)' : ''),
+    );
+  }
+  return selector;
+}
+
+/** An event trigger's own rules: event types that leave something to act on, criteria an event can meet. */
+function checkEventTrigger(
+  types: readonly SwfEventType[],
+  match: PolicyMatch,
+  fail: (message: string) => never,
+): void {
+  if (types.length === 0) fail('trigger.eventTypes is empty; give at least one SWF event type');
+  const closing = types.filter((t) => CLOSING_EVENT_TYPES.includes(t));
+  if (closing.length > 0) {
+    fail(
+      `trigger.eventTypes ${closing.join(', ')}: SWF sends these once the execution has closed, so there would ` +
+        'be nothing to act on',
+    );
+  }
+  if (!types.includes(SwfEventType.WORKFLOW_EXECUTION_STARTED)) return;
+  const never = [
+    match.openLongerThan === undefined ? undefined : 'openLongerThan',
+    match.idleLongerThan === undefined ? undefined : 'idleLongerThan',
+    match.stalled === true ? 'stalled' : undefined,
+  ].filter((x) => x !== undefined);
+  if (never.length > 0) {
+    fail(
+      `match.${never.join(' and match.')} can never match on a WorkflowExecutionStarted event: the execution has ` +
+        'just started (open for no time, its first decision task pending); use a schedule for these criteria',
+    );
+  }
+}
+
+/** The request fields of the action, checked. */
+function actionFields(
+  kind: string,
+  options: { reason?: string; details?: string; childPolicy?: string },
+  gracePeriod: Duration | undefined,
+  fail: (message: string) => never,
+): Record<string, unknown> {
+  const { reason, details, childPolicy } = options;
+  if (reason !== undefined && !Token.isUnresolved(reason) && reason.length > LIMITS.reasonMax) {
+    fail(`action reason must be at most ${LIMITS.reasonMax} characters (got ${reason.length})`);
+  }
+  if (details !== undefined && !Token.isUnresolved(details) && details.length > REQUEST_DETAILS_MAX) {
+    fail(`action details must be at most ${REQUEST_DETAILS_MAX} characters (got ${details.length})`);
+  }
+  const fields: Record<string, unknown> = {
+    action: kind,
+    ...(reason === undefined ? {} : { reason }),
+    ...(details === undefined ? {} : { details }),
+    ...(childPolicy === undefined ? {} : { childPolicy }),
+  };
+  if (kind === 'cancelThenTerminate') {
+    const seconds = gracePeriod?.toSeconds({ integral: false }) ?? 0;
+    if (
+      !Number.isInteger(seconds) ||
+      seconds < GRACE_PERIOD_SECONDS.min ||
+      seconds > GRACE_PERIOD_SECONDS.max
+    ) {
+      fail(
+        `action gracePeriod ${gracePeriod?.toHumanString() ?? 'none'} must be whole seconds from ` +
+          `${Duration.seconds(GRACE_PERIOD_SECONDS.min).toHumanString()} to ${Duration.seconds(GRACE_PERIOD_SECONDS.max).toHumanString()}`,
+      );
+    }
+    fields.gracePeriodSeconds = seconds;
+  }
+  return fields;
+}
