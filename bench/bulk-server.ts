@@ -12,8 +12,11 @@ import { performance } from 'node:perf_hooks';
 import { type BucketSpec, FakeSwfServer, makeExecutions } from '../test/support/fake-swf';
 
 export interface ServerConfig {
-  /** Domains and how many open executions to make in each (workflowIds `${prefix}${i}`). */
-  populations: { domain: string; count: number; prefix: string }[];
+  /**
+   * Domains and how many open executions to make in each (workflowIds `${prefix}${i}`); with `tagEvery`,
+   * every tagEvery-th execution carries `tag` (a policy's 1% to match).
+   */
+  populations: { domain: string; count: number; prefix: string; tag?: string; tagEvery?: number }[];
   latencyMs: number;
   timeScale: number;
   buckets: Record<string, BucketSpec>;
@@ -60,7 +63,13 @@ async function main(): Promise<void> {
   const server = await FakeSwfServer.start({
     domains: config.populations.map((p) => p.domain),
     executions: config.populations.flatMap((p) =>
-      makeExecutions(p.count, { domain: p.domain, prefix: p.prefix }),
+      makeExecutions(p.count, {
+        domain: p.domain,
+        prefix: p.prefix,
+        ...(p.tag === undefined || p.tagEvery === undefined
+          ? {}
+          : { tagList: (i: number) => (i % (p.tagEvery ?? 1) === 0 ? [p.tag ?? ''] : undefined) }),
+      }),
     ),
     latencyMs: config.latencyMs,
     timeScale: config.timeScale,

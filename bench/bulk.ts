@@ -92,7 +92,7 @@ export function knobs(): Knobs {
 // ---------------------------------------------------------------------------------------------------------
 // Children
 
-interface Bundles {
+export interface Bundles {
   child: string;
   server: string;
   /** NODE_OPTIONS of the handler child, as the construct sets it. */
@@ -100,7 +100,7 @@ interface Bundles {
   describe: string;
 }
 
-async function bundleChildren(dir: string): Promise<Bundles> {
+export async function bundleChildren(dir: string): Promise<Bundles> {
   await build({
     ...BUNDLE_OPTIONS,
     entryPoints: {

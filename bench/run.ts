@@ -12,8 +12,13 @@
  *    aws-local-stepfunctions): achieved / configured rate (goal >= 0.95), throttling (goal 0), memory against
  *    a job of 1,000 (goal <= 1.5x), and an abort: terminations after it (goal <= rate x 2 s).
  *
+ * 4. Policy sweep (bench/sweep.ts): a schedule policy over a domain of 100,000 open executions, 1% matching
+ *    its tag: one invocation (goal), List calls / the tag filter's pages (goal <= 1), memory against a domain of
+ *    10,000 with the same matches (goal <= 1.5x).
+ *
  * Knobs: BENCH_COLD_RUNS (default 30 samples per variant), BENCH_BULK_* (see bench/bulk.ts), BENCH_JOB_*
- * (see bench/job.ts), BENCH_SKIP (comma-separated: cold, bulk, jobs).
+ * (see bench/job.ts), BENCH_SWEEP_* (see bench/sweep.ts), BENCH_SKIP (comma-separated: cold, bulk,
+ * jobs, sweep).
  *
  * There is no per-request micro-benchmark: against SWF's tens of milliseconds per call, the handler's own
  * fraction of a millisecond is noise; what users feel is the rate, the memory, the cold start and the abort.
@@ -23,6 +28,7 @@ import * as os from 'node:os';
 import { commandLine, printBulk, runBulk } from './bulk';
 import { runColdStart } from './cold-start';
 import { runJobs } from './job';
+import { runSweep } from './sweep';
 import { table } from './stats';
 
 async function main(): Promise<void> {
@@ -62,6 +68,15 @@ async function main(): Promise<void> {
     console.log(table(jobs.rows));
     for (const n of jobs.notes) console.log(`- ${n}`);
     console.log(`(jobs ${secs(t)})\n`);
+  }
+
+  if (!skip.has('sweep')) {
+    const t = Date.now();
+    console.log('== Policy sweep: a schedule policy over 100,000 open executions, 1% matching ==');
+    const sweep = await runSweep();
+    console.log(table(sweep.rows));
+    for (const n of sweep.notes) console.log(`- ${n}`);
+    console.log(`(sweep ${secs(t)})\n`);
   }
 
   console.log(`total ${secs(started)}`);

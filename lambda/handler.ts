@@ -13,8 +13,15 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, MIN_END_RESERVE_MS, SWF_QUOTAS } from '../lib/contract';
-import { CANCEL_RATE_PER_SECOND, DESCRIBE_BURST, DESCRIBE_RATE_PER_SECOND } from '../lib/policy-contract';
+import {
+  CANCEL_RATE_PER_SECOND,
+  DESCRIBE_BURST,
+  DESCRIBE_RATE_PER_SECOND,
+  LIST_BURST,
+  LIST_RATE_PER_SECOND,
+  METRICS_NAMESPACE,
+  MIN_END_RESERVE_MS,
+} from '../lib/contract';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './act/pacer';
 import { createJobs, createSfnClient, type JobsPort } from './aws/jobs';
 import { getDefaultSwf, type SwfPort } from './aws/swf';
@@ -56,7 +63,7 @@ export interface HandlerDeps {
   readonly clock?: Clock;
   /** The terminate pacer; default: one per handler, i.e. module scope, sized from the configuration. */
   readonly pacer?: Pacer;
-  /** The List-call bucket; default: one per handler, sized from {@link LIST_RATE_PER_SECOND}. */
+  /** The List-call bucket; default: one per handler, sized from LIST_RATE_PER_SECOND (lib/contract.ts). */
   readonly listBucket?: TokenBucket;
   /**
    * Time (ms) kept in reserve at the end of an invocation: below it no new termination starts and the rest
@@ -71,14 +78,6 @@ export interface HandlerDeps {
 export type HandlerResult = Report | JobState | ControlAnswer;
 
 export type Handler = (event: unknown, context: HandlerContext) => Promise<HandlerResult>;
-
-/**
- * The terminator's total rate and burst for List calls, divided among the rate shares like the terminate
- * rate: half of SWF's ListOpenWorkflowExecutions refill, leaving the rest to the account's others, and a
- * second's worth of the full refill as burst (a quarter of SWF's bucket).
- */
-export const LIST_RATE_PER_SECOND = SWF_QUOTAS.ListOpenWorkflowExecutions.refillPerSecond / 2;
-export const LIST_BURST = SWF_QUOTAS.ListOpenWorkflowExecutions.refillPerSecond;
 
 /** How often a chunk looks at its own execution, by default (an abort is noticed within about this). */
 const ABORT_POLL_MS = 1000;

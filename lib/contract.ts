@@ -70,6 +70,24 @@ export const SWF_QUOTAS = {
 export const SWF_TERMINATE_QUOTA = SWF_QUOTAS.TerminateWorkflowExecution;
 
 /**
+ * The terminator's total rate and burst for List calls, divided among the rate shares like the terminate
+ * rate: half of SWF's ListOpenWorkflowExecutions refill, leaving the rest to the account's others, and a
+ * second's worth of the full refill as burst (a quarter of SWF's bucket).
+ */
+export const LIST_RATE_PER_SECOND = SWF_QUOTAS.ListOpenWorkflowExecutions.refillPerSecond / 2;
+export const LIST_BURST = SWF_QUOTAS.ListOpenWorkflowExecutions.refillPerSecond;
+
+/**
+ * The DescribeWorkflowExecution rate and burst a sweep may use, all invocations together: half of SWF's
+ * refill (6 per second, docs/facts.md "SWF quotas") and a tenth of its 2000 burst, leaving the rest to the
+ * account's others.
+ */
+export const DESCRIBE_RATE_PER_SECOND = 3;
+export const DESCRIBE_BURST = 200;
+/** The RequestCancelWorkflowExecution rate the terminator uses, all invocations together (SWF: 30/s). */
+export const CANCEL_RATE_PER_SECOND = 25;
+
+/**
  * SWF: a domain has at most 100,000 open executions (docs/facts.md, "SWF quotas"), so no request can name
  * or match more.
  */

@@ -136,3 +136,55 @@ export class DomainActionGrant {
     }
   }
 }
+
+/**
+ * The terminating function's role: write its own logs, terminate, list and count executions in the chosen
+ * domains (both ARN forms), run its own jobs. What a feature adds (cancel, Describe) comes through
+ * {@link DomainActionGrant}.
+ */
+export function createTerminatingRole(
+  scope: Construct,
+  domains: readonly string[],
+  logGroupArn: string,
+  jobs: JobArns,
+): iam.Role {
+  const role = new iam.Role(scope, 'Role', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description:
+      'SWF terminator: terminate, list and count executions in the chosen domains only; run its own jobs',
+  });
+  role.addToPrincipalPolicy(writeOwnLogs(logGroupArn));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'TerminateInChosenDomains',
+      actions: [
+        'swf:CountOpenWorkflowExecutions',
+        'swf:ListOpenWorkflowExecutions',
+        'swf:TerminateWorkflowExecution',
+      ],
+      resources: domains.flatMap((domain) => swfDomainArns(scope, domain)),
+    }),
+  );
+  grantOwnJobs(role, jobs, true);
+  return role;
+}
+
+/** The control function's role: its own logs, and reading, stopping and listing its own jobs. No SWF. */
+export function createControlRole(scope: Construct, logGroupArn: string, jobs: JobArns): iam.Role {
+  const role = new iam.Role(scope, 'ControlRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: "SWF terminator's control function: stop, describe and list its own jobs only",
+  });
+  role.addToPrincipalPolicy(writeOwnLogs(logGroupArn));
+  grantOwnJobs(role, jobs, false);
+  return role;
+}
+
+/** Writing the function's own log streams (the log group's ARN ends in `:*`: its streams, no other). */
+function writeOwnLogs(logGroupArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'WriteOwnLogs',
+    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    resources: [logGroupArn],
+  });
+}

@@ -55,13 +55,3 @@ export const POLICY_METRIC = {
   /** 1 when a run matched more than its maxExecutions and was refused before acting. */
   capExceeded: 'PolicyCapExceeded',
 } as const;
-
-/**
- * The DescribeWorkflowExecution rate and burst a sweep may use, all invocations together: half of SWF's
- * refill (6 per second, docs/facts.md "SWF quotas") and a tenth of its 2000 burst, leaving the rest to the
- * account's others.
- */
-export const DESCRIBE_RATE_PER_SECOND = 3;
-export const DESCRIBE_BURST = 200;
-/** The RequestCancelWorkflowExecution rate the terminator uses, all invocations together (SWF: 30/s). */
-export const CANCEL_RATE_PER_SECOND = 25;

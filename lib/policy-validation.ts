@@ -36,7 +36,10 @@ export interface ResolvedPolicy {
   readonly request: Record<string, unknown>;
   /** The role must be able to ask executions of the domain to cancel. */
   readonly cancels: boolean;
-  /** Sweeps need DescribeWorkflowExecution (stalled or idleLongerThan, swept on a schedule or backstop). */
+  /**
+   * Sweeps need DescribeWorkflowExecution (stalled or idleLongerThan): a schedule's, a backstop's, and an
+   * operator's preview, which any policy offers (an event policy without a backstop too).
+   */
   readonly describes: boolean;
 }
 
@@ -86,8 +89,7 @@ export function resolvePolicy(
     dryRun: options.dryRun ?? true,
   };
   const activity = match.stalled === true || match.idleLongerThan !== undefined;
-  const sweeps = !isEvent || trigger.backstopSchedule !== undefined;
-  return { name, request, cancels: action.kind !== 'terminate', describes: activity && sweeps };
+  return { name, request, cancels: action.kind !== 'terminate', describes: activity };
 }
 
 /** The match as a request's selector, each criterion checked. */

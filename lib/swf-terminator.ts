@@ -3,7 +3,7 @@
  * queue, the state machine that runs jobs, and the rules that route requests to them. Its props are in
  * lib/swf-terminator-props.ts, their validation in lib/validation.ts, the IAM statements in lib/permissions.ts.
  */
-import { Duration, Lazy, Names, RemovalPolicy, Token, Tokenization, Validations } from 'aws-cdk-lib';
+import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -24,12 +24,13 @@ import {
 } from './contract';
 import { handlerCode, HANDLER_RUNTIME } from './handler-asset';
 import { JobMachine } from './job-machine';
+import { handlerEnvironment } from './environment';
 import {
+  createControlRole,
+  createTerminatingRole,
   DomainActionGrant,
-  grantOwnJobs,
   jobArns,
   SendOnlySqsDestination,
-  swfDomainArns,
 } from './permissions';
 import type { PolicyHostSettings } from './policy-validation';
 import type { SwfTerminatorProps } from './swf-terminator-props';
@@ -124,30 +125,7 @@ export class SwfTerminator extends Construct {
     const stateMachineName = Names.uniqueResourceName(this, { maxLength: 80, separator: '-' });
     const jobs = jobArns(this, stateMachineName);
 
-    const role = new iam.Role(this, 'Role', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description:
-        'SWF terminator: terminate, list and count executions in the chosen domains only; run its own jobs',
-    });
-    const writeOwnLogs = new iam.PolicyStatement({
-      sid: 'WriteOwnLogs',
-      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-      // The log group's ARN attribute ends in ':*', i.e. the streams of this log group and no other.
-      resources: [logGroup.logGroupArn],
-    });
-    role.addToPrincipalPolicy(writeOwnLogs);
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'TerminateInChosenDomains',
-        actions: [
-          'swf:CountOpenWorkflowExecutions',
-          'swf:ListOpenWorkflowExecutions',
-          'swf:TerminateWorkflowExecution',
-        ],
-        resources: domains.flatMap((domain) => swfDomainArns(this, domain)),
-      }),
-    );
-    grantOwnJobs(role, jobs, true);
+    const role = createTerminatingRole(this, domains, logGroup.logGroupArn, jobs);
     // Beyond terminating, only what a feature needs: cancel requests (allowCancelRequests, or a policy that
     // cancels) and Describe calls (a policy that sweeps for stalled or idle executions), domain by domain.
     this.cancelGrant = new DomainActionGrant(
@@ -166,27 +144,16 @@ export class SwfTerminator extends Construct {
       for (const domain of domains) this.cancelGrant.add(domain);
     }
 
-    const environment: Record<string, string> = {
-      [ENV.allowedDomains]: domains.join(','),
-      [ENV.maxExecutions]: numberEnv(settings.maxExecutions),
-      [ENV.dryRun]: settings.dryRun ? 'true' : 'false',
-      [ENV.requestDetailType]: requestDetailType,
-      [ENV.terminateRatePerSecond]: numberEnv(settings.terminateRate),
-      [ENV.terminateBurst]: numberEnv(settings.terminateBurst),
-      // The same value as the reserved concurrency: as many shares as invocations can run at once.
-      [ENV.rateShares]: numberEnv(settings.rateShares),
-      [ENV.stateMachineArn]: jobs.stateMachineArn,
-      [ENV.cancelRequests]: props.allowCancelRequests === true ? 'true' : 'false',
+    const environment = handlerEnvironment({
+      settings,
+      childPolicy: props.childPolicy,
+      allowCancelRequests: props.allowCancelRequests === true,
+      stateMachineArn: jobs.stateMachineArn,
+      serviceName: this.serviceName,
       // Lazy: policies added after the constructor add their domains.
-      [ENV.cancelDomains]: Lazy.string({ produce: () => this.cancelGrant.domains.join(',') }),
-      [ENV.describeDomains]: Lazy.string({ produce: () => this.describeGrant.domains.join(',') }),
-      POWERTOOLS_SERVICE_NAME: this.serviceName,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      NODE_OPTIONS: '--enable-source-maps',
-    };
-    if (props.childPolicy !== undefined) {
-      environment[ENV.defaultChildPolicy] = props.childPolicy;
-    }
+      cancelDomains: () => this.cancelGrant.domains,
+      describeDomains: () => this.describeGrant.domains,
+    });
 
     const fn = new lambda.Function(this, 'Handler', {
       code: handlerCode(),
@@ -215,12 +182,7 @@ export class SwfTerminator extends Construct {
 
     // The control function: the same code, control requests only, no SWF permission, a concurrency of its
     // own so that a stop request never waits for the terminating function's turn.
-    const controlRole = new iam.Role(this, 'ControlRole', {
-      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: "SWF terminator's control function: stop, describe and list its own jobs only",
-    });
-    controlRole.addToPrincipalPolicy(writeOwnLogs);
-    grantOwnJobs(controlRole, jobs, false);
+    const controlRole = createControlRole(this, logGroup.logGroupArn, jobs);
     this.controlHandler = new lambda.Function(this, 'ControlHandler', {
       code: handlerCode(),
       handler: 'index.handler',
@@ -397,10 +359,4 @@ export class SwfTerminator extends Construct {
   public metricWouldTerminate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.wouldTerminate, props);
   }
-}
-
-/** Renders a number for the function's environment (a token stays a token). */
-function numberEnv(value: number): string {
-  // stringifyNumber: a token that resolves to a string, as Lambda's environment requires.
-  return Token.isUnresolved(value) ? Tokenization.stringifyNumber(value) : String(value);
 }

@@ -3,7 +3,7 @@
  * own execution events (plus a backstop sweep), and the policy's own metrics. The policy travels in the rule
  * target's input (Lambda's environment holds 4 KB in all), and the handler validates it like any request.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
@@ -84,6 +84,7 @@ export class TerminationPolicy extends Construct {
     this.serviceName = terminator.serviceName;
     terminator._grantPolicy(props.domain, { cancel: resolved.cancels, describe: resolved.describes });
 
+    checkInputLength(name, resolved.request);
     const input = (trigger: PolicyTriggerValue) =>
       events.RuleTargetInput.fromObject({
         [POLICY_EVENT_KEY]: { name, trigger, request: resolved.request },
@@ -174,6 +175,33 @@ export class TerminationPolicy extends Construct {
    */
   public metricCapExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(POLICY_METRIC.capExceeded, props);
+  }
+}
+
+/** EventBridge's limit on a target's input template (PutTargets: InputTemplate, 8192 characters). */
+const INPUT_TEMPLATE_MAX_LENGTH = 8192;
+
+/** Refuses a policy whose rule input EventBridge would refuse (long details, in practice). */
+function checkInputLength(name: string, request: Record<string, unknown>): void {
+  if (Token.isUnresolved(request)) return;
+  const placeholders = {
+    id: '',
+    source: '',
+    'detail-type': '',
+    account: '',
+    time: '',
+    resources: '',
+    detail: '',
+  };
+  const template = JSON.stringify({
+    [POLICY_EVENT_KEY]: { name, trigger: 'backstop', request },
+    event: Object.fromEntries(Object.keys(placeholders).map((key) => [key, `<${key}>`])),
+  });
+  if (template.length > INPUT_TEMPLATE_MAX_LENGTH) {
+    throw new Error(
+      `TerminationPolicy ${name}: the rule's input would be about ${template.length} characters, over ` +
+        `EventBridge's ${INPUT_TEMPLATE_MAX_LENGTH} for a target's input; shorten the action's details or reason`,
+    );
   }
 }
 

@@ -36,6 +36,8 @@ class SelectorSource implements PipelineSource<RunRef> {
     private readonly selector: Selector,
     private readonly requestTime: Date,
     private readonly allowance: number,
+    /** The action asks runs to cancel: runs already asked are left out. */
+    private readonly cancels: boolean,
   ) {
     this.pages = deps.swf.listOpen(input);
   }
@@ -97,7 +99,7 @@ class SelectorSource implements PipelineSource<RunRef> {
     }
     this.buffer = this.buffer.slice(this.head);
     this.head = 0;
-    for (const run of matchesOf(page.value, this.selector, this.requestTime, this.recent)) {
+    for (const run of matchesOf(page.value, this.selector, this.requestTime, this.recent, this.cancels)) {
       if (this.yielded + this.buffer.length >= this.allowance) {
         this.overflow = true;
         this.exhausted = true;
@@ -117,7 +119,14 @@ export async function runSelector(
 ): Promise<RunResult> {
   const input = selectorInput(options.parsed.request.domain, selector, options.parsed.requestTime);
   if (input === undefined) return { done: true };
-  const source = new SelectorSource(deps, input, selector, options.parsed.requestTime, allowanceOf(options));
+  const source = new SelectorSource(
+    deps,
+    input,
+    selector,
+    options.parsed.requestTime,
+    allowanceOf(options),
+    options.settings.action !== 'terminate',
+  );
   const terminate = actor(deps, options);
   let actedOn = 0;
   let result;

@@ -129,15 +129,19 @@ export function selectorInput(
 
 /**
  * Matching runs of one listed page, re-checked against every criterion and de-duplicated against the
- * previous page (an eventually consistent listing may repeat an entry).
+ * previous page (an eventually consistent listing may repeat an entry). With `skipCancelRequested` (the
+ * cancel actions), a run already asked to cancel is left out: asking again changes nothing, and a job that
+ * lists again in its next chunk would otherwise ask (and hand to a follow-up) the same runs again.
  */
 export function* matchesOf(
   page: Iterable<WorkflowExecutionInfo>,
   selector: Selector,
   requestTime: Date,
   recent: RecentKeys,
+  skipCancelRequested = false,
 ): Generator<RunRef> {
   for (const info of page) {
+    if (skipCancelRequested && info.cancelRequested === true) continue;
     if (!matchesSelector(info, selector, requestTime)) continue;
     const listed = listedExecution(info);
     if (listed === undefined) continue;

@@ -68,6 +68,9 @@ function eventMismatch(run: PolicyRun): string | undefined {
   const execution = run.execution;
   if (execution === undefined) return 'the event names no execution';
   if (!execution.open) return 'the execution is closed';
+  if (execution.cancelRequested && run.request.action !== undefined && run.request.action !== 'terminate') {
+    return 'it was asked to cancel already';
+  }
   const selector = run.request.target.selector;
   const info = {
     execution: { workflowId: execution.workflowId, runId: execution.runId },

@@ -32,6 +32,8 @@ export interface EventExecution {
   readonly startTimestamp: Date;
   readonly open: boolean;
   readonly tagList: readonly string[];
+  /** Someone asked it to cancel already. */
+  readonly cancelRequested: boolean;
   readonly activity: RunActivity;
 }
 
@@ -63,6 +65,7 @@ function buildSchema() {
     startTimestamp: epochMs,
     executionStatus: z.enum(['OPEN', 'CLOSED']),
     tagList: z.optional(z.nullable(z.array(id))),
+    cancelRequested: z.optional(z.nullable(z.boolean())),
   });
   const swfDetail = z.looseObject({
     eventType: id,
@@ -89,7 +92,8 @@ function buildSchema() {
   });
   const policy = z.strictObject({
     name: z.string().check(z.regex(POLICY_NAME_PATTERN)),
-    trigger: z.enum(POLICY_TRIGGERS),
+    // A preview is asked for with `preview: true`, never written as the policy's trigger.
+    trigger: z.enum(POLICY_TRIGGERS.filter((t) => t !== 'preview') as ['schedule', 'event', 'backstop']),
     request: z.unknown(),
   });
   return {
@@ -117,7 +121,12 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
   if (!parsed.success) throw invalidRequestFrom('', parsed.error.issues);
   const { [POLICY_EVENT_KEY]: policy, event: envelope, preview } = parsed.data;
   const field = (path: string) => `${POLICY_EVENT_KEY}.${path}`;
-  const request = parseRequest(policy.request, config, field('request'), policyPermits(config));
+  // An SWF event carries what the stalled and idle criteria read: its run makes no Describe call.
+  const permits =
+    envelope !== undefined && policy.trigger === 'event'
+      ? { ...policyPermits(config), describeDomains: config.allowedDomains }
+      : policyPermits(config);
+  const request = parseRequest(policy.request, config, field('request'), permits);
   if (request.target.kind !== 'selector') {
     throw new InvalidRequestError(field('request'), 'must have a selector: a policy sweeps what it matches');
   }
@@ -145,9 +154,6 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
       'event',
       'is required: the event that triggered the policy (or preview: true)',
     );
-  }
-  if (policy.trigger === 'preview') {
-    throw new InvalidRequestError(field('trigger'), 'preview is given as preview: true, not as a trigger');
   }
   const isSwfEvent = policy.trigger === 'event';
   const [source, detailType] = isSwfEvent
@@ -198,6 +204,7 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
       startTimestamp,
       open: info.executionStatus === 'OPEN',
       tagList: info.tagList ?? [],
+      cancelRequested: info.cancelRequested === true,
       activity: {
         openCounts: { ...d.openCounts },
         ...(latest === undefined || latest === null ? {} : { latestActivityTaskTimestamp: new Date(latest) }),

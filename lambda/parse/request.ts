@@ -186,16 +186,25 @@ export function parseRequest(
   const target = targetOf(r, prefix);
 
   const maxExecutions = r.maxExecutions;
+  // cancelThenTerminate hands the runs it cancelled to a job as a list: a ceiling of its own.
+  const ceiling =
+    r.action === 'cancelThenTerminate'
+      ? Math.min(config.maxExecutions, CANCEL_THEN_TERMINATE_MAX_EXECUTIONS)
+      : config.maxExecutions;
   if (
     maxExecutions !== undefined &&
     (typeof maxExecutions !== 'number' ||
       !Number.isInteger(maxExecutions) ||
       maxExecutions < 1 ||
-      maxExecutions > config.maxExecutions)
+      maxExecutions > ceiling)
   ) {
     throw new InvalidRequestError(
       field('maxExecutions'),
-      `must be an integer from 1 to ${config.maxExecutions}, the function's ceiling (MAX_EXECUTIONS) (got ${echo(maxExecutions)})`,
+      `must be an integer from 1 to ${ceiling}, ` +
+        (ceiling < config.maxExecutions
+          ? 'the most cancelThenTerminate hands to the job that terminates them'
+          : "the function's ceiling (MAX_EXECUTIONS)") +
+        ` (got ${echo(maxExecutions)})`,
     );
   }
 
@@ -205,10 +214,7 @@ export function parseRequest(
   checkAction(r, target, permits, prefix);
 
   // An explicit list is counted before any SWF call: too many is refused outright.
-  const limit = Math.min(
-    maxExecutions ?? config.maxExecutions,
-    r.action === 'cancelThenTerminate' ? CANCEL_THEN_TERMINATE_MAX_EXECUTIONS : Infinity,
-  );
+  const limit = maxExecutions ?? ceiling;
   if (target.kind === 'list' && target.executions.length > limit) {
     throw new TooManyExecutionsError(target.executions.length, limit);
   }

@@ -87,7 +87,8 @@ async function countSelector(
       const page = await pages.next();
       if (page.done === true) break;
       pageCount += 1;
-      count += Array.from(matchesOf(page.value, selector, options.parsed.requestTime, recent)).length;
+      const skip = options.settings.action !== 'terminate';
+      count += Array.from(matchesOf(page.value, selector, options.parsed.requestTime, recent, skip)).length;
       recent.rotate();
     }
   } catch (error: unknown) {

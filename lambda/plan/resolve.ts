@@ -66,7 +66,8 @@ export async function resolveByActivity(
       await deps.listBucket.take();
       const page = await pages.next();
       if (page.done === true) break;
-      for (const run of matchesOf(page.value, selector, parsed.requestTime, recent)) {
+      const skip = options.settings.action !== 'terminate';
+      for (const run of matchesOf(page.value, selector, parsed.requestTime, recent, skip)) {
         if (options.shouldStop()) {
           throw new ListingFailedError(
             domain,

@@ -8,7 +8,7 @@
  * therefore never changes what a running job does. A redeployment that narrows what the function may do
  * (preview mode switched on, a lower ceiling, a domain removed) stops the job instead of being ignored.
  */
-import { DEFAULT_REASON } from '../../lib/contract';
+import { CANCEL_THEN_TERMINATE_MAX_EXECUTIONS, DEFAULT_REASON } from '../../lib/contract';
 import type { Config } from '../config';
 import { InvalidRequestError } from '../errors';
 import type { AcceptedUnder, JobSettings, TerminationRequest } from '../types';
@@ -30,7 +30,11 @@ export function jobSettings(request: TerminationRequest, accepted: AcceptedUnder
     ...(childPolicy === undefined ? {} : { childPolicy }),
     reason: request.reason ?? DEFAULT_REASON,
     ...(request.details === undefined ? {} : { details: request.details }),
-    limit: Math.min(request.maxExecutions ?? accepted.maxExecutions, accepted.maxExecutions),
+    limit: Math.min(
+      request.maxExecutions ?? accepted.maxExecutions,
+      accepted.maxExecutions,
+      request.action === 'cancelThenTerminate' ? CANCEL_THEN_TERMINATE_MAX_EXECUTIONS : Infinity,
+    ),
     action: request.action ?? 'terminate',
     ...(request.gracePeriodSeconds === undefined ? {} : { gracePeriodSeconds: request.gracePeriodSeconds }),
   };

@@ -10,7 +10,7 @@ import { JOB_EVENT_KEY } from '../../lib/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { JobsPort } from '../../lambda/aws/jobs';
 import { inMemoryJobs } from '../support/handler-bulk';
-import { jobStateFixture, makeHandler } from '../support/handler-fixtures';
+import { captureOutput, jobStateFixture, makeHandler } from '../support/handler-fixtures';
 
 const swf = mockClient(SWFClient);
 
@@ -20,26 +20,7 @@ beforeEach(() => {
 
 /** Runs `act`, returning the JSON log lines it wrote (EMF metrics documents left out). */
 async function captureLines(act: () => Promise<unknown>): Promise<Record<string, unknown>[]> {
-  const chunks: string[] = [];
-  // Powertools writes warnings and errors to stderr, the rest to stdout: both, in order.
-  const capture = (chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
-  try {
-    await act().catch(() => undefined);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return chunks
-    .join('')
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as Record<string, unknown>)
-    .filter((doc) => !('_aws' in doc));
+  return (await captureOutput(act)).logs;
 }
 
 async function logLines(

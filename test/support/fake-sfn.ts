@@ -19,6 +19,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
+import { JOB_WAIT_STATE } from '../../lib/contract';
 
 type Json = Parameters<StateMachine['run']>[0];
 type LocalHandler = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
@@ -46,6 +47,24 @@ export interface FakeSfnOptions {
   readonly retryIntervalsMs?: number[];
   /** The name of the task state to route to `invoke`. Default 'Chunk'. */
   readonly chunkState?: string;
+  /**
+   * Shortens the wait state (`waitState`): each time an execution enters it, it waits this many ms instead of
+   * until its time (aws-local-stepfunctions' `waitTimeOverrides`). Default: the time the definition gives (a
+   * job's grace period waits until its `notBefore`).
+   */
+  readonly waitMs?: number;
+  /** The name of the wait state `waitMs` shortens. Default {@link JOB_WAIT_STATE} ('GracePeriod'). */
+  readonly waitState?: string;
+}
+
+/** One step of an execution, named as Step Functions' history names it (`WaitStateEntered`, ...). */
+export interface StateTransition {
+  /** `<StateType>State<Entered|Exited>`: `WaitStateEntered`, `TaskStateExited`, `ChoiceStateEntered`, ... */
+  readonly type: string;
+  /** The state's name (`GracePeriod`, `Chunk`, `NextStep`, ...). */
+  readonly name: string;
+  /** `Date.now()` when it happened. */
+  readonly at: number;
 }
 
 /** One execution the fake knows. */
@@ -61,6 +80,11 @@ export interface FakeExecution {
   cause?: string;
   /** History events (oldest first), in SWF's shape: TaskStateExited for each chunk that ended. */
   readonly events: Record<string, unknown>[];
+  /**
+   * Every state entered and exited (oldest first), the wait and choice states included: the whole history as
+   * the console shows it. `events` (what GetExecutionHistory answers) keeps only the chunks' exits.
+   */
+  readonly transitions: StateTransition[];
   /** Every chunk event given to the function, and what happened. */
   readonly chunks: { event: unknown; outcome: 'answered' | 'threw' | 'refused' }[];
   /** Settles when the execution stops. */
@@ -168,6 +192,7 @@ export class FakeSfnServer {
       status: 'RUNNING',
       startDate: Date.now(),
       events: [],
+      transitions: [],
       chunks: [],
       finished,
     };
@@ -177,6 +202,9 @@ export class FakeSfnServer {
       overrides: {
         taskResourceLocalHandlers: { [chunkState]: this.chunkHandler(execution) },
         retryIntervalOverrides: { [chunkState]: this.options.retryIntervalsMs ?? [0, 200, 20] },
+        ...(this.options.waitMs === undefined
+          ? {}
+          : { waitTimeOverrides: { [this.options.waitState ?? JOB_WAIT_STATE]: this.options.waitMs } }),
       },
       context: { Execution: { Id: arn, Name: name } },
       noThrowOnAbort: true,
@@ -256,6 +284,14 @@ export class FakeSfnServer {
         timestamp: number;
         state?: { name: string; type: string; output?: unknown };
       };
+      if ((event.type === 'StateEntered' || event.type === 'StateExited') && event.state !== undefined) {
+        const step = event.type === 'StateEntered' ? 'Entered' : 'Exited';
+        execution.transitions.push({
+          type: `${event.state.type}State${step}`,
+          name: event.state.name,
+          at: event.timestamp,
+        });
+      }
       if (event.type === 'StateExited' && event.state?.type === 'Task') {
         execution.events.push({
           id: execution.events.length + 1,

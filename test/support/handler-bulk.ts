@@ -69,15 +69,27 @@ export interface JobRig {
   close(): Promise<void>;
 }
 
+/** Options of {@link jobRig}. */
+export interface JobRigOptions {
+  /** Chunks that may run at once (the function's reserved concurrency). Default: unlimited. */
+  readonly concurrency?: number;
+  /**
+   * The handlers' other collaborators, over the rig's own: e.g. `now`, an invocation time the test controls
+   * (what a chunk compares with its job's `notBefore`; the pacing clock stays real).
+   */
+  readonly extra?: Partial<HandlerDeps>;
+  /**
+   * Shortens the state machine's wait state (a job's grace period) to this many ms each time it is entered
+   * (FakeSfnOptions.waitMs). Default: it waits until the job's `notBefore`.
+   */
+  readonly waitMs?: number;
+}
+
 /**
  * The synthesized state machine, run by the fake Step Functions server, its chunks on a handler against
  * `swf`; the handler starts, watches and stops jobs through the real SFN client over the wire.
  */
-export async function jobRig(
-  swf: FakeSwfServer,
-  env: Env,
-  options: { concurrency?: number; extra?: Partial<HandlerDeps> } = {},
-): Promise<JobRig> {
+export async function jobRig(swf: FakeSwfServer, env: Env, options: JobRigOptions = {}): Promise<JobRig> {
   const { template } = synthTerminator({ domains: ['orders', 'billing'] });
   const definition = definitionFromTemplate(
     template,
@@ -88,6 +100,7 @@ export async function jobRig(
     definition,
     stateMachineArn: STATE_MACHINE_ARN,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+    ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
     invoke: (event, context) => {
       if (chunkHandler === undefined) throw new Error('no chunk handler');
       return chunkHandler(event, context);

@@ -117,18 +117,22 @@ export function info(
 /** How the invocation under test ended: its result, or the error it threw. */
 export type Outcome<T> = { readonly resolved: T } | { readonly rejected: unknown };
 
-/**
- * EMF documents written to stdout while `fn` runs, together with how `fn` ended. The outcome is returned,
- * never swallowed: a caller asserts it (resolved with a report, or rejected with the expected error).
- */
-export async function captureEmf<T>(
-  fn: () => Promise<T>,
-): Promise<{ docs: Record<string, unknown>[]; outcome: Outcome<T> }> {
-  const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+/** What an invocation wrote: its JSON log lines (stdout and stderr, in order) and its EMF documents. */
+export interface Output<T> {
+  readonly logs: Record<string, unknown>[];
+  readonly docs: Record<string, unknown>[];
+  readonly outcome: Outcome<T>;
+}
+
+/** Runs `fn`, capturing what it writes to stdout and stderr; how it ended is returned, never swallowed. */
+export async function captureOutput<T>(fn: () => Promise<T>): Promise<Output<T>> {
+  const chunks: string[] = [];
+  const capture = (chunk: string | Uint8Array) => {
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     return true;
-  });
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(capture);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(capture);
   let outcome: Outcome<T>;
   try {
     outcome = await fn().then(
@@ -136,12 +140,32 @@ export async function captureEmf<T>(
       (rejected: unknown): Outcome<T> => ({ rejected }),
     );
   } finally {
-    spy.mockRestore();
+    out.mockRestore();
+    err.mockRestore();
   }
-  const docs = lines
-    .flatMap((l) => l.split('\n'))
-    .filter((l) => l.includes('"_aws"'))
+  const lines = chunks
+    .join('')
+    .split('\n')
+    .filter((l) => l.trim().startsWith('{'))
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+  return {
+    logs: lines.filter((l) => !('_aws' in l)),
+    docs: lines.filter((l) => '_aws' in l),
+    outcome,
+  };
+}
+
+/** The resolved value of an outcome, failing the test with the error when it was rejected. */
+export function resolvedOf<T>(outcome: Outcome<T>): T {
+  if ('rejected' in outcome) throw outcome.rejected;
+  return outcome.resolved;
+}
+
+/** EMF documents written while `fn` runs, together with how `fn` ended (see {@link captureOutput}). */
+export async function captureEmf<T>(
+  fn: () => Promise<T>,
+): Promise<{ docs: Record<string, unknown>[]; outcome: Outcome<T> }> {
+  const { docs, outcome } = await captureOutput(fn);
   return { docs, outcome };
 }
 

