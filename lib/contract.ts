@@ -40,6 +40,8 @@ export const ENV = {
   cancelDomains: 'CANCEL_DOMAINS',
   /** Comma-separated domains where the role may call DescribeWorkflowExecution (empty: none). */
   describeDomains: 'DESCRIBE_DOMAINS',
+  /** The least-privilege verifier's configuration, as JSON (lambda/verify/config.ts). */
+  verifyConfig: 'VERIFY_CONFIG',
 } as const;
 
 /** Defaults of the pacing settings. */
@@ -133,6 +135,9 @@ export const METRIC = {
   cancelRequested: 'CancelRequested',
   wouldCancel: 'WouldCancel',
 } as const;
+
+/** The verifier's metric: 0 when every least-privilege check passed, else 1 (nothing proven counts as 1). */
+export const VERIFY_METRIC = 'VerificationFailed';
 
 /** Metrics of jobs, emitted (value 1) by the invocation where it happened. Not part of {@link METRIC}. */
 export const JOB_METRIC = {

@@ -12,13 +12,24 @@ export const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'handler')
 /** The handler's runtime: Node.js 24, which the bundle targets (`target: 'node24'` in the build script). */
 export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** The least-privilege verifier, bundled the same way (lambda/verify/handler.ts). */
+export const VERIFIER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'verifier');
+
 /** The handler's code, failing with what to do when the package was not built. */
 export function handlerCode(): lambda.Code {
-  if (!fs.existsSync(path.join(HANDLER_ASSET_DIR, 'index.js'))) {
+  return assetCode(HANDLER_ASSET_DIR, 'handler');
+}
+
+/** The verifier's code, likewise. */
+export function verifierCode(): lambda.Code {
+  return assetCode(VERIFIER_ASSET_DIR, 'verifier');
+}
+
+function assetCode(dir: string, what: string): lambda.Code {
+  if (!fs.existsSync(path.join(dir, 'index.js'))) {
     throw new Error(
-      `SwfTerminator: the bundled handler is missing from ${HANDLER_ASSET_DIR}; build the package first ` +
-        '(npm run build)',
+      `SwfTerminator: the bundled ${what} is missing from ${dir}; build the package first (npm run build)`,
     );
   }
-  return lambda.Code.fromAsset(HANDLER_ASSET_DIR);
+  return lambda.Code.fromAsset(dir);
 }

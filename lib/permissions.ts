@@ -181,7 +181,7 @@ export function createControlRole(scope: Construct, logGroupArn: string, jobs: J
 }
 
 /** Writing the function's own log streams (the log group's ARN ends in `:*`: its streams, no other). */
-function writeOwnLogs(logGroupArn: string): iam.PolicyStatement {
+export function writeOwnLogs(logGroupArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'WriteOwnLogs',
     actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],

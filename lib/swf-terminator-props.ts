@@ -167,6 +167,24 @@ export interface SwfTerminatorProps {
   readonly reservedConcurrentExecutions?: number;
 
   /**
+   * Prove least privilege at every deployment that changes the roles' policies: a trigger runs the verifier
+   * (IAM's SimulatePrincipalPolicy on the live roles, every attached policy counted) after the roles and their
+   * policies exist, and a role that can do more (or less) than designed fails the deployment, naming the check
+   * and the statement. The verifier function exists either way, to run on demand.
+   *
+   * @default true
+   */
+  readonly verifyOnDeploy?: boolean;
+
+  /**
+   * Run the verifier on this schedule too, to catch drift after deployment (a policy attached by hand, a
+   * boundary changed); alarm on `metricVerificationFailed()`.
+   *
+   * @default - no schedule: at deployment and on demand only
+   */
+  readonly verificationSchedule?: events.Schedule;
+
+  /**
    * How long the function's logs are kept.
    *
    * @default logs.RetentionDays.ONE_YEAR

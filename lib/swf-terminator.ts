@@ -21,6 +21,7 @@ import {
   METRIC,
   METRICS_NAMESPACE,
   METRICS_SERVICE_DIMENSION,
+  VERIFY_METRIC,
 } from './contract';
 import { handlerCode, HANDLER_RUNTIME } from './handler-asset';
 import { JobMachine } from './job-machine';
@@ -36,6 +37,7 @@ import type { PolicyHostSettings } from './policy-validation';
 import type { SwfTerminatorProps } from './swf-terminator-props';
 import { TerminationPolicy, type TerminationPolicyOptions } from './termination-policy';
 import { resolveSettings, type TerminatorSettings, validateEventPatternLength } from './validation';
+import { LeastPrivilegeVerifier } from './verifier';
 
 /**
  * Deploys a Lambda function that terminates Amazon SWF workflow executions on request, and the
@@ -60,6 +62,12 @@ export class SwfTerminator extends Construct {
   public readonly controlHandler: lambda.IFunction;
   /** The state machine that runs jobs (requests too large for one invocation); an execution per job. */
   public readonly stateMachine: sfn.IStateMachine;
+  /**
+   * The least-privilege verifier: asks IAM whether the roles above can do what they must and nothing more.
+   * It runs at deployment (unless `verifyOnDeploy` is false), on `verificationSchedule`, and whenever it is
+   * invoked (`aws lambda invoke`): a violation fails the invocation, naming the check and the statement.
+   */
+  public readonly verifier: lambda.IFunction;
   /** The bus termination requests are put on. */
   public readonly eventBus: events.IEventBus;
   /** The rule that routes termination requests to the function. */
@@ -174,11 +182,12 @@ export class SwfTerminator extends Construct {
     });
     this.handler = fn;
 
-    this.stateMachine = new JobMachine(this, 'Jobs', {
+    const jobMachine = new JobMachine(this, 'Jobs', {
       handler: fn,
       handlerTimeout: timeout,
       stateMachineName,
-    }).stateMachine;
+    });
+    this.stateMachine = jobMachine.stateMachine;
 
     // The control function: the same code, control requests only, no SWF permission, a concurrency of its
     // own so that a stop request never waits for the terminating function's turn.
@@ -239,6 +248,21 @@ export class SwfTerminator extends Construct {
       new targets.LambdaFunction(this.controlHandler, { deadLetterQueue, retryAttempts, maxEventAge }),
     );
     this.controlRule = controlRule;
+
+    this.verifier = new LeastPrivilegeVerifier(this, 'Verifier', {
+      domains,
+      handler: fn,
+      handlerRole: role,
+      controlRole,
+      stateMachineRole: jobMachine.stateMachine.role,
+      cancelDomains: () => this.cancelGrant.domains,
+      describeDomains: () => this.describeGrant.domains,
+      logGroup,
+      serviceName: this.serviceName,
+      onDeploy: props.verifyOnDeploy ?? true,
+      ...(props.verificationSchedule === undefined ? {} : { schedule: props.verificationSchedule }),
+      checkAfter: [role, controlRole, jobMachine],
+    }).function;
   }
 
   /**
@@ -358,5 +382,13 @@ export class SwfTerminator extends Construct {
   /** Executions a dry run would have terminated. @default - Sum over 5 minutes */
   public metricWouldTerminate(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.wouldTerminate, props);
+  }
+
+  /**
+   * Verifications that did not prove least privilege (a role can do more, or less, than designed; or IAM could
+   * not answer). Alarm on any. @default - Maximum over 5 minutes
+   */
+  public metricVerificationFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(VERIFY_METRIC, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
 }

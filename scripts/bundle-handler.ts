@@ -1,13 +1,13 @@
 /**
- * Bundles the Lambda handler for the package: `lambda/handler.ts` and every module it imports (the AWS SDK
- * clients, Powertools, zod), at the versions package-lock.json pins, into one CommonJS file in
- * `assets/handler/`, which the package ships and the construct deploys with `Code.fromAsset`. A consumer's
- * synth therefore never bundles: it needs neither esbuild nor Docker.
+ * Bundles the package's Lambda code: `lambda/handler.ts` (and `lambda/verify/handler.ts`, the verifier) with
+ * every module it imports (the AWS SDK clients, Powertools, zod), at the versions package-lock.json pins, each
+ * into one CommonJS file in `assets/<name>/`, which the package ships and the construct deploys with
+ * `Code.fromAsset`. A consumer's synth therefore never bundles: it needs neither esbuild nor Docker.
  *
  * Deterministic: the same sources and lockfile give the same bytes (no timestamps, source paths relative
  * to the repository), so the asset's hash, and a deployment, change only when the handler does.
  *
- * Run by `npm run build` (and so by `prepare` and `prepack`); `npx tsx scripts/bundle-handler.ts [outdir]`.
+ * Run by `npm run build` (and so by `prepack`); `npx tsx scripts/bundle-handler.ts [assets dir]`.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -15,8 +15,14 @@ import { build, type BuildOptions } from 'esbuild';
 
 const ROOT = path.resolve(__dirname, '..');
 
-/** Where the package keeps the bundled handler (lib/handler-asset.ts reads it from there). */
-export const HANDLER_ASSET_OUTDIR = path.join(ROOT, 'assets', 'handler');
+/**
+ * The bundles the package ships, by the directory under assets/ that lib/handler-asset.ts reads: the handler,
+ * and the least-privilege verifier (a function of its own, with none of the handler's permissions).
+ */
+export const ASSET_ENTRIES = {
+  handler: 'lambda/handler.ts',
+  verifier: 'lambda/verify/handler.ts',
+} as const;
 
 /**
  * esbuild's settings for the handler, and for any bundle compared with it (bench/cold-start.ts builds a bare
@@ -44,8 +50,10 @@ export async function bundle(entry: string, outdir: string): Promise<void> {
 }
 
 if (require.main === module) {
-  const outdir = path.resolve(process.argv[2] ?? HANDLER_ASSET_OUTDIR);
-  bundle('lambda/handler.ts', outdir).catch((error: unknown) => {
+  const assets = path.resolve(process.argv[2] ?? path.join(ROOT, 'assets'));
+  Promise.all(
+    Object.entries(ASSET_ENTRIES).map(([dir, entry]) => bundle(entry, path.join(assets, dir))),
+  ).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

@@ -6,8 +6,8 @@ import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import * as path from 'node:path';
 import { FileSystem } from 'aws-cdk-lib';
-import { HANDLER_ASSET_DIR, HANDLER_RUNTIME } from '../../lib/handler-asset';
-import { BUNDLE_OPTIONS, bundle } from '../../scripts/bundle-handler';
+import { HANDLER_ASSET_DIR, HANDLER_RUNTIME, VERIFIER_ASSET_DIR } from '../../lib/handler-asset';
+import { ASSET_ENTRIES, BUNDLE_OPTIONS, bundle } from '../../scripts/bundle-handler';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** Rebuilds land at the same depth as assets/handler, so the source map's relative paths are the same. */
@@ -18,17 +18,23 @@ afterAll(() => {
 });
 
 describe('the shipped handler asset', () => {
-  test('building twice from the same sources gives the same asset hash, that of the shipped asset', async () => {
-    // GIVEN two fresh builds of the same sources
-    const first = path.join(CHECK_DIR, 'first');
-    const second = path.join(CHECK_DIR, 'second');
-    await bundle('lambda/handler.ts', first);
-    await bundle('lambda/handler.ts', second);
-    // THEN CDK fingerprints them alike, and alike the shipped asset (which is therefore current)
-    const hash = FileSystem.fingerprint(first);
-    expect(FileSystem.fingerprint(second)).toBe(hash);
-    expect(FileSystem.fingerprint(HANDLER_ASSET_DIR)).toBe(hash);
-  });
+  test.each([
+    ['handler', ASSET_ENTRIES.handler, HANDLER_ASSET_DIR],
+    ['verifier', ASSET_ENTRIES.verifier, VERIFIER_ASSET_DIR],
+  ])(
+    'the %s: building twice from the same sources gives the same asset hash, that of the shipped asset',
+    async (name, entry, shippedDir) => {
+      // GIVEN two fresh builds of the same sources
+      const first = path.join(CHECK_DIR, `${name}-first`);
+      const second = path.join(CHECK_DIR, `${name}-second`);
+      await bundle(entry, first);
+      await bundle(entry, second);
+      // THEN CDK fingerprints them alike, and alike the shipped asset (which is therefore current)
+      const hash = FileSystem.fingerprint(first);
+      expect(FileSystem.fingerprint(second)).toBe(hash);
+      expect(FileSystem.fingerprint(shippedDir)).toBe(hash);
+    },
+  );
 
   test('holds one CommonJS bundle with every dependency inside, and its source map', () => {
     expect(fs.readdirSync(HANDLER_ASSET_DIR).sort()).toEqual(['index.js', 'index.js.map']);

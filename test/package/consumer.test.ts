@@ -117,28 +117,42 @@ const TS_APP = {
   ),
 };
 
-/** Each function's code asset in a synthesized app (the handler and the control function), and the shipped handler. */
-function deployedHandlers(
-  app: string,
-  stackName: string,
-): { deployed: Buffer[]; shipped: Buffer; handlers: string[] } {
+/** The code a synthesized function deploys (its asset's index.js), by the function's logical id. */
+function deployedCode(app: string, stackName: string): Map<string, { handler: string; code: Buffer }> {
   const out = path.join(app, 'cdk.out');
   const template = JSON.parse(fs.readFileSync(path.join(out, `${stackName}.template.json`), 'utf8')) as {
     Resources: Record<string, { Type: string; Properties: { Code?: { S3Key?: string }; Handler?: string } }>;
   };
-  const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
-  expect(functions).toHaveLength(2);
-  return {
-    deployed: functions.map((fn) =>
-      fs.readFileSync(
-        path.join(out, `asset.${fn.Properties.Code?.S3Key?.replace(/\.zip$/, '') ?? ''}`, 'index.js'),
-      ),
-    ),
-    shipped: fs.readFileSync(
-      path.join(app, 'node_modules', 'cdk-swf-terminator', 'assets', 'handler', 'index.js'),
-    ),
-    handlers: functions.map((fn) => fn.Properties.Handler ?? ''),
-  };
+  const deployed = new Map<string, { handler: string; code: Buffer }>();
+  for (const [id, fn] of Object.entries(template.Resources)) {
+    if (fn.Type !== 'AWS::Lambda::Function') continue;
+    const file = path.join(
+      out,
+      `asset.${fn.Properties.Code?.S3Key?.replace(/\.zip$/, '') ?? ''}`,
+      'index.js',
+    );
+    if (fs.existsSync(file))
+      deployed.set(id, { handler: fn.Properties.Handler ?? '', code: fs.readFileSync(file) });
+  }
+  return deployed;
+}
+
+/**
+ * The terminator's three functions deploy the bundles the tarball ships, byte for byte: the handler (the
+ * terminating and the control function) and the verifier.
+ */
+function expectShippedBundles(app: string, stackName: string): void {
+  const shipped = (name: string) =>
+    fs.readFileSync(path.join(app, 'node_modules', 'cdk-swf-terminator', 'assets', name, 'index.js'));
+  const deployed = deployedCode(app, stackName);
+  const byId = (prefix: string) => [...deployed].filter(([id]) => id.startsWith(prefix)).map(([, d]) => d);
+  const handlers = [...byId('TerminatorHandler'), ...byId('TerminatorControlHandler')];
+  const verifiers = byId('TerminatorVerifierFunction');
+  expect(handlers).toHaveLength(2);
+  expect(verifiers).toHaveLength(1);
+  for (const fn of [...handlers, ...verifiers]) expect(fn.handler).toBe('index.handler');
+  for (const fn of handlers) expect(fn.code.equals(shipped('handler'))).toBe(true);
+  expect(verifiers[0]!.code.equals(shipped('verifier'))).toBe(true);
 }
 
 beforeAll(async () => {
@@ -205,6 +219,8 @@ describe('the package as a consumer installs it', () => {
         'README.md',
         'assets/handler/index.js',
         'assets/handler/index.js.map',
+        'assets/verifier/index.js',
+        'assets/verifier/index.js.map',
         'package.json',
         ...fs
           .readdirSync(path.join(ROOT, 'lib'))
@@ -228,19 +244,18 @@ describe('the package as a consumer installs it', () => {
   test('a plain JavaScript app (node app.js) synthesizes offline, deploying the shipped handler', async () => {
     const app = path.join(work, 'js-app');
     await sh(app, 'node', ['app.js'], { CDK_OUTDIR: 'cdk.out' });
-    const { deployed, shipped, handlers } = deployedHandlers(app, 'ConsumerJs');
-    expect(handlers).toEqual(['index.handler', 'index.handler']);
-    for (const code of deployed) expect(code.equals(shipped)).toBe(true);
-    expect(shipped.equals(fs.readFileSync(path.join(HANDLER_ASSET_DIR, 'index.js')))).toBe(true);
+    expectShippedBundles(app, 'ConsumerJs');
+    const shipped = path.join(app, 'node_modules', 'cdk-swf-terminator', 'assets', 'handler', 'index.js');
+    expect(fs.readFileSync(shipped).equals(fs.readFileSync(path.join(HANDLER_ASSET_DIR, 'index.js')))).toBe(
+      true,
+    );
   });
 
   test("a TypeScript app, the README's sample, type-checks and synthesizes run as cdk init runs it (ts-node)", async () => {
     const app = path.join(work, 'ts-app');
     await sh(app, 'npx', ['tsc', '--noEmit']);
     await sh(app, 'npx', ['ts-node', '--prefer-ts-exts', 'bin/ts-app.ts'], { CDK_OUTDIR: 'cdk.out' });
-    const { deployed, shipped, handlers } = deployedHandlers(app, 'Operations');
-    expect(handlers).toEqual(['index.handler', 'index.handler']);
-    for (const code of deployed) expect(code.equals(shipped)).toBe(true);
+    expectShippedBundles(app, 'Operations');
   });
 
   test("the README's three termination policies synthesize: their rules, dry run where unset, IAM per need", async () => {

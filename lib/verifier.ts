@@ -1,0 +1,169 @@
+/**
+ * The least-privilege verifier: a function of its own that asks IAM's SimulatePrincipalPolicy, on the live
+ * account, whether the terminator's roles can do exactly what they must and nothing more (lambda/verify/),
+ * every policy attached to them counted, as AWS evaluates them. It runs as a deployment trigger (a violation
+ * fails the deployment, naming the check and the statement), on demand, and optionally on a schedule.
+ */
+import { createHash } from 'node:crypto';
+import { Aspects, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as triggers from 'aws-cdk-lib/triggers';
+import { Construct, type IConstruct } from 'constructs';
+import { ENV, METRICS_NAMESPACE } from './contract';
+import { HANDLER_RUNTIME, verifierCode } from './handler-asset';
+import { writeOwnLogs } from './permissions';
+
+/** How long one verification may take: IAM's throttling retries, and two waits for IAM to settle (30 s). */
+const VERIFY_TIMEOUT = Duration.minutes(3);
+
+/** Properties of {@link LeastPrivilegeVerifier}. */
+export interface LeastPrivilegeVerifierProps {
+  readonly domains: readonly string[];
+  /** The terminating function, the one role-holder the state machine may invoke. */
+  readonly handler: lambda.IFunction;
+  readonly handlerRole: iam.Role;
+  readonly controlRole: iam.Role;
+  readonly stateMachineRole: iam.IRole;
+  /** Where the role may cancel, and describe: read at synth, after every policy was added. */
+  readonly cancelDomains: () => readonly string[];
+  readonly describeDomains: () => readonly string[];
+  readonly logGroup: logs.ILogGroup;
+  readonly serviceName: string;
+  /** Run at every deployment that changes the roles' policies (or the verifier). */
+  readonly onDeploy: boolean;
+  /** Run on this schedule too. */
+  readonly schedule?: events.Schedule;
+  /** What must exist before the deploy-time run: the roles, their policies, the state machine. */
+  readonly checkAfter: readonly IConstruct[];
+}
+
+export class LeastPrivilegeVerifier extends Construct {
+  public readonly function: lambda.Function;
+
+  constructor(scope: Construct, id: string, props: LeastPrivilegeVerifierProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const checkedRoles = [props.handlerRole, props.controlRole, props.stateMachineRole];
+
+    const role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: "SWF terminator's least-privilege verifier: simulate the terminator's own roles only",
+    });
+    role.addToPrincipalPolicy(writeOwnLogs(props.logGroup.logGroupArn));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'SimulateTheTerminatorsRoles',
+        actions: ['iam:SimulatePrincipalPolicy'],
+        resources: checkedRoles.map((r) => r.roleArn),
+      }),
+    );
+
+    // What the verifier checks, as the handler's own configuration says it (lambda/verify/config.ts).
+    const config = Lazy.string({
+      produce: () =>
+        stack.toJsonString({
+          partition: stack.partition,
+          region: stack.region,
+          account: stack.account,
+          domains: props.domains,
+          handlerRoleArn: props.handlerRole.roleArn,
+          controlRoleArn: props.controlRole.roleArn,
+          stateMachineRoleArn: props.stateMachineRole.roleArn,
+          handlerFunctionArn: props.handler.functionArn,
+          cancelDomains: props.cancelDomains(),
+          describeDomains: props.describeDomains(),
+        }),
+    });
+    this.function = new lambda.Function(this, 'Function', {
+      code: verifierCode(),
+      handler: 'index.handler',
+      runtime: HANDLER_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      timeout: VERIFY_TIMEOUT,
+      role,
+      logGroup: props.logGroup,
+      environment: {
+        [ENV.verifyConfig]: config,
+        // A change to any checked role's policies changes the function, and so re-runs the deploy-time check.
+        POLICY_FINGERPRINT: Lazy.string({ produce: () => policyFingerprint(stack, checkedRoles) }),
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      description:
+        "Proves the SWF terminator's roles can do what they must and nothing more (IAM's simulator)",
+      // A failed scheduled run counts once in VerificationFailed; Lambda's retries would count it again.
+      retryAttempts: 0,
+    });
+
+    if (props.onDeploy) {
+      const trigger = new triggers.Trigger(this, 'OnDeploy', {
+        handler: this.function,
+        executeAfter: [...props.checkAfter],
+        timeout: VERIFY_TIMEOUT,
+      });
+      // Policies the app attaches to a checked role (before or after this constructor) must exist before the
+      // check runs, or a first deployment could pass without them: found when the app is complete.
+      Aspects.of(stack).add({
+        visit: (node) => {
+          const policy = attachedTo(stack, node, checkedRoles);
+          if (policy !== undefined) trigger.executeAfter(policy);
+        },
+      });
+    }
+    if (props.schedule !== undefined) {
+      new events.Rule(this, 'Schedule', {
+        schedule: props.schedule,
+        description: "Re-checks the SWF terminator's roles against least privilege (drift after deployment)",
+        targets: [new targets.LambdaFunction(this.function, { retryAttempts: 0 })],
+      });
+    }
+  }
+}
+
+/**
+ * A digest of everything that grants the checked roles permissions, as synthesized: each role's own managed
+ * policy ARNs, inline policies and permissions boundary, and every policy of the stack attached to it (its
+ * default policy, and any the app adds). It changes exactly when one of them does. (Tokens resolve to the same
+ * intrinsics every synth, so the digest is stable.)
+ */
+function policyFingerprint(stack: Stack, roles: readonly iam.IRole[]): string {
+  const own = roles.map((role): unknown => {
+    const cfn = role.node.defaultChild;
+    if (!(cfn instanceof iam.CfnRole)) return null;
+    return stack.resolve({
+      managed: cfn.managedPolicyArns,
+      inline: cfn.policies,
+      boundary: cfn.permissionsBoundary,
+    }) as unknown;
+  });
+  const attached = stack.node
+    .findAll()
+    .filter((node) => attachedTo(stack, node, roles) !== undefined)
+    .map((node) => ({ path: node.node.path, document: stack.resolve(documentOf(node)) as unknown }));
+  return createHash('sha256').update(JSON.stringify({ own, attached })).digest('hex').slice(0, 32);
+}
+
+/** A policy resource (AWS::IAM::Policy, AWS::IAM::ManagedPolicy) attached to one of `roles`, else undefined. */
+function attachedTo(
+  stack: Stack,
+  node: IConstruct,
+  roles: readonly iam.IRole[],
+): iam.CfnPolicy | iam.CfnManagedPolicy | undefined {
+  if (!(node instanceof iam.CfnPolicy) && !(node instanceof iam.CfnManagedPolicy)) return undefined;
+  const attachedRoles = JSON.stringify(stack.resolve(node.roles ?? []));
+  return roles.some((role) => attachedRoles.includes(JSON.stringify(stack.resolve(role.roleName))))
+    ? node
+    : undefined;
+}
+
+function documentOf(policy: IConstruct): unknown {
+  return policy instanceof iam.CfnPolicy || policy instanceof iam.CfnManagedPolicy
+    ? policy.policyDocument
+    : null;
+}

@@ -1,0 +1,102 @@
+/**
+ * The report, pure: how an answer compares with what a check expects, and how a failure is worded.
+ */
+import type { Check } from '../../../lambda/verify/checks';
+import { LeastPrivilegeViolationError } from '../../../lambda/verify/errors';
+import {
+  buildReport,
+  describeStatement,
+  type Evaluation,
+  evaluationKey,
+} from '../../../lambda/verify/report';
+
+const ROLE = 'arn:aws:iam::111122223333:role/TerminatorRole';
+const ORDERS = 'arn:aws:swf::111122223333:/domain/orders';
+const check = (action: string, expected: Check['expected']): Check => ({
+  role: 'handler',
+  roleArn: ROLE,
+  action,
+  resource: ORDERS,
+  expected,
+  why: 'a reason',
+});
+const answer = (action: string, evaluation: Partial<Evaluation>): [string, Evaluation] => [
+  evaluationKey(ROLE, action, ORDERS),
+  { decision: 'implicitDeny', matchedStatements: [], missingContextValues: [], ...evaluation },
+];
+
+test('denied means implicitDeny or explicitDeny; allowed means allowed; the action matches in any case', () => {
+  const checks = [check('swf:A', 'denied'), check('swf:B', 'denied'), check('swf:C', 'allowed')];
+  const evaluations = new Map([
+    answer('swf:a', { decision: 'implicitDeny' }),
+    answer('swf:b', { decision: 'explicitDeny' }),
+    answer('SWF:C', { decision: 'allowed' }),
+  ]);
+
+  const report = buildReport(checks, evaluations, 1);
+
+  expect(report).toMatchObject({ ok: true, checked: 3, passed: 3, failed: 0, calls: 1, failures: [] });
+});
+
+test.each<[string, Check['expected'], Partial<Evaluation> | undefined, string]>([
+  [
+    'allowed, no statement named',
+    'denied',
+    { decision: 'allowed' },
+    'IAM answered allowed; IAM named no statement that allowed it',
+  ],
+  [
+    'implicitly denied',
+    'allowed',
+    { decision: 'implicitDeny' },
+    'IAM answered implicitDeny; no statement allows it',
+  ],
+  [
+    'explicitly denied',
+    'allowed',
+    {
+      decision: 'explicitDeny',
+      matchedStatements: [
+        {
+          sourcePolicyId: 'Guard',
+          sourcePolicyType: 'user-managed',
+          start: { line: 3, column: 5 },
+          end: { line: 9, column: 6 },
+        },
+      ],
+    },
+    'IAM answered explicitDeny; denied by statement at 3:5-9:6 of policy "Guard" (user-managed)',
+  ],
+  ['not answered', 'denied', undefined, 'IAM answered missing; IAM gave no result for it'],
+])('a check %s fails with a sentence naming it', (_what, expected, evaluation, tail) => {
+  const evaluations = new Map(evaluation === undefined ? [] : [answer('swf:X', evaluation)]);
+
+  const report = buildReport([check('swf:X', expected)], evaluations, 1);
+
+  expect(report.ok).toBe(false);
+  expect(report.failures[0]?.message).toBe(
+    `the terminating function's role ${ROLE}: swf:X on ${ORDERS} must be ${expected} (a reason), ${tail}`,
+  );
+});
+
+test('a statement without positions is still named', () => {
+  expect(describeStatement({ sourcePolicyId: 'P' })).toBe('statement of policy "P" (unknown type)');
+});
+
+test('the error names every failure when there are few, and counts the rest when there are many', () => {
+  const one = buildReport([check('swf:X', 'allowed')], new Map(), 1);
+  expect(new LeastPrivilegeViolationError(one).message).toBe(
+    `least privilege violated: 1 of 1 checks failed: ${one.failures[0]?.message}`,
+  );
+
+  const five = buildReport(
+    ['swf:A', 'swf:B', 'swf:C', 'swf:D', 'swf:E'].map((a) => check(a, 'allowed')),
+    new Map(),
+    1,
+  );
+  const error = new LeastPrivilegeViolationError(five);
+  expect(error.name).toBe('LeastPrivilegeViolationError');
+  expect(error.message).toContain('swf:C on');
+  expect(error.message).not.toContain('swf:D on');
+  expect(error.message).toMatch(/\(and 2 more, in the log\)$/);
+});

@@ -1,0 +1,279 @@
+/**
+ * A local stand-in for IAM's `SimulatePrincipalPolicy` that the real `@aws-sdk/client-iam` can talk to, over
+ * IAM's Query protocol: `POST /` with a form-encoded body (`Action=SimulatePrincipalPolicy&Version=2010-05-08&
+ * PolicySourceArn=...&ActionNames.member.N=...&ResourceArns.member.N=...&MaxItems=...&Marker=...`), answered
+ * with IAM's XML (one `EvaluationResults` member per action and resource, action-major, paged by MaxItems and
+ * Marker) or an `ErrorResponse` (NoSuchEntity: HTTP 404; Throttling: HTTP 400; see {@link IamFault}).
+ *
+ * Each action on each resource is evaluated against the role's identity policies by @cloud-copilot/iam-simulate
+ * (as in test/lib/iam.test.ts). `MatchedStatements` name the policy (`SourcePolicyId`: its name, as IAM does for
+ * an inline policy) and where the statement starts and ends (1-based line and column) in the document as
+ * `JSON.stringify(document, null, 2)` lays it out; a statement matched if, alone, it gives the same allow or
+ * explicit deny. IAM reads a request's resource literally, the simulator reads `*` in it as a wildcard: the fake
+ * hides literal asterisks behind a private-use character, in the request and in the policies' `${*}` alike.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { text as readBody } from 'node:stream/consumers';
+import { type EvaluationResult, runUnsafeSimulation } from '@cloud-copilot/iam-simulate';
+
+/** An IAM policy document; a statement is kept as JSON (the simulator validates it). */
+export interface PolicyDocument {
+  Version?: string;
+  Statement: Record<string, unknown> | Record<string, unknown>[];
+}
+
+/** A policy of a role: inline (`role`, the default) or managed. */
+export interface FakePolicy {
+  name: string;
+  document: PolicyDocument;
+  type?: 'role' | 'user-managed' | 'aws-managed';
+}
+
+/**
+ * A fault for a coming call ({@link FakeIamServer.failNext}): `throttle` (HTTP 400 `Throttling`),
+ * `server-error` (HTTP 500 `ServiceFailure`), `access-denied` (HTTP 403 `AccessDenied`).
+ */
+export type IamFault = 'throttle' | 'server-error' | 'access-denied';
+
+/** One call the server received, with the HTTP status and error code it answered. */
+export interface RecordedIamCall {
+  action: string;
+  roleArn: string;
+  actionNames: string[];
+  resourceArns: string[];
+  maxItems?: string;
+  marker?: string;
+  status: number;
+  code?: string;
+}
+
+type Position = { line: number; column: number };
+type StoredStatement = { literal: Record<string, unknown>; start: Position; end: Position };
+type StoredPolicy = { name: string; type: string; literal: PolicyDocument; statements: StoredStatement[] };
+type Answer = { action: string; resource: string; decision: string; matched: Matched[] };
+type Matched = { policy: StoredPolicy; statement: StoredStatement };
+
+const XMLNS = 'https://iam.amazonaws.com/doc/2010-05-08/';
+const STAR = '\uE000';
+const DECISION: Record<EvaluationResult, string> = {
+  Allowed: 'allowed',
+  ExplicitlyDenied: 'explicitDeny',
+  ImplicitlyDenied: 'implicitDeny',
+};
+/** HTTP status of each error code the fake answers (400 for any other); ServiceFailure is the receiver's. */
+const STATUS: Record<string, number> = { NoSuchEntity: 404, AccessDenied: 403, ServiceFailure: 500 };
+const FAULTS: Record<IamFault, [string, string]> = {
+  throttle: ['Throttling', 'Rate exceeded'],
+  'server-error': ['ServiceFailure', 'Request processing has failed due to an unknown error.'],
+  'access-denied': ['AccessDenied', 'User is not authorized to perform: iam:SimulatePrincipalPolicy'],
+};
+
+/** An error answer: IAM's code and message. */
+class IamError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const xml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => `&${{ '&': 'amp', '<': 'lt', '>': 'gt', '"': 'quot', "'": 'apos' }[c]!};`);
+const literalStars = <T>(value: T): T => JSON.parse(JSON.stringify(value).replaceAll('${*}', STAR)) as T;
+
+/** The 1-based line and column of `offset` in `text`. */
+function positionAt(text: string, offset: number): Position {
+  const before = text.slice(0, offset);
+  return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n') };
+}
+
+/** A policy as the fake keeps it: literal-star form for the simulator, and where each statement is. */
+function store(policy: FakePolicy): StoredPolicy {
+  const { document } = policy;
+  const laidOut = JSON.stringify(document, null, 2);
+  const list = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+  const indent = ' '.repeat(Array.isArray(document.Statement) ? 4 : 2);
+  let cursor = 0;
+  const statements = list.map((statement) => {
+    const block = JSON.stringify(statement, null, 2).replaceAll('\n', `\n${indent}`);
+    const at = laidOut.indexOf(block, cursor);
+    cursor = at + block.length;
+    return {
+      literal: literalStars(statement),
+      start: positionAt(laidOut, at),
+      end: positionAt(laidOut, cursor - 1),
+    };
+  });
+  return { name: policy.name, type: policy.type ?? 'role', literal: literalStars(document), statements };
+}
+
+/** `Name.member.1`, `Name.member.2`, ... (the Query protocol numbers list members from 1, without gaps). */
+function members(params: URLSearchParams, name: string): string[] {
+  const list: string[] = [];
+  for (let i = 1; params.has(`${name}.member.${i}`); i++) list.push(params.get(`${name}.member.${i}`) ?? '');
+  return list;
+}
+
+function answerXml(a: Answer): string {
+  const at = (tag: string, p: Position) =>
+    `<${tag}><Line>${p.line}</Line><Column>${p.column}</Column></${tag}>`;
+  const statements = a.matched.map(
+    ({ policy, statement }) =>
+      `<member><SourcePolicyId>${xml(policy.name)}</SourcePolicyId>` +
+      `<SourcePolicyType>${policy.type}</SourcePolicyType>` +
+      `${at('StartPosition', statement.start)}${at('EndPosition', statement.end)}</member>`,
+  );
+  return (
+    `<member><EvalActionName>${xml(a.action)}</EvalActionName>` +
+    `<EvalResourceName>${xml(a.resource)}</EvalResourceName><EvalDecision>${a.decision}</EvalDecision>` +
+    `<MatchedStatements>${statements.join('')}</MatchedStatements><MissingContextValues/></member>`
+  );
+}
+
+export class FakeIamServer {
+  /** Every call received, in order. */
+  readonly calls: RecordedIamCall[] = [];
+  private readonly roles = new Map<string, StoredPolicy[]>();
+  private readonly faults: IamFault[] = [];
+
+  private constructor(
+    private readonly server: http.Server,
+    private readonly options: { pageSize?: number },
+  ) {}
+
+  /** Starts a server; `pageSize` caps every page below MaxItems (IAM "might return fewer than MaxItems"). */
+  static async start(options: { pageSize?: number } = {}): Promise<FakeIamServer> {
+    const server = http.createServer();
+    const fake = new FakeIamServer(server, options);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      void readBody(req).then((body) => {
+        fake.handle(body, res);
+      });
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    return fake;
+  }
+
+  /** The URL to give a client (`endpoint`, or `AWS_ENDPOINT_URL_IAM`). */
+  get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  /** Registers (or replaces) a role and its identity policies. */
+  putRole(roleArn: string, policies: FakePolicy[]): void {
+    this.roles.set(roleArn, policies.map(store));
+  }
+
+  /** Answers the next `times` calls with `fault`. */
+  failNext(fault: IamFault, times = 1): void {
+    for (let i = 0; i < times; i++) this.faults.push(fault);
+  }
+
+  async close(): Promise<void> {
+    this.server.close();
+    this.server.closeAllConnections();
+    await once(this.server, 'close');
+  }
+
+  private handle(body: string, res: http.ServerResponse): void {
+    const params = new URLSearchParams(body);
+    const call: RecordedIamCall = {
+      action: params.get('Action') ?? '',
+      roleArn: params.get('PolicySourceArn') ?? '',
+      actionNames: members(params, 'ActionNames'),
+      resourceArns: members(params, 'ResourceArns'),
+      ...(params.has('MaxItems') ? { maxItems: params.get('MaxItems') ?? '' } : {}),
+      ...(params.has('Marker') ? { marker: params.get('Marker') ?? '' } : {}),
+      status: 200,
+    };
+    this.calls.push(call);
+    let text: string;
+    try {
+      text = this.simulate(call, params.get('Version'));
+    } catch (error: unknown) {
+      if (!(error instanceof IamError)) throw error;
+      call.status = STATUS[error.code] ?? 400;
+      call.code = error.code;
+      text =
+        `<ErrorResponse xmlns="${XMLNS}"><Error><Type>${call.status >= 500 ? 'Receiver' : 'Sender'}</Type>` +
+        `<Code>${error.code}</Code><Message>${xml(error.message)}</Message></Error>` +
+        `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+    }
+    res.writeHead(call.status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+    res.end(text);
+  }
+
+  /** The XML answer to a call, or an IamError. */
+  private simulate(call: RecordedIamCall, version: string | null): string {
+    const fault = this.faults.shift();
+    if (fault !== undefined) {
+      throw new IamError(...FAULTS[fault]);
+    }
+    if (call.action !== 'SimulatePrincipalPolicy' || version !== '2010-05-08') {
+      throw new IamError('InvalidAction', `Could not find operation ${call.action} for version ${version}`);
+    }
+    const policies = this.roles.get(call.roleArn);
+    if (policies === undefined) {
+      throw new IamError(
+        'NoSuchEntity',
+        `The role with name ${call.roleArn.split('/').pop()} cannot be found.`,
+      );
+    }
+    if (call.actionNames.length === 0) throw new IamError('InvalidInput', 'ActionNames is required.');
+    const maxItems = Number(call.maxItems ?? '100');
+    if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {
+      throw new IamError('ValidationError', `Value '${call.maxItems}' at 'maxItems' must be from 1 to 1000`);
+    }
+    const resources = call.resourceArns.length > 0 ? call.resourceArns : ['*'];
+    const pairs = call.actionNames.flatMap((action) =>
+      resources.map((resource) => [action, resource] as const),
+    );
+    // A marker is good for the same question only, as IAM's are.
+    const question = createHash('sha256')
+      .update(JSON.stringify([call.roleArn, pairs]))
+      .digest('base64url');
+    const marker = (offset: number) => `${question}.${offset}`;
+    const start = call.marker === undefined ? 0 : pairs.findIndex((_, i) => marker(i) === call.marker);
+    if (start < 0) throw new IamError('InvalidInput', 'Invalid Marker.');
+    const end = start + Math.min(maxItems, this.options.pageSize ?? maxItems);
+    const answers = pairs.slice(start, end).map(([a, r]) => this.evaluate(call.roleArn, policies, a, r));
+    const truncated = end < pairs.length;
+    return (
+      `<SimulatePrincipalPolicyResponse xmlns="${XMLNS}"><SimulatePrincipalPolicyResult>` +
+      `<EvaluationResults>${answers.map(answerXml).join('')}</EvaluationResults>` +
+      `<IsTruncated>${truncated}</IsTruncated>${truncated ? `<Marker>${marker(end)}</Marker>` : ''}` +
+      `</SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId>` +
+      '</ResponseMetadata></SimulatePrincipalPolicyResponse>'
+    );
+  }
+
+  private evaluate(roleArn: string, policies: StoredPolicy[], action: string, resource: string): Answer {
+    const accountId = resource.split(':')[4] || (roleArn.split(':')[4] ?? '');
+    const request = {
+      action,
+      principal: roleArn,
+      resource: { resource: resource.replaceAll('*', STAR), accountId },
+      contextVariables: {},
+    };
+    const run = (identityPolicies: { name: string; policy: PolicyDocument }[]) =>
+      runUnsafeSimulation(
+        { identityPolicies, serviceControlPolicies: [], resourceControlPolicies: [], request },
+        {},
+      );
+    const overall = run(policies.map((p) => ({ name: p.name, policy: p.literal })));
+    const matched: Matched[] = [];
+    // The statements that decided an allow or an explicit deny: alone, each gives the same answer.
+    for (const policy of overall === 'ImplicitlyDenied' ? [] : policies) {
+      for (const statement of policy.statements) {
+        const alone = { name: policy.name, policy: { ...policy.literal, Statement: [statement.literal] } };
+        if (run([alone]) === overall) matched.push({ policy, statement });
+      }
+    }
+    return { action, resource, decision: DECISION[overall], matched };
+  }
+}

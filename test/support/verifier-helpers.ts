@@ -1,0 +1,97 @@
+/**
+ * Helpers for the least-privilege verifier's tests (test/lib/verifier.test.ts, test/package/verifier-e2e.test.ts):
+ * a terminator synthesized in a concrete environment, its template with every role's `Fn::GetAtt ... Arn` made
+ * concrete (resolveIntrinsics leaves roles out: a role's physical name is taken to be its logical id, as for
+ * the other resources), the verifier function and its resolved environment, and the roles as the fake IAM
+ * (test/support/fake-iam.ts) takes them.
+ */
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
+import { type ConcreteEnv, resolveIntrinsics, resourceNamed, testApp } from './construct-helpers';
+import type { FakePolicy, PolicyDocument } from './fake-iam';
+import { ACCOUNT, REGION, rolePolicies, ROLES } from './iam-simulation';
+
+/** The logical-id prefix of the verifier's own resources. */
+export const VERIFIER = {
+  function: 'TerminatorVerifierFunction',
+  role: 'TerminatorVerifierRole',
+  trigger: 'TerminatorVerifierOnDeploy',
+  schedule: 'TerminatorVerifierSchedule',
+} as const;
+
+/** A terminator (domains orders and billing unless given) in a stack of {@link ACCOUNT} / {@link REGION}. */
+export function synthConcrete(
+  addPolicies: (terminator: SwfTerminator) => void = () => undefined,
+  props: Partial<SwfTerminatorProps> = {},
+): { stack: Stack; terminator: SwfTerminator; template: Template } {
+  const stack = new Stack(testApp(), 'VerifierStack', { env: { account: ACCOUNT, region: REGION } });
+  const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders', 'billing'], ...props });
+  addPolicies(terminator);
+  return { stack, terminator, template: Template.fromStack(stack) };
+}
+
+/** The ARN a role gets in `env`, its name taken to be its logical id. */
+export const roleArnIn = (env: ConcreteEnv, logicalId: string): string =>
+  `arn:${env.partition}:iam::${env.account}:role/${logicalId}`;
+
+/**
+ * The template with every `Fn::GetAtt [role, Arn]` replaced by the role's concrete ARN in `env` (see
+ * {@link roleArnIn}); everything else as synthesized, for resolveIntrinsics and rolePolicies to resolve.
+ */
+export function withConcreteRoleArns(template: Template, env: ConcreteEnv): Template {
+  const json = template.toJSON() as { Resources: Record<string, { Type: string }> };
+  const roles = new Set(
+    Object.entries(json.Resources)
+      .filter(([, r]) => r.Type === 'AWS::IAM::Role')
+      .map(([id]) => id),
+  );
+  const replace = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(replace);
+    if (v === null || typeof v !== 'object') return v;
+    const obj = v as Record<string, unknown>;
+    const getAtt = obj['Fn::GetAtt'];
+    if (Object.keys(obj).length === 1 && Array.isArray(getAtt)) {
+      const [logicalId, attribute] = getAtt as [string, string];
+      if (attribute === 'Arn' && roles.has(logicalId)) return roleArnIn(env, logicalId);
+    }
+    return Object.fromEntries(Object.entries(obj).map(([k, x]) => [k, replace(x)]));
+  };
+  return Template.fromJSON(replace(json) as Record<string, unknown>);
+}
+
+/** The logical id of the one role whose logical id starts with `prefix` (not its default policy). */
+export function roleId(template: Template, prefix: string): string {
+  const ids = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one role named ${prefix}*, found ${ids.length}`);
+  return ids[0]!;
+}
+
+/** The verifier function as synthesized. */
+export function verifierFunction(template: Template) {
+  return resourceNamed(template, 'AWS::Lambda::Function', VERIFIER.function);
+}
+
+/** The verifier's environment variables, every intrinsic resolved in `env` (role ARNs as {@link roleArnIn}). */
+export function verifierEnvironment(template: Template, env: ConcreteEnv): Record<string, string> {
+  const concrete = withConcreteRoleArns(template, env);
+  const variables = (verifierFunction(concrete).resource.Properties.Environment as { Variables: unknown })
+    .Variables;
+  return resolveIntrinsics(variables, concrete, env) as Record<string, string>;
+}
+
+/** The terminator's three checked roles: their concrete ARNs in `env`, and their policies as the fake takes them. */
+export function checkedRoles(
+  template: Template,
+  env: ConcreteEnv,
+): { kind: keyof typeof ROLES; arn: string; policies: FakePolicy[] }[] {
+  const concrete = withConcreteRoleArns(template, env);
+  return (Object.keys(ROLES) as (keyof typeof ROLES)[]).map((kind) => ({
+    kind,
+    arn: roleArnIn(env, roleId(template, ROLES[kind])),
+    policies: rolePolicies(concrete, ROLES[kind], env).map(({ name, policy }) => ({
+      name,
+      document: policy as unknown as PolicyDocument,
+    })),
+  }));
+}
