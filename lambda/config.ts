@@ -46,6 +46,8 @@ export interface Config {
   readonly cancelDomains: readonly string[];
   /** Domains where the role may call DescribeWorkflowExecution (a subset of allowedDomains). */
   readonly describeDomains: readonly string[];
+  /** Digests of the termination policies deployed with the function: their runs only are accepted. */
+  readonly policyDigests: readonly string[];
 }
 
 /** Environment as a plain record (process.env, or a test's object). */
@@ -156,6 +158,15 @@ export function parseConfig(env: Env): Config {
       `must be a Step Functions state machine ARN, arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME (got ${echo(stateMachineArn)})`,
     );
   }
+  const rawDigests = env[ENV.policyDigests] ?? '';
+  const policyDigests = rawDigests === '' ? [] : rawDigests.split(',');
+  const badDigest = policyDigests.find((d) => !/^[0-9a-f]{16}$/.test(d));
+  if (badDigest !== undefined) {
+    throw new ConfigError(
+      ENV.policyDigests,
+      `must be comma-separated 16-digit hex digests (got ${echo(badDigest)})`,
+    );
+  }
   const controlOnly = booleanSetting(env, ENV.controlOnly);
   const cancelRequests = booleanSetting(env, ENV.cancelRequests);
   if (cancelRequests && cancelDomains.length !== allowedDomains.length) {
@@ -181,6 +192,7 @@ export function parseConfig(env: Env): Config {
     cancelRequests,
     cancelDomains,
     describeDomains,
+    policyDigests,
   };
 }
 

@@ -257,10 +257,17 @@ export interface JobState {
   /** When a chunk last made progress (ISO 8601); absent before the first chunk. */
   readonly lastProgressAt?: string;
   /**
-   * The job waits until then (ISO 8601) before its first chunk: cancelThenTerminate's grace period. The state
-   * machine's Wait state reads it; a chunk invoked earlier does nothing and answers the state unchanged.
+   * The job waits until then (ISO 8601, whole seconds: Step Functions' Wait ignores fractions) before its next
+   * chunk: cancelThenTerminate's grace period. The state machine's Wait state reads it; a chunk invoked
+   * earlier does nothing and answers the state unchanged.
    */
   readonly notBefore?: string;
+  /**
+   * A cancelThenTerminate follow-up: the job that asks its runs to cancel (it may not exist: a request that
+   * asked inline), and the grace period each run gets after its job stopped asking. An aborted parent stops
+   * the follow-up before it terminates anything.
+   */
+  readonly parent?: { readonly jobId: string; readonly graceSeconds: number };
   /** One line for people: what the job did, and for a failed job which executions failed. */
   readonly summary: string;
 }

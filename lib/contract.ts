@@ -42,6 +42,11 @@ export const ENV = {
   describeDomains: 'DESCRIBE_DOMAINS',
   /** The least-privilege verifier's configuration, as JSON (lambda/verify/config.ts). */
   verifyConfig: 'VERIFY_CONFIG',
+  /**
+   * Comma-separated digests of the termination policies deployed with the function (lib/policy-contract.ts,
+   * policyDigest): a policy run whose policy is not one of them is refused.
+   */
+  policyDigests: 'POLICY_DIGESTS',
 } as const;
 
 /** Defaults of the pacing settings. */

@@ -17,6 +17,8 @@ export interface EnvironmentInputs {
   /** The domains where the role may cancel, and describe: read at synth, after every policy was added. */
   readonly cancelDomains: () => readonly string[];
   readonly describeDomains: () => readonly string[];
+  /** The digests of the policies deployed with the handler, likewise read at synth. */
+  readonly policyDigests: () => readonly string[];
 }
 
 export function handlerEnvironment(inputs: EnvironmentInputs): Record<string, string> {
@@ -34,6 +36,7 @@ export function handlerEnvironment(inputs: EnvironmentInputs): Record<string, st
     [ENV.cancelRequests]: inputs.allowCancelRequests ? 'true' : 'false',
     [ENV.cancelDomains]: Lazy.string({ produce: () => inputs.cancelDomains().join(',') }),
     [ENV.describeDomains]: Lazy.string({ produce: () => inputs.describeDomains().join(',') }),
+    [ENV.policyDigests]: Lazy.string({ produce: () => inputs.policyDigests().join(',') }),
     POWERTOOLS_SERVICE_NAME: inputs.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     NODE_OPTIONS: '--enable-source-maps',

@@ -55,3 +55,12 @@ export const POLICY_METRIC = {
   /** 1 when a run matched more than its maxExecutions and was refused before acting. */
   capExceeded: 'PolicyCapExceeded',
 } as const;
+
+/**
+ * A policy's digest: its name and request exactly as the rule's input carries them, so the handler can tell a
+ * policy deployed with it from a hand-written one (which could otherwise claim a policy's permits). The
+ * construct and the handler compute it alike: the same JSON text (keys in the order the construct wrote them).
+ */
+export function policyDigest(name: string, request: unknown, sha256Hex: (text: string) => string): string {
+  return sha256Hex(JSON.stringify({ name, request })).slice(0, 16);
+}

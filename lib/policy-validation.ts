@@ -34,7 +34,7 @@ export interface ResolvedPolicy {
   readonly name: string;
   /** The request the handler runs (wire form). */
   readonly request: Record<string, unknown>;
-  /** The role must be able to ask executions of the domain to cancel. */
+  /** The role must be able to ask executions of the domain to cancel (a cancel action, not a dry run). */
   readonly cancels: boolean;
   /**
    * Sweeps need DescribeWorkflowExecution (stalled or idleLongerThan): a schedule's, a backstop's, and an
@@ -88,8 +88,16 @@ export function resolvePolicy(
     maxExecutions,
     dryRun: options.dryRun ?? true,
   };
+  if (Token.isUnresolved(JSON.stringify(request))) {
+    fail(
+      'every value of the policy must be known at synth (a token was given): the handler accepts only the ' +
+        'policies deployed with it, by their exact text',
+    );
+  }
   const activity = match.stalled === true || match.idleLongerThan !== undefined;
-  return { name, request, cancels: action.kind !== 'terminate', describes: activity };
+  // A dry run asks nothing to cancel: the role gets the action only once the policy may use it.
+  const cancels = action.kind !== 'terminate' && request.dryRun === false;
+  return { name, request, cancels, describes: activity };
 }
 
 /** The match as a request's selector, each criterion checked. */

@@ -36,7 +36,8 @@ import {
 import type { PolicyHostSettings } from './policy-validation';
 import type { SwfTerminatorProps } from './swf-terminator-props';
 import { TerminationPolicy, type TerminationPolicyOptions } from './termination-policy';
-import { resolveSettings, type TerminatorSettings, validateEventPatternLength } from './validation';
+import { createRequestRules } from './request-rules';
+import { resolveSettings, type TerminatorSettings } from './validation';
 import { LeastPrivilegeVerifier } from './verifier';
 
 /**
@@ -89,6 +90,7 @@ export class SwfTerminator extends Construct {
   private readonly cancelGrant: DomainActionGrant;
   private readonly describeGrant: DomainActionGrant;
   private readonly targetOptions: targets.LambdaFunctionProps;
+  private readonly policyDigests: string[] = [];
 
   /**
    * @param scope the construct to create the terminator in
@@ -161,6 +163,7 @@ export class SwfTerminator extends Construct {
       // Lazy: policies added after the constructor add their domains.
       cancelDomains: () => this.cancelGrant.domains,
       describeDomains: () => this.describeGrant.domains,
+      policyDigests: () => this.policyDigests,
     });
 
     const fn = new lambda.Function(this, 'Handler', {
@@ -216,38 +219,18 @@ export class SwfTerminator extends Construct {
       this.eventBus = new events.EventBus(this, 'EventBus', { eventBusName: props.eventBusName });
     }
 
-    const eventPattern: events.EventPattern = {
-      source: [requestSource],
-      detailType: [requestDetailType],
-      detail: { domain: domains },
-    };
-    validateEventPatternLength(eventPattern);
-    const rule = new events.Rule(this, 'Rule', {
-      eventBus: this.eventBus,
-      description: 'Routes SWF termination requests for the chosen domains to the terminator',
-      eventPattern,
-    });
     this.targetOptions = { deadLetterQueue, retryAttempts, maxEventAge };
-    rule.addTarget(new targets.LambdaFunction(fn, this.targetOptions));
-    this.rule = rule;
-
-    // Control requests name a job, not a domain: the requests without a domain go to the control function,
-    // which takes abort, status and jobs requests and refuses anything else. (EventBridge's `exists` sees only
-    // leaf values, so `{ "jobs": {} }` could not be matched by its own key.) Anyone who may put a request on
-    // the bus may stop a job.
-    const controlRule = new events.Rule(this, 'ControlRule', {
+    const rules = createRequestRules(this, {
       eventBus: this.eventBus,
-      description: 'Routes requests to stop, describe or list terminator jobs to its control function',
-      eventPattern: {
-        source: [requestSource],
-        detailType: [requestDetailType],
-        detail: { domain: [{ exists: false }] },
-      },
+      requestSource,
+      requestDetailType,
+      domains,
+      handler: fn,
+      controlHandler: this.controlHandler,
+      targetOptions: this.targetOptions,
     });
-    controlRule.addTarget(
-      new targets.LambdaFunction(this.controlHandler, { deadLetterQueue, retryAttempts, maxEventAge }),
-    );
-    this.controlRule = controlRule;
+    this.rule = rules.rule;
+    this.controlRule = rules.controlRule;
 
     this.verifier = new LeastPrivilegeVerifier(this, 'Verifier', {
       domains,
@@ -281,10 +264,17 @@ export class SwfTerminator extends Construct {
     return { domains: this.settings.domains, maxExecutions: this.settings.maxExecutions };
   }
 
-  /** @internal Grants the handler what a policy on `domain` needs beyond terminating. */
-  public _grantPolicy(domain: string, needs: { cancel: boolean; describe: boolean }): void {
-    if (needs.cancel) this.cancelGrant.add(domain);
-    if (needs.describe) this.describeGrant.add(domain);
+  /**
+   * @internal Registers a policy with the handler (its digest: the handler accepts runs of the policies
+   * deployed with it only) and grants what it needs on `domain` beyond terminating.
+   */
+  public _registerPolicy(
+    domain: string,
+    policy: { cancel: boolean; describe: boolean; digest: string },
+  ): void {
+    this.policyDigests.push(policy.digest);
+    if (policy.cancel) this.cancelGrant.add(domain);
+    if (policy.describe) this.describeGrant.add(domain);
   }
 
   /** @internal A rule target that runs the handler with `input` (a policy run), failures kept like requests'. */

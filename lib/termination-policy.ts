@@ -3,12 +3,14 @@
  * own execution events (plus a backstop sweep), and the policy's own metrics. The policy travels in the rule
  * target's input (Lambda's environment holds 4 KB in all), and the handler validates it like any request.
  */
+import { createHash } from 'node:crypto';
 import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
 import { METRICS_NAMESPACE, METRICS_SERVICE_DIMENSION } from './contract';
 import {
+  policyDigest,
   POLICY_EVENT_KEY,
   POLICY_METRIC,
   POLICY_METRICS_DIMENSION,
@@ -82,7 +84,11 @@ export class TerminationPolicy extends Construct {
     const resolved = resolvePolicy(name, props, terminator._policySettings());
     this.policyName = name;
     this.serviceName = terminator.serviceName;
-    terminator._grantPolicy(props.domain, { cancel: resolved.cancels, describe: resolved.describes });
+    terminator._registerPolicy(props.domain, {
+      cancel: resolved.cancels,
+      describe: resolved.describes,
+      digest: policyDigest(name, resolved.request, (text) => createHash('sha256').update(text).digest('hex')),
+    });
 
     checkInputLength(name, resolved.request);
     const input = (trigger: PolicyTriggerValue) =>

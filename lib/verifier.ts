@@ -129,7 +129,7 @@ export class LeastPrivilegeVerifier extends Construct {
 /**
  * A digest of everything that grants the checked roles permissions, as synthesized: each role's own managed
  * policy ARNs, inline policies and permissions boundary, and every policy of the stack attached to it (its
- * default policy, and any the app adds). It changes exactly when one of them does. (Tokens resolve to the same
+ * default policy, any the app adds, the documents of managed policies of the stack it names). It changes exactly when one of them does. (Tokens resolve to the same
  * intrinsics every synth, so the digest is stable.)
  */
 function policyFingerprint(stack: Stack, roles: readonly iam.IRole[]): string {
@@ -144,26 +144,39 @@ function policyFingerprint(stack: Stack, roles: readonly iam.IRole[]): string {
   });
   const attached = stack.node
     .findAll()
-    .filter((node) => attachedTo(stack, node, roles) !== undefined)
-    .map((node) => ({ path: node.node.path, document: stack.resolve(documentOf(node)) as unknown }));
+    .map((node) => attachedTo(stack, node, roles))
+    .filter((policy) => policy !== undefined)
+    .map((policy) => ({ path: policy.node.path, document: stack.resolve(documentOf(policy)) as unknown }));
   return createHash('sha256').update(JSON.stringify({ own, attached })).digest('hex').slice(0, 32);
 }
 
-/** A policy resource (AWS::IAM::Policy, AWS::IAM::ManagedPolicy) attached to one of `roles`, else undefined. */
-function attachedTo(
-  stack: Stack,
-  node: IConstruct,
-  roles: readonly iam.IRole[],
-): iam.CfnPolicy | iam.CfnManagedPolicy | undefined {
+/** A policy resource that grants a role permissions: a policy, a managed policy, or a role's own policy. */
+type PolicyResource = iam.CfnPolicy | iam.CfnManagedPolicy | iam.CfnRolePolicy;
+
+/**
+ * The policy resource `node` is, when it grants one of `roles` permissions: an AWS::IAM::Policy or
+ * AWS::IAM::ManagedPolicy that lists the role, a managed policy of the stack the role names in its
+ * ManagedPolicyArns, or an AWS::IAM::RolePolicy of the role. Else undefined.
+ */
+function attachedTo(stack: Stack, node: IConstruct, roles: readonly iam.IRole[]): PolicyResource | undefined {
+  const json = (value: unknown) => JSON.stringify(stack.resolve(value) ?? null);
+  const names = roles.map((role) => json(role.roleName));
+  const named = (value: unknown) => names.some((name) => json(value).includes(name));
+  if (node instanceof iam.CfnRolePolicy) return named(node.roleName) ? node : undefined;
   if (!(node instanceof iam.CfnPolicy) && !(node instanceof iam.CfnManagedPolicy)) return undefined;
-  const attachedRoles = JSON.stringify(stack.resolve(node.roles ?? []));
-  return roles.some((role) => attachedRoles.includes(JSON.stringify(stack.resolve(role.roleName))))
-    ? node
-    : undefined;
+  if (named(node.roles ?? [])) return node;
+  if (node instanceof iam.CfnManagedPolicy) {
+    // Attached from the role's side (role.addManagedPolicy): the role lists the policy's ARN (its Ref).
+    const ref = json({ Ref: stack.getLogicalId(node) });
+    const byRole = roles.some((role) => {
+      const cfn = role.node.defaultChild;
+      return cfn instanceof iam.CfnRole && json(cfn.managedPolicyArns ?? []).includes(ref);
+    });
+    if (byRole) return node;
+  }
+  return undefined;
 }
 
-function documentOf(policy: IConstruct): unknown {
-  return policy instanceof iam.CfnPolicy || policy instanceof iam.CfnManagedPolicy
-    ? policy.policyDocument
-    : null;
+function documentOf(policy: PolicyResource): unknown {
+  return policy.policyDocument;
 }

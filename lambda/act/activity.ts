@@ -1,7 +1,7 @@
 /**
  * The criteria a listing cannot answer: `stalled` (nothing open that would move the execution on) and
  * `idleLongerThanSeconds` (no activity task scheduled for that long). A sweep reads them from
- * DescribeWorkflowExecution, one call per candidate (its own small quota: lambda/act/resolve.ts); an SWF
+ * DescribeWorkflowExecution, one call per candidate (its own small quota: lambda/plan/resolve.ts); an SWF
  * event carries them in its detail (lambda/parse/policy.ts). Pure.
  */
 import type { RunActivity } from '../aws/swf';

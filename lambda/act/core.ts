@@ -36,7 +36,8 @@ export interface RunOptions {
   /** True when no new work may start (the invocation's time is running out, or the job was stopped). */
   readonly shouldStop: () => boolean;
   /**
-   * Executions earlier invocations of the job terminated (or, in a preview, would have). The rest of the job
+   * Executions earlier invocations of the job terminated or asked to cancel (or, in a preview, would have).
+   * The rest of the job
    * may act on at most the limit less these. Not "matched": failed runs stay open and a lagging listing can
    * show terminated ones again, so counting those would use up the allowance and stop the job early.
    */

@@ -36,7 +36,7 @@ class SelectorSource implements PipelineSource<RunRef> {
     private readonly selector: Selector,
     private readonly requestTime: Date,
     private readonly allowance: number,
-    /** The action asks runs to cancel: runs already asked are left out. */
+    /** requestCancel: runs already asked to cancel are left out (asking again changes nothing). */
     private readonly cancels: boolean,
   ) {
     this.pages = deps.swf.listOpen(input);
@@ -125,7 +125,7 @@ export async function runSelector(
     selector,
     options.parsed.requestTime,
     allowanceOf(options),
-    options.settings.action !== 'terminate',
+    options.settings.action === 'requestCancel',
   );
   const terminate = actor(deps, options);
   let actedOn = 0;

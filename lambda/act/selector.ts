@@ -129,9 +129,10 @@ export function selectorInput(
 
 /**
  * Matching runs of one listed page, re-checked against every criterion and de-duplicated against the
- * previous page (an eventually consistent listing may repeat an entry). With `skipCancelRequested` (the
- * cancel actions), a run already asked to cancel is left out: asking again changes nothing, and a job that
- * lists again in its next chunk would otherwise ask (and hand to a follow-up) the same runs again.
+ * previous page (an eventually consistent listing may repeat an entry). With `skipCancelRequested`
+ * (requestCancel), a run already asked to cancel is left out: asking again changes nothing, and a job that
+ * lists again in its next chunk would otherwise ask the same runs again. (cancelThenTerminate never lists
+ * while it acts: its runs are resolved first, lambda/plan/resolve.ts.)
  */
 export function* matchesOf(
   page: Iterable<WorkflowExecutionInfo>,

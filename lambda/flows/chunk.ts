@@ -11,8 +11,7 @@ import { parseChunkEvent } from '../parse/job-state';
 import { planRequest } from '../plan/plan';
 import { summaryOf } from '../report/log';
 import type { JobState, JobStatus } from '../types';
-import { startFollowUp } from './follow-up';
-import { addTotals, jobState } from './job-state';
+import { addTotals, jobState, wholeSecondAfter } from './job-state';
 import type { Invocation, Runtime } from './runtime';
 
 export async function handleChunk(
@@ -34,11 +33,8 @@ export async function handleChunk(
     );
   }
 
-  if (state.notBefore !== undefined && invocation.time.getTime() < Date.parse(state.notBefore)) {
-    // Invoked before the grace period ended (the Wait state should prevent it): do nothing, wait again.
-    logger.info('chunk waiting', { notBefore: state.notBefore });
-    return state;
-  }
+  const waiting = await waitFor(runtime, invocation, state);
+  if (waiting !== undefined) return waiting;
 
   const watch = watchJob(jobs, jobId, runtime.abortPollMs);
   const { builder, record } = invocation.newReport(settings);
@@ -53,7 +49,11 @@ export async function handleChunk(
       invocation: { functionRequestId: invocation.context.awsRequestId, jobId },
       record,
       shouldStop: () => watch.stopped || clock.now() - started >= chunkMs || invocation.timeIsShort(),
-      alreadyActedOn: state.totals.terminated + state.totals.wouldTerminate,
+      alreadyActedOn:
+        state.totals.terminated +
+        state.totals.wouldTerminate +
+        state.totals.cancelRequested +
+        state.totals.wouldCancel,
       warn: (message, extra) => {
         logger.warn(message, extra);
       },
@@ -66,19 +66,6 @@ export async function handleChunk(
     watch.close();
   }
 
-  // An abort stops the terminations that would follow the cancel requests too: terminating destroys work, and
-  // the operator asked for nothing more to be done.
-  const cancelled = watch.stopped ? [] : builder.cancelled();
-  if (cancelled.length > 0) {
-    await startFollowUp(runtime, invocation, {
-      jobId,
-      parsed,
-      accepted: chunk.acceptedUnder,
-      settings,
-      runs: cancelled,
-      part: number,
-    });
-  }
   const totals = addTotals(state.totals, builder.totals());
   const status: JobStatus = watch.stopped
     ? 'aborted'
@@ -109,4 +96,48 @@ export async function handleChunk(
     status,
     lastProgressAt: runtime.now(),
   });
+}
+
+/**
+ * The state to answer instead of working, when the job must wait: before its `notBefore` (the Wait state
+ * ends at it; a chunk invoked earlier waits again), and for a cancelThenTerminate follow-up until its runs
+ * have had the grace period since their asking job stopped (still running: wait a grace period more), or
+ * never (the asking job was aborted: stop, terminating nothing). Undefined when the chunk may work.
+ */
+async function waitFor(
+  runtime: Runtime,
+  invocation: Invocation,
+  state: JobState,
+): Promise<JobState | undefined> {
+  const now = invocation.time.getTime();
+  if (state.notBefore !== undefined && now < Date.parse(state.notBefore)) {
+    runtime.logger.info('chunk waiting', { notBefore: state.notBefore });
+    return state;
+  }
+  const parent = state.parent;
+  if (parent === undefined) return undefined;
+  const asking = await runtime.jobs()?.describe(parent.jobId);
+  if (asking === undefined) return undefined; // asked inline: notBefore already counted its end
+  const grace = parent.graceSeconds * 1000;
+  if (asking.state === 'ABORTED') {
+    runtime.logger.warn('follow-up stopped: its job was aborted', { parent: parent.jobId });
+    invocation.jobAborted = true;
+    return {
+      ...state,
+      status: 'aborted',
+      summary: `aborted: job ${parent.jobId} was aborted, so nothing it asked to cancel is terminated`,
+    };
+  }
+  const stopped = asking.stoppedAt?.getTime();
+  if (asking.state === 'RUNNING' || stopped === undefined || now < stopped + grace) {
+    const until = asking.state === 'RUNNING' || stopped === undefined ? now + grace : stopped + grace;
+    const notBefore = wholeSecondAfter(new Date(until)).toISOString();
+    runtime.logger.info('follow-up waiting for its job', {
+      parent: parent.jobId,
+      state: asking.state,
+      notBefore,
+    });
+    return { ...state, notBefore };
+  }
+  return undefined;
 }

@@ -57,6 +57,7 @@ export function jobState(fields: {
   status: JobStatus;
   lastProgressAt?: Date;
   notBefore?: Date;
+  parent?: JobState['parent'];
 }): JobState {
   const { parsed, totals, status } = fields;
   const target = parsed.request.target;
@@ -80,9 +81,20 @@ export function jobState(fields: {
     chunks: fields.chunks,
     status,
     ...(fields.lastProgressAt === undefined ? {} : { lastProgressAt: fields.lastProgressAt.toISOString() }),
-    ...(fields.notBefore === undefined ? {} : { notBefore: fields.notBefore.toISOString() }),
+    ...(fields.notBefore === undefined
+      ? {}
+      : { notBefore: wholeSecondAfter(fields.notBefore).toISOString() }),
+    ...(fields.parent === undefined ? {} : { parent: fields.parent }),
     summary: `${status}: ${describeTotals(totals)}${failed}`,
   });
+}
+
+/**
+ * The first whole second at or after `time`: Step Functions' Wait reads only whole seconds of a timestamp, so a
+ * fraction would end the wait up to a second early.
+ */
+export function wholeSecondAfter(time: Date): Date {
+  return new Date(Math.ceil(time.getTime() / 1000) * 1000);
 }
 
 /** A job's totals before anything was done. */

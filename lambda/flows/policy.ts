@@ -68,7 +68,7 @@ function eventMismatch(run: PolicyRun): string | undefined {
   const execution = run.execution;
   if (execution === undefined) return 'the event names no execution';
   if (!execution.open) return 'the execution is closed';
-  if (execution.cancelRequested && run.request.action !== undefined && run.request.action !== 'terminate') {
+  if (execution.cancelRequested && run.request.action === 'requestCancel') {
     return 'it was asked to cancel already';
   }
   const selector = run.request.target.selector;

@@ -12,10 +12,10 @@ import { decide, estimateSeconds, planRequest } from '../plan/plan';
 import { acceptedUnder, jobSettings } from '../plan/settings';
 import { needsActivity } from '../act/activity';
 import { TerminationFailedError } from '../errors';
-import { resolveByActivity } from '../plan/resolve';
+import { resolveSelector } from '../plan/resolve';
 import { summaryOf } from '../report/log';
-import type { ParsedEvent, Report } from '../types';
-import { startFollowUp } from './follow-up';
+import type { AcceptedUnder, JobSettings, ParsedEvent, Report } from '../types';
+import { followUpFor, startFollowUp } from './follow-up';
 import { jobState } from './job-state';
 import type { Invocation, Runtime } from './runtime';
 import { startJob } from './start-job';
@@ -71,28 +71,19 @@ export async function handleRequest(
     },
   });
 
-  // Plan: criteria the listing cannot answer are resolved first (the runs found are a list from then on);
+  // Plan: a selector whose runs must be known first is resolved (the runs found are a list from then on);
   // then count, limit, and time the work to decide between acting inline and a job.
-  const parsed = await resolveActivity(runtime, invocation, optionsFor(accepted));
+  const parsed = await resolveFirst(runtime, invocation, optionsFor(accepted));
   const options = optionsFor(parsed);
   const plan = await planRequest(core, options);
   const seconds = estimateSeconds(plan, settings, runtime.rates);
   const target = parsed.request.target.kind;
   const inline = decide(seconds, invocation.workingSeconds(), settings, target, config) === 'inline';
+  // cancelThenTerminate: the job that terminates what is still open after the grace period is started with
+  // every run BEFORE any is asked to cancel, so no run asked is ever left without it.
+  const followUp = await followUpFirst(runtime, invocation, { jobId, parsed, accepted: snapshot, settings });
   const outcome: RunResult = inline ? await runRequest(core, options) : { done: false };
 
-  const cancelled = builder.cancelled();
-  const followUp =
-    cancelled.length === 0
-      ? undefined
-      : await startFollowUp(runtime, invocation, {
-          jobId,
-          parsed,
-          accepted: snapshot,
-          settings,
-          runs: cancelled,
-          part: 0,
-        });
   const own = builder.totals();
   const summary = summaryOf(parsed, settings.dryRun, own, core.pacer);
   const extra = { jobId, ...(followUp === undefined ? {} : { followUp }) };
@@ -133,17 +124,19 @@ export async function handleRequest(
 }
 
 /**
- * The request with its stalled / idle criteria resolved into the runs that meet them (Describe calls, paced),
- * or as it is when it has none.
+ * The request with its selector resolved into the runs it matches when they must be known before acting: the
+ * stalled / idle criteria (Describe calls, paced), and cancelThenTerminate (its follow-up takes the runs). As
+ * it is otherwise.
  */
-async function resolveActivity(
+async function resolveFirst(
   runtime: Runtime,
   invocation: Invocation,
   options: RunOptions,
 ): Promise<ParsedEvent> {
   const target = options.parsed.request.target;
-  if (target.kind !== 'selector' || !needsActivity(target.selector)) return options.parsed;
-  const resolved = await resolveByActivity(
+  const cancelsFirst = options.settings.action === 'cancelThenTerminate' && !options.settings.dryRun;
+  if (target.kind !== 'selector' || !(needsActivity(target.selector) || cancelsFirst)) return options.parsed;
+  const resolved = await resolveSelector(
     runtime.core,
     options,
     target.selector,
@@ -157,3 +150,27 @@ async function resolveActivity(
   });
   return resolved.parsed;
 }
+
+/** Starts cancelThenTerminate's follow-up job for the request's runs (none for anything else, or a preview). */
+async function followUpFirst(
+  runtime: Runtime,
+  invocation: Invocation,
+  fields: { jobId: string; parsed: ParsedEvent; accepted: AcceptedUnder; settings: JobSettings },
+): Promise<Report['followUp']> {
+  const { settings, parsed } = fields;
+  const target = parsed.request.target;
+  if (settings.action !== 'cancelThenTerminate' || settings.dryRun || target.kind === 'selector')
+    return undefined;
+  const named = target.kind === 'single' ? [target.execution] : target.executions;
+  const runs = named.flatMap((e) =>
+    e.runId === undefined ? [] : [{ workflowId: e.workflowId, runId: e.runId }],
+  );
+  if (runs.length === 0) return undefined;
+  // Asking inline ends with this invocation at the latest; asking handed to a job is waited for by the follow-up.
+  const left = invocation.context.getRemainingTimeInMillis?.() ?? LAMBDA_MAX_MS;
+  const askingEndsBy = new Date(runtime.now().getTime() + left);
+  return startFollowUp(runtime, invocation, followUpFor({ ...fields, runs, askingEndsBy }));
+}
+
+/** Lambda's longest invocation: the latest an invocation without a deadline can end. */
+const LAMBDA_MAX_MS = 15 * 60_000;

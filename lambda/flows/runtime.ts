@@ -64,8 +64,7 @@ export class Invocation {
 
   /** A report for this invocation's executions, each logged as it ends. */
   newReport(settings: JobSettings): { builder: ReportBuilder; record: (entry: ExecutionReport) => void } {
-    const keepCancelled = settings.action === 'cancelThenTerminate' && !settings.dryRun;
-    const builder = new ReportBuilder(settings.dryRun, undefined, keepCancelled);
+    const builder = new ReportBuilder(settings.dryRun);
     this.report = builder;
     const { logger } = this.runtime;
     return {

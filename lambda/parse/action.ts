@@ -82,6 +82,18 @@ export function checkAction(r: ActionFields, target: Target, permits: Permits, p
         "the construct's allowCancelRequests, or a policy that cancels, grants it)",
     );
   }
+  if (action === 'cancelThenTerminate' && target.kind !== 'selector') {
+    // Its follow-up job is started with the runs before any is asked: each must be known by its runId.
+    const named = target.kind === 'single' ? [target.execution] : target.executions;
+    const runless = named.findIndex((e) => e.runId === undefined);
+    if (runless !== -1) {
+      throw new InvalidRequestError(
+        target.kind === 'single' ? field('runId') : field('executions', runless, 'runId'),
+        'is required with action cancelThenTerminate: the runs it asks to cancel are handed to the job that ' +
+          'terminates them, by runId (or use a selector)',
+      );
+    }
+  }
   const selector = target.kind === 'selector' ? target.selector : undefined;
   if (
     (selector?.stalled === true || selector?.idleLongerThanSeconds !== undefined) &&

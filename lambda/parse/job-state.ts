@@ -97,6 +97,7 @@ function buildSchema() {
     status: z.enum(['running', 'done', 'failed', 'aborted']),
     lastProgressAt: z.optional(instant),
     notBefore: z.optional(instant),
+    parent: z.optional(z.strictObject({ jobId: id, graceSeconds: z.int().check(z.gte(0)) })),
     summary: z.string().check(z.maxLength(4096)),
   });
   return z.strictObject({ [JOB_EVENT_KEY]: state, execution: z.string().check(z.maxLength(2048)) });
@@ -166,6 +167,9 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
     acceptedUnder: accepted,
     provenance,
     totals: { ...body.totals },
+    ...(body.parent === undefined
+      ? {}
+      : { parent: { jobId: body.parent.jobId, graceSeconds: body.parent.graceSeconds } }),
     failures: body.failures.map((f) => ({
       workflowId: f.workflowId,
       ...(f.runId === undefined ? {} : { runId: f.runId }),

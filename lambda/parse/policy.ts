@@ -4,8 +4,10 @@
  * SWF's own), or an operator's preview. Validated as strictly as any request: the policy's request goes
  * through parseRequest, with what policies may do (lambda/parse/action.ts).
  */
+import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import {
+  policyDigest,
   POLICY_EVENT_KEY,
   POLICY_NAME_PATTERN,
   POLICY_TRIGGERS,
@@ -49,6 +51,8 @@ export interface PolicyRun {
   /** Trigger `event`: the execution the event is about. */
   readonly execution?: EventExecution;
 }
+
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** True when the event is a policy run (it carries a policy). */
 export function isPolicyEvent(event: unknown): boolean {
@@ -121,6 +125,18 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
   if (!parsed.success) throw invalidRequestFrom('', parsed.error.issues);
   const { [POLICY_EVENT_KEY]: policy, event: envelope, preview } = parsed.data;
   const field = (path: string) => `${POLICY_EVENT_KEY}.${path}`;
+  // Only a preview (which acts on nothing) may carry a policy the function was not deployed with: any other
+  // run would act with the permits of policies.
+  if (
+    preview !== true &&
+    !config.policyDigests.includes(policyDigest(policy.name, policy.request, sha256Hex))
+  ) {
+    throw new InvalidRequestError(
+      POLICY_EVENT_KEY,
+      'is not a policy deployed with this function (its name and request must be exactly as the construct ' +
+        'wrote them into the rule); to try a policy that is not deployed, send it with preview: true',
+    );
+  }
   // An SWF event carries what the stalled and idle criteria read: its run makes no Describe call.
   const permits =
     envelope !== undefined && policy.trigger === 'event'

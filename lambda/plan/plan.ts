@@ -87,7 +87,7 @@ async function countSelector(
       const page = await pages.next();
       if (page.done === true) break;
       pageCount += 1;
-      const skip = options.settings.action !== 'terminate';
+      const skip = options.settings.action === 'requestCancel';
       count += Array.from(matchesOf(page.value, selector, options.parsed.requestTime, recent, skip)).length;
       recent.rotate();
     }

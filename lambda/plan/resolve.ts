@@ -1,12 +1,14 @@
 /**
- * A selector with criteria the listing cannot answer (`stalled`, `idleLongerThanSeconds`), resolved before
- * anything is acted on: the candidates the listing matches are described one by one, paced by the Describe
- * bucket (SWF allows 6 such calls per second per account), and the runs whose activity matches are kept, up
- * to the request's allowance. More matches refuse the request, as for any selector; the runs kept become an
- * explicit list, acted on (and handed to a job) like one. Resolving runs in one invocation: it is refused up
- * front when the candidates could not all be described in the time it has.
+ * A selector resolved into the runs it matches before anything is acted on, when acting needs the full list
+ * first: criteria the listing cannot answer (`stalled`, `idleLongerThanSeconds`: each candidate is described,
+ * paced by the Describe bucket, as SWF allows 6 such calls per second per account), and cancelThenTerminate
+ * (its follow-up job, which terminates what is still open after the grace period, is started with the runs
+ * before any of them is asked to cancel). The runs are kept up to the request's allowance; more refuse the
+ * request, as for any selector. The runs kept become an explicit list, acted on (and handed to a job) like one.
+ * Resolving runs in one invocation: with Describe calls, it is refused up front when the candidates could not
+ * all be described in the time it has.
  */
-import { activityMatches } from '../act/activity';
+import { activityMatches, needsActivity } from '../act/activity';
 import type { CoreDeps, RunOptions, RunRef } from '../act/core';
 import { RecentKeys } from '../act/pipeline';
 import { listingFailure, matchesOf, selectorInput } from '../act/selector';
@@ -36,7 +38,7 @@ export interface Resolved {
  *   not all be described in that time; TooManyExecutionsError when more runs match than the allowance;
  *   ListingFailedError when listing or describing fails.
  */
-export async function resolveByActivity(
+export async function resolveSelector(
   deps: CoreDeps,
   options: RunOptions,
   selector: Selector,
@@ -47,8 +49,9 @@ export async function resolveByActivity(
   const domain = parsed.request.domain;
   const input = selectorInput(domain, selector, parsed.requestTime);
   if (input === undefined) return { parsed: withRuns(parsed, []), candidates: 0 };
+  const describes = needsActivity(selector);
 
-  const counted = await deps.swf.countOpen(input).catch(() => undefined);
+  const counted = describes ? await deps.swf.countOpen(input).catch(() => undefined) : undefined;
   if (counted !== undefined && !counted.truncated) {
     const seconds = Math.max(0, counted.count - describe.burst) / describe.ratePerSecond;
     if (seconds > workingSeconds * INLINE_SHARE) {
@@ -66,7 +69,7 @@ export async function resolveByActivity(
       await deps.listBucket.take();
       const page = await pages.next();
       if (page.done === true) break;
-      const skip = options.settings.action !== 'terminate';
+      const skip = options.settings.action === 'requestCancel';
       for (const run of matchesOf(page.value, selector, parsed.requestTime, recent, skip)) {
         if (options.shouldStop()) {
           throw new ListingFailedError(
@@ -75,9 +78,11 @@ export async function resolveByActivity(
           );
         }
         candidates += 1;
-        await deps.describeBucket.take();
-        const activity = await deps.swf.describe({ domain, ...run });
-        if (activity === 'closed' || !activityMatches(activity, selector, parsed.requestTime)) continue;
+        if (describes) {
+          await deps.describeBucket.take();
+          const activity = await deps.swf.describe({ domain, ...run });
+          if (activity === 'closed' || !activityMatches(activity, selector, parsed.requestTime)) continue;
+        }
         runs.push(run);
         if (runs.length > allowance) {
           throw new TooManyExecutionsError(runs.length, allowance, options.alreadyActedOn, true);

@@ -26,14 +26,11 @@ export class ReportBuilder {
   };
   private readonly executions: ExecutionReport[] = [];
   private readonly failures: FailedExecution[] = [];
-  private readonly cancelledRuns: { workflowId: string; runId: string }[] = [];
   private truncated = false;
 
   constructor(
     private readonly dryRun: boolean,
     private readonly maxListed: number = REPORT_EXECUTIONS_MAX,
-    /** Keep every run asked to cancel (cancelThenTerminate: they are what its follow-up terminates). */
-    private readonly keepCancelled = false,
   ) {}
 
   add(entry: ExecutionReport): void {
@@ -42,9 +39,6 @@ export class ReportBuilder {
       this.executions.push(entry);
     } else {
       this.truncated = true;
-    }
-    if (this.keepCancelled && entry.outcome === 'cancel-requested' && entry.runId !== undefined) {
-      this.cancelledRuns.push({ workflowId: entry.workflowId, runId: entry.runId });
     }
     if (entry.outcome === 'failed' && this.failures.length < FAILURES_LISTED_MAX) {
       this.failures.push({
@@ -57,11 +51,6 @@ export class ReportBuilder {
 
   count(outcome: Outcome): number {
     return this.counts[outcome];
-  }
-
-  /** Every run asked to cancel (only when kept: see the constructor). */
-  cancelled(): readonly { workflowId: string; runId: string }[] {
-    return this.cancelledRuns;
   }
 
   /** The first failures (up to {@link FAILURES_LISTED_MAX}). */

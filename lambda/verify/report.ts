@@ -73,9 +73,15 @@ const ROLE_LABEL: Readonly<Record<RoleKind, string>> = {
   stateMachine: "the state machine's role",
 };
 
-function passes(check: Check, actual: Actual): boolean {
+/**
+ * Whether IAM's answer proves what the check expects. An implicit deny that IAM reached for want of context
+ * values (a conditioned grant, e.g. `swf:*` on `*` when a tag matches) proves nothing: the grant may apply
+ * to real calls, so the check fails and names the keys.
+ */
+function passes(check: Check, actual: Actual, missingContext: readonly string[]): boolean {
   if (actual === 'missing') return false;
-  return check.expected === 'allowed' ? actual === 'allowed' : actual !== 'allowed';
+  if (check.expected === 'allowed') return actual === 'allowed';
+  return actual === 'explicitDeny' || (actual === 'implicitDeny' && missingContext.length === 0);
 }
 
 /** A statement as a reader finds it: its policy, the policy's type, and where it starts and ends. */
@@ -104,7 +110,10 @@ export function describeFailure(result: CheckResult): string {
     case 'explicitDeny':
       return head + statementsPart(result.matchedStatements, 'denied');
     case 'implicitDeny':
-      return `${head}; no statement allows it`;
+      return result.missingContextValues.length > 0
+        ? `${head} only for want of the context values ${result.missingContextValues.join(', ')}: a ` +
+            'conditioned grant may allow it'
+        : `${head}; no statement allows it`;
     case 'missing':
       return `${head}; IAM gave no result for it`;
   }
@@ -122,12 +131,13 @@ export function buildReport(
   const results = checks.map((check): CheckResult => {
     const answer = evaluations.get(evaluationKey(check.roleArn, check.action, check.resource));
     const actual: Actual = answer?.decision ?? 'missing';
+    const missingContextValues = answer?.missingContextValues ?? [];
     return {
       ...check,
       actual,
-      ok: passes(check, actual),
+      ok: passes(check, actual, missingContextValues),
       matchedStatements: answer?.matchedStatements ?? [],
-      missingContextValues: answer?.missingContextValues ?? [],
+      missingContextValues,
     };
   });
   const failures = results

@@ -24,6 +24,7 @@ describe('parseConfig', () => {
       cancelRequests: false,
       cancelDomains: [],
       describeDomains: [],
+      policyDigests: [],
     });
   });
 
@@ -44,6 +45,7 @@ describe('parseConfig', () => {
         CANCEL_REQUESTS: 'true',
         CANCEL_DOMAINS: 'orders',
         DESCRIBE_DOMAINS: 'orders',
+        POLICY_DIGESTS: '0123456789abcdef,fedcba9876543210',
       }),
     ).toEqual({
       allowedDomains: ['orders'],
@@ -60,6 +62,7 @@ describe('parseConfig', () => {
       cancelRequests: true,
       cancelDomains: ['orders'],
       describeDomains: ['orders'],
+      policyDigests: ['0123456789abcdef', 'fedcba9876543210'],
     });
   });
 
@@ -106,6 +109,11 @@ describe('parseConfig', () => {
       'an invalid domain name',
       { ALLOWED_DOMAINS: 'orders,a/b' },
       /^ALLOWED_DOMAINS: domain name "a\/b" must not contain/,
+    ],
+    [
+      'a POLICY_DIGESTS item that is not a 16-digit hex digest',
+      { ALLOWED_DOMAINS: 'o', POLICY_DIGESTS: '0123456789abcdef,not-a-digest' },
+      /^POLICY_DIGESTS: must be comma-separated 16-digit hex digests \(got "not-a-digest"\)/,
     ],
     [
       'bad DEFAULT_CHILD_POLICY',

@@ -496,16 +496,30 @@ describe('the environment: CANCEL_DOMAINS, DESCRIBE_DOMAINS and CANCEL_REQUESTS'
       { CANCEL_REQUESTS: 'false', CANCEL_DOMAINS: 'orders', DESCRIBE_DOMAINS: '' },
     ],
     [
-      'a requestCancel sweep of billing for stalled, idle runs',
+      'a requestCancel sweep of billing for stalled, idle runs, in dry run (its default): no cancel grant',
       addStalled,
+      {},
+      { CANCEL_REQUESTS: 'false', CANCEL_DOMAINS: '', DESCRIBE_DOMAINS: 'billing' },
+    ],
+    [
+      'the same sweep with dryRun: false',
+      (terminator: SwfTerminator) => {
+        terminator.addPolicy('Stalled', {
+          domain: 'billing',
+          trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
+          match: { stalled: true, idleLongerThan: Duration.hours(2) },
+          action: PolicyAction.requestCancel(),
+          dryRun: false,
+        });
+      },
       {},
       { CANCEL_REQUESTS: 'false', CANCEL_DOMAINS: 'billing', DESCRIBE_DOMAINS: 'billing' },
     ],
     [
-      "the issue's three policies",
+      "the issue's three policies (Stalled in dry run)",
       addContractPolicies,
       {},
-      { CANCEL_REQUESTS: 'false', CANCEL_DOMAINS: 'orders,billing', DESCRIBE_DOMAINS: 'billing' },
+      { CANCEL_REQUESTS: 'false', CANCEL_DOMAINS: 'orders', DESCRIBE_DOMAINS: 'billing' },
     ],
     [
       'allowCancelRequests and no policy',
@@ -528,6 +542,7 @@ describe('the environment: CANCEL_DOMAINS, DESCRIBE_DOMAINS and CANCEL_REQUESTS'
           trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
           match: { workflowType: { name: 'ImportOrders' } },
           action: PolicyAction.requestCancel(),
+          dryRun: false,
         });
       },
       {},

@@ -81,9 +81,23 @@ const CONFIGURATIONS: Configuration[] = [
         trigger: hourly(),
         match: { workflowType: { name: 'Invoice' } },
         action: PolicyAction.requestCancel(),
+        dryRun: false,
       });
     },
     cancel: ['billing'],
+    describe: [],
+  },
+  {
+    name: 'the same policy in dry run (its default): it asks nothing to cancel, so it may not',
+    add: (t) => {
+      t.addPolicy('CancelInvoices', {
+        domain: 'billing',
+        trigger: hourly(),
+        match: { workflowType: { name: 'Invoice' } },
+        action: PolicyAction.requestCancel(),
+      });
+    },
+    cancel: [],
     describe: [],
   },
   {
@@ -113,8 +127,14 @@ const CONFIGURATIONS: Configuration[] = [
     describe: ['billing'],
   },
   {
-    name: "the issue's Stalled policy (requestCancel, stalled and idle, on billing)",
+    name: "the issue's Stalled policy (requestCancel, stalled and idle, on billing; dry run, as the issue writes it)",
     add: addStalled,
+    cancel: [],
+    describe: ['billing'],
+  },
+  {
+    name: 'the Stalled policy with dryRun: false',
+    add: (t) => addStalled(t, { dryRun: false }),
     cancel: ['billing'],
     describe: ['billing'],
   },
@@ -158,9 +178,9 @@ const CONFIGURATIONS: Configuration[] = [
     describe: [],
   },
   {
-    name: "the issue's three policies",
+    name: "the issue's three policies (Stalled in dry run)",
     add: addContractPolicies,
-    cancel: ['orders', 'billing'],
+    cancel: ['orders'],
     describe: ['billing'],
   },
 ];
@@ -316,6 +336,7 @@ describe('domain names IAM would read as wildcards stay literal in the policy gr
     trigger: hourly(),
     match: { tag: 'x' },
     action: PolicyAction.requestCancel(),
+    dryRun: false,
   });
   terminator.addPolicy('DescribeQuestion', {
     domain: 'a?c',

@@ -106,6 +106,8 @@ describe('the function', () => {
         CANCEL_REQUESTS: 'false',
         CANCEL_DOMAINS: '',
         DESCRIBE_DOMAINS: '',
+        // No policy: no policy run is accepted.
+        POLICY_DIGESTS: '',
         // The state machine's ARN, written from its name (not a reference: the state machine references the
         // function, so a reference back would be a cycle).
         STATE_MACHINE_ARN: {

@@ -59,6 +59,18 @@ function triggeredVersion(template: Template): string {
 }
 
 /** An Allow statement. */
+/** An AWS::IAM::RolePolicy the app attaches to the handler's role, from the role's side: swf:* on *. */
+function addBroadRolePolicy(t: SwfTerminator): iam.CfnRolePolicy {
+  return new iam.CfnRolePolicy(Stack.of(t), 'ExtraRolePolicy', {
+    roleName: t.handler.role!.roleName,
+    policyName: 'extra',
+    policyDocument: {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'swf:*', Resource: '*' }],
+    },
+  });
+}
+
 function statement(action: string, resource: string): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: [action], resources: [resource] });
 }
@@ -166,16 +178,16 @@ describe('VERIFY_CONFIG', () => {
   test.each<[string, (t: SwfTerminator) => void, Partial<SwfTerminatorProps>, string[], string[]]>([
     ['no policy', () => undefined, {}, [], []],
     [
-      "the issue's three policies, added after the constructor",
+      "the issue's three policies, added after the constructor (Stalled, in dry run, may not cancel)",
       addContractPolicies,
       {},
-      ['orders', 'billing'],
+      ['orders'],
       ['billing'],
     ],
     [
-      'Stalled (billing) added before RetireCheckoutV1 (orders)',
+      'Stalled (billing, dryRun: false) added before RetireCheckoutV1 (orders)',
       (t) => {
-        addStalled(t);
+        addStalled(t, { dryRun: false });
         addRetireCheckoutV1(t);
       },
       {},
@@ -224,7 +236,7 @@ describe('POLICY_FINGERPRINT: what re-runs the deploy-time check', () => {
     expect(triggeredVersion(second)).toBe(triggeredVersion(first));
   });
 
-  test('changes when a policy adds a grant (Stalled: cancel and describe in billing), and so does the version the trigger runs', () => {
+  test('changes when a policy adds a grant (Stalled: describe in billing), and so does the version the trigger runs', () => {
     // GIVEN the terminator with two of the policies, and with the Stalled policy too
     const before = synthConcrete((t) => {
       addStuckImports(t);
@@ -289,6 +301,17 @@ describe('POLICY_FINGERPRINT: what re-runs the deploy-time check', () => {
           roles: [t.handler.role!],
         }),
     ],
+    [
+      'a managed policy of the stack, from the role side',
+      (t) => {
+        t.handler.role!.addManagedPolicy(
+          new iam.ManagedPolicy(Stack.of(t), 'ExtraManaged', {
+            statements: [statement('swf:StartWorkflowExecution', '*')],
+          }),
+        );
+      },
+    ],
+    ['a role policy (AWS::IAM::RolePolicy)', (t) => addBroadRolePolicy(t)],
   ])("changes when %s is attached to the handler's role in the app", (_what, attach) => {
     // GIVEN the terminator, and the same terminator with a policy more attached to its handler's role
     const { template: before } = synthConcrete(addContractPolicies);
@@ -337,6 +360,35 @@ describe('the deploy-time trigger', () => {
     );
   });
 
+  test("changes when a managed policy of the stack attached to the handler's role gets another statement", () => {
+    // GIVEN the same managed policy attached to the role, with one statement, then two
+    const withManaged = (statements: iam.PolicyStatement[]) =>
+      synthConcrete((t) => {
+        t.handler.role!.addManagedPolicy(new iam.ManagedPolicy(Stack.of(t), 'Managed', { statements }));
+      }).template;
+    const before = withManaged([statement('swf:ListDomains', '*')]);
+    const after = withManaged([
+      statement('swf:ListDomains', '*'),
+      statement('swf:StartWorkflowExecution', '*'),
+    ]);
+
+    // THEN the fingerprint differs (the role names the policy by reference only; its document counts)
+    expect(fingerprintOf(after)).not.toBe(fingerprintOf(before));
+  });
+
+  test('a policy of a user or a group in the same stack (no role) neither breaks synth nor counts', () => {
+    // GIVEN a stack with a user's policy beside the terminator
+    const plain = synthConcrete(addContractPolicies).template;
+    const withUser = synthConcrete((t) => {
+      addContractPolicies(t);
+      const user = new iam.User(Stack.of(t), 'Operator');
+      user.addToPrincipalPolicy(statement('swf:ListDomains', '*'));
+    }).template;
+
+    // THEN it synthesizes, with the same fingerprint
+    expect(fingerprintOf(withUser)).toBe(fingerprintOf(plain));
+  });
+
   // A policy the app attaches to a checked role must exist before the check runs.
   test("waits for another iam.Policy attached to the handler's role too", () => {
     // GIVEN a terminator whose handler role also gets a policy of the app's own
@@ -351,6 +403,23 @@ describe('the deploy-time trigger', () => {
     // THEN the trigger waits for that policy as well
     const extra = resourceNamed(template, 'AWS::IAM::Policy', 'ExtraGrant').logicalId;
     expect(triggersOf(template)[0]![1].DependsOn).toContain(extra);
+  });
+
+  test("waits for a managed policy and a role policy attached to the handler's role too", () => {
+    // GIVEN both kinds attached by the app
+    const { template } = synthConcrete((t) => {
+      t.handler.role!.addManagedPolicy(
+        new iam.ManagedPolicy(Stack.of(t), 'ExtraManaged', {
+          statements: [statement('swf:ListDomains', '*')],
+        }),
+      );
+      addBroadRolePolicy(t);
+    });
+
+    // THEN the trigger waits for both
+    const dependsOn = triggersOf(template)[0]![1].DependsOn;
+    expect(dependsOn).toContain(resourceNamed(template, 'AWS::IAM::ManagedPolicy', 'ExtraManaged').logicalId);
+    expect(dependsOn).toContain(resourceNamed(template, 'AWS::IAM::RolePolicy', 'ExtraRolePolicy').logicalId);
   });
 
   test('verifyOnDeploy false: no trigger and no trigger provider, but the verifier function still exists', () => {

@@ -55,6 +55,11 @@ export interface FakeSfnOptions {
   readonly waitMs?: number;
   /** The name of the wait state `waitMs` shortens. Default {@link JOB_WAIT_STATE} ('GracePeriod'). */
   readonly waitState?: string;
+  /**
+   * The clock an execution's start and stop dates read (ms since the epoch), e.g. the invocation time a test
+   * gives the handler, so that a job compares another job's stop date with its own `now`. Default `Date.now`.
+   */
+  readonly now?: () => number;
 }
 
 /** One step of an execution, named as Step Functions' history names it (`WaitStateEntered`, ...). */
@@ -135,6 +140,11 @@ export class FakeSfnServer {
     });
   }
 
+  /** Now, as the execution dates read it ({@link FakeSfnOptions.now}). */
+  private now(): number {
+    return this.options.now?.() ?? Date.now();
+  }
+
   static async start(options: FakeSfnOptions): Promise<FakeSfnServer> {
     const server = http.createServer();
     const fake = new FakeSfnServer(options, server);
@@ -190,7 +200,7 @@ export class FakeSfnServer {
       arn,
       input,
       status: 'RUNNING',
-      startDate: Date.now(),
+      startDate: this.now(),
       events: [],
       transitions: [],
       chunks: [],
@@ -216,7 +226,7 @@ export class FakeSfnServer {
         if (execution.status === 'RUNNING') {
           execution.status = 'SUCCEEDED';
           execution.output = JSON.stringify(output);
-          execution.stopDate = Date.now();
+          execution.stopDate = this.now();
         }
         settle();
       },
@@ -226,7 +236,7 @@ export class FakeSfnServer {
           execution.status = 'FAILED';
           execution.error = cause?.name ?? 'States.Runtime';
           execution.cause = cause?.message ?? String(error);
-          execution.stopDate = Date.now();
+          execution.stopDate = this.now();
         }
         settle();
       },
@@ -236,7 +246,7 @@ export class FakeSfnServer {
 
   private stop(execution: FakeExecution, cause?: string): void {
     execution.status = 'ABORTED';
-    execution.stopDate = Date.now();
+    execution.stopDate = this.now();
     if (cause !== undefined) execution.cause = cause;
     execution.abort?.();
   }
@@ -364,7 +374,7 @@ export class FakeSfnServer {
       case 'StopExecution': {
         const e = this.byArn(body.executionArn);
         if (e.status === 'RUNNING') this.stop(e, typeof body.cause === 'string' ? body.cause : undefined);
-        return { stopDate: seconds(e.stopDate ?? Date.now()) };
+        return { stopDate: seconds(e.stopDate ?? this.now()) };
       }
       case 'GetExecutionHistory': {
         const e = this.byArn(body.executionArn);

@@ -83,6 +83,12 @@ export interface JobRigOptions {
    * (FakeSfnOptions.waitMs). Default: it waits until the job's `notBefore`.
    */
   readonly waitMs?: number;
+  /**
+   * The clock the Step Functions fake dates executions by (their start and stop dates, FakeSfnOptions.now):
+   * give the handler's `now` too, so that a follow-up compares its job's stop date with its own time.
+   * Default: the wall clock.
+   */
+  readonly sfnNow?: () => number;
 }
 
 /**
@@ -101,6 +107,7 @@ export async function jobRig(swf: FakeSwfServer, env: Env, options: JobRigOption
     stateMachineArn: STATE_MACHINE_ARN,
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     ...(options.waitMs === undefined ? {} : { waitMs: options.waitMs }),
+    ...(options.sfnNow === undefined ? {} : { now: options.sfnNow }),
     invoke: (event, context) => {
       if (chunkHandler === undefined) throw new Error('no chunk handler');
       return chunkHandler(event, context);

@@ -4,12 +4,14 @@
  * what an invocation wrote: its log lines and its policy metrics.
  */
 import './handler-env';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import {
   POLICY_EVENT_KEY,
   POLICY_METRICS_DIMENSION,
+  policyDigest,
   SCHEDULE_EVENT_DETAIL_TYPE,
   SCHEDULE_EVENT_SOURCE,
   type PolicyTriggerValue,
@@ -61,6 +63,17 @@ export function scheduledEvent(overrides: Record<string, unknown> = {}): Record<
 /** A policy run: the policy and the event that triggered it. */
 export function policyRun(policy: unknown, event: unknown): Record<string, unknown> {
   return { [POLICY_EVENT_KEY]: policy, event };
+}
+
+/**
+ * The digest the construct would deploy for the policy a run carries (empty when it carries none), so a test
+ * can run it as a policy deployed with the function: POLICY_DIGESTS lists exactly these.
+ */
+export function deployedDigest(run: unknown): string {
+  const policy = (run as Record<string, unknown> | null)?.[POLICY_EVENT_KEY] as
+    { name?: unknown; request?: unknown } | undefined;
+  if (typeof policy?.name !== 'string') return '';
+  return policyDigest(policy.name, policy.request, (text) => createHash('sha256').update(text).digest('hex'));
 }
 
 /** An operator's preview of a policy. */

@@ -18,6 +18,7 @@ import {
   SwfTerminator,
   type SwfTerminatorProps,
   type TerminationPolicy,
+  type TerminationPolicyOptions,
 } from '../../lib';
 import { type Config, parseConfig } from '../../lambda/config';
 import { type ConcreteEnv, functionOf, resolveIntrinsics, testApp } from './construct-helpers';
@@ -65,13 +66,20 @@ export function addRetireCheckoutV1(terminator: SwfTerminator): TerminationPolic
   });
 }
 
-/** The issue's third policy: an hourly sweep of billing asking stalled runs, idle over 2 h, to cancel. */
-export function addStalled(terminator: SwfTerminator): TerminationPolicy {
+/**
+ * The issue's third policy: an hourly sweep of billing asking stalled runs, idle over 2 h, to cancel. As the
+ * issue writes it, it states no dryRun, so it previews (the default); `overrides` can say otherwise.
+ */
+export function addStalled(
+  terminator: SwfTerminator,
+  overrides: Partial<TerminationPolicyOptions> = {},
+): TerminationPolicy {
   return terminator.addPolicy('Stalled', {
     domain: 'billing',
     trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
     match: { stalled: true, idleLongerThan: Duration.hours(2) },
     action: PolicyAction.requestCancel(),
+    ...overrides,
   });
 }
 

@@ -5,7 +5,7 @@
  * selector criteria an ordinary request may use: workflowIdPrefix, openLongerThanSeconds, stalled (only where
  * DESCRIBE_DOMAINS allows Describe calls).
  */
-import { makeHandler, NOW, type TestHandler } from '../../support/handler-fixtures';
+import { jobStateFixture, makeHandler, NOW, type TestHandler } from '../../support/handler-fixtures';
 import { inMemoryJobs } from '../../support/handler-bulk';
 import { FakeSwfServer, type FakeExecution } from '../../support/fake-swf';
 import { MemorySwf } from '../../support/memory-swf';
@@ -16,8 +16,14 @@ import {
   JOB_EVENT_KEY,
 } from '../../../lib/contract';
 import { FOLLOW_UP_REASON } from '../../../lambda/flows/follow-up';
+import { NO_TOTALS } from '../../../lambda/flows/job-state';
 import { readProvenance } from '../../../lambda/act/provenance';
-import { InvalidRequestError, TooManyExecutionsError } from '../../../lambda/errors';
+import {
+  InvalidRequestError,
+  JobHandOffError,
+  TerminationFailedError,
+  TooManyExecutionsError,
+} from '../../../lambda/errors';
 import type { Env } from '../../../lambda/config';
 import type { HandlerDeps } from '../../../lambda/handler';
 import type { JobState } from '../../../lambda/types';
@@ -33,6 +39,11 @@ afterEach(async () => {
 const CANCELS: Env = { CANCEL_REQUESTS: 'true', CANCEL_DOMAINS: 'orders,billing' };
 const HOUR = 3600;
 const ctx = { awsRequestId: 'req-ctt' };
+/** The time the invocation that asks has left: a follow-up waits for its end, then the grace period. */
+const ASKING_MS = 300_000;
+const askingCtx = { awsRequestId: 'req-ctt', getRemainingTimeInMillis: () => ASKING_MS };
+/** A follow-up's job id: the request's, marked, with a digest of its runs. */
+const FOLLOW_UP_ID = /^req-ctt-grace-[0-9a-f]{12}$/;
 
 /** An open execution in `orders` tagged nightly, started `startedSecondsBefore` (default 2 h) before NOW. */
 function exec(
@@ -263,12 +274,12 @@ describe('cancelThenTerminate: what it may ask', () => {
       const { handler } = onFake(fake, CANCELS, { jobs: jobs.jobs });
 
       // WHEN
-      const report = await handler({ ...base, action: 'cancelThenTerminate', gracePeriodSeconds }, ctx);
+      const report = await handler({ ...base, action: 'cancelThenTerminate', gracePeriodSeconds }, askingCtx);
 
-      // THEN
+      // THEN: after the asking invocation's end at the latest, and the grace period
       expect(report.cancelRequested).toBe(1);
       expect(report.followUp?.notBefore).toBe(
-        new Date(NOW.getTime() + gracePeriodSeconds * 1000).toISOString(),
+        new Date(NOW.getTime() + ASKING_MS + gracePeriodSeconds * 1000).toISOString(),
       );
     },
   );
@@ -350,7 +361,7 @@ describe('cancelThenTerminate: what it may ask', () => {
 
 describe('cancelThenTerminate: cancel now, terminate what is still open after the grace period', () => {
   const GRACE = 600;
-  const notBefore = new Date(NOW.getTime() + GRACE * 1000);
+  const notBefore = new Date(NOW.getTime() + ASKING_MS + GRACE * 1000);
 
   /**
    * Three matches, one of whose decider honours the cancel request (it closes as CANCELED at once), and a run
@@ -374,7 +385,7 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
         action: 'cancelThenTerminate',
         gracePeriodSeconds: GRACE,
       },
-      ctx,
+      askingCtx,
     );
     return { runs, fake, jobs, clock, handler, report };
   }
@@ -399,11 +410,12 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
     expect(jobs.started).toHaveLength(1);
     const state = jobs.started[0]!;
     expect(state).toMatchObject({
-      jobId: 'req-ctt-grace',
+      jobId: expect.stringMatching(FOLLOW_UP_ID),
       notBefore: notBefore.toISOString(),
       status: 'running',
       chunks: 0,
       provenance: { via: 'console', requestId: 'req-ctt' },
+      parent: { jobId: 'req-ctt', graceSeconds: GRACE },
     });
     const request = state.request as { executions: { workflowId: string; runId: string }[] };
     expect({
@@ -416,8 +428,8 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
       reason: FOLLOW_UP_REASON,
     });
     expect(report.followUp).toEqual({
-      jobId: 'req-ctt-grace',
-      executionArn: jobs.jobs.executionArn('req-ctt-grace'),
+      jobId: state.jobId,
+      executionArn: jobs.jobs.executionArn(state.jobId),
       notBefore: notBefore.toISOString(),
     });
   });
@@ -448,7 +460,7 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
 
     // THEN
     expect(answer).toMatchObject({
-      jobId: 'req-ctt-grace',
+      jobId: state.jobId,
       status: 'done',
       chunks: 1,
       totals: { matched: 3, terminated: 2, alreadyClosed: 1, failed: 0, cancelRequested: 0 },
@@ -467,7 +479,7 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
       expect(t.reason).toBe(FOLLOW_UP_REASON);
       expect(readProvenance(t.details ?? '')).toMatchObject({
         requestedBy: { via: 'console', requestId: 'req-ctt' },
-        jobId: 'req-ctt-grace',
+        jobId: state.jobId,
         functionRequestId: 'chunk-1',
       });
     }
@@ -574,5 +586,165 @@ describe('selector criteria on ordinary requests', () => {
     expect(report.terminated).toBe(2);
     expect(fake.terminations.map((t) => t.workflowId).sort()).toEqual(['order-1', 'order-3']);
     expect(fake.callCount('DescribeWorkflowExecution')).toBe(3);
+  });
+});
+
+describe('cancelThenTerminate: no run asked to cancel is ever left without its follow-up', () => {
+  const GRACE = 600;
+  const request = {
+    domain: 'orders',
+    selector: { tag: 'nightly' },
+    action: 'cancelThenTerminate',
+    gracePeriodSeconds: GRACE,
+  };
+
+  test('GIVEN a cancel request SWF refuses WHEN the request ends failed THEN the follow-up was started before any cancel, with every run', async () => {
+    // GIVEN two matches, the first cancel refused
+    const fake = await start([exec('order-1'), exec('order-2')]);
+    fake.failNext('RequestCancelWorkflowExecution', 'not-permitted');
+    const jobs = inMemoryJobs();
+    const { handler } = onFake(fake, CANCELS, { jobs: jobs.jobs });
+
+    // WHEN
+    const error = await handler(request, askingCtx).catch((e: unknown) => e);
+
+    // THEN the request failed (it is retried, then kept in the dead-letter queue) ...
+    expect(error).toBeInstanceOf(TerminationFailedError);
+    // ... and the follow-up holds both runs, the one asked and the one whose asking failed
+    expect(jobs.started).toHaveLength(1);
+    const runs = (jobs.started[0]!.request as { executions: { workflowId: string }[] }).executions;
+    expect(runs.map((r) => r.workflowId).sort()).toEqual(['order-1', 'order-2']);
+  });
+
+  test('GIVEN the follow-up cannot be started WHEN the request runs THEN nothing is asked to cancel', async () => {
+    // GIVEN a state machine that refuses to start anything
+    const fake = await start([exec('order-1')]);
+    const jobs = inMemoryJobs();
+    const refusing = { ...jobs.jobs, start: () => Promise.reject(new Error('states unavailable')) };
+    const { handler } = onFake(fake, CANCELS, { jobs: refusing });
+
+    // WHEN
+    const error = await handler(request, askingCtx).catch((e: unknown) => e);
+
+    // THEN the request fails whole: a retry starts from nothing asked
+    expect(error).toBeInstanceOf(JobHandOffError);
+    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(0);
+  });
+
+  test('GIVEN the same request again (a retry) WHEN it matches the same runs THEN it finds its follow-up started, not a second one', async () => {
+    // GIVEN runs whose deciders ignore the cancel request (they stay open, cancelRequested)
+    const fake = await start([exec('order-1'), exec('order-2')]);
+    const jobs = inMemoryJobs();
+    const { handler } = onFake(fake, CANCELS, { jobs: jobs.jobs });
+    const first = await handler(request, askingCtx);
+
+    // WHEN
+    const again = await handler(request, askingCtx);
+
+    // THEN the runs are asked again (harmless) and handed to the same follow-up, started once
+    expect(again.cancelRequested).toBe(2);
+    expect(again.followUp?.jobId).toBe(first.followUp?.jobId);
+    expect(jobs.started).toHaveLength(1);
+  });
+
+  test('GIVEN a named execution without its runId WHEN cancelThenTerminate is asked THEN it is refused naming runId, before any SWF call', async () => {
+    const fake = await start([exec('order-1')]);
+    const handler = onFake(fake, CANCELS);
+
+    const field = await invalidField(handler, {
+      domain: 'orders',
+      executions: [{ workflowId: 'order-1', runId: 'run-order-1' }, { workflowId: 'order-2' }],
+      action: 'cancelThenTerminate',
+      gracePeriodSeconds: GRACE,
+    });
+
+    expect(field).toBe('executions[1].runId');
+    expect(fake.callCount()).toBe(0);
+  });
+});
+
+describe('a follow-up waits for its asking job, and stops with it', () => {
+  const GRACE = 600;
+  const PARENT = 'asking-job';
+  const AT = new Date('2025-06-01T13:00:00.000Z');
+
+  /** A follow-up's state for order-1 and order-2, past its notBefore, whose asking job is `PARENT`. */
+  function followUpState(): JobState {
+    return jobStateFixture({
+      jobId: `${PARENT}-grace-000000000000`,
+      request: {
+        domain: 'orders',
+        executions: [ref(exec('order-1')), ref(exec('order-2'))],
+        action: 'terminate',
+      },
+      progress: { target: 'list', remaining: 2 },
+      totals: NO_TOTALS,
+      chunks: 0,
+      notBefore: new Date(AT.getTime() - 1_000).toISOString(),
+      parent: { jobId: PARENT, graceSeconds: GRACE },
+    });
+  }
+
+  /** The follow-up's chunk, with the asking job described as `asking`. */
+  async function chunkWith(asking: { state: 'RUNNING' | 'SUCCEEDED' | 'ABORTED'; stoppedAt?: Date }) {
+    const fake = await start([exec('order-1'), exec('order-2')]);
+    const jobs = inMemoryJobs();
+    const state = followUpState();
+    await jobs.jobs.start(state);
+    const describe = (jobId: string) =>
+      jobId === PARENT
+        ? Promise.resolve({ jobId, executionArn: jobs.jobs.executionArn(jobId), ...asking })
+        : jobs.jobs.describe(jobId);
+    const { raw } = makeHandler({
+      env: CANCELS,
+      swf: fakeSwfPort(fake),
+      now: () => AT,
+      deps: { jobs: { ...jobs.jobs, describe }, endReserveMs: 1_000 },
+    });
+    const event = JSON.parse(
+      JSON.stringify({ [JOB_EVENT_KEY]: state, execution: jobs.jobs.executionArn(state.jobId) }),
+    ) as unknown;
+    const answer = (await raw(event, { awsRequestId: 'follow-up-chunk' })) as JobState;
+    return { fake, answer };
+  }
+
+  test('GIVEN its asking job still running WHEN the follow-up is due THEN it waits a grace period more, terminating nothing', async () => {
+    const { fake, answer } = await chunkWith({ state: 'RUNNING' });
+
+    expect(answer).toMatchObject({
+      status: 'running',
+      notBefore: new Date(AT.getTime() + GRACE * 1000).toISOString(),
+    });
+    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
+  });
+
+  test('GIVEN its asking job stopped less than the grace period ago WHEN the follow-up is due THEN it waits until then', async () => {
+    const stoppedAt = new Date(AT.getTime() - 60_000);
+
+    const { fake, answer } = await chunkWith({ state: 'SUCCEEDED', stoppedAt });
+
+    expect(answer.notBefore).toBe(new Date(stoppedAt.getTime() + GRACE * 1000).toISOString());
+    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
+  });
+
+  test('GIVEN its asking job was aborted WHEN the follow-up is due THEN it stops, terminating nothing', async () => {
+    const { fake, answer } = await chunkWith({
+      state: 'ABORTED',
+      stoppedAt: new Date(AT.getTime() - 3_600_000),
+    });
+
+    expect(answer).toMatchObject({ status: 'aborted' });
+    expect(answer.summary).toMatch(/asking-job was aborted/);
+    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
+  });
+
+  test('GIVEN its asking job stopped a grace period ago WHEN the follow-up is due THEN it terminates the runs still open', async () => {
+    const { fake, answer } = await chunkWith({
+      state: 'SUCCEEDED',
+      stoppedAt: new Date(AT.getTime() - GRACE * 1000),
+    });
+
+    expect(answer).toMatchObject({ status: 'done', totals: { terminated: 2 } });
+    expect(fake.terminations.map((t) => t.workflowId).sort()).toEqual(['order-1', 'order-2']);
   });
 });

@@ -1,17 +1,22 @@
 /**
  * cancelThenTerminate end to end: the synthesized state machine on the fake Step Functions server, the real
- * handler on the fake SWF server over HTTP. The request asks the runs it matches to cancel and hands them to
- * a follow-up job (`<job id>-grace`) that waits in the GracePeriod Wait state, then terminates exactly the runs
- * still open. The wait is shortened (FakeSfnOptions.waitMs) and the handler's invocation time (`now`) is the
- * test's, so the test decides when the grace period is over.
+ * handler on the fake SWF server over HTTP. The request resolves its selector into the runs it matches, starts
+ * ONE follow-up job with all of them (`<job id>-grace-<digest of its runs>`) BEFORE it asks any to cancel, then
+ * asks them (inline, or in a job of its own when that takes too long). The follow-up waits in the GracePeriod
+ * Wait state until each run has had the grace period since the asking ended (an asking job still running makes
+ * it wait longer; an aborted one stops it), then terminates exactly the runs still open. The wait is shortened
+ * (FakeSfnOptions.waitMs), and the handler's invocation time and the Step Functions fake's dates are one clock
+ * the test sets (`now`), so the test decides when a grace period is over.
  */
+import { createHash } from 'node:crypto';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { readProvenance } from '../../../lambda/act/provenance';
 import type { ControlAnswer } from '../../../lambda/flows/control';
 import { FOLLOW_UP_REASON } from '../../../lambda/flows/follow-up';
+import type { Handler } from '../../../lambda/handler';
 import type { JobState } from '../../../lambda/types';
 import { JOB_CHUNK_STATE, JOB_EVENT_KEY, JOB_WAIT_STATE } from '../../../lib/contract';
-import type { FakeExecution as SfnExecution } from '../../support/fake-sfn';
+import type { FakeSfnServer, FakeExecution as SfnExecution } from '../../support/fake-sfn';
 import { type FakeExecution, FakeSwfServer } from '../../support/fake-swf';
 import { asReport, jobRig, type JobRig, lastState, workingTime } from '../../support/handler-bulk';
 import { DOMAIN } from '../../support/handler-fixtures';
@@ -30,17 +35,28 @@ afterEach(async () => {
 const CANCELS = { CANCEL_REQUESTS: 'true', CANCEL_DOMAINS: 'orders,billing' };
 /** How long each pass through the GracePeriod Wait state takes here (instead of until `notBefore`). */
 const WAIT_MS = 20;
+const GRACE_MS = 60_000;
 
 /** The request time: ten minutes ago, on a whole second. */
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 600_000;
 const T0_SECONDS = T0 / 1000;
-const NOT_BEFORE = T0 + 60_000;
 
-/** The handler's invocation time, as the test sets it (the pacing clock stays real). */
+const iso = (ms: number) => new Date(ms).toISOString();
+/** The first whole second at or after `ms` (a job's `notBefore` is rounded up to one). */
+const wholeSecond = (ms: number) => Math.ceil(ms / 1000) * 1000;
+
+/**
+ * The follow-up's `notBefore` for a request at T0 with `ms` of working time (`workingTime`: the context says
+ * `ms` + 1 s remain): the asking invocation's end at the latest, plus the grace period, on a whole second.
+ */
+const notBeforeOf = (ms: number) => wholeSecond(T0 + ms + 1_000 + GRACE_MS);
+
+/** The handler's invocation time and the Step Functions fake's dates, as the test sets them. */
 function testClock(start: number) {
   let t = start;
   return {
     now: () => new Date(t),
+    ms: () => t,
     set(ms: number) {
       t = ms;
     },
@@ -87,18 +103,54 @@ function chunkOutputs(execution: SfnExecution): JobState[] {
   );
 }
 
+/** The runs a job's request names, in its order. */
+function runsOf(state: JobState): { workflowId: string; runId: string }[] {
+  return (state.request.executions as { workflowId: string; runId: string }[]).map((e) => ({
+    workflowId: e.workflowId,
+    runId: e.runId,
+  }));
+}
+
+/** The follow-up's job id, as the design names it: the request's, `-grace-`, 12 hex digits of its runs. */
+function followUpIdOf(jobId: string, runs: readonly { workflowId: string; runId: string }[]): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify(runs.map((r) => [r.workflowId, r.runId])))
+    .digest('hex')
+    .slice(0, 12);
+  return `${jobId}-grace-${digest}`;
+}
+
 function stateOfRun(workflowId: string, runId = `run-${workflowId}`) {
   return swf!.execution(DOMAIN, workflowId, runId);
 }
 
+/**
+ * Records each execution the Step Functions fake starts, in order, with how many RequestCancelWorkflowExecution
+ * calls the SWF fake had received by then.
+ */
+function recordStarts(sfn: FakeSfnServer, server: FakeSwfServer): { name: string; cancelsBefore: number }[] {
+  const starts: { name: string; cancelsBefore: number }[] = [];
+  const start = sfn.startExecution.bind(sfn);
+  sfn.startExecution = (name, input) => {
+    starts.push({ name, cancelsBefore: server.callCount('RequestCancelWorkflowExecution') });
+    return start(name, input);
+  };
+  return starts;
+}
+
+/** The first execution state in `execution`'s history entered after WaitFirst (the Choice every job starts on). */
+const firstStep = (execution: SfnExecution) =>
+  execution.transitions.find((t) => t.type.endsWith('StateEntered') && t.name !== 'WaitFirst');
+
 const IGNORING = ['ignore-1', 'ignore-2', 'ignore-3'];
 const HONOURING = ['honour-1', 'honour-2'];
-const FOLLOW_UP = 'ct-1-grace';
+/** The inline request's follow-up: the end of its 10 s of working time (11 s remaining) plus 60 s. */
+const NOT_BEFORE = notBeforeOf(10_000);
 
 /**
  * GIVEN five `ct` runs (three whose deciders ignore a cancel request, two that close when asked), one other
  * tag, and one `ct` run started after the request time; a rig whose handler's `now` is T0
- * WHEN the console asks to cancelThenTerminate the `ct` runs with a 60 s grace period
+ * WHEN the console asks to cancelThenTerminate the `ct` runs with a 60 s grace period, with 10 s of working time
  * (the follow-up job is then waiting: the clock stays at T0)
  */
 async function requestCancelThenTerminate() {
@@ -112,28 +164,47 @@ async function requestCancelThenTerminate() {
     ],
   });
   const clock = testClock(T0);
-  rig = await jobRig(swf, CANCELS, { waitMs: WAIT_MS, extra: { now: clock.now } });
+  rig = await jobRig(swf, CANCELS, { waitMs: WAIT_MS, extra: { now: clock.now }, sfnNow: clock.ms });
+  const starts = recordStarts(rig.sfn, swf);
   const report = asReport(
     await rig.handler(
       { domain: DOMAIN, selector: { tag: 'ct' }, action: 'cancelThenTerminate', gracePeriodSeconds: 60 },
       workingTime('ct-1', 10_000),
     ),
   );
-  return { clock, report, sfn: rig.sfn, swf, rig };
+  const followUp = report.followUp?.jobId ?? '';
+  return { clock, report, sfn: rig.sfn, swf, rig, starts, followUp };
 }
 
 describe('cancelThenTerminate: cancel now, terminate what is still open after the grace period', () => {
-  test('the follow-up job waits in GracePeriod, then terminates exactly the runs still open', async () => {
-    const { clock, report, sfn } = await requestCancelThenTerminate();
+  test('the follow-up job is started before any cancel, waits in GracePeriod, then terminates exactly the runs still open', async () => {
+    const { clock, report, sfn, starts, followUp: FOLLOW_UP } = await requestCancelThenTerminate();
 
-    // THEN the request asked the five matching runs to cancel, inline, and started the follow-up job
+    // THEN the request asked the five matching runs to cancel, inline, and started one follow-up job
     expect(report).toMatchObject({ cancelRequested: 5, terminated: 0, matched: 5, failed: 0 });
     expect(report.job).toBeUndefined();
     expect(report.followUp).toEqual({
       jobId: FOLLOW_UP,
       executionArn: sfn.executionArn(FOLLOW_UP),
-      notBefore: new Date(NOT_BEFORE).toISOString(),
+      notBefore: iso(NOT_BEFORE),
     });
+    // ... with all five runs, named by the request's id and a digest of them, and the request as its parent
+    const input = JSON.parse(sfn.executions.get(FOLLOW_UP)!.input) as JobState;
+    const handed = runsOf(input);
+    expect(handed.map((r) => [r.workflowId, r.runId]).sort()).toEqual(
+      [...HONOURING, ...IGNORING].sort().map((id) => [id, `run-${id}`]),
+    );
+    expect(FOLLOW_UP).toMatch(/^ct-1-grace-[0-9a-f]{12}$/);
+    expect(FOLLOW_UP).toBe(followUpIdOf('ct-1', handed));
+    expect(input).toMatchObject({
+      jobId: FOLLOW_UP,
+      notBefore: iso(NOT_BEFORE),
+      parent: { jobId: 'ct-1', graceSeconds: 60 },
+      request: { action: 'terminate' },
+    });
+    // ... BEFORE any run was asked to cancel: it was the only execution started, with no cancel request made yet
+    expect(starts).toEqual([{ name: FOLLOW_UP, cancelsBefore: 0 }]);
+    expect(swf!.callCount('RequestCancelWorkflowExecution')).toBe(5);
     expect(
       swf!
         .cancellations()
@@ -147,22 +218,17 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
     // a new run of a workflowId that closed when asked starts during the grace period
     swf!.addExecutions([run('honour-1', { runId: 'run-honour-1-again', start: T0_SECONDS + 5 })]);
 
-    // AND the follow-up waits: it entered GracePeriod, its chunks (before notBefore) terminated nothing
+    // AND the follow-up waits: it entered GracePeriod first, its chunks (before notBefore) terminated nothing
     await until(() => answered(sfn.executions.get(FOLLOW_UP)).length >= 3, 'three chunks of the follow-up');
     const followUp = sfn.executions.get(FOLLOW_UP)!;
     expect(followUp.status).toBe('RUNNING');
-    const firstWait = followUp.transitions.findIndex(
-      (t) => t.type === 'WaitStateEntered' && t.name === JOB_WAIT_STATE,
+    expect(firstStep(followUp)).toEqual(
+      expect.objectContaining({ type: 'WaitStateEntered', name: JOB_WAIT_STATE }),
     );
-    const firstChunk = followUp.transitions.findIndex(
-      (t) => t.type === 'TaskStateEntered' && t.name === JOB_CHUNK_STATE,
-    );
-    expect(firstWait).toBeGreaterThanOrEqual(0);
-    expect(firstWait).toBeLessThan(firstChunk);
     expect(swf!.terminations).toEqual([]);
     expect(swf!.callCount('TerminateWorkflowExecution')).toBe(0);
 
-    // WHEN the grace period is over
+    // WHEN the grace period is over (the request asked inline: no job of its id to wait for)
     clock.set(NOT_BEFORE + 1_000);
     const execution = await sfn.finished(FOLLOW_UP);
 
@@ -201,10 +267,12 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
     ] as const) {
       expect(stateOfRun(id, runId)).toEqual({ open: true, cancelRequested: false });
     }
+    // one follow-up, and no other job
+    expect([...sfn.executions.keys()]).toEqual([FOLLOW_UP]);
   });
 
   test('a chunk invoked before notBefore answers its state unchanged, and the job waits again', async () => {
-    const { sfn } = await requestCancelThenTerminate();
+    const { sfn, followUp: FOLLOW_UP } = await requestCancelThenTerminate();
     const callsAfterRequest = swf!.callCount();
 
     // WHEN the follow-up's chunks run while the handler's `now` (T0) is before notBefore
@@ -215,7 +283,8 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
     const input = JSON.parse(followUp.input) as JobState;
     expect(input).toMatchObject({
       jobId: FOLLOW_UP,
-      notBefore: new Date(NOT_BEFORE).toISOString(),
+      notBefore: iso(NOT_BEFORE),
+      parent: { jobId: 'ct-1', graceSeconds: 60 },
       status: 'running',
       chunks: 0,
     });
@@ -235,7 +304,7 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
     ['an abort control request', 'abort'],
     ['StopExecution on the state machine', 'stop'],
   ] as const)('%s during the grace period: nothing is terminated', async (_name, how) => {
-    const { clock, sfn } = await requestCancelThenTerminate();
+    const { clock, sfn, followUp: FOLLOW_UP } = await requestCancelThenTerminate();
     await until(() => answered(sfn.executions.get(FOLLOW_UP)).length >= 1, 'a chunk of the follow-up');
 
     // WHEN the follow-up job is stopped while it waits
@@ -276,110 +345,212 @@ describe('cancelThenTerminate too large for one invocation: its cancel phase is 
   const BIG = Array.from({ length: 40 }, (_, i) => `big-${String(i).padStart(2, '0')}`);
   /** Every other run's decider honours a cancel request (even indexes). */
   const honours = (i: number) => i % 2 === 0;
+  /** The follow-up's first `notBefore`: the request's 0.2 s of working time (1.2 s remaining), plus 60 s. */
+  const BIG_NOT_BEFORE = notBeforeOf(200);
 
   /**
-   * GIVEN 40 `big` runs, every other one honouring a cancel request; a cancel rate that needs a job (25/s, a
-   * burst of 5, 0.4 s chunks) and a handler time running 100 times faster than the wall clock (a 60 s grace
-   * period passes in 0.6 s)
-   * WHEN the request arrives with 0.2 s of working time (40 cancel requests take 1.4 s)
-   * THEN it becomes a job; the job and every follow-up it started end
+   * GIVEN 40 `big` runs, every other one honouring a cancel request (a few more with another tag), on one
+   * clock the test sets (T0); a rig with `env`
+   * WHEN the request `jobId` arrives with 0.2 s of working time, too little to ask them all
+   * THEN it becomes a job (too large), and the follow-up is started too, first
    */
-  async function runCancelJob() {
+  async function requestCancelJob(jobId: string, env: Record<string, string>, hold?: Handler) {
     swf = await FakeSwfServer.start({
       domains: [DOMAIN],
-      executions: BIG.map((id, i) =>
-        run(id, { tag: 'big', honoursCancel: honours(i), start: T0_SECONDS - 3600 - i }),
-      ),
+      executions: [
+        ...BIG.map((id, i) =>
+          run(id, { tag: 'big', honoursCancel: honours(i), start: T0_SECONDS - 3600 - i }),
+        ),
+        run('keep-1', { tag: 'keep' }),
+      ],
     });
-    const started = Date.now();
-    const now = () => new Date(T0 + (Date.now() - started) * 100);
+    const clock = testClock(T0);
     rig = await jobRig(
       swf,
-      { ...CANCELS, TERMINATE_BURST: '5', JOB_CHUNK_SECONDS: '0.4' },
-      { waitMs: WAIT_MS, extra: { now } },
+      { ...CANCELS, ...env },
+      { waitMs: WAIT_MS, extra: { now: clock.now }, sfnNow: clock.ms },
     );
+    if (hold !== undefined) rig.setChunkHandler(hold);
+    const starts = recordStarts(rig.sfn, swf);
     const report = asReport(
       await rig.handler(
         { domain: DOMAIN, selector: { tag: 'big' }, action: 'cancelThenTerminate', gracePeriodSeconds: 60 },
-        workingTime('big-1', 200),
+        workingTime(jobId, 200),
       ),
     );
     expect(report.job).toMatchObject({ state: 'started', reason: 'too-large' });
-    expect(report.followUp).toBeUndefined();
-    const sfn = rig.sfn;
-    const main = await sfn.finished('big-1');
-    await until(() => [...sfn.executions.values()].every((e) => e.status !== 'RUNNING'), 'every follow-up');
-    const followUps = [...sfn.executions.keys()].filter((name) => name !== 'big-1').sort();
-    return { main, followUps, sfn, swf };
+    expect(report).toMatchObject({ cancelRequested: 0, terminated: 0 });
+    const followUp = report.followUp!.jobId;
+    expect(starts).toEqual([
+      { name: followUp, cancelsBefore: 0 },
+      { name: jobId, cancelsBefore: 0 },
+    ]);
+    return { clock, report, followUp, sfn: rig.sfn, swf };
   }
 
-  test('each chunk that cancelled starts its own follow-up, and every cancelled run ends terminated or closed', async () => {
-    const { main, followUps, sfn, swf: server } = await runCancelJob();
+  test('one follow-up for all runs; it waits while the asking job runs, and terminates after it stopped + grace', async () => {
+    // GIVEN the asking job's chunks (25 cancel requests a second, a burst of 5, 0.4 s chunks) held before its
+    // second chunk until the test lets it go
+    let askingChunks = 0;
+    let holding = false;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((r) => {
+      release = r;
+    });
+    const hold: Handler = async (event, context) => {
+      if ((event as { execution?: string }).execution === rig!.sfn.executionArn('big-1')) {
+        askingChunks += 1;
+        if (askingChunks === 2) {
+          holding = true;
+          await released;
+        }
+      }
+      return rig!.handler(event, context);
+    };
+    const {
+      clock,
+      report,
+      followUp: FOLLOW_UP,
+      sfn,
+      swf: server,
+    } = await requestCancelJob('big-1', { TERMINATE_BURST: '5', JOB_CHUNK_SECONDS: '0.4' }, hold);
 
-    // THEN the job succeeded in several chunks
+    // THEN one follow-up was started, by the request, with all 40 runs, before the job asked any to cancel
+    expect(report.followUp).toEqual({
+      jobId: FOLLOW_UP,
+      executionArn: sfn.executionArn(FOLLOW_UP),
+      notBefore: iso(BIG_NOT_BEFORE),
+    });
+    const input = JSON.parse(sfn.executions.get(FOLLOW_UP)!.input) as JobState;
+    const handed = runsOf(input);
+    expect(handed.map((r) => r.workflowId).sort()).toEqual(BIG);
+    expect(FOLLOW_UP).toBe(followUpIdOf('big-1', handed));
+    expect(input).toMatchObject({
+      notBefore: iso(BIG_NOT_BEFORE),
+      parent: { jobId: 'big-1', graceSeconds: 60 },
+    });
+    // the asking job asked some in its first chunk, and is held before its second
+    await until(() => holding, 'the second chunk of the asking job');
+    const askedInFirstChunk = server.cancellations().length;
+    expect(askedInFirstChunk).toBeGreaterThan(0);
+    expect(askedInFirstChunk).toBeLessThan(40);
+
+    // WHEN the follow-up's notBefore passes while the asking job runs
+    clock.set(BIG_NOT_BEFORE + 1_000);
+    const pushed = wholeSecond(BIG_NOT_BEFORE + 1_000 + GRACE_MS);
+    const followUp = sfn.executions.get(FOLLOW_UP)!;
+    await until(
+      () => chunkOutputs(followUp).some((s) => s.notBefore === iso(pushed)),
+      'the follow-up to push its notBefore',
+    );
+
+    // THEN it waits a grace period more, terminating nothing
+    expect(sfn.executions.get('big-1')!.status).toBe('RUNNING');
+    expect(followUp.status).toBe('RUNNING');
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+
+    // WHEN the asking job, let go, asks the rest and stops (at the clock's time then: S)
+    clock.set(BIG_NOT_BEFORE + 30_000);
+    release();
+    const main = await sfn.finished('big-1');
+    const stoppedAt = main.stopDate!;
+    expect(stoppedAt).toBe(BIG_NOT_BEFORE + 30_000);
+    // AND the pushed notBefore passes, less than a grace period after S
+    clock.set(pushed);
+    await until(
+      () => chunkOutputs(followUp).some((s) => s.notBefore === iso(wholeSecond(stoppedAt + GRACE_MS))),
+      'the follow-up to wait until S + grace',
+    );
+
+    // THEN it waits until S + grace, still terminating nothing
+    expect(followUp.status).toBe('RUNNING');
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+
+    // WHEN S + grace passes
+    const graceOverAt = Date.now();
+    clock.set(stoppedAt + GRACE_MS);
+    const execution = await sfn.finished(FOLLOW_UP);
+
+    // THEN the asking job succeeded in several chunks, asking each run to cancel exactly once
     expect(main.status).toBe('SUCCEEDED');
     const outputs = chunkOutputs(main);
     expect(outputs.length).toBeGreaterThanOrEqual(2);
-    // each chunk that asked runs to cancel started a follow-up named by its number, and no other did
-    const cancelling = outputs
-      .filter((s, i) => s.totals.cancelRequested > (outputs[i - 1]?.totals.cancelRequested ?? 0))
-      .map((s) => `big-1-grace-${s.chunks}`);
-    expect(cancelling.length).toBeGreaterThanOrEqual(2);
-    expect(followUps).toEqual([...cancelling].sort());
-    // every follow-up waited in GracePeriod first, then succeeded with totals that add up
-    for (const name of followUps) {
-      const execution = sfn.executions.get(name)!;
-      expect(execution.status).toBe('SUCCEEDED');
-      expect(
-        execution.transitions.find((t) => t.type.endsWith('StateEntered') && t.name !== 'WaitFirst'),
-      ).toEqual(expect.objectContaining({ type: 'WaitStateEntered', name: JOB_WAIT_STATE }));
-      const totals = lastState(sfn, name)!.totals;
-      expect(totals.failed).toBe(0);
-      expect(totals.terminated + totals.alreadyClosed + totals.noOpenRun).toBe(totals.matched);
+    expect(lastState(sfn, 'big-1')?.totals).toMatchObject({ matched: 40, cancelRequested: 40, failed: 0 });
+    const asked = server.cancellations().map((c) => c.workflowId);
+    expect([...asked].sort()).toEqual(BIG);
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(40);
+    // and no chunk started a follow-up: the one the request started is the only other job
+    expect([...sfn.executions.keys()].sort()).toEqual(['big-1', FOLLOW_UP].sort());
+    // the follow-up succeeded only after S + grace: the runs whose deciders ignored the request terminated
+    // (once), the others already closed; the totals add up
+    expect(execution.status).toBe('SUCCEEDED');
+    const final = lastState(sfn, FOLLOW_UP)!;
+    expect(final).toMatchObject({
+      status: 'done',
+      totals: { matched: 40, terminated: 20, alreadyClosed: 20, noOpenRun: 0, failed: 0 },
+    });
+    expect(Date.parse(final.lastProgressAt!)).toBeGreaterThanOrEqual(stoppedAt + GRACE_MS);
+    const terminated = server.terminations.map((t) => t.workflowId);
+    expect([...terminated].sort()).toEqual(BIG.filter((_, i) => !honours(i)));
+    for (const t of server.terminations) {
+      expect(t.at).toBeGreaterThanOrEqual(graceOverAt);
+      expect(readProvenance(t.details!)?.jobId).toBe(FOLLOW_UP);
     }
-    // every run was asked to cancel; those that ignored it are terminated (once), the others closed themselves
-    expect(new Set(server.cancellations().map((c) => c.workflowId))).toEqual(new Set(BIG));
+    // every run asked ends terminated or closed by its decider; the other tag is untouched
     BIG.forEach((id, i) => {
       expect(stateOfRun(id)).toMatchObject({
         open: false,
         closeStatus: honours(i) ? 'CANCELED' : 'TERMINATED',
       });
     });
-    const terminated = server.terminations.map((t) => t.workflowId);
-    expect([...terminated].sort()).toEqual(BIG.filter((_, i) => !honours(i)));
-    for (const t of server.terminations) {
-      expect(readProvenance(t.details!)?.jobId).toMatch(/^big-1-grace-\d+$/);
-    }
+    expect(stateOfRun('keep-1')).toEqual({ open: true, cancelRequested: false });
   });
 
-  // A job lists its selector again in every chunk: a run it asked to cancel that ignores the request is still
-  // listed (cancelRequested: true), and must not be asked, counted or handed to a follow-up again.
-  test('each run is asked to cancel once and handed to exactly one follow-up; the totals add up', async () => {
-    const { followUps, sfn, swf: server } = await runCancelJob();
-
-    // THEN every run was asked to cancel exactly once, and the job counted each once
-    const asked = server.cancellations().map((c) => c.workflowId);
-    expect([...asked].sort()).toEqual(BIG);
-    expect(lastState(sfn, 'big-1')?.totals).toMatchObject({ matched: 40, cancelRequested: 40, failed: 0 });
-    // every run was handed to exactly one follow-up
-    const handed = followUps.flatMap((name) => {
-      const input = JSON.parse(sfn.executions.get(name)!.input) as JobState;
-      return (input.request.executions as { workflowId: string }[]).map((e) => e.workflowId);
+  test('aborting the asking job stops the follow-up before it terminates anything', async () => {
+    // GIVEN a slow asking job: the cancel rate in 5 shares (5 a second, a burst of 1), one long chunk
+    const {
+      clock,
+      followUp: FOLLOW_UP,
+      sfn,
+      swf: server,
+    } = await requestCancelJob('ab-1', {
+      TERMINATE_RATE_SHARES: '5',
+      TERMINATE_BURST: '5',
+      JOB_CHUNK_SECONDS: '30',
     });
-    expect([...handed].sort()).toEqual(BIG);
-    // and the follow-ups' totals add up to the runs: 20 terminated, 20 closed by their deciders
-    const sum = followUps
-      .map((name) => lastState(sfn, name)!.totals)
-      .reduce(
-        (a, t) => ({
-          terminated: a.terminated + t.terminated,
-          alreadyClosed: a.alreadyClosed + t.alreadyClosed,
-        }),
-        {
-          terminated: 0,
-          alreadyClosed: 0,
-        },
-      );
-    expect(sum).toEqual({ terminated: 20, alreadyClosed: 20 });
+    await until(() => server.cancellations().length >= 5, 'the asking job to ask five runs');
+
+    // WHEN the asking job is aborted while it asks
+    const answer = (await rig!.handler(
+      { abort: { jobId: 'ab-1', reason: 'wrong tag (INC-11)' } },
+      { awsRequestId: 'ops-abort' },
+    )) as ControlAnswer;
+    expect(answer).toMatchObject({ abort: { jobId: 'ab-1', outcome: 'stopped' } });
+    const asking = await sfn.finished('ab-1');
+    expect(asking.status).toBe('ABORTED');
+    // (its chunk notices the abort, and ends, within a poll)
+    await until(() => asking.chunks.length >= 1, "the asking job's chunk to end");
+    const asked = server.cancellations().map((c) => c.workflowId);
+    expect(asked.length).toBeLessThan(40);
+    expect(sfn.executions.get(FOLLOW_UP)!.status).toBe('RUNNING');
+    // AND the follow-up's grace period ends
+    clock.set(BIG_NOT_BEFORE + 1_000);
+    const followUp = await sfn.finished(FOLLOW_UP);
+
+    // THEN the follow-up ended aborted, naming the asking job, and terminated nothing
+    expect(followUp.status).toBe('FAILED');
+    expect(followUp.error).toBe('JobAborted');
+    const final = lastState(sfn, FOLLOW_UP)!;
+    expect(final).toMatchObject({ status: 'aborted', chunks: 0, totals: { matched: 0, terminated: 0 } });
+    expect(final.summary).toMatch(/job ab-1 was aborted/);
+    expect(server.terminations).toEqual([]);
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+    // the runs asked stay as their deciders left them, the others open, never asked
+    BIG.forEach((id, i) => {
+      const state = stateOfRun(id);
+      if (!asked.includes(id)) expect(state).toEqual({ open: true, cancelRequested: false });
+      else if (honours(i)) expect(state).toMatchObject({ open: false, closeStatus: 'CANCELED' });
+      else expect(state).toEqual({ open: true, cancelRequested: true });
+    });
   });
 });

@@ -14,6 +14,7 @@ import {
 } from '../../support/handler-fixtures';
 import { FakeSwfServer, type FakeExecution, type WorkflowOpenCounts } from '../../support/fake-swf';
 import {
+  deployedDigest,
   fakeSwfPort,
   infoLogger,
   INVOKED_AT,
@@ -76,15 +77,20 @@ async function start(executions: FakeExecution[]): Promise<void> {
   server = await FakeSwfServer.start({ domains: ['orders', 'billing'], executions });
 }
 
-/** The handler, on the fake, invoked at `now` (default: a few seconds after the scheduled time). */
-function policyHandler(env: Env = {}, o: { now?: Date; logger?: Logger } = {}): TestHandler {
-  return makeHandler({
-    env,
-    swf: fakeSwfPort(server),
-    now: () => o.now ?? INVOKED_AT,
-    ...(o.logger === undefined ? {} : { logger: o.logger }),
-    deps: { endReserveMs: 1_000 },
-  });
+/**
+ * The handler, on the fake, invoked at `now` (default: a few seconds after the scheduled time), deployed with
+ * the policy each run carries (its digest in POLICY_DIGESTS, as the construct would write it).
+ */
+function policyHandler(env: Env = {}, o: { now?: Date; logger?: Logger } = {}): Pick<TestHandler, 'handler'> {
+  const deployedWith = (event: unknown) =>
+    makeHandler({
+      env: { POLICY_DIGESTS: deployedDigest(event), ...env },
+      swf: fakeSwfPort(server),
+      now: () => o.now ?? INVOKED_AT,
+      ...(o.logger === undefined ? {} : { logger: o.logger }),
+      deps: { endReserveMs: 1_000 },
+    });
+  return { handler: (event, ctx) => deployedWith(event).handler(event, ctx) };
 }
 
 /** A scheduled run of a policy sweeping `orders` with `match`. */

@@ -5,6 +5,7 @@
  */
 import { config } from '../../support/handler-fixtures';
 import {
+  deployedDigest,
   INVOKED_AT,
   policyOf,
   policyRun,
@@ -30,18 +31,25 @@ const selectorRequest = {
   dryRun: false,
 };
 
+/** Parses `event` as a run of a policy deployed with the function (its digest in the configuration). */
 function parse(event: unknown, configuration: Config = cfg, now: Date = INVOKED_AT): PolicyRun {
-  return parsePolicyEvent(event, configuration, REQUEST_ID, now);
+  const deployed = { ...configuration, policyDigests: [deployedDigest(event)] };
+  return parsePolicyEvent(event, deployed, REQUEST_ID, now);
 }
 
-/** The refusal `event` meets, failing the test when it parses. */
-function refusal(event: unknown, configuration: Config = cfg): unknown {
+/** What `run` throws, failing the test when it returns. */
+function refusalOf(run: () => unknown): unknown {
   try {
-    parse(event, configuration);
+    run();
   } catch (error: unknown) {
     return error;
   }
   throw new Error('expected the event to be refused');
+}
+
+/** The refusal `event` meets, failing the test when it parses. */
+function refusal(event: unknown, configuration: Config = cfg): unknown {
+  return refusalOf(() => parse(event, configuration));
 }
 
 /** The refusal, which must be an InvalidRequestError: its field and rule. */
@@ -238,6 +246,47 @@ describe('runs that parse', () => {
 
     // THEN
     expect(run.request.target.selector).toEqual({ tag: 'nightly', stalled: true });
+  });
+});
+
+describe('only policies deployed with the function act', () => {
+  // A run carries its policy in the event; anyone who may put events on the bus or invoke the function could
+  // write one. Only the policies the construct deployed (their digests in POLICY_DIGESTS) may act.
+  const deployed = policyRun(policyOf(selectorRequest), scheduledEvent());
+  const withDeployed = { ...cfg, policyDigests: [deployedDigest(deployed)] };
+
+  test('GIVEN a policy that was never deployed WHEN its run arrives THEN it is refused, naming the policy', () => {
+    const forged = policyRun(policyOf(selectorRequest, { name: 'not-deployed' }), scheduledEvent());
+
+    const error = refusalOf(() => parsePolicyEvent(forged, withDeployed, REQUEST_ID, INVOKED_AT));
+
+    expect(error).toBeInstanceOf(InvalidRequestError);
+    expect((error as InvalidRequestError).field).toBe('swfTerminatorPolicy');
+    expect((error as InvalidRequestError).rule).toMatch(/not a policy deployed with this function/);
+  });
+
+  test("GIVEN a deployed policy's name with a request it was not deployed with WHEN its run arrives THEN it is refused", () => {
+    const widened = policyRun(
+      policyOf({ ...selectorRequest, selector: { tag: 'nightly' }, maxExecutions: 1000 }),
+      scheduledEvent(),
+    );
+
+    const error = refusalOf(() => parsePolicyEvent(widened, withDeployed, REQUEST_ID, INVOKED_AT));
+
+    expect((error as InvalidRequestError).field).toBe('swfTerminatorPolicy');
+  });
+
+  test('GIVEN the deployed policy WHEN its run arrives THEN it parses', () => {
+    expect(parsePolicyEvent(deployed, withDeployed, REQUEST_ID, INVOKED_AT).name).toBe(POLICY_NAME);
+  });
+
+  test('GIVEN a policy that was never deployed WHEN sent as a preview THEN it parses, as a dry run', () => {
+    const preview = previewRun(policyOf(selectorRequest, { name: 'trying-out' }));
+
+    const run = parsePolicyEvent(preview, withDeployed, REQUEST_ID, INVOKED_AT);
+
+    expect(run.trigger).toBe('preview');
+    expect(run.request.dryRun).toBe(true);
   });
 });
 

@@ -100,3 +100,23 @@ test('the error names every failure when there are few, and counts the rest when
   expect(error.message).not.toContain('swf:D on');
   expect(error.message).toMatch(/\(and 2 more, in the log\)$/);
 });
+
+test('an implicit deny reached for want of context values proves nothing: the check fails, naming the keys', () => {
+  // GIVEN a check that must be denied, and IAM's implicit deny that needed a tag it was not given
+  const checks = [check('swf:StartWorkflowExecution', 'denied')];
+  const evaluations = new Map([
+    answer('swf:StartWorkflowExecution', {
+      decision: 'implicitDeny',
+      missingContextValues: ['aws:ResourceTag/team'],
+    }),
+  ]);
+
+  // WHEN
+  const report = buildReport(checks, evaluations, 1);
+
+  // THEN
+  expect(report.ok).toBe(false);
+  expect(report.failures[0]?.message).toMatch(
+    /only for want of the context values aws:ResourceTag\/team: a conditioned grant may allow it$/,
+  );
+});
