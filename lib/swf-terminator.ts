@@ -25,7 +25,7 @@ import {
 } from './contract';
 import { handlerCode, HANDLER_RUNTIME } from './handler-asset';
 import { JobMachine } from './job-machine';
-import { handlerEnvironment } from './environment';
+import { environmentSizeProblem, handlerEnvironment } from './environment';
 import {
   createControlRole,
   createTerminatingRole,
@@ -164,6 +164,13 @@ export class SwfTerminator extends Construct {
       cancelDomains: () => this.cancelGrant.domains,
       describeDomains: () => this.describeGrant.domains,
       policyDigests: () => this.policyDigests,
+    });
+    // Checked once the app is complete: policies added after the constructor grow it.
+    this.node.addValidation({
+      validate: () => {
+        const problem = environmentSizeProblem(this, environment);
+        return problem === undefined ? [] : [`SwfTerminator: ${problem}`];
+      },
     });
 
     const fn = new lambda.Function(this, 'Handler', {

@@ -1,8 +1,9 @@
 import { Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
-import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
+import { PolicyAction, PolicyTrigger, SwfTerminator, type SwfTerminatorProps } from '../../lib';
 import { testApp } from '../support/construct-helpers';
+import { handlerEnvironment } from '../support/policy-helpers';
 
 /** Builds a terminator in a fresh stack (synth-time validation happens in the constructor). */
 function build(props: Partial<SwfTerminatorProps>): Stack {
@@ -373,5 +374,55 @@ describe('other checks', () => {
     expect(() => build({ domains })).toThrow(
       /the rule's event pattern is \d+ characters, over EventBridge's limit of 4096; choose fewer or shorter domains/,
     );
+  });
+});
+
+describe("the handler's environment fits Lambda's 4 KB", () => {
+  const domainNamed = (i: number) => `${String(i).padStart(2, '0')}-${'d'.repeat(250)}`;
+  const hourly = () => PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1)));
+
+  test('GIVEN 15 domains of 253 characters WHEN synthesized THEN synth fails, naming the size and the limit', () => {
+    // GIVEN ALLOWED_DOMAINS alone near 3.8 KB
+    const stack = build({ domains: Array.from({ length: 15 }, (_, i) => domainNamed(i)) });
+
+    // THEN
+    expect(() => Template.fromStack(stack)).toThrow(
+      /SwfTerminator: the handler's environment would be about \d+ bytes, over Lambda's 4096/,
+    );
+  });
+
+  test('GIVEN 200 policies WHEN synthesized THEN synth fails: each adds its digest', () => {
+    const stack = new Stack(testApp(), 'ManyPolicies');
+    const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders'] });
+    for (let i = 0; i < 200; i++) {
+      terminator.addPolicy(`Sweep${i}`, {
+        domain: 'orders',
+        trigger: hourly(),
+        match: { tag: `t${i}` },
+        action: PolicyAction.terminate(),
+      });
+    }
+
+    expect(() => Template.fromStack(stack)).toThrow(/over Lambda's 4096: .* 17 bytes per policy/);
+  });
+
+  test('GIVEN 4 domains of 253 characters, each with a cancelling and a describing policy WHEN synthesized THEN it fits', () => {
+    const stack = new Stack(testApp(), 'Fits');
+    const domains = Array.from({ length: 4 }, (_, i) => domainNamed(i));
+    const terminator = new SwfTerminator(stack, 'Terminator', { domains });
+    domains.forEach((domain, i) =>
+      terminator.addPolicy(`Idle${i}`, {
+        domain,
+        trigger: hourly(),
+        match: { idleLongerThan: Duration.hours(1) },
+        action: PolicyAction.requestCancel(),
+        dryRun: false,
+      }),
+    );
+
+    // THEN the three lists (about 3 KB) and the rest fit
+    const env = handlerEnvironment(Template.fromStack(stack));
+    expect(env.CANCEL_DOMAINS).toBe(domains.join(','));
+    expect(env.DESCRIBE_DOMAINS).toBe(domains.join(','));
   });
 });
