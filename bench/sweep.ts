@@ -15,6 +15,7 @@
  * BENCH_SWEEP_EVERY=100: one execution in that many of the large domain matches). Never fails for a goal
  * not met.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -25,7 +26,7 @@ import {
   ENV,
   LIST_RATE_PER_SECOND,
 } from '../lib/contract';
-import { POLICY_EVENT_KEY } from '../lib/policy-contract';
+import { POLICY_EVENT_KEY, policyDigest } from '../lib/policy-contract';
 
 import { SWF_QUOTAS } from '../test/support/fake-swf';
 import type { HandlerRun } from './bulk-child';
@@ -52,14 +53,24 @@ interface SweepRun {
   readonly wallMs: number;
 }
 
-/** The policy's run as its rule delivers it: the policy, and the scheduled event. */
-function policyEvent(maxExecutions: number): unknown {
+/** The policy the sweep runs, as the construct writes it into its rule. */
+function benchPolicy(maxExecutions: number) {
   return {
-    [POLICY_EVENT_KEY]: {
-      name: 'BenchSweep',
-      trigger: 'schedule',
-      request: { domain: DOMAIN, selector: { tag: TAG }, action: 'terminate', maxExecutions, dryRun: false },
-    },
+    name: 'BenchSweep',
+    trigger: 'schedule',
+    request: { domain: DOMAIN, selector: { tag: TAG }, action: 'terminate', maxExecutions, dryRun: false },
+  };
+}
+
+/** The digest the construct would deploy for the policy (POLICY_DIGESTS), so the handler accepts its run. */
+function deployedDigest(policy: ReturnType<typeof benchPolicy>): string {
+  return policyDigest(policy.name, policy.request, (text) => createHash('sha256').update(text).digest('hex'));
+}
+
+/** The policy's run as its rule delivers it: the policy, and the scheduled event. */
+function policyEvent(policy: ReturnType<typeof benchPolicy>): unknown {
+  return {
+    [POLICY_EVENT_KEY]: policy,
     event: {
       id: 'bench-scheduled-event',
       source: 'aws.events',
@@ -74,6 +85,7 @@ function policyEvent(maxExecutions: number): unknown {
 
 async function sweep(domainSize: number, every: number, bundles: Awaited<ReturnType<typeof bundleChildren>>) {
   const matches = Math.ceil(domainSize / every);
+  const policy = benchPolicy(matches * 2);
   const t0 = performance.now();
   const server = await ServerProcess.start(bundles.server, {
     populations: [{ domain: DOMAIN, count: domainSize, prefix: 'wf-', tag: TAG, tagEvery: every }],
@@ -88,7 +100,7 @@ async function sweep(domainSize: number, every: number, bundles: Awaited<ReturnT
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         BENCH_MODE: 'handler',
-        BENCH_REQUEST: JSON.stringify(policyEvent(matches * 2)),
+        BENCH_REQUEST: JSON.stringify(policyEvent(policy)),
         BENCH_REMAINING_MS: String(TIMEOUT_MS),
         BENCH_SAMPLE_MS: '20',
         BENCH_GC_SAMPLE_MS: '250',
@@ -100,6 +112,7 @@ async function sweep(domainSize: number, every: number, bundles: Awaited<ReturnT
         AWS_LAMBDA_FUNCTION_NAME: 'swf-terminator-bench',
         [ENV.allowedDomains]: DOMAIN,
         [ENV.maxExecutions]: String(matches * 2),
+        [ENV.policyDigests]: deployedDigest(policy),
         POWERTOOLS_SERVICE_NAME: 'swf-terminator',
         POWERTOOLS_LOG_LEVEL: 'INFO',
         NODE_NO_WARNINGS: '1',
