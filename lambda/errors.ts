@@ -219,6 +219,24 @@ export class JobHandOffError extends Error {
 }
 
 /**
+ * cancelThenTerminate's follow-up job for these runs exists already: an earlier attempt of the same request
+ * (a retry, a re-delivered event) started it, and may have asked some runs to cancel. This attempt asks none:
+ * the follow-up's wait was fixed from the earlier attempt, so a run asked now could get less than the grace
+ * period. The follow-up terminates what the earlier attempt asked, and reports failed those it did not ask.
+ */
+export class FollowUpExistsError extends Error {
+  override readonly name = 'FollowUpExistsError';
+
+  constructor(readonly followUpJobId: string) {
+    super(
+      `job ${followUpJobId}, the follow-up of this request's runs, was started by an earlier attempt of it; ` +
+        'nothing was asked to cancel this time (runs asked now could get less than the grace period): the ' +
+        'follow-up terminates what that attempt asked and lists as failed the runs it did not ask',
+    );
+  }
+}
+
+/**
  * A selector's stalled or idle criterion needs a DescribeWorkflowExecution call per candidate, and SWF allows
  * few of those (6 per second per account): the candidates could not all be described in the time this
  * invocation has. Raised before any call, from the count of candidates.

@@ -42,6 +42,11 @@ export interface RunOptions {
    * show terminated ones again, so counting those would use up the allowance and stop the job early.
    */
   readonly alreadyActedOn: number;
+  /**
+   * cancelThenTerminate's follow-up: terminate a run only when SWF shows it was asked to cancel (a List call
+   * per run, just before its termination); one that was not is reported failed, not terminated.
+   */
+  readonly askedToCancelOnly?: boolean;
   /** Something worth a warning log line. */
   readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }

@@ -54,6 +54,8 @@ export async function handleChunk(
         state.totals.wouldTerminate +
         state.totals.cancelRequested +
         state.totals.wouldCancel,
+      // A follow-up terminates only what was in fact asked to cancel (lambda/act/list.ts, askedToCancel).
+      ...(state.parent === undefined ? {} : { askedToCancelOnly: true }),
       warn: (message, extra) => {
         logger.warn(message, extra);
       },

@@ -1,14 +1,17 @@
 /**
  * cancelThenTerminate's second step, a job of its own. It is started, with every run the request matched,
- * BEFORE any of them is asked to cancel: whatever happens to the asking (a failure, a retry, a hand-off to a
- * job), no run asked to cancel is left without the job that terminates it. The job waits in the state
- * machine (nobody waits in a Lambda) until each run has had the grace period since its job stopped asking,
- * then terminates those still open: exactly these runs, by runId, so nothing started since is touched. A run
- * its decider closed meanwhile answers `already-closed`. An abort of the asking job stops it too.
+ * BEFORE any of them is asked to cancel: whatever happens to the asking (a failure, a hand-off to a job), no
+ * run asked to cancel is left without the job that terminates it. The job waits in the state machine (nobody
+ * waits in a Lambda) until each run has had the grace period since its job stopped asking, then terminates
+ * those still open that SWF shows were asked to cancel: these runs only, by runId, so nothing started since
+ * is touched, and a run whose asking failed or never happened is reported failed, not terminated. A run its
+ * decider closed meanwhile answers `already-closed`. An abort of the asking job stops it too. A retry of the
+ * request that finds its follow-up started asks nothing (FollowUpExistsError): the wait was fixed by the
+ * attempt that started it.
  */
 import { createHash } from 'node:crypto';
 import { DEFAULT_REASON, HANDOFF_REQUEST_MAX_BYTES } from '../../lib/contract';
-import { InvalidRequestError } from '../errors';
+import { FollowUpExistsError, InvalidRequestError } from '../errors';
 import { isValidJobId } from '../parse/job-id';
 import { wireRequest } from '../parse/wire';
 import type { AcceptedUnder, JobSettings, JobState, ParsedEvent, Report, TerminationRequest } from '../types';
@@ -75,7 +78,10 @@ export function followUpFor(fields: {
   };
 }
 
-/** Starts the follow-up job (a retry with the same runs finds it started already: its name says which). */
+/**
+ * Starts the follow-up job. A retry with the same runs finds it started already (its name says which) and
+ * refuses to ask anything: FollowUpExistsError.
+ */
 export async function startFollowUp(
   runtime: Runtime,
   invocation: Invocation,
@@ -83,8 +89,9 @@ export async function startFollowUp(
 ): Promise<NonNullable<Report['followUp']>> {
   const { state } = followUp;
   const started = await startJob(runtime, invocation, state);
+  if (!started.started) throw new FollowUpExistsError(state.jobId);
   const runs = state.progress.target === 'list' ? state.progress.remaining : 0;
-  runtime.logger.info(started.started ? 'follow-up job started' : 'follow-up job already started', {
+  runtime.logger.info('follow-up job started', {
     followUp: state.jobId,
     runs,
     notBefore: state.notBefore,

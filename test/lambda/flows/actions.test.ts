@@ -17,8 +17,10 @@ import {
 } from '../../../lib/contract';
 import { FOLLOW_UP_REASON } from '../../../lambda/flows/follow-up';
 import { NO_TOTALS } from '../../../lambda/flows/job-state';
+import { NOT_ASKED_ERROR } from '../../../lambda/act/list';
 import { readProvenance } from '../../../lambda/act/provenance';
 import {
+  FollowUpExistsError,
   InvalidRequestError,
   JobHandOffError,
   TerminationFailedError,
@@ -631,19 +633,22 @@ describe('cancelThenTerminate: no run asked to cancel is ever left without its f
     expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(0);
   });
 
-  test('GIVEN the same request again (a retry) WHEN it matches the same runs THEN it finds its follow-up started, not a second one', async () => {
-    // GIVEN runs whose deciders ignore the cancel request (they stay open, cancelRequested)
+  test('GIVEN the same request again (a retry) WHEN it matches the same runs THEN it finds its follow-up started and asks nothing', async () => {
+    // GIVEN runs whose deciders ignore the cancel request (they stay open, cancelRequested), asked once
     const fake = await start([exec('order-1'), exec('order-2')]);
     const jobs = inMemoryJobs();
     const { handler } = onFake(fake, CANCELS, { jobs: jobs.jobs });
     const first = await handler(request, askingCtx);
+    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(2);
 
-    // WHEN
-    const again = await handler(request, askingCtx);
+    // WHEN the same request arrives again
+    const error = await handler(request, askingCtx).catch((e: unknown) => e);
 
-    // THEN the runs are asked again (harmless) and handed to the same follow-up, started once
-    expect(again.cancelRequested).toBe(2);
-    expect(again.followUp?.jobId).toBe(first.followUp?.jobId);
+    // THEN it is refused naming the follow-up (its wait was fixed by the first attempt: a run asked now could
+    // get less than the grace period), nothing more is asked, and no second follow-up is started
+    expect(error).toBeInstanceOf(FollowUpExistsError);
+    expect((error as FollowUpExistsError).followUpJobId).toBe(first.followUp?.jobId);
+    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(2);
     expect(jobs.started).toHaveLength(1);
   });
 
@@ -685,15 +690,28 @@ describe('a follow-up waits for its asking job, and stops with it', () => {
     });
   }
 
-  /** The follow-up's chunk, with the asking job described as `asking`. */
-  async function chunkWith(asking: { state: 'RUNNING' | 'SUCCEEDED' | 'ABORTED'; stoppedAt?: Date }) {
+  /**
+   * The follow-up's chunk, with the asking job described as `asking`; the runs in `asked` (default both) were
+   * asked to cancel, and their deciders ignored it.
+   */
+  async function chunkWith(
+    asking: { state: 'RUNNING' | 'SUCCEEDED' | 'ABORTED'; stoppedAt?: Date } | undefined,
+    asked: readonly string[] = ['order-1', 'order-2'],
+  ) {
     const fake = await start([exec('order-1'), exec('order-2')]);
+    for (const workflowId of asked) {
+      await fakeSwfPort(fake).requestCancel({ domain: 'orders', workflowId, runId: `run-${workflowId}` });
+    }
     const jobs = inMemoryJobs();
     const state = followUpState();
     await jobs.jobs.start(state);
     const describe = (jobId: string) =>
       jobId === PARENT
-        ? Promise.resolve({ jobId, executionArn: jobs.jobs.executionArn(jobId), ...asking })
+        ? Promise.resolve(
+            asking === undefined
+              ? undefined
+              : { jobId, executionArn: jobs.jobs.executionArn(jobId), ...asking },
+          )
         : jobs.jobs.describe(jobId);
     const { raw } = makeHandler({
       env: CANCELS,
@@ -746,5 +764,31 @@ describe('a follow-up waits for its asking job, and stops with it', () => {
 
     expect(answer).toMatchObject({ status: 'done', totals: { terminated: 2 } });
     expect(fake.terminations.map((t) => t.workflowId).sort()).toEqual(['order-1', 'order-2']);
+  });
+
+  test('GIVEN a run SWF shows was never asked to cancel WHEN the follow-up is due THEN it is not terminated but reported failed, and the job ends failed', async () => {
+    // GIVEN order-2's asking failed (or never happened: the asking job failed to start, or failed first)
+    const { fake, answer } = await chunkWith(
+      { state: 'SUCCEEDED', stoppedAt: new Date(AT.getTime() - GRACE * 1000) },
+      ['order-1'],
+    );
+
+    // THEN only order-1 is terminated; order-2 stays open, named with the reason
+    expect(fake.terminations.map((t) => t.workflowId)).toEqual(['order-1']);
+    expect(fake.execution('orders', 'order-2', 'run-order-2')).toEqual({
+      open: true,
+      cancelRequested: false,
+    });
+    expect(answer).toMatchObject({ status: 'failed', totals: { terminated: 1, failed: 1 } });
+    expect(answer.failures).toEqual([
+      { workflowId: 'order-2', runId: 'run-order-2', error: NOT_ASKED_ERROR },
+    ]);
+  });
+
+  test('GIVEN no asking job (the asking was inline, or its job never started) and no run asked WHEN the follow-up is due THEN nothing is terminated', async () => {
+    const { fake, answer } = await chunkWith(undefined, []);
+
+    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
+    expect(answer).toMatchObject({ status: 'failed', totals: { terminated: 0, failed: 2 } });
   });
 });

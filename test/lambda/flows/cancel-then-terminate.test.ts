@@ -13,6 +13,7 @@ import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { readProvenance } from '../../../lambda/act/provenance';
 import type { ControlAnswer } from '../../../lambda/flows/control';
 import { FOLLOW_UP_REASON } from '../../../lambda/flows/follow-up';
+import { NOT_ASKED_ERROR } from '../../../lambda/act/list';
 import type { Handler } from '../../../lambda/handler';
 import type { JobState } from '../../../lambda/types';
 import { JOB_CHUNK_STATE, JOB_EVENT_KEY, JOB_WAIT_STATE } from '../../../lib/contract';
@@ -504,6 +505,53 @@ describe('cancelThenTerminate too large for one invocation: its cancel phase is 
       });
     });
     expect(stateOfRun('keep-1')).toEqual({ open: true, cancelRequested: false });
+  });
+
+  test('the asking job fails to start: nothing is asked, and the follow-up terminates nothing', async () => {
+    // GIVEN a state machine that starts the follow-up but refuses the asking job
+    swf = await FakeSwfServer.start({
+      domains: [DOMAIN],
+      executions: BIG.map((id, i) => run(id, { tag: 'big', start: T0_SECONDS - 3600 - i })),
+    });
+    const clock = testClock(T0);
+    // (a burst of 5 cancel requests: the 40 could not all be asked in 0.2 s, so the asking is a job)
+    rig = await jobRig(
+      swf,
+      { ...CANCELS, TERMINATE_BURST: '5' },
+      { waitMs: WAIT_MS, extra: { now: clock.now }, sfnNow: clock.ms },
+    );
+    const start = rig.sfn.startExecution.bind(rig.sfn);
+    rig.sfn.startExecution = (name, input) => {
+      if (name === 'nf-1') throw new Error('the asking job could not be started');
+      return start(name, input);
+    };
+
+    // WHEN the request, too large for one invocation, arrives
+    const error = await rig
+      .handler(
+        { domain: DOMAIN, selector: { tag: 'big' }, action: 'cancelThenTerminate', gracePeriodSeconds: 60 },
+        workingTime('nf-1', 200),
+      )
+      .catch((e: unknown) => e);
+
+    // THEN it fails (kept for a retry, then the dead-letter queue), having asked nothing
+    expect(error).toMatchObject({ name: 'JobHandOffError', message: expect.stringMatching(/^job nf-1: /) });
+    expect(swf.callCount('RequestCancelWorkflowExecution')).toBe(0);
+    const [followUpId] = [...rig.sfn.executions.keys()];
+    expect(followUpId).toMatch(/^nf-1-grace-[0-9a-f]{12}$/);
+
+    // WHEN the follow-up's grace period ends (there is no asking job to wait for)
+    clock.set(BIG_NOT_BEFORE + 1_000);
+    const followUp = await rig.sfn.finished(followUpId!);
+
+    // THEN it terminated nothing: SWF shows none of the runs was asked to cancel; it ended failed, naming them
+    expect(swf.terminations).toEqual([]);
+    expect(swf.callCount('TerminateWorkflowExecution')).toBe(0);
+    expect(followUp.status).toBe('FAILED');
+    const final = lastState(rig.sfn, followUpId!)!;
+    expect(final).toMatchObject({ status: 'failed', totals: { matched: 40, terminated: 0, failed: 40 } });
+    expect(final.failures[0]?.error).toBe(NOT_ASKED_ERROR);
+    for (const id of BIG) expect(stateOfRun(id)).toEqual({ open: true, cancelRequested: false });
   });
 
   test('aborting the asking job stops the follow-up before it terminates anything', async () => {
