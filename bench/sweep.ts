@@ -64,7 +64,9 @@ function benchPolicy(maxExecutions: number) {
 
 /** The digest the construct would deploy for the policy (POLICY_DIGESTS), so the handler accepts its run. */
 function deployedDigest(policy: ReturnType<typeof benchPolicy>): string {
-  return policyDigest(policy.name, policy.request, (text) => createHash('sha256').update(text).digest('hex'));
+  return policyDigest(policy.name, 'schedule', policy.request, (text) =>
+    createHash('sha256').update(text).digest('hex'),
+  );
 }
 
 /** The policy's run as its rule delivers it: the policy, and the scheduled event. */

@@ -57,10 +57,18 @@ export const POLICY_METRIC = {
 } as const;
 
 /**
- * A policy's digest: its name and request exactly as the rule's input carries them, so the handler can tell a
- * policy deployed with it from a hand-written one (which could otherwise claim a policy's permits). The
- * construct and the handler compute it alike: the same JSON text (keys in the order the construct wrote them).
+ * A policy's digest: its name, its kind (a schedule policy, or an event policy with its backstop sweep) and its
+ * request exactly as the rule's input carries them, so the handler can tell a policy deployed with it from a
+ * hand-written one (which could otherwise claim a policy's permits), and a schedule policy's run from one
+ * posing as an SWF event's. The construct and the handler compute it alike: the same JSON text (keys in the
+ * order the construct wrote them).
  */
-export function policyDigest(name: string, request: unknown, sha256Hex: (text: string) => string): string {
-  return sha256Hex(JSON.stringify({ name, request })).slice(0, 16);
+export function policyDigest(
+  name: string,
+  trigger: PolicyTriggerValue,
+  request: unknown,
+  sha256Hex: (text: string) => string,
+): string {
+  const kind = trigger === 'schedule' ? 'schedule' : 'event';
+  return sha256Hex(JSON.stringify({ name, kind, request })).slice(0, 16);
 }

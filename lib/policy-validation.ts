@@ -88,16 +88,40 @@ export function resolvePolicy(
     maxExecutions,
     dryRun: options.dryRun ?? true,
   };
-  if (Token.isUnresolved(JSON.stringify(request))) {
-    fail(
-      'every value of the policy must be known at synth (a token was given): the handler accepts only the ' +
-        'policies deployed with it, by their exact text',
-    );
-  }
+  checkRenderable(request, fail);
   const activity = match.stalled === true || match.idleLongerThan !== undefined;
   // A dry run asks nothing to cancel: the role gets the action only once the policy may use it.
   const cancels = action.kind !== 'terminate' && request.dryRun === false;
   return { name, request, cancels, describes: activity };
+}
+
+/**
+ * Refuses what would make the rule deliver another text than the one the construct digested (the handler
+ * accepts a policy's run only by its exact text): a token (a string, number or list known only at deploy),
+ * and a `<name>` in a string, which EventBridge's input template replaces with the event's value.
+ */
+function checkRenderable(value: unknown, fail: (message: string) => never, path = 'request'): void {
+  if (Token.isUnresolved(value)) {
+    fail(
+      `${path}: every value of the policy must be known at synth (a token was given): the handler accepts ` +
+        'only the policies deployed with it, by their exact text',
+    );
+  }
+  if (typeof value === 'string') {
+    const placeholder = /<[^<>\s"]+>/.exec(value);
+    if (placeholder !== null) {
+      fail(
+        `${path} holds ${JSON.stringify(placeholder[0])}, which EventBridge would replace in the rule's input ` +
+          '(an input template placeholder); write it without the angle brackets',
+      );
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => {
+      checkRenderable(item, fail, `${path}[${i}]`);
+    });
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) checkRenderable(item, fail, `${path}.${key}`);
+  }
 }
 
 /** The match as a request's selector, each criterion checked. */

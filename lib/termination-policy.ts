@@ -87,7 +87,12 @@ export class TerminationPolicy extends Construct {
     terminator._registerPolicy(props.domain, {
       cancel: resolved.cancels,
       describe: resolved.describes,
-      digest: policyDigest(name, resolved.request, (text) => createHash('sha256').update(text).digest('hex')),
+      digest: policyDigest(
+        name,
+        props.trigger.eventTypes === undefined ? 'schedule' : 'event',
+        resolved.request,
+        (text) => createHash('sha256').update(text).digest('hex'),
+      ),
     });
 
     checkInputLength(name, resolved.request);

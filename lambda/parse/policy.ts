@@ -129,12 +129,12 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
   // run would act with the permits of policies.
   if (
     preview !== true &&
-    !config.policyDigests.includes(policyDigest(policy.name, policy.request, sha256Hex))
+    !config.policyDigests.includes(policyDigest(policy.name, policy.trigger, policy.request, sha256Hex))
   ) {
     throw new InvalidRequestError(
       POLICY_EVENT_KEY,
-      'is not a policy deployed with this function (its name and request must be exactly as the construct ' +
-        'wrote them into the rule); to try a policy that is not deployed, send it with preview: true',
+      'is not a policy deployed with this function (its name, trigger and request must be exactly as the ' +
+        'construct wrote them into the rule); to try a policy that is not deployed, send it with preview: true',
     );
   }
   // An SWF event carries what the stalled and idle criteria read: its run makes no Describe call.

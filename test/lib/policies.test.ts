@@ -4,7 +4,7 @@
  * environment the handler reads its permissions from, the handler's own validation of every request the
  * construct writes, and the synth-time refusals.
  */
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import {
@@ -1000,6 +1000,21 @@ describe('synth-time refusals name the policy and the rule', () => {
       'an openLongerThan of fractional seconds',
       { match: { openLongerThan: Duration.millis(1500) } },
       'must be whole seconds, from 1 second to 10 years',
+    ],
+    [
+      'a maxExecutions known only at deploy (a number token: its rule would carry another text than digested)',
+      { maxExecutions: Lazy.number({ produce: () => 50 }) },
+      'TerminationPolicy P: request.maxExecutions: every value of the policy must be known at synth',
+    ],
+    [
+      'a reason with an input template placeholder',
+      { action: PolicyAction.terminate({ reason: 'open past its <time> slot' }) },
+      `TerminationPolicy P: request.reason holds "<time>", which EventBridge would replace in the rule's input`,
+    ],
+    [
+      'a tag with an input template placeholder',
+      { match: { tag: 'batch-<aws.events.rule-name>' } },
+      'TerminationPolicy P: request.selector.tag holds "<aws.events.rule-name>"',
     ],
   ] as [string, Partial<TerminationPolicyOptions>, string][])('%s', (_name, options, message) => {
     // GIVEN / WHEN / THEN

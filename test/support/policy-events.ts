@@ -71,9 +71,12 @@ export function policyRun(policy: unknown, event: unknown): Record<string, unkno
  */
 export function deployedDigest(run: unknown): string {
   const policy = (run as Record<string, unknown> | null)?.[POLICY_EVENT_KEY] as
-    { name?: unknown; request?: unknown } | undefined;
+    { name?: unknown; trigger?: unknown; request?: unknown } | undefined;
   if (typeof policy?.name !== 'string') return '';
-  return policyDigest(policy.name, policy.request, (text) => createHash('sha256').update(text).digest('hex'));
+  const trigger = policy.trigger === 'schedule' ? 'schedule' : 'event';
+  return policyDigest(policy.name, trigger, policy.request, (text) =>
+    createHash('sha256').update(text).digest('hex'),
+  );
 }
 
 /** An operator's preview of a policy. */

@@ -276,6 +276,18 @@ describe('only policies deployed with the function act', () => {
     expect((error as InvalidRequestError).field).toBe('swfTerminatorPolicy');
   });
 
+  test("GIVEN a deployed schedule policy WHEN a run of it poses as an SWF event's THEN it is refused", () => {
+    // (an event run reads the stalled and idle criteria from the event's detail: a forged detail would match)
+    const posing = policyRun(
+      policyOf(selectorRequest, { trigger: 'event' }),
+      swfEvent('workflow-execution-started', { domain: 'orders' }),
+    );
+
+    const error = refusalOf(() => parsePolicyEvent(posing, withDeployed, REQUEST_ID, INVOKED_AT));
+
+    expect((error as InvalidRequestError).field).toBe('swfTerminatorPolicy');
+  });
+
   test('GIVEN the deployed policy WHEN its run arrives THEN it parses', () => {
     expect(parsePolicyEvent(deployed, withDeployed, REQUEST_ID, INVOKED_AT).name).toBe(POLICY_NAME);
   });
