@@ -48,6 +48,9 @@ export interface Selector {
   readonly startedBefore?: Date;
 }
 
+/** A selector's criteria that only DescribeWorkflowExecution (or an SWF event's detail) answers. */
+export type ActivityCriteria = Pick<Selector, 'stalled' | 'idleLongerThanSeconds'>;
+
 /** What a request acts on: exactly one of these. */
 export type Target =
   | { readonly kind: 'single'; readonly execution: ExecutionRef }
@@ -146,6 +149,7 @@ export type Outcome =
   | 'cancel-requested'
   | 'already-closed'
   | 'no-open-run'
+  | 'no-longer-matches'
   | 'would-terminate'
   | 'would-cancel'
   | 'failed';
@@ -171,6 +175,11 @@ export interface Report {
    * eventually consistent listing did not show it yet. Give the runId to be sure.
    */
   readonly noOpenRun: number;
+  /**
+   * Runs a stalled / idleLongerThanSeconds selector matched that no longer met those criteria when described
+   * again just before they were acted on (they resumed meanwhile): left alone.
+   */
+  readonly noLongerMatches: number;
   readonly failed: number;
   /** Executions asked to cancel (requestCancel and cancelThenTerminate). */
   readonly cancelRequested: number;
@@ -216,6 +225,8 @@ export interface JobTotals {
   readonly alreadyClosed: number;
   /** Run-less workflowIds for which SWF listed no open run started before the request. */
   readonly noOpenRun: number;
+  /** Runs that no longer met the stalled / idle criteria just before they were acted on. */
+  readonly noLongerMatches: number;
   readonly failed: number;
   readonly wouldTerminate: number;
   readonly cancelRequested: number;
@@ -268,6 +279,11 @@ export interface JobState {
    * the follow-up before it terminates anything.
    */
   readonly parent?: { readonly jobId: string; readonly graceSeconds: number };
+  /**
+   * The stalled / idle criteria the job's runs were resolved by: each run is described again just before it
+   * is acted on, and left alone (`no-longer-matches`) when it no longer meets them.
+   */
+  readonly recheck?: ActivityCriteria;
   /** One line for people: what the job did, and for a failed job which executions failed. */
   readonly summary: string;
 }

@@ -134,6 +134,8 @@ export const METRIC = {
   terminated: 'Terminated',
   alreadyClosed: 'AlreadyClosed',
   noOpenRun: 'NoOpenRun',
+  /** Runs a stalled / idle selector matched that had resumed when described again, just before acting. */
+  noLongerMatches: 'NoLongerMatches',
   failed: 'Failed',
   rejected: 'Rejected',
   wouldTerminate: 'WouldTerminate',

@@ -331,6 +331,14 @@ export class SwfTerminator extends Construct {
     return this.metric(METRIC.noOpenRun, props);
   }
 
+  /**
+   * Runs a stalled / idleLongerThan match found that had resumed when described again just before being
+   * acted on, and were left alone. @default - Sum over 5 minutes
+   */
+  public metricNoLongerMatches(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.noLongerMatches, props);
+  }
+
   /** Executions the terminator failed to terminate. @default - Sum over 5 minutes */
   public metricFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.failed, props);

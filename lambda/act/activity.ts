@@ -5,7 +5,7 @@
  * event carries them in its detail (lambda/parse/policy.ts). Pure.
  */
 import type { RunActivity } from '../aws/swf';
-import type { Selector } from '../types';
+import type { ActivityCriteria, Selector } from '../types';
 
 /** True when the selector needs each candidate's activity (a Describe call in a sweep). */
 export function needsActivity(selector: Selector): boolean {
@@ -28,7 +28,11 @@ export function isStalled(activity: RunActivity): boolean {
  * True when the run's activity meets the selector's activity criteria at `requestTime`: stalled if asked,
  * and idle (its latest activity task, else its start, at least `idleLongerThanSeconds` before) if asked.
  */
-export function activityMatches(activity: RunActivity, selector: Selector, requestTime: Date): boolean {
+export function activityMatches(
+  activity: RunActivity,
+  selector: ActivityCriteria,
+  requestTime: Date,
+): boolean {
   if (selector.stalled === true && !isStalled(activity)) return false;
   if (selector.idleLongerThanSeconds !== undefined) {
     const since = activity.latestActivityTaskTimestamp ?? activity.startTimestamp;

@@ -3,7 +3,7 @@
  * options of one request's (or one chunk's) work.
  */
 import type { SwfPort } from '../aws/swf';
-import type { ExecutionRef, ExecutionReport, JobSettings, ParsedEvent } from '../types';
+import type { ActivityCriteria, ExecutionRef, ExecutionReport, JobSettings, ParsedEvent } from '../types';
 import type { Pacer, TokenBucket } from './pacer';
 import type { ActingInvocation } from './provenance';
 
@@ -47,6 +47,11 @@ export interface RunOptions {
    * per run, just before its termination); one that was not is reported failed, not terminated.
    */
   readonly askedToCancelOnly?: boolean;
+  /**
+   * The stalled / idle criteria a resolved list's runs matched: each is described again just before it is
+   * acted on, and left alone (`no-longer-matches`) when it resumed meanwhile. Not in a preview.
+   */
+  readonly recheck?: ActivityCriteria;
   /** Something worth a warning log line. */
   readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }

@@ -56,6 +56,7 @@ export async function handleChunk(
         state.totals.wouldCancel,
       // A follow-up terminates only what was in fact asked to cancel (lambda/act/list.ts, askedToCancel).
       ...(state.parent === undefined ? {} : { askedToCancelOnly: true }),
+      ...(state.recheck === undefined ? {} : { recheck: state.recheck }),
       warn: (message, extra) => {
         logger.warn(message, extra);
       },
@@ -97,6 +98,9 @@ export async function handleChunk(
     chunks: number,
     status,
     lastProgressAt: runtime.now(),
+    // What the job's runs are checked against is the job's, in every chunk.
+    ...(state.parent === undefined ? {} : { parent: state.parent }),
+    ...(state.recheck === undefined ? {} : { recheck: state.recheck }),
   });
 }
 

@@ -25,6 +25,7 @@ export function describeTotals(totals: JobTotals): string {
   return (
     `${totals.matched} matched: ${totals.terminated} terminated, ${totals.wouldTerminate} would be terminated ` +
     `(preview), ${cancels(totals)}${totals.alreadyClosed} already closed, ${totals.noOpenRun} with no open run, ` +
+    (totals.noLongerMatches > 0 ? `${totals.noLongerMatches} no longer matching, ` : '') +
     `${totals.failed} failed`
   );
 }
@@ -58,6 +59,7 @@ export function jobState(fields: {
   lastProgressAt?: Date;
   notBefore?: Date;
   parent?: JobState['parent'];
+  recheck?: JobState['recheck'];
 }): JobState {
   const { parsed, totals, status } = fields;
   const target = parsed.request.target;
@@ -85,6 +87,7 @@ export function jobState(fields: {
       ? {}
       : { notBefore: wholeSecondAfter(fields.notBefore).toISOString() }),
     ...(fields.parent === undefined ? {} : { parent: fields.parent }),
+    ...(fields.recheck === undefined ? {} : { recheck: fields.recheck }),
     summary: `${status}: ${describeTotals(totals)}${failed}`,
   });
 }
@@ -103,6 +106,7 @@ export const NO_TOTALS: JobTotals = {
   terminated: 0,
   alreadyClosed: 0,
   noOpenRun: 0,
+  noLongerMatches: 0,
   failed: 0,
   wouldTerminate: 0,
   cancelRequested: 0,
@@ -116,6 +120,7 @@ export function addTotals(a: JobTotals, b: JobTotals): JobTotals {
     terminated: a.terminated + b.terminated,
     alreadyClosed: a.alreadyClosed + b.alreadyClosed,
     noOpenRun: a.noOpenRun + b.noOpenRun,
+    noLongerMatches: a.noLongerMatches + b.noLongerMatches,
     failed: a.failed + b.failed,
     wouldTerminate: a.wouldTerminate + b.wouldTerminate,
     cancelRequested: a.cancelRequested + b.cancelRequested,

@@ -14,7 +14,7 @@ import { needsActivity } from '../act/activity';
 import { TerminationFailedError } from '../errors';
 import { resolveSelector } from '../plan/resolve';
 import { summaryOf } from '../report/log';
-import type { AcceptedUnder, JobSettings, ParsedEvent, Report } from '../types';
+import type { AcceptedUnder, ActivityCriteria, JobSettings, ParsedEvent, Report } from '../types';
 import { followUpFor, startFollowUp } from './follow-up';
 import { jobState } from './job-state';
 import type { Invocation, Runtime } from './runtime';
@@ -59,6 +59,9 @@ export async function handleRequest(
     settings,
   });
   const { builder, record } = invocation.newReport(settings);
+  // A selector with stalled / idle criteria is resolved into runs first; each is described again just before
+  // it is acted on (inline, or in the job), since it may have resumed since it was described.
+  const recheck = activityCriteriaOf(accepted);
   const optionsFor = (parsed: ParsedEvent): RunOptions => ({
     parsed,
     settings,
@@ -66,6 +69,7 @@ export async function handleRequest(
     record,
     shouldStop: () => invocation.timeIsShort(),
     alreadyActedOn: 0,
+    ...(recheck === undefined ? {} : { recheck }),
     warn: (message, extra) => {
       logger.warn(message, extra);
     },
@@ -97,6 +101,7 @@ export async function handleRequest(
       failures: builder.listedFailures(),
       chunks: 0,
       status: 'running',
+      ...(recheck === undefined ? {} : { recheck }),
     });
     const started = await startJob(runtime, invocation, state);
     const reason = inline ? 'out-of-time' : 'too-large';
@@ -121,6 +126,17 @@ export async function handleRequest(
   }
   logger.info('request done', summary);
   return builder.build(extra);
+}
+
+/** The stalled / idle criteria of the request's selector, if it has any. */
+function activityCriteriaOf(parsed: ParsedEvent): ActivityCriteria | undefined {
+  const target = parsed.request.target;
+  if (target.kind !== 'selector' || !needsActivity(target.selector)) return undefined;
+  const { stalled, idleLongerThanSeconds } = target.selector;
+  return {
+    ...(stalled === undefined ? {} : { stalled }),
+    ...(idleLongerThanSeconds === undefined ? {} : { idleLongerThanSeconds }),
+  };
 }
 
 /**

@@ -14,7 +14,7 @@ import { CHILD_POLICIES, JOB_EVENT_KEY } from '../../lib/contract';
 import { POLICY_TRIGGERS } from '../../lib/policy-contract';
 import { needsActivity } from '../act/activity';
 import type { Config } from '../config';
-import { EXECUTION_ERROR_MAX_CHARS, InvalidRequestError } from '../errors';
+import { echo, EXECUTION_ERROR_MAX_CHARS, InvalidRequestError } from '../errors';
 import { configForCarriedJob, jobSettings } from '../plan/settings';
 import type { AcceptedUnder, JobSettings, JobState, ParsedEvent, Provenance } from '../types';
 import { invalidRequestFrom } from './issues';
@@ -78,6 +78,8 @@ function buildSchema() {
       terminated: count,
       alreadyClosed: count,
       noOpenRun: count,
+      // Absent from the state of a job started by a version before it: none then.
+      noLongerMatches: z.optional(count),
       failed: count,
       wouldTerminate: count,
       cancelRequested: count,
@@ -98,6 +100,12 @@ function buildSchema() {
     lastProgressAt: z.optional(instant),
     notBefore: z.optional(instant),
     parent: z.optional(z.strictObject({ jobId: id, graceSeconds: z.int().check(z.gte(0)) })),
+    recheck: z.optional(
+      z.strictObject({
+        stalled: z.optional(z.literal(true)),
+        idleLongerThanSeconds: z.optional(z.int().check(z.gte(1))),
+      }),
+    ),
     summary: z.string().check(z.maxLength(4096)),
   });
   return z.strictObject({ [JOB_EVENT_KEY]: state, execution: z.string().check(z.maxLength(2048)) });
@@ -159,6 +167,14 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
       'must not have stalled or idleLongerThanSeconds in a job: a job carries the runs they resolved to',
     );
   }
+  const recheck = body.recheck;
+  if (recheck !== undefined && !permits.describeDomains.includes(request.domain)) {
+    // Described again before acting: only where this function may describe (a redeploy may have removed it).
+    throw new InvalidRequestError(
+      `${JOB_EVENT_KEY}.recheck`,
+      `needs DescribeWorkflowExecution, which this function may no longer call in domain ${echo(request.domain)}`,
+    );
+  }
   const carried = new Date(body.requestTime);
   const state: JobState = {
     ...body,
@@ -166,10 +182,20 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
     request: body.request as Record<string, unknown>,
     acceptedUnder: accepted,
     provenance,
-    totals: { ...body.totals },
+    totals: { ...body.totals, noLongerMatches: body.totals.noLongerMatches ?? 0 },
     ...(body.parent === undefined
       ? {}
       : { parent: { jobId: body.parent.jobId, graceSeconds: body.parent.graceSeconds } }),
+    ...(recheck === undefined
+      ? {}
+      : {
+          recheck: {
+            ...(recheck.stalled === undefined ? {} : { stalled: recheck.stalled }),
+            ...(recheck.idleLongerThanSeconds === undefined
+              ? {}
+              : { idleLongerThanSeconds: recheck.idleLongerThanSeconds }),
+          },
+        }),
     failures: body.failures.map((f) => ({
       workflowId: f.workflowId,
       ...(f.runId === undefined ? {} : { runId: f.runId }),

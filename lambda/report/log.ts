@@ -21,6 +21,7 @@ export function summaryOf(
     terminated: totals.terminated,
     alreadyClosed: totals.alreadyClosed,
     noOpenRun: totals.noOpenRun,
+    ...(totals.noLongerMatches > 0 ? { noLongerMatches: totals.noLongerMatches } : {}),
     wouldTerminate: totals.wouldTerminate,
     ...(totals.cancelRequested + totals.wouldCancel > 0
       ? { cancelRequested: totals.cancelRequested, wouldCancel: totals.wouldCancel }

@@ -16,6 +16,7 @@ export function publishMetrics(metrics: Metrics, invocation: Invocation, rejecte
   metrics.addMetric(METRIC.terminated, MetricUnit.Count, count('terminated'));
   metrics.addMetric(METRIC.alreadyClosed, MetricUnit.Count, count('already-closed'));
   metrics.addMetric(METRIC.noOpenRun, MetricUnit.Count, count('no-open-run'));
+  metrics.addMetric(METRIC.noLongerMatches, MetricUnit.Count, count('no-longer-matches'));
   metrics.addMetric(METRIC.failed, MetricUnit.Count, count('failed'));
   metrics.addMetric(METRIC.wouldTerminate, MetricUnit.Count, count('would-terminate'));
   metrics.addMetric(METRIC.cancelRequested, MetricUnit.Count, count('cancel-requested'));

@@ -20,6 +20,7 @@ export class ReportBuilder {
     'cancel-requested': 0,
     'already-closed': 0,
     'no-open-run': 0,
+    'no-longer-matches': 0,
     'would-terminate': 0,
     'would-cancel': 0,
     failed: 0,
@@ -66,6 +67,7 @@ export class ReportBuilder {
       terminated: c.terminated,
       alreadyClosed: c['already-closed'],
       noOpenRun: c['no-open-run'],
+      noLongerMatches: c['no-longer-matches'],
       failed: c.failed,
       wouldTerminate: c['would-terminate'],
       cancelRequested: c['cancel-requested'],
@@ -74,14 +76,23 @@ export class ReportBuilder {
   }
 
   build(extra: ReportJobFields = {}): Report {
-    const { matched, terminated, alreadyClosed, noOpenRun, failed, cancelRequested, wouldCancel } =
-      this.totals();
+    const {
+      matched,
+      terminated,
+      alreadyClosed,
+      noOpenRun,
+      noLongerMatches,
+      failed,
+      cancelRequested,
+      wouldCancel,
+    } = this.totals();
     return {
       dryRun: this.dryRun,
       matched,
       terminated,
       alreadyClosed,
       noOpenRun,
+      noLongerMatches,
       failed,
       cancelRequested,
       wouldCancel,

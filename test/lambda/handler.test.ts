@@ -168,6 +168,7 @@ describe('optional keys of the summary line', () => {
         terminated: 3,
         alreadyClosed: 0,
         noOpenRun: 0,
+        noLongerMatches: 0,
         failed: 0,
         wouldTerminate: 0,
         cancelRequested: 0,

@@ -29,6 +29,7 @@ import type { HandlerContext } from '../../lambda/handler';
 import { PROVENANCE_MARKER, readProvenance } from '../../lambda/act/provenance';
 import { ChildPolicy, type SwfTerminatorProps } from '../../lib';
 import { resolveIntrinsics } from '../support/construct-helpers';
+import { NO_TOTALS } from '../../lambda/flows/job-state';
 
 /**
  * The SDK's SWF client mocked for the tests of one describe only: the tests that run against the fake SWF
@@ -307,16 +308,7 @@ describe("defect 4: a job's chunk is validated exactly like a request", () => {
     jobStateFixture({
       request,
       acceptedUnder: { dryRun: false, maxExecutions: 2 },
-      totals: {
-        matched: 0,
-        terminated: 0,
-        alreadyClosed: 0,
-        noOpenRun: 0,
-        failed: 0,
-        wouldTerminate: 0,
-        cancelRequested: 0,
-        wouldCancel: 0,
-      },
+      totals: NO_TOTALS,
       chunks: 0,
     });
   /** A handler whose jobs port knows the job `evt-1` (running), and the event of its chunk. */

@@ -595,6 +595,7 @@ describe('metrics', () => {
     ['metricRejected', 'Rejected'],
     ['metricWouldTerminate', 'WouldTerminate'],
     ['metricNoOpenRun', 'NoOpenRun'],
+    ['metricNoLongerMatches', 'NoLongerMatches'],
     ['metricJobsStarted', 'JobsStarted'],
     ['metricJobsAborted', 'JobsAborted'],
   ] as const)('%s reads %s, summed over 5 minutes, for this instance', (method, metricName) => {

@@ -193,6 +193,7 @@ export function jobStateFixture(overrides: Partial<JobState> = {}): JobState {
       terminated: 4,
       alreadyClosed: 1,
       noOpenRun: 0,
+      noLongerMatches: 0,
       failed: 0,
       wouldTerminate: 0,
       cancelRequested: 0,

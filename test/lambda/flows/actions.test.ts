@@ -17,7 +17,7 @@ import {
 } from '../../../lib/contract';
 import { FOLLOW_UP_REASON } from '../../../lambda/flows/follow-up';
 import { NO_TOTALS } from '../../../lambda/flows/job-state';
-import { NOT_ASKED_ERROR } from '../../../lambda/act/list';
+import { NOT_ASKED_ERROR } from '../../../lambda/act/run-checks';
 import { readProvenance } from '../../../lambda/act/provenance';
 import {
   FollowUpExistsError,
@@ -572,7 +572,7 @@ describe('selector criteria on ordinary requests', () => {
     },
   );
 
-  test('GIVEN DESCRIBE_DOMAINS has the domain WHEN a request selects stalled runs THEN each candidate is described and only the stalled ones terminated', async () => {
+  test('GIVEN DESCRIBE_DOMAINS has the domain WHEN a request selects stalled runs THEN each candidate is described, each match again before acting, and only the stalled ones terminated', async () => {
     // GIVEN
     const fake = await start([
       exec('order-1', { stalled: true }),
@@ -587,7 +587,7 @@ describe('selector criteria on ordinary requests', () => {
     // THEN
     expect(report.terminated).toBe(2);
     expect(fake.terminations.map((t) => t.workflowId).sort()).toEqual(['order-1', 'order-3']);
-    expect(fake.callCount('DescribeWorkflowExecution')).toBe(3);
+    expect(fake.callCount('DescribeWorkflowExecution')).toBe(3 + 2);
   });
 });
 

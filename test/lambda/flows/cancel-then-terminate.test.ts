@@ -13,7 +13,7 @@ import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { readProvenance } from '../../../lambda/act/provenance';
 import type { ControlAnswer } from '../../../lambda/flows/control';
 import { FOLLOW_UP_REASON } from '../../../lambda/flows/follow-up';
-import { NOT_ASKED_ERROR } from '../../../lambda/act/list';
+import { NOT_ASKED_ERROR } from '../../../lambda/act/run-checks';
 import type { Handler } from '../../../lambda/handler';
 import type { JobState } from '../../../lambda/types';
 import { JOB_CHUNK_STATE, JOB_EVENT_KEY, JOB_WAIT_STATE } from '../../../lib/contract';

@@ -21,6 +21,7 @@ import type { JobState } from '../../../lambda/types';
 import { createJobs, createSfnClient } from '../../../lambda/aws/jobs';
 import { JOB_EVENT_KEY, MAX_JOB_CHUNKS } from '../../../lib/contract';
 import { readProvenance } from '../../../lambda/act/provenance';
+import { NO_TOTALS } from '../../../lambda/flows/job-state';
 
 let swf: FakeSwfServer;
 let rig: JobRig;
@@ -494,16 +495,7 @@ describe('a chunk works only for its own job', () => {
       request: { domain: DOMAIN, selector: { tag: 'batch-7' } },
       requestTime: new Date().toISOString(),
       chunks: MAX_JOB_CHUNKS - 1,
-      totals: {
-        matched: 0,
-        terminated: 0,
-        alreadyClosed: 0,
-        noOpenRun: 0,
-        failed: 0,
-        wouldTerminate: 0,
-        cancelRequested: 0,
-        wouldCancel: 0,
-      },
+      totals: NO_TOTALS,
     });
     rig.sfn.startExecution('evt-long', JSON.stringify(state));
     const execution = await rig.sfn.finished('evt-long');

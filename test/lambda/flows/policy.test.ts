@@ -416,7 +416,7 @@ describe('dry runs and cancel requests', () => {
 });
 
 describe('Describe calls: only for the stalled and idle criteria', () => {
-  test('GIVEN a stalled policy WHEN it sweeps THEN every listed candidate is described once', async () => {
+  test('GIVEN a stalled policy WHEN it sweeps THEN every listed candidate is described once, and each match once more just before acting', async () => {
     // GIVEN: three candidates (nightly), one stalled; a weekly run is not a candidate
     await start([
       exec('order-1', { openCounts: openCounts() }),
@@ -431,7 +431,7 @@ describe('Describe calls: only for the stalled and idle criteria', () => {
 
     // THEN
     expect(report.terminated).toBe(1);
-    expect(server.callCount('DescribeWorkflowExecution')).toBe(3);
+    expect(server.callCount('DescribeWorkflowExecution')).toBe(3 + 1);
   });
 
   test('GIVEN a policy without stalled or idle criteria WHEN it sweeps THEN no Describe call is made', async () => {
