@@ -5,12 +5,17 @@
  * run to act on, or the outcome to record instead.
  */
 import { classifySwfError, type SwfPort } from '../aws/swf';
+import { isThrottlingError } from '../aws/swf-client';
 import type { ActivityCriteria, ExecutionReport } from '../types';
 import { activityMatches } from './activity';
 import type { CoreDeps, RunOptions, RunRef } from './core';
 import { listedExecution } from './selector';
 
-/** A check that could not finish before the invocation's end reserve: the entry is handed on as it is. */
+/**
+ * A check that could not finish, or finished too late to act: the invocation's end reserve came, or SWF still
+ * throttled the call after its retries. The entry is put back (and handed on to the job when time runs out),
+ * never recorded as failed for it.
+ */
 export const OUT_OF_TIME = Symbol('out of time');
 
 /**
@@ -24,12 +29,13 @@ export async function stillMatches(
   run: RunRef,
   criteria: ActivityCriteria,
   requestTime: Date,
-): Promise<true | ExecutionReport> {
+): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
   const ref = { workflowId: run.workflowId, runId: run.runId };
   let activity;
   try {
     activity = await swf.describe({ domain, ...run });
   } catch (error: unknown) {
+    if (isThrottlingError(error)) return OUT_OF_TIME;
     return {
       ...ref,
       outcome: 'failed',
@@ -148,6 +154,7 @@ export async function askedToCancel(
   try {
     runs = await openRunsOf(swf, domain, run.workflowId, requestTime, shouldStop);
   } catch (error: unknown) {
+    if (isThrottlingError(error)) return OUT_OF_TIME;
     return {
       ...ref,
       outcome: 'failed',
@@ -175,14 +182,20 @@ export async function checkBeforeActing(
 ): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
   const { domain } = options.parsed.request;
   const { requestTime } = options.parsed;
+  let called = false;
   if (options.askedToCancelOnly === true) {
     await deps.listBucket.take();
     const asked = await askedToCancel(deps.swf, domain, run, requestTime, options.shouldStop);
     if (asked !== true) return asked;
+    called = true;
   }
   if (options.recheck !== undefined && !options.settings.dryRun) {
     await deps.describeBucket.take();
-    return stillMatches(deps.swf, domain, run, options.recheck, requestTime);
+    const still = await stillMatches(deps.swf, domain, run, options.recheck, requestTime);
+    if (still !== true) return still;
+    called = true;
   }
-  return true;
+  // A check waited for its bucket and SWF (throttling retries included): if the end reserve has come
+  // meanwhile, hand the run on rather than start acting on it now.
+  return called && options.shouldStop() ? OUT_OF_TIME : true;
 }

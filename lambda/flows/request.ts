@@ -61,7 +61,7 @@ export async function handleRequest(
   const { builder, record } = invocation.newReport(settings);
   // A selector with stalled / idle criteria is resolved into runs first; each is described again just before
   // it is acted on (inline, or in the job), since it may have resumed since it was described.
-  const recheck = activityCriteriaOf(accepted);
+  const recheck = activityCriteriaOf(accepted, settings);
   const optionsFor = (parsed: ParsedEvent): RunOptions => ({
     parsed,
     settings,
@@ -128,9 +128,17 @@ export async function handleRequest(
   return builder.build(extra);
 }
 
-/** The stalled / idle criteria of the request's selector, if it has any. */
-function activityCriteriaOf(parsed: ParsedEvent): ActivityCriteria | undefined {
+/**
+ * The stalled / idle criteria each run is checked against again just before it is acted on, if the selector
+ * has any. Not for cancelThenTerminate: its follow-up, started with the matched runs before any is asked,
+ * terminates every one still open and asked to cancel, and cannot tell this request's cancel request from
+ * another's; a run left alone here could be terminated there, and one not asked would fail it. Its match is
+ * committed when its follow-up starts (a cancel request is the graceful step: a decider that resumed may
+ * close its run cleanly).
+ */
+function activityCriteriaOf(parsed: ParsedEvent, settings: JobSettings): ActivityCriteria | undefined {
   const target = parsed.request.target;
+  if (settings.action === 'cancelThenTerminate') return undefined;
   if (target.kind !== 'selector' || !needsActivity(target.selector)) return undefined;
   const { stalled, idleLongerThanSeconds } = target.selector;
   return {

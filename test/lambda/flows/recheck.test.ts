@@ -121,6 +121,98 @@ describe('inline: each match is described again just before it is acted on', () 
   });
 });
 
+describe('when the second look cannot be used', () => {
+  test('GIVEN the end reserve comes while a match is described again WHEN the description answers THEN that run is handed to the job, not acted on', async () => {
+    // GIVEN two stalled runs; the invocation's time runs short during the first re-description
+    server = await FakeSwfServer.start({
+      domains: ['orders'],
+      executions: [stalledRun('order-1'), stalledRun('order-2')],
+    });
+    const port = fakeSwfPort(server);
+    let remainingMs = 60_000;
+    let looks = 0;
+    const slow: SwfPort = {
+      ...port,
+      async describe(input) {
+        looks += 1;
+        // two looks to resolve; the third is the first re-description
+        if (looks === 3) remainingMs = 500;
+        return port.describe(input);
+      },
+    };
+    const jobs = inMemoryJobs();
+    const { handler } = makeHandler({
+      env: DESCRIBES,
+      swf: slow,
+      deps: { jobs: jobs.jobs, endReserveMs: 1_000 },
+    });
+
+    // WHEN
+    const report = await handler(
+      { domain: 'orders', selector: { tag: 'nightly', stalled: true } },
+      { awsRequestId: 'req-late', getRemainingTimeInMillis: () => remainingMs },
+    );
+
+    // THEN nothing was terminated here: both runs went to the job, with the criteria
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+    expect(report.job).toMatchObject({ state: 'started', reason: 'out-of-time' });
+    expect(jobs.started[0]).toMatchObject({
+      progress: { target: 'list', remaining: 2 },
+      recheck: { stalled: true },
+    });
+  });
+
+  test('GIVEN SWF still throttles a re-description after its retries WHEN acting THEN the run is tried again later, not failed', async () => {
+    server = await FakeSwfServer.start({ domains: ['orders'], executions: [stalledRun('order-1')] });
+    const port = fakeSwfPort(server);
+    let looks = 0;
+    const throttling: SwfPort = {
+      ...port,
+      async describe(input) {
+        looks += 1;
+        if (looks === 2) throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        return port.describe(input);
+      },
+    };
+    const { handler } = makeHandler({ env: DESCRIBES, swf: throttling, deps: { endReserveMs: 1_000 } });
+
+    const report = await handler({ domain: 'orders', selector: { tag: 'nightly', stalled: true } }, ctx);
+
+    expect(report).toMatchObject({ terminated: 1, failed: 0 });
+    expect(looks).toBe(3);
+  });
+});
+
+test('GIVEN cancelThenTerminate with a stalled selector WHEN a match resumes after it was described THEN it is asked to cancel all the same: the follow-up was started with it', async () => {
+  server = await FakeSwfServer.start({
+    domains: ['orders'],
+    executions: [stalledRun('order-1'), stalledRun('order-2')],
+  });
+  const jobs = inMemoryJobs();
+  const { handler } = makeHandler({
+    env: { ...DESCRIBES, CANCEL_REQUESTS: 'true', CANCEL_DOMAINS: 'orders,billing' },
+    swf: resumingAfterFirstLook(server, ['order-2']),
+    deps: { jobs: jobs.jobs, endReserveMs: 1_000 },
+  });
+
+  const report = await handler(
+    {
+      domain: 'orders',
+      selector: { tag: 'nightly', stalled: true },
+      action: 'cancelThenTerminate',
+      gracePeriodSeconds: 60,
+    },
+    { awsRequestId: 'req-ctt', getRemainingTimeInMillis: () => 60_000 },
+  );
+
+  // THEN both were asked (no second look: the follow-up, which terminates what is asked and still open,
+  // cannot tell a run left alone here from one someone else asked), and described once each
+  expect(report).toMatchObject({ cancelRequested: 2, noLongerMatches: 0 });
+  expect(server.callCount('DescribeWorkflowExecution')).toBe(2);
+  expect(jobs.started).toHaveLength(1);
+  expect(jobs.started[0]?.recheck).toBeUndefined();
+});
+
 test('GIVEN a stalled selector whose matches take longer than the invocation has WHEN it becomes a job THEN the job carries the criteria to re-check', async () => {
   // GIVEN three stalled runs, one termination a second, and 2 s left in the invocation
   server = await FakeSwfServer.start({
