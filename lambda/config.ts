@@ -16,6 +16,7 @@ import {
   swfNameProblem,
 } from '../lib/contract';
 import { ConfigError, echo } from './errors';
+import { POLICY_DIGEST_LENGTH } from '../lib/policy-contract';
 
 export interface Config {
   /** SWF domains the handler may act on (never empty). */
@@ -160,11 +161,12 @@ export function parseConfig(env: Env): Config {
   }
   const rawDigests = env[ENV.policyDigests] ?? '';
   const policyDigests = rawDigests === '' ? [] : rawDigests.split(',');
-  const badDigest = policyDigests.find((d) => !/^[0-9a-f]{16}$/.test(d));
+  const digestPattern = new RegExp(`^[0-9a-f]{${POLICY_DIGEST_LENGTH}}$`);
+  const badDigest = policyDigests.find((d) => !digestPattern.test(d));
   if (badDigest !== undefined) {
     throw new ConfigError(
       ENV.policyDigests,
-      `must be comma-separated 16-digit hex digests (got ${echo(badDigest)})`,
+      `must be comma-separated ${POLICY_DIGEST_LENGTH}-digit hex digests (got ${echo(badDigest)})`,
     );
   }
   const controlOnly = booleanSetting(env, ENV.controlOnly);

@@ -83,11 +83,11 @@ export class TooManyExecutionsError extends Error {
   override readonly name = 'TooManyExecutionsError';
 
   constructor(
-    /** How many executions the request names or matches (for a continuing job: what is left of it). */
+    /** How many executions the request names or matches (for a job's chunk: what is left of it). */
     readonly count: number,
     /**
      * The effective limit: the request's maxExecutions, or the function's MAX_EXECUTIONS ceiling; for a
-     * continuing job, less what earlier invocations acted on.
+     * job's chunk, less what earlier chunks acted on.
      */
     readonly limit: number,
     /** Executions earlier invocations of the job acted on. */

@@ -8,8 +8,10 @@
  *
  * This edge only tells them apart, gives every log line the invocation's context and the job's keys, and
  * publishes the invocation's metrics, whatever happened. Configuration, the clients, the pacer, the logger
- * and the metrics are created once, at cold start. Refusals throw their typed error (InvalidRequestError,
- * DomainNotAllowedError, TooManyExecutionsError, JobTooLongError) before any SWF call.
+ * and the metrics are created once, at cold start. Refusals throw their typed error before anything is acted on:
+ * InvalidRequestError and DomainNotAllowedError before any SWF call; TooManyExecutionsError, JobTooLongError
+ * and ActivityCheckTooLongError after counting (Count, List or Describe calls), before any is asked or
+ * terminated.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';

@@ -3,7 +3,7 @@
  * each execution, and a job's state. Types only: every stage imports from here, and this imports nothing but
  * the contract with the construct.
  */
-import { type ActionValue, type ChildPolicyValue, JOB_EVENT_KEY } from '../lib/contract';
+import type { ActionValue, ChildPolicyValue } from '../lib/contract';
 import type { PolicyTriggerValue } from '../lib/policy-contract';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -163,28 +163,13 @@ export interface ExecutionReport {
   readonly error?: string;
 }
 
-export interface Report {
+/**
+ * What an invocation answers: its counts (a job's totals less `wouldTerminate`, which a preview's report shows
+ * as `dryRun` and its executions' outcomes) and the executions themselves.
+ */
+export interface Report extends Omit<JobTotals, 'wouldTerminate'> {
   /** True when nothing was terminated on purpose (request dryRun, or the function's DRY_RUN). */
   readonly dryRun: boolean;
-  /** Executions the request named or matched (every outcome). */
-  readonly matched: number;
-  readonly terminated: number;
-  readonly alreadyClosed: number;
-  /**
-   * Run-less workflowIds with no open run listed: closed, never started, or started so recently that SWF's
-   * eventually consistent listing did not show it yet. Give the runId to be sure.
-   */
-  readonly noOpenRun: number;
-  /**
-   * Runs a stalled / idleLongerThanSeconds selector matched that no longer met those criteria when described
-   * again just before they were acted on (they resumed meanwhile): left alone.
-   */
-  readonly noLongerMatches: number;
-  readonly failed: number;
-  /** Executions asked to cancel (requestCancel and cancelThenTerminate). */
-  readonly cancelRequested: number;
-  /** Executions a preview would have asked to cancel. */
-  readonly wouldCancel: number;
   /** One entry per execution, in completion order; capped at {@link REPORT_EXECUTIONS_MAX}. */
   readonly executions: readonly ExecutionReport[];
   /** Present and true when `executions` was capped; the counts are still exact. */
@@ -203,8 +188,8 @@ export interface Report {
     readonly executionArn: string;
   };
   /**
-   * cancelThenTerminate: the job that terminates, after the grace period, what this invocation asked to
-   * cancel and is still open then.
+   * cancelThenTerminate: the job, started before any run was asked, that terminates after the grace period
+   * the request's runs still open and asked to cancel (lambda/flows/follow-up.ts).
    */
   readonly followUp?: { readonly jobId: string; readonly executionArn: string; readonly notBefore: string };
   /** A policy run refused before acting: more matched than its maxExecutions. */
@@ -218,18 +203,28 @@ export interface FailedExecution {
   readonly error: string;
 }
 
-/** Job totals carried from chunk to chunk (see lambda/flows/job-state.ts). */
+/** The counts of outcomes: a report's, and a job's totals carried from chunk to chunk (lambda/flows/job-state.ts). */
 export interface JobTotals {
+  /** Executions the request named or matched (every outcome). */
   readonly matched: number;
   readonly terminated: number;
   readonly alreadyClosed: number;
-  /** Run-less workflowIds for which SWF listed no open run started before the request. */
+  /**
+   * Run-less workflowIds with no open run listed: closed, never started, or started so recently that SWF's
+   * eventually consistent listing did not show it yet. Give the runId to be sure.
+   */
   readonly noOpenRun: number;
-  /** Runs that no longer met the stalled / idle criteria just before they were acted on. */
+  /**
+   * Runs a stalled / idleLongerThanSeconds selector matched that no longer met those criteria when described
+   * again just before they were acted on (they resumed meanwhile): left alone.
+   */
   readonly noLongerMatches: number;
   readonly failed: number;
+  /** Executions a preview would have terminated. */
   readonly wouldTerminate: number;
+  /** Executions asked to cancel (requestCancel and cancelThenTerminate). */
   readonly cancelRequested: number;
+  /** Executions a preview would have asked to cancel. */
   readonly wouldCancel: number;
 }
 
@@ -286,10 +281,4 @@ export interface JobState {
   readonly recheck?: ActivityCriteria;
   /** One line for people: what the job did, and for a failed job which executions failed. */
   readonly summary: string;
-}
-
-/** The event a chunk is invoked with: the state, and the execution it belongs to (`$$.Execution.Id`). */
-export interface ChunkEvent {
-  readonly [JOB_EVENT_KEY]: JobState;
-  readonly execution: string;
 }

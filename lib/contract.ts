@@ -148,7 +148,10 @@ export const VERIFY_METRIC = 'VerificationFailed';
 
 /** Metrics of jobs, emitted (value 1) by the invocation where it happened. Not part of {@link METRIC}. */
 export const JOB_METRIC = {
-  /** A request too large for one invocation started a job. */
+  /**
+   * A job was started: a request too large for one invocation, one whose time ran out, or
+   * cancelThenTerminate's follow-up.
+   */
   started: 'JobsStarted',
   /** A job's chunk noticed that its execution was stopped (abort) and stopped terminating. */
   aborted: 'JobsAborted',
@@ -227,8 +230,8 @@ export const DEFAULT_REASON = 'Terminated by cdk-swf-terminator';
 /**
  * Minimum time the handler keeps in reserve at the end of an invocation for the calls in flight and the
  * hand-off to a job, one after the other: it covers the longest an SWF call can take, every attempt timing
- * out (`SWF_CALL_MAX_MS` in lambda/aws/swf.ts, 26.5 s), plus the two Step Functions calls that start a job
- * (`JOBS_CALL_MAX_MS` in lambda/aws/jobs.ts, 5 s each). The construct counts only the rest of a timeout as
- * working time.
+ * out (`SWF_CALL_MAX_MS` in lambda/aws/swf-client.ts, 26.5 s), plus the two Step Functions calls that start
+ * a job (`JOBS_CALL_MAX_MS` in lambda/aws/jobs.ts, 5 s each). The construct's minimum timeout (1 minute)
+ * leaves time beyond it.
  */
 export const MIN_END_RESERVE_MS = 40_000;

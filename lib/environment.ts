@@ -5,6 +5,7 @@
 import { Lazy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { ENV, METRICS_NAMESPACE } from './contract';
+import { POLICY_DIGEST_LENGTH } from './policy-contract';
 import type { ChildPolicy } from './swf-terminator-props';
 import type { TerminatorSettings } from './validation';
 
@@ -79,7 +80,7 @@ export function environmentSizeProblem(
   if (bytes <= ENVIRONMENT_MAX_BYTES) return undefined;
   return (
     `the handler's environment would be about ${bytes} bytes, over Lambda's ${ENVIRONMENT_MAX_BYTES}: it ` +
-    'carries the domains (once for all, and again where policies cancel or describe) and 17 bytes per ' +
+    `carries the domains (once for all, and again where policies cancel or describe) and ${POLICY_DIGEST_LENGTH + 1} bytes per ` +
     'policy; use fewer or shorter domains, or fewer policies per terminator'
   );
 }

@@ -1,8 +1,9 @@
 /**
  * The contract between a termination policy (lib/termination-policy.ts) and the handler (lambda/flows/policy.ts):
  * how a policy reaches the handler, what SWF's own events look like to a rule, and the policy's metrics.
- * Plain constants only (see lib/contract.ts).
+ * Plain constants (see lib/contract.ts), and the policy digest both sides compute alike.
  */
+import { createHash } from 'node:crypto';
 
 /**
  * The key of a policy run's event: a rule's target input is `{ [POLICY_EVENT_KEY]: <policy>, event: <the
@@ -63,12 +64,13 @@ export const POLICY_METRIC = {
  * posing as an SWF event's. The construct and the handler compute it alike: the same JSON text (keys in the
  * order the construct wrote them).
  */
-export function policyDigest(
-  name: string,
-  trigger: PolicyTriggerValue,
-  request: unknown,
-  sha256Hex: (text: string) => string,
-): string {
+export function policyDigest(name: string, trigger: PolicyTriggerValue, request: unknown): string {
   const kind = trigger === 'schedule' ? 'schedule' : 'event';
-  return sha256Hex(JSON.stringify({ name, kind, request })).slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify({ name, kind, request }))
+    .digest('hex')
+    .slice(0, POLICY_DIGEST_LENGTH);
 }
+
+/** Hex digits of a policy's digest (POLICY_DIGESTS holds them comma-separated). */
+export const POLICY_DIGEST_LENGTH = 16;

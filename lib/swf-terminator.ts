@@ -41,8 +41,10 @@ import { resolveSettings, type TerminatorSettings } from './validation';
 import { LeastPrivilegeVerifier } from './verifier';
 
 /**
- * Deploys a Lambda function that terminates Amazon SWF workflow executions on request, and the
- * EventBridge rule that delivers the requests to it.
+ * Deploys what terminates Amazon SWF workflow executions in the chosen domains: the terminating function
+ * and the EventBridge rule that delivers requests to it, the Step Functions state machine that runs
+ * requests too long for one invocation as jobs (stopped and read through the control function), termination
+ * policies (`addPolicy`), and, by default, the verifier that proves the roles' least privilege at deploy.
  *
  * A request is an event with `source` = `requestSource`, `detail-type` = `requestDetailType` and
  * `detail.domain` one of `domains`, put on `eventBus`. Requests EventBridge cannot deliver, and
@@ -173,22 +175,26 @@ export class SwfTerminator extends Construct {
       },
     });
 
-    const fn = new lambda.Function(this, 'Handler', {
+    // What the terminating function and the control function share: one code asset, one log group, and
+    // for asynchronous invocations (EventBridge's) Lambda's maximum of 2 retries, then the invocation record,
+    // error included, goes to the dead-letter queue.
+    const shared = {
       code: handlerCode(),
       handler: 'index.handler',
       runtime: HANDLER_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
+      logGroup,
+      retryAttempts: 2,
+      onFailure: new SendOnlySqsDestination(deadLetterQueue),
+    };
+    const fn = new lambda.Function(this, 'Handler', {
+      ...shared,
       memorySize: settings.memorySize,
       timeout,
       reservedConcurrentExecutions: settings.rateShares,
       role,
-      logGroup,
       environment,
       description: 'Terminates SWF workflow executions in the chosen domains on request, and runs jobs',
-      // Asynchronous invocations (EventBridge's): Lambda's maximum of 2 retries, then the invocation
-      // record, error included, goes to the dead-letter queue.
-      retryAttempts: 2,
-      onFailure: new SendOnlySqsDestination(deadLetterQueue),
     });
     this.handler = fn;
 
@@ -203,19 +209,13 @@ export class SwfTerminator extends Construct {
     // own so that a stop request never waits for the terminating function's turn.
     const controlRole = createControlRole(this, logGroup.logGroupArn, jobs);
     this.controlHandler = new lambda.Function(this, 'ControlHandler', {
-      code: handlerCode(),
-      handler: 'index.handler',
-      runtime: HANDLER_RUNTIME,
-      architecture: lambda.Architecture.ARM_64,
+      ...shared,
       memorySize: 256,
       timeout: Duration.seconds(30),
       reservedConcurrentExecutions: 1,
       role: controlRole,
-      logGroup,
       environment: { ...environment, [ENV.controlOnly]: 'true' },
       description: 'Stops, describes and lists the SWF terminator jobs (abort, status, jobs requests)',
-      retryAttempts: 2,
-      onFailure: new SendOnlySqsDestination(deadLetterQueue),
     });
 
     if (props.eventBus) {
@@ -349,7 +349,10 @@ export class SwfTerminator extends Construct {
     return this.metric(METRIC.rejected, props);
   }
 
-  /** Jobs started: requests too large for one invocation. @default - Sum over 5 minutes */
+  /**
+   * Jobs started: requests too large for one invocation or out of time in it, and cancelThenTerminate's
+   * follow-ups. @default - Sum over 5 minutes
+   */
   public metricJobsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(JOB_METRIC.started, props);
   }
@@ -367,11 +370,7 @@ export class SwfTerminator extends Construct {
    * `ExecutionsFailed`). Alarm on any. @default - Sum over 5 minutes
    */
   public metricJobsFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.stateMachine.metricFailed({
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return this.stateMachine.metricFailed(props);
   }
 
   /** Executions asked to cancel (requestCancel, cancelThenTerminate). @default - Sum over 5 minutes */

@@ -3,12 +3,11 @@
  * own execution events (plus a backstop sweep), and the policy's own metrics. The policy travels in the rule
  * target's input (Lambda's environment holds 4 KB in all), and the handler validates it like any request.
  */
-import { createHash } from 'node:crypto';
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, METRICS_SERVICE_DIMENSION } from './contract';
+import { METRICS_SERVICE_DIMENSION } from './contract';
 import {
   policyDigest,
   POLICY_EVENT_KEY,
@@ -36,7 +35,7 @@ export interface TerminationPolicyOptions {
    * The most executions one run may act on: a run that matches more is refused whole, before acting, with a
    * log line and the policy's CapExceeded metric.
    *
-   * @default 100 (at most the terminator's maxExecutionsPerRequest; 500 for cancelThenTerminate)
+   * @default 100, or the terminator's maxExecutionsPerRequest if lower (cancelThenTerminate allows at most 500)
    */
   readonly maxExecutions?: number;
   /**
@@ -75,7 +74,7 @@ export class TerminationPolicy extends Construct {
    * (`aws lambda invoke --payload`). It sweeps the policy's match and reports what it would do.
    */
   public readonly previewPayload: string;
-  private readonly serviceName: string;
+  private readonly terminator: SwfTerminator;
 
   constructor(scope: Construct, id: string, props: TerminationPolicyProps) {
     super(scope, id);
@@ -83,7 +82,7 @@ export class TerminationPolicy extends Construct {
     const name = props.policyName ?? id;
     const resolved = resolvePolicy(name, props, terminator._policySettings());
     this.policyName = name;
-    this.serviceName = terminator.serviceName;
+    this.terminator = terminator;
     terminator._registerPolicy(props.domain, {
       cancel: resolved.cancels,
       describe: resolved.describes,
@@ -91,7 +90,6 @@ export class TerminationPolicy extends Construct {
         name,
         props.trigger.eventTypes === undefined ? 'schedule' : 'event',
         resolved.request,
-        (text) => createHash('sha256').update(text).digest('hex'),
       ),
     });
 
@@ -100,12 +98,7 @@ export class TerminationPolicy extends Construct {
       events.RuleTargetInput.fromObject({
         [POLICY_EVENT_KEY]: { name, trigger, request: resolved.request },
         // The event's fields the handler reads, each by a plain path (EventBridge's input paths are simple).
-        event: Object.fromEntries(
-          ['id', 'source', 'detail-type', 'account', 'time', 'resources', 'detail'].map((key) => [
-            key,
-            events.EventField.fromPath(`$.${key}`),
-          ]),
-        ),
+        event: Object.fromEntries(EVENT_FIELDS.map((key) => [key, events.EventField.fromPath(`$.${key}`)])),
       });
     const target = (trigger: PolicyTriggerValue) => terminator._policyTarget(input(trigger));
     this.previewPayload = JSON.stringify({
@@ -142,15 +135,12 @@ export class TerminationPolicy extends Construct {
    * @default - statistic Sum over 5 minutes
    */
   public metric(metricName: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRICS_NAMESPACE,
-      metricName,
+    // The terminator's metric (namespace, statistic, period), with the policy's dimension beside `service`.
+    return this.terminator.metric(metricName, {
       dimensionsMap: {
-        [METRICS_SERVICE_DIMENSION]: this.serviceName,
+        [METRICS_SERVICE_DIMENSION]: this.terminator.serviceName,
         [POLICY_METRICS_DIMENSION]: this.policyName,
       },
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
       ...props,
     });
   }
@@ -189,24 +179,18 @@ export class TerminationPolicy extends Construct {
   }
 }
 
+/** The event's fields a policy run carries to the handler, each by a plain path (EventBridge's are simple). */
+const EVENT_FIELDS = ['id', 'source', 'detail-type', 'account', 'time', 'resources', 'detail'] as const;
+
 /** EventBridge's limit on a target's input template (PutTargets: InputTemplate, 8192 characters). */
 const INPUT_TEMPLATE_MAX_LENGTH = 8192;
 
 /** Refuses a policy whose rule input EventBridge would refuse (long details, in practice). */
 function checkInputLength(name: string, request: Record<string, unknown>): void {
-  if (Token.isUnresolved(request)) return;
-  const placeholders = {
-    id: '',
-    source: '',
-    'detail-type': '',
-    account: '',
-    time: '',
-    resources: '',
-    detail: '',
-  };
+  // As EventBridge keeps it: the event's fields as `<name>` placeholders.
   const template = JSON.stringify({
     [POLICY_EVENT_KEY]: { name, trigger: 'backstop', request },
-    event: Object.fromEntries(Object.keys(placeholders).map((key) => [key, `<${key}>`])),
+    event: Object.fromEntries(EVENT_FIELDS.map((key) => [key, `<${key}>`])),
   });
   if (template.length > INPUT_TEMPLATE_MAX_LENGTH) {
     throw new Error(

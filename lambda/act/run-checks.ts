@@ -4,7 +4,7 @@
  * cancel: a List call), and whether a stalled / idle match still holds (a Describe call). Each answers the
  * run to act on, or the outcome to record instead.
  */
-import { classifySwfError, type SwfPort } from '../aws/swf';
+import { listingErrorText, type SwfPort } from '../aws/swf';
 import { isThrottlingError } from '../aws/swf-client';
 import type { ActivityCriteria, ExecutionReport } from '../types';
 import { activityMatches } from './activity';
@@ -39,7 +39,7 @@ export async function stillMatches(
     return {
       ...ref,
       outcome: 'failed',
-      error: `describing it again before acting failed: ${listingError(error)}; not acted on`,
+      error: `describing it again before acting failed: ${listingErrorText(error)}; not acted on`,
     };
   }
   if (activity === 'closed') return { ...ref, outcome: 'already-closed' };
@@ -90,12 +90,6 @@ async function openRunsOf(
   return runs;
 }
 
-/** The reason a listing failed, as a run's failure says it. */
-function listingError(error: unknown): string {
-  const classified = classifySwfError(error);
-  return classified.kind === 'failed' ? classified.error : 'unexpected UnknownResourceFault';
-}
-
 /**
  * Finds the current open run of a workflowId that started no later than the request time.
  * A re-delivered event therefore never terminates a newer run started after the request was made.
@@ -117,7 +111,7 @@ export async function resolveCurrentRun(
     return {
       workflowId,
       outcome: 'failed',
-      error: `resolving the current run failed: ${listingError(error)}`,
+      error: `resolving the current run failed: ${listingErrorText(error)}`,
     };
   }
   if (runs === OUT_OF_TIME) return OUT_OF_TIME;
@@ -158,7 +152,7 @@ export async function askedToCancel(
     return {
       ...ref,
       outcome: 'failed',
-      error: `checking for its cancel request failed: ${listingError(error)}; not terminated`,
+      error: `checking for its cancel request failed: ${listingErrorText(error)}; not terminated`,
     };
   }
   if (runs === OUT_OF_TIME) return OUT_OF_TIME;

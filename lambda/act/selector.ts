@@ -8,7 +8,7 @@
  * (eventual consistency, a faulty SWF-compatible endpoint) never costs a workflow the selector does not match.
  */
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
-import { classifySwfError, type ListOpenInput } from '../aws/swf';
+import { type ListOpenInput, listingErrorText } from '../aws/swf';
 import { ListingFailedError } from '../errors';
 import type { Selector } from '../types';
 import type { RunRef } from './core';
@@ -156,10 +156,5 @@ export function* matchesOf(
 /** A listing's failure as the request's error, naming the domain and what was acted on before it. */
 export function listingFailure(domain: string, error: unknown, actedOn: number): ListingFailedError {
   if (error instanceof ListingFailedError) return error;
-  const classified = classifySwfError(error);
-  return new ListingFailedError(
-    domain,
-    classified.kind === 'failed' ? classified.error : 'unexpected UnknownResourceFault',
-    actedOn,
-  );
+  return new ListingFailedError(domain, listingErrorText(error), actedOn);
 }

@@ -1,7 +1,7 @@
 /**
  * The SWF client's settings: how long a call may take, which errors are retried and how (see
- * {@link transientOnlyRetryStrategy} for why throttling is not among them). The port in lambda/aws/swf.ts is
- * the only user.
+ * {@link transientOnlyRetryStrategy} for why throttling is not among them). Used by the SWF port
+ * (lambda/aws/swf.ts); its throttling helpers by the run checks and the verifier's IAM calls too.
  */
 import { SWFClient, type SWFClientConfig } from '@aws-sdk/client-swf';
 
@@ -49,7 +49,7 @@ export const SWF_CALL_MAX_MS =
  *
  * Why: the handler paces itself (lambda/act/pacer.ts). A throttle the SDK retries internally is invisible to the
  * pacer (it cannot slow down), holds an in-flight slot for up to ~50 s of backoff, and makes the time left in
- * the invocation unpredictable. Returned at once, a throttle halves the pacer's rate and the execution is
+ * the invocation unpredictable. Returned at once, a throttle slows the pacer down and the execution is
  * re-queued (never failed); List/Count calls retry throttling themselves ({@link retryThrottled}).
  * Not `'adaptive'` mode either: its limiter can fall to 0.5 calls/s and recovers slowly.
  */

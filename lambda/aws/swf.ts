@@ -63,20 +63,25 @@ export interface RunActivity {
 /** Why a call failed, as far as the handler cares. */
 export type FailureKind = 'unknown-domain' | 'not-permitted' | 'other';
 
-/** The outcome of one TerminateWorkflowExecution call. */
-export type TerminateResult =
-  | { readonly kind: 'terminated' }
+/** How a call that acts on a run (Terminate, RequestCancel) can end other than as asked. */
+type ActFailure =
   | { readonly kind: 'already-closed' }
   /** SWF throttled the call: not a failure, the caller slows down and tries it again later. */
   | { readonly kind: 'throttled'; readonly error: string }
   | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
 
+/** The outcome of one TerminateWorkflowExecution call. */
+export type TerminateResult = { readonly kind: 'terminated' } | ActFailure;
+
 /** The outcome of one RequestCancelWorkflowExecution call (the run stays open until its decider acts). */
-export type CancelResult =
-  | { readonly kind: 'cancel-requested' }
-  | { readonly kind: 'already-closed' }
-  | { readonly kind: 'throttled'; readonly error: string }
-  | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
+export type CancelResult = { readonly kind: 'cancel-requested' } | ActFailure;
+
+/** What an error thrown by Terminate or RequestCancel means for the run. */
+function actFailure(error: unknown): ActFailure {
+  if (isThrottlingError(error)) return { kind: 'throttled', error: describeError(error) };
+  const classified = classifySwfError(error);
+  return classified.kind === 'not-open' ? { kind: 'already-closed' } : classified;
+}
 
 /** The answer of CountOpenWorkflowExecutions: `truncated` means the count is not exact. */
 export interface OpenCount {
@@ -142,6 +147,15 @@ export function classifySwfError(error: unknown): SwfErrorClass {
     return { kind: 'failed', failure: 'not-permitted', error: text };
   }
   return { kind: 'failed', failure: 'other', error: text };
+}
+
+/**
+ * What went wrong with a call that lists or describes (where "not open" is no answer either), in words:
+ * the classified error, clipped.
+ */
+export function listingErrorText(error: unknown): string {
+  const classified = classifySwfError(error);
+  return classified.kind === 'failed' ? classified.error : 'unexpected UnknownResourceFault';
 }
 
 /**
@@ -211,9 +225,7 @@ export function createSwf(client: SWFClient): SwfPort {
         );
         return { kind: 'terminated' };
       } catch (error: unknown) {
-        if (isThrottlingError(error)) return { kind: 'throttled', error: describeError(error) };
-        const classified = classifySwfError(error);
-        return classified.kind === 'not-open' ? { kind: 'already-closed' } : classified;
+        return actFailure(error);
       }
     },
 
@@ -228,9 +240,7 @@ export function createSwf(client: SWFClient): SwfPort {
         );
         return { kind: 'cancel-requested' };
       } catch (error: unknown) {
-        if (isThrottlingError(error)) return { kind: 'throttled', error: describeError(error) };
-        const classified = classifySwfError(error);
-        return classified.kind === 'not-open' ? { kind: 'already-closed' } : classified;
+        return actFailure(error);
       }
     },
 

@@ -54,7 +54,7 @@ export async function handleChunk(
         state.totals.wouldTerminate +
         state.totals.cancelRequested +
         state.totals.wouldCancel,
-      // A follow-up terminates only what was in fact asked to cancel (lambda/act/list.ts, askedToCancel).
+      // A follow-up terminates only what was in fact asked to cancel (lambda/act/run-checks.ts, askedToCancel).
       ...(state.parent === undefined ? {} : { askedToCancelOnly: true }),
       ...(state.recheck === undefined ? {} : { recheck: state.recheck }),
       warn: (message, extra) => {

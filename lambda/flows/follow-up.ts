@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { DEFAULT_REASON, HANDOFF_REQUEST_MAX_BYTES } from '../../lib/contract';
 import { FollowUpExistsError, InvalidRequestError } from '../errors';
 import { isValidJobId } from '../parse/job-id';
-import { wireRequest } from '../parse/wire';
+import { wireBytes } from '../parse/wire';
 import type { AcceptedUnder, JobSettings, JobState, ParsedEvent, Report, TerminationRequest } from '../types';
 import { jobState, NO_TOTALS } from './job-state';
 import type { Invocation, Runtime } from './runtime';
@@ -53,7 +53,7 @@ export function followUpFor(fields: {
     ...(settings.details === undefined ? {} : { details: settings.details }),
     ...(settings.childPolicy === undefined ? {} : { childPolicy: settings.childPolicy }),
   };
-  const bytes = Buffer.byteLength(JSON.stringify(wireRequest(request)));
+  const bytes = wireBytes(request);
   if (bytes > HANDOFF_REQUEST_MAX_BYTES) {
     throw new InvalidRequestError(
       'details',

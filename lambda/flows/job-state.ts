@@ -79,7 +79,7 @@ export function jobState(fields: {
     progress:
       target.kind === 'selector' ? { target: 'selector' } : { target: 'list', remaining: left?.length ?? 1 },
     totals,
-    failures: fields.failures.slice(0, JOB_FAILURES_LISTED_MAX),
+    failures: fields.failures, // fitJobState keeps the first JOB_FAILURES_LISTED_MAX
     chunks: fields.chunks,
     status,
     ...(fields.lastProgressAt === undefined ? {} : { lastProgressAt: fields.lastProgressAt.toISOString() }),

@@ -1,8 +1,9 @@
 /**
  * A termination request's flow: plan it (resolve criteria that need each candidate described, count, limit,
  * time), then act on it inline when it fits the time this invocation has, or start a job when it does not; an
- * inline request whose time runs out after all hands what is left to the same job. Runs asked to cancel by
- * cancelThenTerminate go to a follow-up job that terminates them after the grace period. Report what was done.
+ * inline request whose time runs out after all hands what is left to the same job. cancelThenTerminate starts,
+ * before asking any run, the follow-up job that terminates after the grace period those still open and asked
+ * to cancel (lambda/flows/follow-up.ts). Report what was done.
  */
 import { createHash } from 'node:crypto';
 import type { RunOptions, RunResult } from '../act/core';

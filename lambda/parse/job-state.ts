@@ -113,27 +113,6 @@ function buildSchema() {
 
 let schema: ReturnType<typeof buildSchema> | undefined;
 
-type ProvenanceInput = z.infer<ReturnType<typeof buildSchema>>[typeof JOB_EVENT_KEY]['provenance'];
-
-/** The carried provenance, rebuilt field by field (no key the schema did not name). */
-function provenanceOf(p: ProvenanceInput): Provenance {
-  switch (p.via) {
-    case 'eventbridge':
-      return { via: 'eventbridge', eventId: p.eventId, source: p.source, account: p.account, time: p.time };
-    case 'console':
-      return { via: 'console', requestId: p.requestId };
-    case 'policy':
-      return {
-        via: 'policy',
-        policy: p.policy,
-        trigger: p.trigger,
-        eventId: p.eventId,
-        time: p.time,
-        ...(p.eventType === undefined ? {} : { eventType: p.eventType }),
-      };
-  }
-}
-
 /**
  * Parses a chunk's event strictly and validates its request exactly as a new request is validated, against
  * the settings it was accepted under (and today's allowed domains).
@@ -148,15 +127,10 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
     throw invalidRequestFrom('', result.error.issues);
   }
   const body = result.data[JOB_EVENT_KEY];
-  const accepted: AcceptedUnder = {
-    dryRun: body.acceptedUnder.dryRun,
-    ...(body.acceptedUnder.defaultChildPolicy === undefined
-      ? {}
-      : { defaultChildPolicy: body.acceptedUnder.defaultChildPolicy }),
-    maxExecutions: body.acceptedUnder.maxExecutions,
-  };
+  // The strict schema names every key: what it answers holds no other.
+  const accepted: AcceptedUnder = body.acceptedUnder;
   const carriedConfig = configForCarriedJob(accepted, config, `${JOB_EVENT_KEY}.acceptedUnder`);
-  const provenance = provenanceOf(body.provenance);
+  const provenance: Provenance = body.provenance;
   // A policy's job may do what its policy may (cancel where policies cancel); a request's, what requests may.
   const permits = provenance.via === 'policy' ? policyPermits(config) : requestPermits(config);
   const request = parseRequest(body.request, carriedConfig, `${JOB_EVENT_KEY}.request`, permits);
@@ -180,27 +154,7 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
     ...body,
     // Validated as a request just above.
     request: body.request as Record<string, unknown>,
-    acceptedUnder: accepted,
-    provenance,
     totals: { ...body.totals, noLongerMatches: body.totals.noLongerMatches ?? 0 },
-    ...(body.parent === undefined
-      ? {}
-      : { parent: { jobId: body.parent.jobId, graceSeconds: body.parent.graceSeconds } }),
-    ...(recheck === undefined
-      ? {}
-      : {
-          recheck: {
-            ...(recheck.stalled === undefined ? {} : { stalled: recheck.stalled }),
-            ...(recheck.idleLongerThanSeconds === undefined
-              ? {}
-              : { idleLongerThanSeconds: recheck.idleLongerThanSeconds }),
-          },
-        }),
-    failures: body.failures.map((f) => ({
-      workflowId: f.workflowId,
-      ...(f.runId === undefined ? {} : { runId: f.runId }),
-      error: f.error,
-    })),
   };
   return {
     parsed: { request, provenance, requestTime: carried < now ? carried : now },

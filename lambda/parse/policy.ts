@@ -4,7 +4,6 @@
  * SWF's own), or an operator's preview. Validated as strictly as any request: the policy's request goes
  * through parseRequest, with what policies may do (lambda/parse/action.ts).
  */
-import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
 import {
   policyDigest,
@@ -51,8 +50,6 @@ export interface PolicyRun {
   /** Trigger `event`: the execution the event is about. */
   readonly execution?: EventExecution;
 }
-
-const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** True when the event is a policy run (it carries a policy). */
 export function isPolicyEvent(event: unknown): boolean {
@@ -129,7 +126,7 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
   // run would act with the permits of policies.
   if (
     preview !== true &&
-    !config.policyDigests.includes(policyDigest(policy.name, policy.trigger, policy.request, sha256Hex))
+    !config.policyDigests.includes(policyDigest(policy.name, policy.trigger, policy.request))
   ) {
     throw new InvalidRequestError(
       POLICY_EVENT_KEY,

@@ -24,7 +24,7 @@ import type { TerminationRequest } from '../types';
 import { fieldPath, invalidRequestFrom, typeOf } from './issues';
 import { checkAction, type Permits, requestPermits } from './action';
 import { targetOf } from './target';
-import { wireRequest } from './wire';
+import { wireBytes } from './wire';
 
 function nameCheck(value: string, ctx: { addIssue: (issue: { code: 'custom'; message: string }) => void }) {
   const problem = swfNameProblem(value);
@@ -232,12 +232,12 @@ export function parseRequest(
   };
   // A request that does not finish in one invocation is carried from chunk to chunk in a job's state:
   // one that could not be carried is refused now, before any SWF call, not after acting on part of it.
-  const bytes = Buffer.byteLength(JSON.stringify(wireRequest(request)));
+  const bytes = wireBytes(request);
   if (bytes > HANDOFF_REQUEST_MAX_BYTES) {
     throw new InvalidRequestError(
       field(target.kind === 'list' ? 'executions' : 'details'),
       `makes the request ${bytes} bytes as JSON, over the ${HANDOFF_REQUEST_MAX_BYTES} bytes a job carries from ` +
-        "one invocation to the next (Lambda's 256 KB asynchronous payload, less room for the job's progress); " +
+        "chunk to chunk (Step Functions' 256 KB state, less room for the job's progress); " +
         'split the list into smaller requests, or use a selector',
     );
   }

@@ -4,6 +4,11 @@
  */
 import type { ExecutionRef, TerminationRequest } from '../types';
 
+/** The size of the request as a job's state carries it (JSON bytes), to compare with HANDOFF_REQUEST_MAX_BYTES. */
+export function wireBytes(request: TerminationRequest): number {
+  return Buffer.byteLength(JSON.stringify(wireRequest(request)));
+}
+
 /** The request in its wire form; `executions`, when given, replaces a list's (what remains of it). */
 export function wireRequest(
   request: TerminationRequest,

@@ -2,8 +2,8 @@
  * A selector resolved into the runs it matches before anything is acted on, when acting needs the full list
  * first: criteria the listing cannot answer (`stalled`, `idleLongerThanSeconds`: each candidate is described,
  * paced by the Describe bucket, as SWF allows 6 such calls per second per account), and cancelThenTerminate
- * (its follow-up job, which terminates what is still open after the grace period, is started with the runs
- * before any of them is asked to cancel). The runs are kept up to the request's allowance; more refuse the
+ * (its follow-up job, which after the grace period terminates the runs still open and asked to cancel, is
+ * started with the runs before any of them is asked). The runs are kept up to the request's allowance; more refuse the
  * request, as for any selector. The runs kept become an explicit list, acted on (and handed to a job) like one.
  * Resolving runs in one invocation: with Describe calls, it is refused up front when the candidates could not
  * all be described in the time it has.
@@ -19,7 +19,7 @@ import {
   ListingFailedError,
   TooManyExecutionsError,
 } from '../errors';
-import { wireRequest } from '../parse/wire';
+import { wireBytes } from '../parse/wire';
 import type { ParsedEvent, Selector } from '../types';
 import { allowanceOf, INLINE_SHARE, type Rate } from './plan';
 
@@ -97,7 +97,7 @@ export async function resolveSelector(
   }
   const resolved = withRuns(parsed, runs);
   // The runs may have to be handed to a job (time running out): a list a job could not carry is refused now.
-  const bytes = Buffer.byteLength(JSON.stringify(wireRequest(resolved.request)));
+  const bytes = wireBytes(resolved.request);
   if (bytes > HANDOFF_REQUEST_MAX_BYTES) {
     throw new InvalidRequestError(
       'selector',

@@ -76,26 +76,10 @@ export class ReportBuilder {
   }
 
   build(extra: ReportJobFields = {}): Report {
-    const {
-      matched,
-      terminated,
-      alreadyClosed,
-      noOpenRun,
-      noLongerMatches,
-      failed,
-      cancelRequested,
-      wouldCancel,
-    } = this.totals();
+    const { wouldTerminate, ...counts } = this.totals();
     return {
       dryRun: this.dryRun,
-      matched,
-      terminated,
-      alreadyClosed,
-      noOpenRun,
-      noLongerMatches,
-      failed,
-      cancelRequested,
-      wouldCancel,
+      ...counts,
       executions: [...this.executions],
       ...(this.truncated ? { truncated: true as const } : {}),
       ...extra,

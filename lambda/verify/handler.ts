@@ -22,8 +22,6 @@ import { LeastPrivilegeViolationError } from './errors';
 import { buildReport, type VerifyReport } from './report';
 import { createIamClient, type SimulateOptions, simulateChecks } from './simulate';
 
-export { VERIFY_METRIC };
-
 /** The verifier's collaborators; the module-scope instance wires the real ones. */
 export interface VerifyDeps {
   readonly config: VerifyConfig;

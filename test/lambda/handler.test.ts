@@ -9,6 +9,7 @@ import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-sw
 import { JOB_EVENT_KEY } from '../../lib/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { JobsPort } from '../../lambda/aws/jobs';
+import { NO_TOTALS } from '../../lambda/flows/job-state';
 import { inMemoryJobs } from '../support/handler-bulk';
 import { captureOutput, jobStateFixture, makeHandler } from '../support/handler-fixtures';
 
@@ -163,17 +164,7 @@ describe('optional keys of the summary line', () => {
     const state = jobStateFixture({
       request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
       progress: { target: 'list', remaining: 1 },
-      totals: {
-        matched: 3,
-        terminated: 3,
-        alreadyClosed: 0,
-        noOpenRun: 0,
-        noLongerMatches: 0,
-        failed: 0,
-        wouldTerminate: 0,
-        cancelRequested: 0,
-        wouldCancel: 0,
-      },
+      totals: { ...NO_TOTALS, matched: 3, terminated: 3 },
       chunks: 2,
     });
     await jobs.jobs.start(state);

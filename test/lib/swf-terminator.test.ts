@@ -92,7 +92,6 @@ describe('the function', () => {
     const { template, terminator } = synthTerminator({ domains: ['orders', 'billing'] });
     // THEN the environment is exactly this
     const { resource } = functionOf(template);
-    const stateMachine = onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
     expect(resource.Properties.Environment).toEqual({
       Variables: {
         ALLOWED_DOMAINS: 'orders,billing',
@@ -110,20 +109,7 @@ describe('the function', () => {
         POLICY_DIGESTS: '',
         // The state machine's ARN, written from its name (not a reference: the state machine references the
         // function, so a reference back would be a cycle).
-        STATE_MACHINE_ARN: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':states:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              `:stateMachine:${String(stateMachine.StateMachineName)}`,
-            ],
-          ],
-        },
+        STATE_MACHINE_ARN: stateMachineArn(template),
         POWERTOOLS_SERVICE_NAME: terminator.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',

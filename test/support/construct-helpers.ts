@@ -1,5 +1,5 @@
 /**
- * Helpers for the construct tests (test/construct*.test.ts): a test app that skips asset bundling,
+ * Helpers for the construct tests (test/lib/*.test.ts): a test app that skips asset bundling,
  * and a resolver that turns the CloudFormation intrinsics of a synthesized template into the concrete
  * strings they would become in one account and region.
  */

@@ -8,9 +8,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SWFClient, type WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { type Config, type Env, parseConfig } from '../../lambda/config';
 import { createHandler, type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
-import type { JobState } from '../../lambda/types';
-import type { Report } from '../../lambda/types';
+import type { JobState, Report } from '../../lambda/types';
 import { createSwf, type SwfPort } from '../../lambda/aws/swf';
+import { NO_TOTALS } from '../../lambda/flows/job-state';
 
 export const DOMAIN = 'orders';
 /** A fixed invocation time, so selectors and run resolution are deterministic. */
@@ -188,17 +188,7 @@ export function jobStateFixture(overrides: Partial<JobState> = {}): JobState {
       time: '2025-06-01T11:00:00Z',
     },
     progress: { target: 'selector' },
-    totals: {
-      matched: 5,
-      terminated: 4,
-      alreadyClosed: 1,
-      noOpenRun: 0,
-      noLongerMatches: 0,
-      failed: 0,
-      wouldTerminate: 0,
-      cancelRequested: 0,
-      wouldCancel: 0,
-    },
+    totals: { ...NO_TOTALS, matched: 5, terminated: 4, alreadyClosed: 1 },
     failures: [],
     chunks: 1,
     status: 'running',

@@ -4,7 +4,6 @@
  * what an invocation wrote: its log lines and its policy metrics.
  */
 import './handler-env';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -73,10 +72,7 @@ export function deployedDigest(run: unknown): string {
   const policy = (run as Record<string, unknown> | null)?.[POLICY_EVENT_KEY] as
     { name?: unknown; trigger?: unknown; request?: unknown } | undefined;
   if (typeof policy?.name !== 'string') return '';
-  const trigger = policy.trigger === 'schedule' ? 'schedule' : 'event';
-  return policyDigest(policy.name, trigger, policy.request, (text) =>
-    createHash('sha256').update(text).digest('hex'),
-  );
+  return policyDigest(policy.name, policy.trigger === 'schedule' ? 'schedule' : 'event', policy.request);
 }
 
 /** An operator's preview of a policy. */

@@ -2,8 +2,8 @@
  * Helpers for the termination policy tests (test/lib/policies.test.ts, policy-iam.test.ts,
  * policy-patterns.test.ts): a terminator with policies, synthesized; the three policies of the issue; what a
  * policy rule's target gives the handler (its input template rendered with an event, as EventBridge does);
- * the handler's configuration read back from the synthesized environment; SWF's sample events; and the IAM
- * simulation of test/lib/iam.test.ts, for any configuration.
+ * the handler's configuration read back from the synthesized environment; and SWF's sample events. (The IAM
+ * simulation is in test/support/iam-simulation.ts.)
  */
 import * as fs from 'fs';
 import * as path from 'path';

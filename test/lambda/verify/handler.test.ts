@@ -5,7 +5,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { METRICS_NAMESPACE } from '../../../lib/contract';
+import { METRICS_NAMESPACE, VERIFY_METRIC } from '../../../lib/contract';
 import { ConfigError } from '../../../lambda/errors';
 import type { VerifyConfig } from '../../../lambda/verify/checks';
 import { parseVerifyConfig } from '../../../lambda/verify/config';
@@ -168,7 +168,7 @@ describe('the Lambda entry', () => {
   const metricOf = (emf: Record<string, unknown>[]) =>
     emf.map((d) => ({
       namespace: (d._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]?.Namespace,
-      value: d[entry.VERIFY_METRIC],
+      value: d[VERIFY_METRIC],
     }));
 
   test('a clean role: answers the report, logs the summary, emits VerificationFailed 0', async () => {
