@@ -49,6 +49,8 @@ export interface Config {
   readonly describeDomains: readonly string[];
   /** Digests of the termination policies deployed with the function: their runs only are accepted. */
   readonly policyDigests: readonly string[];
+  /** The functions' log group, where chunks log their job's progress (a status reads it back). */
+  readonly logGroupName?: string;
 }
 
 /** Environment as a plain record (process.env, or a test's object). */
@@ -95,6 +97,9 @@ function booleanSetting(env: Env, variable: string): boolean {
 
 /** A state machine's ARN (the name: 1-80 characters of letters, digits, `-` and `_`). */
 const STATE_MACHINE_ARN = /^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/;
+
+/** A log group's name (CloudWatch Logs: 1-512 characters of these). */
+const LOG_GROUP_NAME = /^[A-Za-z0-9_\-/.#]{1,512}$/;
 
 /** Parses and checks the configuration. Pure: reads only `env`. */
 export function parseConfig(env: Env): Config {
@@ -178,6 +183,13 @@ export function parseConfig(env: Env): Config {
     );
   }
   const jobChunkSeconds = positiveNumber(env, ENV.jobChunkSeconds, DEFAULT_JOB_CHUNK_SECONDS);
+  const rawLogGroup = env[ENV.logGroupName] ?? '';
+  if (rawLogGroup !== '' && !LOG_GROUP_NAME.test(rawLogGroup)) {
+    throw new ConfigError(
+      ENV.logGroupName,
+      `must be a CloudWatch Logs log group name: 1-512 of a-z, A-Z, 0-9, _ - / . # (got ${echo(rawLogGroup)})`,
+    );
+  }
 
   return {
     allowedDomains,
@@ -195,6 +207,7 @@ export function parseConfig(env: Env): Config {
     cancelDomains,
     describeDomains,
     policyDigests,
+    ...(rawLogGroup === '' ? {} : { logGroupName: rawLogGroup }),
   };
 }
 

@@ -219,19 +219,20 @@ export class JobHandOffError extends Error {
 }
 
 /**
- * cancelThenTerminate's follow-up job for these runs exists already: an earlier attempt of the same request
- * (a retry, a re-delivered event) started it, and may have asked some runs to cancel. This attempt asks none:
- * the follow-up's wait was fixed from the earlier attempt, so a run asked now could get less than the grace
- * period. The follow-up terminates what the earlier attempt asked, and reports failed those it did not ask.
+ * A chunk of a redriven execution (Step Functions' RedriveExecution): refused, so that a job an operator
+ * stopped stays stopped and a failed one does not resume where it failed with what it knew then. A refusal:
+ * the job fails at once, naming this. To do what is left, send the request again (a new id).
  */
-export class FollowUpExistsError extends Error {
-  override readonly name = 'FollowUpExistsError';
+export class JobRedriveError extends Error {
+  override readonly name = 'JobRedriveError';
 
-  constructor(readonly followUpJobId: string) {
+  constructor(
+    readonly jobId: string,
+    readonly redriveCount: number,
+  ) {
     super(
-      `job ${followUpJobId}, the follow-up of this request's runs, was started by an earlier attempt of it; ` +
-        'nothing was asked to cancel this time (runs asked now could get less than the grace period): the ' +
-        'follow-up terminates what that attempt asked and lists as failed the runs it did not ask',
+      `job ${jobId} was redriven (${redriveCount} time(s)); a job is never resumed after it stopped or failed: ` +
+        'nothing was done; send the request again under a new id to act on what is left',
     );
   }
 }

@@ -14,6 +14,7 @@
  * terminated.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CANCEL_RATE_PER_SECOND,
@@ -25,11 +26,13 @@ import {
   MIN_END_RESERVE_MS,
 } from '../lib/contract';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './act/pacer';
+import { logsProgressReader, PROGRESS_LOG_KEY, type ProgressLog } from './aws/job-logs';
 import { createJobs, createSfnClient, type JobsPort } from './aws/jobs';
 import { getDefaultSwf, type SwfPort } from './aws/swf';
 import { type Config, loadConfig } from './config';
 import {
   ActivityCheckTooLongError,
+  clip,
   describeError,
   DomainNotAllowedError,
   InvalidRequestError,
@@ -44,7 +47,7 @@ import { type HandlerContext, Invocation, type Runtime } from './flows/runtime';
 import { isControlRequest } from './parse/control';
 import { unwrapEvent } from './parse/event';
 import { isChunkEvent } from './parse/job-state';
-import { isPolicyEvent, parsePolicyEvent } from './parse/policy';
+import { functionHome, isPolicyEvent, parsePolicyEvent } from './parse/policy';
 import { parseRequest } from './parse/request';
 import { publishMetrics } from './report/metrics';
 import type { JobState, Report } from './types';
@@ -74,6 +77,11 @@ export interface HandlerDeps {
   readonly endReserveMs?: number;
   /** How often a chunk looks at its own execution to notice an abort (ms); default 1000. */
   readonly abortPollMs?: number;
+  /**
+   * Where chunks record their job's progress and a status reads it back; default: log lines, read back from
+   * the configuration's LOG_GROUP_NAME with CloudWatch Logs (none without it).
+   */
+  readonly progress?: ProgressLog;
 }
 
 /** A request's report, a chunk's job state, or a control request's answer. */
@@ -92,6 +100,23 @@ function isRefusal(error: unknown): boolean {
     error instanceof JobTooLongError ||
     error instanceof ActivityCheckTooLongError
   );
+}
+
+/**
+ * The longest error message an invocation throws: Lambda returns it (with the stack, which repeats it) as the
+ * error payload, and Step Functions keeps a failed chunk's as its execution's cause, at most 32,768
+ * characters (docs/facts.md, "Step Functions"). Longer messages (many failures listed) are clipped.
+ */
+export const ERROR_MESSAGE_MAX = 8_192;
+
+/** The error with its message (and the stack's copy of it) clipped to {@link ERROR_MESSAGE_MAX}. */
+function fitErrorPayload(error: unknown): unknown {
+  if (!(error instanceof Error) || error.message.length <= ERROR_MESSAGE_MAX) return error;
+  const stack = error.stack ?? '';
+  const frames = stack.indexOf('\n    at ');
+  error.message = clip(error.message, ERROR_MESSAGE_MAX);
+  error.stack = `${error.name}: ${error.message}${frames === -1 ? '' : stack.slice(frames)}`;
+  return error;
 }
 
 /** The collaborators that live as long as the handler (module scope: a warm container shares them). */
@@ -126,6 +151,26 @@ function runtimeOf(deps: HandlerDeps): Runtime {
     // The calls in flight must finish inside the invocation: their p99 latency, three times over, or 40 s.
     reserveMs: () => deps.endReserveMs ?? Math.max(MIN_END_RESERVE_MS, 3 * pacer.p99LatencyMs()),
     abortPollMs: deps.abortPollMs ?? ABORT_POLL_MS,
+    progress: deps.progress ?? progressLog(logger, config.logGroupName),
+  };
+}
+
+/** Progress records as log lines of the function's log group, read back with CloudWatch Logs. */
+function progressLog(logger: Logger, logGroupName: string | undefined): ProgressLog {
+  let client: Promise<CloudWatchLogsClient> | undefined;
+  const latest =
+    logGroupName === undefined
+      ? undefined
+      : logsProgressReader(() => {
+          // Loaded on first use: only a status request reads logs (the control function's).
+          client ??= import('@aws-sdk/client-cloudwatch-logs').then((m) => new m.CloudWatchLogsClient({}));
+          return client;
+        }, logGroupName);
+  return {
+    record(record) {
+      logger.info('job progress', { [PROGRESS_LOG_KEY]: record });
+    },
+    latest: (jobId, since) => latest?.(jobId, since) ?? Promise.resolve(undefined),
   };
 }
 
@@ -139,19 +184,34 @@ export function createHandler(deps: HandlerDeps): Handler {
   const { config, logger, metrics } = deps;
 
   const dispatch = async (event: unknown, invocation: Invocation): Promise<HandlerResult> => {
+    if (config.controlOnly) return dispatchControl(event, invocation);
     if (isChunkEvent(event)) return handleChunk(runtime, invocation, event);
     if (isPolicyEvent(event)) {
-      if (config.controlOnly) {
-        throw new InvalidRequestError('event', "is a policy run: this is the terminator's control function");
-      }
-      const run = parsePolicyEvent(event, config, invocation.context.awsRequestId, invocation.time);
+      const { context } = invocation;
+      const home = functionHome(context.invokedFunctionArn);
+      const run = parsePolicyEvent(event, config, context.awsRequestId, home, invocation.time);
       return handlePolicy(runtime, invocation, run);
     }
     const envelope = unwrapEvent(event, invocation.context, config, invocation.time);
     if (isControlRequest(envelope.body)) {
       return handleControl(runtime, envelope.body, envelope.prefix, envelope.provenance);
     }
-    if (config.controlOnly) {
+    const request = parseRequest(envelope.body, config, envelope.prefix);
+    return handleRequest(runtime, invocation, { ...envelope, request });
+  };
+
+  // The control function answers abort, status and jobs, and refuses everything else before anything else:
+  // it has no SWF permission, and must never run a job's chunk or a policy.
+  const dispatchControl = async (event: unknown, invocation: Invocation): Promise<ControlAnswer> => {
+    if (isChunkEvent(event) || isPolicyEvent(event)) {
+      throw new InvalidRequestError(
+        'event',
+        `is ${isChunkEvent(event) ? "a job's chunk" : "a policy's run"}: this is the terminator's control ` +
+          'function, which answers abort, status and jobs requests only',
+      );
+    }
+    const envelope = unwrapEvent(event, invocation.context, config, invocation.time);
+    if (!isControlRequest(envelope.body)) {
       // The bus sends the control function every request without a domain.
       throw new InvalidRequestError(
         envelope.prefix || 'request',
@@ -159,8 +219,7 @@ export function createHandler(deps: HandlerDeps): Handler {
           'request needs a domain, and goes to the terminating function)',
       );
     }
-    const request = parseRequest(envelope.body, config, envelope.prefix);
-    return handleRequest(runtime, invocation, { ...envelope, request });
+    return handleControl(runtime, envelope.body, envelope.prefix, envelope.provenance);
   };
 
   return async (event, context) => {
@@ -176,7 +235,7 @@ export function createHandler(deps: HandlerDeps): Handler {
       } else {
         logger.error('request failed', { error: describeError(error) });
       }
-      throw error;
+      throw fitErrorPayload(error);
     } finally {
       publishMetrics(metrics, invocation, rejected);
       logger.resetKeys();

@@ -97,10 +97,21 @@ export interface PolicyProvenance {
   readonly eventType?: string;
 }
 
+/** A policy as its rule's input carries it: what its digest is computed from (lib/policy-contract.ts). */
+export interface PolicyText {
+  readonly name: string;
+  /** How the rule triggers it: `schedule`, or `event` (an SWF event, or its backstop sweep). */
+  readonly trigger: PolicyTriggerValue;
+  /** The policy's request exactly as the rule delivered it (validated on every use). */
+  readonly request: unknown;
+}
+
 /** A request together with where it came from and when it was made. */
 export interface ParsedEvent {
   readonly request: TerminationRequest;
   readonly provenance: Provenance;
+  /** A policy's run: the policy as its rule delivered it (its job carries it, to be checked again). */
+  readonly policy?: PolicyText;
   /**
    * When the request was made: the end of the unit the event's `time` is stated to (its second, for
    * EventBridge's one-second `time`), never later than the invocation time; or the invocation time for a
@@ -161,6 +172,11 @@ export interface ExecutionReport {
   readonly outcome: Outcome;
   /** Why it failed (outcome `failed` only). */
   readonly error?: string;
+  /**
+   * cancelThenTerminate's second step: the termination (or `already-closed`) of a run this job asked to
+   * cancel, after its grace period. Counted in the outcome's total, not again in `matched`.
+   */
+  readonly afterGrace?: true;
 }
 
 /**
@@ -177,21 +193,20 @@ export interface Report extends Omit<JobTotals, 'wouldTerminate'> {
   /** The job this request is (the first event's id, or the console request id). */
   readonly jobId?: string;
   /**
-   * Present when the request became a job on the state machine: too large for one invocation from the start
-   * (`too-large`: nothing above was done here), or handed on when this invocation's time ran out
-   * (`out-of-time`: the counts above are what was done here). `already-started`: a job of this id existed
-   * (a re-delivered request), and no second one was started.
+   * Present when the request is (or already was) a job on the state machine. `started`: too large for one
+   * invocation from the start (`too-large`: nothing above was done here), cancelThenTerminate's two steps
+   * (`grace-period`: always a job), or handed on when this invocation's time ran out (`out-of-time`: the
+   * counts above are what was done here). `exists`: a job of this request's id exists already, in any state
+   * (a re-delivered request, or an abort recorded before the job started): this delivery acted on nothing
+   * more (the counts above are what it did before it saw the job), and `status` is that job's state.
    */
   readonly job?: {
-    readonly state: 'started' | 'already-started';
-    readonly reason: 'too-large' | 'out-of-time';
+    readonly state: 'started' | 'exists';
+    readonly reason?: 'too-large' | 'out-of-time' | 'grace-period';
     readonly executionArn: string;
+    /** `exists`: the job's state as Step Functions reported it (RUNNING, SUCCEEDED, ABORTED...). */
+    readonly status?: string;
   };
-  /**
-   * cancelThenTerminate: the job, started before any run was asked, that terminates after the grace period
-   * the request's runs still open and asked to cancel (lambda/flows/follow-up.ts).
-   */
-  readonly followUp?: { readonly jobId: string; readonly executionArn: string; readonly notBefore: string };
   /** A policy run refused before acting: more matched than its maxExecutions. */
   readonly refused?: string;
 }
@@ -240,7 +255,7 @@ export type JobStatus = 'running' | 'done' | 'failed' | 'aborted';
 
 /** What a job carries from chunk to chunk. */
 export interface JobState {
-  readonly version: 1;
+  readonly version: 2;
   /** The job's id, its execution's name: the first event's id, or the console invocation's request id. */
   readonly jobId: string;
   /** The validated request in its wire form (an explicit list narrowed to what is left). */
@@ -264,21 +279,31 @@ export interface JobState {
   readonly lastProgressAt?: string;
   /**
    * The job waits until then (ISO 8601, whole seconds: Step Functions' Wait ignores fractions) before its next
-   * chunk: cancelThenTerminate's grace period. The state machine's Wait state reads it; a chunk invoked
-   * earlier does nothing and answers the state unchanged.
+   * chunk: cancelThenTerminate, until the next run it asked has had its grace period. The state machine's
+   * Wait state reads it; a chunk invoked earlier does nothing and answers the state unchanged.
    */
   readonly notBefore?: string;
   /**
-   * A cancelThenTerminate follow-up: the job that asks its runs to cancel (it may not exist: a request that
-   * asked inline), and the grace period each run gets after its job stopped asking. An aborted parent stops
-   * the follow-up before it terminates anything.
+   * cancelThenTerminate: the runs this job asked to cancel and has not terminated yet, each with when SWF
+   * answered that it was asked. Each is terminated no earlier than its own ask time plus the grace period,
+   * and only these are ever terminated (lambda/act/cancel-then-terminate.ts).
    */
-  readonly parent?: { readonly jobId: string; readonly graceSeconds: number };
+  readonly asked?: readonly {
+    readonly workflowId: string;
+    readonly runId: string;
+    readonly askedAt: string;
+  }[];
   /**
    * The stalled / idle criteria the job's runs were resolved by: each run is described again just before it
    * is acted on, and left alone (`no-longer-matches`) when it no longer meets them.
    */
   readonly recheck?: ActivityCriteria;
+  /**
+   * A policy's job: the policy as its rule delivered it. Each chunk accepts the job only if the policy is one
+   * deployed with the function (its digest) and the job's request is what that policy makes, and confirms
+   * every run against the policy's match from SWF before acting on it.
+   */
+  readonly policy?: PolicyText;
   /** One line for people: what the job did, and for a failed job which executions failed. */
   readonly summary: string;
 }

@@ -32,6 +32,12 @@ export const ENV = {
   stateMachineArn: 'STATE_MACHINE_ARN',
   /** "true" for the control function: it answers abort, status and jobs requests, and nothing else. */
   controlOnly: 'CONTROL_ONLY',
+  /**
+   * The functions' log group: chunks log their job's progress there, and a job's status reads it back
+   * (CloudWatch Logs FilterLogEvents). Without it, a status shows only what the job's finished chunks handed
+   * back.
+   */
+  logGroupName: 'LOG_GROUP_NAME',
   /** Seconds a job's chunk works before it returns its progress to the state machine (default 60). */
   jobChunkSeconds: 'JOB_CHUNK_SECONDS',
   /** "true" lets requests ask for requestCancel and cancelThenTerminate (the role may cancel everywhere). */

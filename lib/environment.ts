@@ -15,6 +15,8 @@ export interface EnvironmentInputs {
   readonly childPolicy?: ChildPolicy;
   readonly allowCancelRequests: boolean;
   readonly stateMachineArn: string;
+  /** The functions' log group (a job's progress is read back from it). */
+  readonly logGroupName: string;
   readonly serviceName: string;
   /** The domains where the role may cancel, and describe: read at synth, after every policy was added. */
   readonly cancelDomains: () => readonly string[];
@@ -35,6 +37,7 @@ export function handlerEnvironment(inputs: EnvironmentInputs): Record<string, st
     // The same value as the reserved concurrency: as many shares as invocations can run at once.
     [ENV.rateShares]: numberEnv(settings.rateShares),
     [ENV.stateMachineArn]: inputs.stateMachineArn,
+    [ENV.logGroupName]: inputs.logGroupName,
     [ENV.cancelRequests]: inputs.allowCancelRequests ? 'true' : 'false',
     [ENV.cancelDomains]: Lazy.string({ produce: () => inputs.cancelDomains().join(',') }),
     [ENV.describeDomains]: Lazy.string({ produce: () => inputs.describeDomains().join(',') }),

@@ -17,6 +17,7 @@ export const JOB_REFUSALS = [
   'TooManyExecutionsError',
   'JobTooLongError',
   'JobChunkLimitError',
+  'JobRedriveError',
 ];
 
 /** Properties of {@link JobMachine}. */
@@ -30,12 +31,17 @@ export interface JobMachineProps {
 }
 
 /**
- * The state machine that runs jobs: requests too large for one invocation, and the terminations that
- * follow cancelThenTerminate's cancel requests. One loop:
+ * The state machine that runs jobs: requests too large for one invocation, and cancelThenTerminate (its
+ * cancel requests, then each run's termination after its grace period). One loop:
  *
- *   WaitFirst: a `notBefore` in the state -> GracePeriod (Wait until then) -> Chunk; else -> Chunk;
- *   Chunk (the handler, for a bounded time) -> NextStep: running -> WaitFirst; done -> JobDone;
- *   failed (executions failed) -> ExecutionsFailed; aborted -> JobAborted.
+ *   WaitFirst: status `aborted` -> AbortRecorded (Wait) -> JobAborted; a `notBefore` in the state ->
+ *   GracePeriod (Wait until then) -> Chunk; else -> Chunk;
+ *   Chunk (the handler, for a bounded time) -> NextStep: done -> JobDone; failed (executions failed) ->
+ *   ExecutionsFailed; else -> WaitFirst.
+ *
+ * An abort stops the execution (StopExecution: ABORTED, never a failure). An abort that came before its
+ * request had a job is recorded as an execution of the request's id whose state says `aborted`: it waits in
+ * AbortRecorded until the control function stops it (at once), and no chunk ever runs for it.
  *
  * A chunk that fails is retried with backoff (a busy function's throttling for up to about an hour, other
  * errors five times); a refusal is not retried. What still fails ends in `JobFailed`, with the chunk's input
@@ -93,7 +99,17 @@ export class JobMachine extends Construct {
       comment: "Waits out the job's grace period (cancelThenTerminate) before its first chunk",
     });
     gracePeriod.next(chunk);
+    // Stopped, not failed: an operator's abort raises no JobsFailed alarm.
+    const aborted = new sfn.Succeed(this, 'JobAborted', {
+      comment: 'A job that stopped acting because it was aborted: not a failure',
+    });
+    const abortRecorded = new sfn.Wait(this, 'AbortRecorded', {
+      time: sfn.WaitTime.duration(Duration.minutes(5)),
+      comment: 'An abort recorded before its request had a job: the control function stops it at once',
+    });
+    abortRecorded.next(aborted);
     const waitFirst = new sfn.Choice(this, 'WaitFirst')
+      .when(sfn.Condition.stringEquals('$.status', 'aborted'), abortRecorded)
       .when(sfn.Condition.isPresent('$.notBefore'), gracePeriod)
       .otherwise(chunk);
 
@@ -103,10 +119,7 @@ export class JobMachine extends Construct {
         sfn.Condition.stringEquals('$.status', 'failed'),
         new sfn.Fail(this, 'ExecutionsFailed', { error: 'ExecutionsFailed', causePath: '$.summary' }),
       )
-      .when(
-        sfn.Condition.stringEquals('$.status', 'aborted'),
-        new sfn.Fail(this, 'JobAborted', { error: 'JobAborted', causePath: '$.summary' }),
-      )
+      .when(sfn.Condition.stringEquals('$.status', 'aborted'), aborted)
       .otherwise(waitFirst);
 
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {

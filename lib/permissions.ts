@@ -64,14 +64,15 @@ export function jobArns(scope: Construct, stateMachineName: string): JobArns {
 }
 
 /**
- * Lets a function's role work with the terminator's own jobs: read, stop and list them, and (`canStart`)
- * start them. The executions' ARN is a wildcard (jobs are named at run time): acknowledged for cdk-nag.
+ * Lets a function's role work with the terminator's own jobs: start, read, stop and list them. (The control
+ * function starts one only to record an abort that came before its request's job: an execution no chunk
+ * runs.) The executions' ARN is a wildcard (jobs are named at run time): acknowledged for cdk-nag.
  */
-export function grantOwnJobs(role: iam.Role, arns: JobArns, canStart: boolean): void {
+export function grantOwnJobs(role: iam.Role, arns: JobArns): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
-      sid: canStart ? 'StartAndListOwnJobs' : 'ListOwnJobs',
-      actions: [...(canStart ? ['states:StartExecution'] : []), 'states:ListExecutions'],
+      sid: 'StartAndListOwnJobs',
+      actions: ['states:StartExecution', 'states:ListExecutions'],
       resources: [arns.stateMachineArn],
     }),
   );
@@ -154,6 +155,7 @@ export function createTerminatingRole(
       'SWF terminator: terminate, list and count executions in the chosen domains only; run its own jobs',
   });
   role.addToPrincipalPolicy(writeOwnLogs(logGroupArn));
+  role.addToPrincipalPolicy(readOwnLogs(logGroupArn));
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'TerminateInChosenDomains',
@@ -165,19 +167,36 @@ export function createTerminatingRole(
       resources: domains.flatMap((domain) => swfDomainArns(scope, domain)),
     }),
   );
-  grantOwnJobs(role, jobs, true);
+  grantOwnJobs(role, jobs);
   return role;
 }
 
-/** The control function's role: its own logs, and reading, stopping and listing its own jobs. No SWF. */
+/**
+ * The control function's role: its own logs (writing, and reading its jobs' progress back), and starting,
+ * reading, stopping and listing its own jobs. No SWF.
+ */
 export function createControlRole(scope: Construct, logGroupArn: string, jobs: JobArns): iam.Role {
   const role = new iam.Role(scope, 'ControlRole', {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: "SWF terminator's control function: stop, describe and list its own jobs only",
+    description:
+      "SWF terminator's control function: stop, record aborts of, describe and list its own jobs only",
   });
   role.addToPrincipalPolicy(writeOwnLogs(logGroupArn));
-  grantOwnJobs(role, jobs, false);
+  role.addToPrincipalPolicy(readOwnLogs(logGroupArn));
+  grantOwnJobs(role, jobs);
   return role;
+}
+
+/**
+ * Searching the functions' own log group (FilterLogEvents): a job's status reads the progress its chunks
+ * logged there (lambda/aws/job-logs.ts). That group only.
+ */
+export function readOwnLogs(logGroupArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'ReadOwnJobProgress',
+    actions: ['logs:FilterLogEvents'],
+    resources: [logGroupArn],
+  });
 }
 
 /** Writing the function's own log streams (the log group's ARN ends in `:*`: its streams, no other). */

@@ -60,7 +60,8 @@ export class SwfTerminator extends Construct {
   public readonly handler: lambda.IFunction;
   /**
    * The function that answers control requests only (abort, status, jobs): it has a reserved concurrency of
-   * its own, so a job can be stopped while `handler` is busy, and no SWF permission at all.
+   * its own, so a job can be stopped while `handler` is busy, and no SWF permission at all. It refuses every
+   * other event (a job's chunk, a policy's run) before anything else.
    */
   public readonly controlHandler: lambda.IFunction;
   /** The state machine that runs jobs (requests too large for one invocation); an execution per job. */
@@ -93,6 +94,7 @@ export class SwfTerminator extends Construct {
   private readonly describeGrant: DomainActionGrant;
   private readonly targetOptions: targets.LambdaFunctionProps;
   private readonly policyDigests: string[] = [];
+  private readonly policyNames: string[] = [];
 
   /**
    * @param scope the construct to create the terminator in
@@ -161,6 +163,7 @@ export class SwfTerminator extends Construct {
       childPolicy: props.childPolicy,
       allowCancelRequests: props.allowCancelRequests === true,
       stateMachineArn: jobs.stateMachineArn,
+      logGroupName: logGroup.logGroupName,
       serviceName: this.serviceName,
       // Lazy: policies added after the constructor add their domains.
       cancelDomains: () => this.cancelGrant.domains,
@@ -277,8 +280,17 @@ export class SwfTerminator extends Construct {
    */
   public _registerPolicy(
     domain: string,
-    policy: { cancel: boolean; describe: boolean; digest: string },
+    policy: { name: string; cancel: boolean; describe: boolean; digest: string },
   ): void {
+    // A policy's name is its runs' job ids, its metrics' dimension and its provenance: two of one name would
+    // share all three (and one's jobs would answer for the other's).
+    if (this.policyNames.includes(policy.name)) {
+      throw new Error(
+        `TerminationPolicy ${policy.name}: this terminator has a policy of that name already; give each ` +
+          'policy its own name (policyName, or its id)',
+      );
+    }
+    this.policyNames.push(policy.name);
     this.policyDigests.push(policy.digest);
     if (policy.cancel) this.cancelGrant.add(domain);
     if (policy.describe) this.describeGrant.add(domain);

@@ -84,6 +84,7 @@ export class TerminationPolicy extends Construct {
     this.policyName = name;
     this.terminator = terminator;
     terminator._registerPolicy(props.domain, {
+      name,
       cancel: resolved.cancels,
       describe: resolved.describes,
       digest: policyDigest(
@@ -179,8 +180,20 @@ export class TerminationPolicy extends Construct {
   }
 }
 
-/** The event's fields a policy run carries to the handler, each by a plain path (EventBridge's are simple). */
-const EVENT_FIELDS = ['id', 'source', 'detail-type', 'account', 'time', 'resources', 'detail'] as const;
+/**
+ * The event's fields a policy run carries to the handler, each by a plain path (EventBridge's are simple).
+ * The handler refuses an SWF event from another account or region than its own.
+ */
+const EVENT_FIELDS = [
+  'id',
+  'source',
+  'detail-type',
+  'account',
+  'region',
+  'time',
+  'resources',
+  'detail',
+] as const;
 
 /** EventBridge's limit on a target's input template (PutTargets: InputTemplate, 8192 characters). */
 const INPUT_TEMPLATE_MAX_LENGTH = 8192;

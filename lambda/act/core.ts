@@ -3,7 +3,7 @@
  * options of one request's (or one chunk's) work.
  */
 import type { SwfPort } from '../aws/swf';
-import type { ActivityCriteria, ExecutionRef, ExecutionReport, JobSettings, ParsedEvent } from '../types';
+import type { ExecutionRef, ExecutionReport, JobSettings, ParsedEvent, Selector } from '../types';
 import type { Pacer, TokenBucket } from './pacer';
 import type { ActingInvocation } from './provenance';
 
@@ -36,6 +36,12 @@ export interface RunOptions {
   /** True when no new work may start (the invocation's time is running out, or the job was stopped). */
   readonly shouldStop: () => boolean;
   /**
+   * Asked just before every call that acts on a run (every attempt of it): false when it must not be made
+   * (the job was stopped; it waits meanwhile while the job's state is not known recently enough). The run is
+   * put back, never recorded. Absent: always (a function without jobs).
+   */
+  readonly mayAct?: () => Promise<boolean>;
+  /**
    * Executions earlier invocations of the job terminated or asked to cancel (or, in a preview, would have).
    * The rest of the job
    * may act on at most the limit less these. Not "matched": failed runs stay open and a lagging listing can
@@ -43,15 +49,12 @@ export interface RunOptions {
    */
   readonly alreadyActedOn: number;
   /**
-   * cancelThenTerminate's follow-up: terminate a run only when SWF shows it was asked to cancel (a List call
-   * per run, just before its termination); one that was not is reported failed, not terminated.
+   * What each run of a list must still match, read from SWF just before it is first acted on
+   * (lambda/act/run-checks.ts, confirmRun): a policy's whole match (the run an SWF event names, or a policy
+   * job's runs), or the stalled / idle criteria a resolved list's runs matched. A run that does not is left
+   * alone (`no-longer-matches`, `already-closed`).
    */
-  readonly askedToCancelOnly?: boolean;
-  /**
-   * The stalled / idle criteria a resolved list's runs matched: each is described again just before it is
-   * acted on, and left alone (`no-longer-matches`) when it resumed meanwhile. Not in a preview.
-   */
-  readonly recheck?: ActivityCriteria;
+  readonly confirm?: Selector;
   /** Something worth a warning log line. */
   readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }

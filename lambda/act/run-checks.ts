@@ -1,15 +1,15 @@
 /**
  * What a run is checked against just before it is acted on, each a call to SWF: a run-less entry's current
- * open run (a List call), whether cancelThenTerminate's follow-up may terminate it (SWF shows it asked to
- * cancel: a List call), and whether a stalled / idle match still holds (a Describe call). Each answers the
- * run to act on, or the outcome to record instead.
+ * open run (a List call), and the run's facts against what matched it (a List or a Describe call: a policy's
+ * match, a stalled / idle match). Each answers the run to act on, or the outcome to record instead.
  */
-import { listingErrorText, type SwfPort } from '../aws/swf';
+import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
+import { listingErrorText, type RunActivity, type SwfPort } from '../aws/swf';
 import { isThrottlingError } from '../aws/swf-client';
-import type { ActivityCriteria, ExecutionReport } from '../types';
-import { activityMatches } from './activity';
+import type { ExecutionReport, Selector } from '../types';
+import { activityMatches, needsActivity } from './activity';
 import type { CoreDeps, RunOptions, RunRef } from './core';
-import { listedExecution } from './selector';
+import { listedExecution, matchesSelector } from './selector';
 
 /**
  * A check that could not finish, or finished too late to act: the invocation's end reserve came, or SWF still
@@ -19,50 +19,68 @@ import { listedExecution } from './selector';
 export const OUT_OF_TIME = Symbol('out of time');
 
 /**
- * A run a stalled / idle selector matched, described again just before it is acted on (the match was read
- * when the selector was resolved, up to minutes before): `true` when it still meets the criteria, else what
- * to record: `no-longer-matches` (it resumed), `already-closed`, or `failed` when it could not be described.
+ * A run confirmed against what it was matched by, from SWF's own facts just before it is acted on: a policy's
+ * run (an SWF event names it, or a job carries it) against the policy's whole match, and a stalled / idle
+ * match against those criteria (it may have resumed since it was described). One call: a Describe when the
+ * match reads the run's activity, else a List of its workflowId. `true` when it still matches; else what to
+ * record: `already-closed` (not open, or another run is), `no-longer-matches` (it does not match now, or,
+ * for requestCancel, it was asked to cancel already), or `failed` when SWF could not be asked.
  */
-export async function stillMatches(
-  swf: SwfPort,
-  domain: string,
+export async function confirmRun(
+  deps: CoreDeps,
+  options: RunOptions,
   run: RunRef,
-  criteria: ActivityCriteria,
-  requestTime: Date,
+  selector: Selector,
 ): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
+  const { domain } = options.parsed.request;
+  const { requestTime } = options.parsed;
   const ref = { workflowId: run.workflowId, runId: run.runId };
-  let activity;
+  let info: WorkflowExecutionInfo | undefined;
+  let activity: RunActivity | undefined;
   try {
-    activity = await swf.describe({ domain, ...run });
+    if (needsActivity(selector)) {
+      await deps.describeBucket.take();
+      const described = await deps.swf.describe({ domain, ...run });
+      if (described !== 'closed') {
+        info = described.info;
+        activity = described;
+      }
+    } else {
+      await deps.listBucket.take();
+      // Every open run of the workflowId, whenever it started: the match's own window judges its start.
+      const runs = await openRunsOf(deps.swf, domain, run.workflowId, undefined, options.shouldStop);
+      if (runs === OUT_OF_TIME) return OUT_OF_TIME;
+      info = runs.get(run.runId);
+    }
   } catch (error: unknown) {
     if (isThrottlingError(error)) return OUT_OF_TIME;
     return {
       ...ref,
       outcome: 'failed',
-      error: `describing it again before acting failed: ${listingErrorText(error)}; not acted on`,
+      error: `reading it from SWF before acting failed: ${listingErrorText(error)}; not acted on`,
     };
   }
-  if (activity === 'closed') return { ...ref, outcome: 'already-closed' };
-  return activityMatches(activity, criteria, requestTime) ? true : { ...ref, outcome: 'no-longer-matches' };
+  if (info === undefined || info.executionStatus === 'CLOSED') return { ...ref, outcome: 'already-closed' };
+  const asksAgain = options.settings.action === 'requestCancel' && info.cancelRequested === true;
+  const matches =
+    matchesSelector(info, selector, requestTime) &&
+    (activity === undefined || activityMatches(activity, selector, requestTime));
+  return matches && !asksAgain ? true : { ...ref, outcome: 'no-longer-matches' };
 }
 
-/** Why the follow-up left a run open: SWF shows no cancel request on it. */
-export const NOT_ASKED_ERROR =
-  'not terminated: SWF shows no cancel request for this run (asking it failed or never happened), and ' +
-  'cancelThenTerminate terminates only runs it asked to cancel';
-
-/** A workflowId's open runs as SWF lists them now: runId → whether a cancel was requested. */
-type OpenRuns = Map<string, { readonly cancelRequested: boolean }>;
+/** A workflowId's open runs as SWF lists them now, by runId. */
+type OpenRuns = Map<string, WorkflowExecutionInfo>;
 
 /**
- * Lists the open runs of `workflowId` that started no later than `latest` (one List call, paced by the caller).
+ * Lists the open runs of `workflowId` that started no later than `latest` (any, without it): one List call,
+ * paced by the caller.
  * {@link OUT_OF_TIME} when `shouldStop()` turned true before the listing ended. Throws what the listing threw.
  */
 async function openRunsOf(
   swf: SwfPort,
   domain: string,
   workflowId: string,
-  latest: Date,
+  latest: Date | undefined,
   shouldStop: () => boolean,
 ): Promise<OpenRuns | typeof OUT_OF_TIME> {
   const runs: OpenRuns = new Map();
@@ -70,17 +88,17 @@ async function openRunsOf(
   for await (const page of swf.listOpen({
     domain,
     executionFilter: { workflowId },
-    startTimeFilter: { oldestDate: new Date(0), latestDate: latest },
+    startTimeFilter: { oldestDate: new Date(0), ...(latest === undefined ? {} : { latestDate: latest }) },
   })) {
     for (const info of page) {
       const listed = listedExecution(info);
       if (
         listed !== undefined &&
         listed.workflowId === workflowId &&
-        listed.startTimestamp.getTime() <= latest.getTime() &&
+        (latest === undefined || listed.startTimestamp.getTime() <= latest.getTime()) &&
         info.executionStatus !== 'CLOSED'
       ) {
-        runs.set(listed.runId, { cancelRequested: info.cancelRequested === true });
+        runs.set(listed.runId, info);
       }
     }
     pages += 1;
@@ -131,42 +149,8 @@ export async function resolveCurrentRun(
 }
 
 /**
- * cancelThenTerminate's follow-up terminates a run only if SWF shows it was asked to cancel: a run whose
- * cancel request failed, or was never made (the asking failed or was aborted before it), is not terminated
- * but reported `failed` with that reason, so the follow-up ends failed and names it. `true` when the run is
- * open and was asked; `already-closed` when it is no longer listed open (it was open when asked).
- */
-export async function askedToCancel(
-  swf: SwfPort,
-  domain: string,
-  run: RunRef,
-  requestTime: Date,
-  shouldStop: () => boolean,
-): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
-  const ref = { workflowId: run.workflowId, runId: run.runId };
-  let runs: OpenRuns | typeof OUT_OF_TIME;
-  try {
-    runs = await openRunsOf(swf, domain, run.workflowId, requestTime, shouldStop);
-  } catch (error: unknown) {
-    if (isThrottlingError(error)) return OUT_OF_TIME;
-    return {
-      ...ref,
-      outcome: 'failed',
-      error: `checking for its cancel request failed: ${listingErrorText(error)}; not terminated`,
-    };
-  }
-  if (runs === OUT_OF_TIME) return OUT_OF_TIME;
-  const listed = runs.get(run.runId);
-  if (listed === undefined) return { ...ref, outcome: 'already-closed' };
-  if (!listed.cancelRequested) {
-    return { ...ref, outcome: 'failed', error: NOT_ASKED_ERROR };
-  }
-  return true;
-}
-
-/**
- * The checks a concrete run meets just before it is acted on, each paced by its call's bucket: a follow-up's
- * cancel request, then a stalled / idle match. `true` when it may be acted on; else what to record, or
+ * What a concrete run meets just before it is first acted on: the confirmation against what matched it
+ * (`options.confirm`), paced by its call's bucket. `true` when it may be acted on; else what to record, or
  * {@link OUT_OF_TIME} (hand the run on).
  */
 export async function checkBeforeActing(
@@ -174,22 +158,10 @@ export async function checkBeforeActing(
   options: RunOptions,
   run: RunRef,
 ): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
-  const { domain } = options.parsed.request;
-  const { requestTime } = options.parsed;
-  let called = false;
-  if (options.askedToCancelOnly === true) {
-    await deps.listBucket.take();
-    const asked = await askedToCancel(deps.swf, domain, run, requestTime, options.shouldStop);
-    if (asked !== true) return asked;
-    called = true;
-  }
-  if (options.recheck !== undefined && !options.settings.dryRun) {
-    await deps.describeBucket.take();
-    const still = await stillMatches(deps.swf, domain, run, options.recheck, requestTime);
-    if (still !== true) return still;
-    called = true;
-  }
-  // A check waited for its bucket and SWF (throttling retries included): if the end reserve has come
+  if (options.confirm === undefined) return true;
+  const confirmed = await confirmRun(deps, options, run, options.confirm);
+  if (confirmed !== true) return confirmed;
+  // The check waited for its bucket and SWF (throttling retries included): if the end reserve has come
   // meanwhile, hand the run on rather than start acting on it now.
-  return called && options.shouldStop() ? OUT_OF_TIME : true;
+  return options.shouldStop() ? OUT_OF_TIME : true;
 }

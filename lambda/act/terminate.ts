@@ -37,12 +37,17 @@ export function actor(deps: CoreDeps, options: RunOptions): (run: RunRef) => Pro
   }
   const domain = parsed.request.domain;
   const pacer = pacerFor(deps, options);
+  const gate = options.mayAct;
   const call = cancels
-    ? (run: RunRef) => deps.swf.requestCancel({ domain, ...run })
+    ? (run: RunRef) => deps.swf.requestCancel({ domain, ...run }, gate)
     : terminateCall(deps, options);
   return async (run) => {
+    // The job's guard (lambda/flows/job-guard.ts): no call starts once the job is stopped, nor while the
+    // last look that said "carry on" is too old. Put back: a stopped job hands it on as left to do.
+    if (gate !== undefined && !(await gate())) return 'retry';
     const started = performance.now();
     const result = await call(run);
+    if (result.kind === 'not-sent') return 'retry';
     if (result.kind === 'throttled') {
       pacer.throttled();
       return 'retry';
@@ -63,14 +68,17 @@ function terminateCall(deps: CoreDeps, options: RunOptions): (run: RunRef) => Pr
   const { reason, childPolicy } = settings;
   const details = terminationDetails(settings.details, parsed.provenance, invocation);
   return (run) =>
-    deps.swf.terminate({
-      domain: parsed.request.domain,
-      workflowId: run.workflowId,
-      runId: run.runId,
-      reason,
-      details,
-      ...(childPolicy === undefined ? {} : { childPolicy }),
-    });
+    deps.swf.terminate(
+      {
+        domain: parsed.request.domain,
+        workflowId: run.workflowId,
+        runId: run.runId,
+        reason,
+        details,
+        ...(childPolicy === undefined ? {} : { childPolicy }),
+      },
+      options.mayAct,
+    );
 }
 
 /** The pacer of the call the action makes: each SWF API has its own quota. */

@@ -49,6 +49,8 @@ export interface JobDescription {
   /** Why a job failed or was stopped (for an abort: the reason given). */
   readonly error?: string;
   readonly cause?: string;
+  /** How many times the execution was redriven (RedriveExecution); 0 or absent: never. */
+  readonly redriveCount?: number;
 }
 
 /** One line of `list`. */
@@ -59,6 +61,20 @@ export interface JobSummary {
   readonly stoppedAt?: Date;
 }
 
+/**
+ * The input of an execution that records an abort made before its request had a job: it holds the request's
+ * id so that no delivery of the request ever acts again (the state machine ends it without a chunk).
+ */
+export const ABORTED_BEFORE_START_KEY = 'swfTerminatorAbortedBeforeStart';
+
+/** What a job's history says of its chunks: the state the last one handed back, and whether one was working. */
+export interface LastChunk {
+  /** The state the job's last finished chunk handed back; undefined before any finished. */
+  readonly state?: JobState;
+  /** True when a chunk had started and not finished when the history ends (it was working, or stopped). */
+  readonly inFlight: boolean;
+}
+
 /** What the handler needs from Step Functions: small enough to fake in a unit test. */
 export interface JobsPort {
   /** Starts the job; `started: false` when an execution of that name already exists (running or finished). */
@@ -67,8 +83,14 @@ export interface JobsPort {
   describe(jobId: string): Promise<JobDescription | undefined>;
   /** Stops a running job with `cause`; answers its state (RUNNING means it was stopped now). */
   stop(jobId: string, cause: string): Promise<JobExecutionState | undefined>;
-  /** The state the job's last chunk handed back (its totals so far), or undefined before any chunk ended. */
-  latestState(jobId: string): Promise<JobState | undefined>;
+  /**
+   * Records an abort of a request that has no job: starts an execution of its id that no chunk ever runs
+   * and stops it at once with `cause`. `exists` when an execution of that id exists (it was started
+   * meanwhile: stop it instead).
+   */
+  recordAbort(jobId: string, cause: string): Promise<'recorded' | 'exists'>;
+  /** What the job's history says of its chunks (see {@link LastChunk}). */
+  lastChunk(jobId: string): Promise<LastChunk>;
   /** The most recent jobs, newest first. */
   list(options: { readonly state?: JobExecutionState; readonly limit: number }): Promise<JobSummary[]>;
   /** The execution ARN of a job id. */
@@ -99,6 +121,7 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
         ...(d.output === undefined ? {} : { output: d.output }),
         ...(d.error === undefined ? {} : { error: d.error }),
         ...(d.cause === undefined ? {} : { cause: d.cause }),
+        ...(d.redriveCount === undefined ? {} : { redriveCount: d.redriveCount }),
       };
     } catch (error: unknown) {
       if (errorName(error) === 'ExecutionDoesNotExist') return undefined;
@@ -144,9 +167,23 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
       return 'RUNNING';
     },
 
-    async latestState(jobId) {
+    async recordAbort(jobId, cause) {
+      const input = JSON.stringify({ status: 'aborted', [ABORTED_BEFORE_START_KEY]: { jobId } });
+      try {
+        await client.send(new StartExecutionCommand({ stateMachineArn, name: jobId, input }));
+      } catch (error: unknown) {
+        if (errorName(error) === 'ExecutionAlreadyExists') return 'exists';
+        throw error;
+      }
+      await client.send(new StopExecutionCommand({ executionArn: executionArn(jobId), cause }));
+      return 'recorded';
+    },
+
+    async lastChunk(jobId) {
       let nextToken: string | undefined;
-      // Newest first: the last chunk's exit is near the end of the history (retries add a few events).
+      let inFlight = false;
+      // Newest first: the last chunk's exit is near the end of the history (retries add a few events); a
+      // chunk entered after it was working when the history ends.
       for (let page = 0; page < 5; page++) {
         const answer = await client.send(
           new GetExecutionHistoryCommand({
@@ -157,12 +194,17 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
             ...(nextToken === undefined ? {} : { nextToken }),
           }),
         );
-        const found = (answer.events ?? []).map(chunkOutput).find((s) => s !== undefined);
-        if (found !== undefined) return found;
+        for (const event of answer.events ?? []) {
+          if (event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === JOB_CHUNK_STATE) {
+            inFlight = true;
+          }
+          const state = chunkOutput(event);
+          if (state !== undefined) return { state, inFlight };
+        }
         nextToken = answer.nextToken;
-        if (nextToken === undefined) return undefined;
+        if (nextToken === undefined) break;
       }
-      return undefined;
+      return { inFlight };
     },
 
     async list({ state, limit }) {

@@ -60,12 +60,26 @@ export interface RunActivity {
   readonly startTimestamp: Date;
 }
 
+/** What DescribeWorkflowExecution says about an open run: its activity, and its info as a listing shows it. */
+export interface DescribedRun extends RunActivity {
+  /** The run's type, tags, start time, status and whether it was asked to cancel. */
+  readonly info: WorkflowExecutionInfo;
+}
+
 /** Why a call failed, as far as the handler cares. */
 export type FailureKind = 'unknown-domain' | 'not-permitted' | 'other';
+
+/**
+ * Asked before every attempt of a call that acts on a run (Terminate, RequestCancel), the SDK's retries
+ * included: false means the call must not be sent now (its job was stopped), and it ends `not-sent`.
+ */
+export type ActGate = () => Promise<boolean>;
 
 /** How a call that acts on a run (Terminate, RequestCancel) can end other than as asked. */
 type ActFailure =
   | { readonly kind: 'already-closed' }
+  /** The gate said no before an attempt (the first, or a retry after a transient error): put it back. */
+  | { readonly kind: 'not-sent' }
   /** SWF throttled the call: not a failure, the caller slows down and tries it again later. */
   | { readonly kind: 'throttled'; readonly error: string }
   | { readonly kind: 'failed'; readonly failure: FailureKind; readonly error: string };
@@ -76,8 +90,45 @@ export type TerminateResult = { readonly kind: 'terminated' } | ActFailure;
 /** The outcome of one RequestCancelWorkflowExecution call (the run stays open until its decider acts). */
 export type CancelResult = { readonly kind: 'cancel-requested' } | ActFailure;
 
+/** Thrown by the gate middleware when the gate says no: the attempt is not sent, and not retried. */
+class NotSentError extends Error {
+  override readonly name = 'NotSentError';
+}
+
+/**
+ * Makes `command` ask `gate` before each attempt: a middleware inside the SDK's retry loop (after
+ * `retryMiddleware`, like request signing), so a retry after a transient error is asked too. A refusal
+ * throws {@link NotSentError}, which the retry strategy does not retry (a client error).
+ */
+function gated<C extends TerminateWorkflowExecutionCommand | RequestCancelWorkflowExecutionCommand>(
+  command: C,
+  gate: ActGate | undefined,
+): C {
+  if (gate === undefined) return command;
+  // The middleware stack's own type overloads addRelativeTo by step, which a generic command cannot pick:
+  // this is the one overload used (a finalizeRequest middleware, placed relative to another).
+  const stack = command.middlewareStack as unknown as GateStack;
+  stack.addRelativeTo(
+    (next) => async (args) => {
+      if (!(await gate())) throw new NotSentError('not sent: the job was stopped before this attempt');
+      return next(args);
+    },
+    { relation: 'after', toMiddleware: 'retryMiddleware', name: 'terminatorActGate' },
+  );
+  return command;
+}
+
+/** The part of an SDK command's middleware stack {@link gated} uses. */
+interface GateStack {
+  addRelativeTo(
+    middleware: (next: (args: unknown) => Promise<unknown>) => (args: unknown) => Promise<unknown>,
+    options: { relation: 'after'; toMiddleware: string; name: string },
+  ): void;
+}
+
 /** What an error thrown by Terminate or RequestCancel means for the run. */
 function actFailure(error: unknown): ActFailure {
+  if (error instanceof NotSentError) return { kind: 'not-sent' };
   if (isThrottlingError(error)) return { kind: 'throttled', error: describeError(error) };
   const classified = classifySwfError(error);
   return classified.kind === 'not-open' ? { kind: 'already-closed' } : classified;
@@ -93,20 +144,23 @@ export interface OpenCount {
 export interface SwfPort {
   /** Pages of open executions, newest first, each call with every argument unchanged but the page token. */
   listOpen(input: ListOpenInput): AsyncGenerator<readonly WorkflowExecutionInfo[]>;
-  /** Terminates one run; never throws, the answer is classified. */
-  terminate(input: TerminateInput): Promise<TerminateResult>;
+  /**
+   * Terminates one run; never throws, the answer is classified. `gate` is asked before every attempt
+   * (retries included): a refusal ends the call `not-sent`.
+   */
+  terminate(input: TerminateInput, gate?: ActGate): Promise<TerminateResult>;
   /**
    * CountOpenWorkflowExecutions with the same filters as {@link listOpen}; undefined when SWF's answer
    * carries no count. Throws on errors (after throttling retries).
    */
   countOpen(input: ListOpenInput): Promise<OpenCount | undefined>;
-  /** Asks one run's decider to cancel it; never throws, the answer is classified. */
-  requestCancel(input: RunInput): Promise<CancelResult>;
+  /** Asks one run's decider to cancel it; never throws, the answer is classified; `gate` as for terminate. */
+  requestCancel(input: RunInput, gate?: ActGate): Promise<CancelResult>;
   /**
-   * One run's activity; `closed` when SWF says it is not open (any more). Throws on other errors (after
-   * throttling retries), like {@link countOpen}.
+   * One run's activity and info; `closed` when SWF says it is not open (any more). Throws on other errors
+   * (after throttling retries), like {@link countOpen}.
    */
-  describe(input: RunInput): Promise<RunActivity | 'closed'>;
+  describe(input: RunInput): Promise<DescribedRun | 'closed'>;
 }
 
 function errorField(error: unknown, key: 'name' | 'message'): string {
@@ -211,17 +265,20 @@ export function createSwf(client: SWFClient): SwfPort {
       } while (nextPageToken !== undefined);
     },
 
-    async terminate(input) {
+    async terminate(input, gate) {
       try {
         await client.send(
-          new TerminateWorkflowExecutionCommand({
-            domain: input.domain,
-            workflowId: input.workflowId,
-            runId: input.runId,
-            reason: input.reason,
-            details: input.details,
-            ...(input.childPolicy === undefined ? {} : { childPolicy: input.childPolicy }),
-          }),
+          gated(
+            new TerminateWorkflowExecutionCommand({
+              domain: input.domain,
+              workflowId: input.workflowId,
+              runId: input.runId,
+              reason: input.reason,
+              details: input.details,
+              ...(input.childPolicy === undefined ? {} : { childPolicy: input.childPolicy }),
+            }),
+            gate,
+          ),
         );
         return { kind: 'terminated' };
       } catch (error: unknown) {
@@ -229,14 +286,17 @@ export function createSwf(client: SWFClient): SwfPort {
       }
     },
 
-    async requestCancel(input) {
+    async requestCancel(input, gate) {
       try {
         await client.send(
-          new RequestCancelWorkflowExecutionCommand({
-            domain: input.domain,
-            workflowId: input.workflowId,
-            runId: input.runId,
-          }),
+          gated(
+            new RequestCancelWorkflowExecutionCommand({
+              domain: input.domain,
+              workflowId: input.workflowId,
+              runId: input.runId,
+            }),
+            gate,
+          ),
         );
         return { kind: 'cancel-requested' };
       } catch (error: unknown) {
@@ -277,7 +337,7 @@ export function createSwf(client: SWFClient): SwfPort {
  * The activity in a Describe answer; `closed` when the run is closed. Missing counts are read as open work
  * (1), never as none: a run is called stalled only on SWF's word.
  */
-function activityOf(answer: DescribeWorkflowExecutionCommandOutput | undefined): RunActivity | 'closed' {
+function activityOf(answer: DescribeWorkflowExecutionCommandOutput | undefined): DescribedRun | 'closed' {
   const info = answer?.executionInfo;
   if (info?.executionStatus !== 'OPEN' || !(info.startTimestamp instanceof Date)) return 'closed';
   const counts = answer?.openCounts;
@@ -293,6 +353,7 @@ function activityOf(answer: DescribeWorkflowExecutionCommandOutput | undefined):
     },
     ...(latest instanceof Date ? { latestActivityTaskTimestamp: latest } : {}),
     startTimestamp: info.startTimestamp,
+    info,
   };
 }
 

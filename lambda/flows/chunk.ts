@@ -1,17 +1,21 @@
 /**
  * A job's chunk: the state machine's task. Plan and act on what is left of the job for a bounded time,
- * watching the job's own execution so that an abort stops it, and answer the job's next state.
+ * guarded by the job's own execution (lambda/flows/job-guard.ts: an abort stops it, and nothing starts once
+ * the last look at the execution is too old), and answer the job's next state. A chunk of a redriven
+ * execution is refused: a job that was stopped, or failed, stays so (send the request again instead).
  */
 import { MAX_JOB_CHUNKS } from '../../lib/contract';
+import { type AskedRun, dueAt, runCancelThenTerminate } from '../act/cancel-then-terminate';
 import type { RunOptions, RunResult } from '../act/core';
 import { runRequest } from '../act/terminate';
-import { watchJob } from '../aws/jobs';
-import { InvalidRequestError, JobChunkLimitError } from '../errors';
-import { parseChunkEvent } from '../parse/job-state';
+import { InvalidRequestError, JobChunkLimitError, JobRedriveError } from '../errors';
+import { type ParsedChunk, parseChunkEvent } from '../parse/job-state';
 import { planRequest } from '../plan/plan';
 import { summaryOf } from '../report/log';
-import type { JobState, JobStatus } from '../types';
+import type { ExecutionRef, JobState, JobStatus } from '../types';
+import { guardJob, type JobGuard } from './job-guard';
 import { addTotals, jobState, wholeSecondAfter } from './job-state';
+import { progressEvery, recordProgress } from './progress';
 import type { Invocation, Runtime } from './runtime';
 
 export async function handleChunk(
@@ -19,9 +23,9 @@ export async function handleChunk(
   invocation: Invocation,
   event: unknown,
 ): Promise<JobState> {
-  const { config, core, logger, clock } = runtime;
+  const { config, logger } = runtime;
   const chunk = parseChunkEvent(event, config, invocation.time);
-  const { parsed, settings, state } = chunk;
+  const { parsed, state } = chunk;
   const jobId = state.jobId;
   const number = state.chunks + 1;
   logger.appendKeys({ jobId, domain: parsed.request.domain, chunk: number });
@@ -33,61 +37,54 @@ export async function handleChunk(
     );
   }
 
-  const waiting = await waitFor(runtime, invocation, state);
-  if (waiting !== undefined) return waiting;
+  if (state.notBefore !== undefined && invocation.time.getTime() < Date.parse(state.notBefore)) {
+    // The Wait state ended early (it reads whole seconds), or the chunk was invoked by hand: wait again.
+    logger.info('chunk waiting', { notBefore: state.notBefore });
+    return state;
+  }
 
-  const watch = watchJob(jobs, jobId, runtime.abortPollMs);
-  const { builder, record } = invocation.newReport(settings);
-  let outcome: RunResult = { done: false };
+  const guard = guardJob(jobs, jobId, 'chunk', { intervalMs: runtime.abortPollMs });
+  const { builder, record } = invocation.newReport(chunk.settings);
+  let outcome: { done: boolean; remaining?: readonly ExecutionRef[]; asked?: readonly AskedRun[] } = {
+    done: false,
+  };
+  const progress = progressEvery(runtime, jobId, number, () => addTotals(state.totals, builder.totals()));
   try {
-    await watch.ready;
-    const started = clock.now();
-    const chunkMs = config.jobChunkSeconds * 1000;
-    const options: RunOptions = {
-      parsed,
-      settings,
-      invocation: { functionRequestId: invocation.context.awsRequestId, jobId },
-      record,
-      shouldStop: () => watch.stopped || clock.now() - started >= chunkMs || invocation.timeIsShort(),
-      alreadyActedOn:
-        state.totals.terminated +
-        state.totals.wouldTerminate +
-        state.totals.cancelRequested +
-        state.totals.wouldCancel,
-      // A follow-up terminates only what was in fact asked to cancel (lambda/act/run-checks.ts, askedToCancel).
-      ...(state.parent === undefined ? {} : { askedToCancelOnly: true }),
-      ...(state.recheck === undefined ? {} : { recheck: state.recheck }),
-      warn: (message, extra) => {
-        logger.warn(message, extra);
-      },
-    };
-    if (!watch.stopped) {
-      await planRequest(core, options);
-      outcome = await runRequest(core, options);
-    }
+    await guard.ready;
+    const redrives = guard.first?.redriveCount ?? 0;
+    if (redrives > 0) throw new JobRedriveError(jobId, redrives);
+    if (!guard.stopped) outcome = await work(runtime, invocation, chunk, guard, { record });
   } finally {
-    watch.close();
+    guard.close();
+    progress.stop();
   }
 
   const totals = addTotals(state.totals, builder.totals());
-  const status: JobStatus = watch.stopped
+  const status: JobStatus = guard.stopped
     ? 'aborted'
     : !outcome.done
       ? 'running'
       : totals.failed > 0
         ? 'failed'
         : 'done';
-  const summary = { ...summaryOf(parsed, settings.dryRun, builder.totals(), core.pacer), job: totals };
+  const summary = {
+    ...summaryOf(parsed, chunk.settings.dryRun, builder.totals(), runtime.core.pacer),
+    job: totals,
+  };
   if (status === 'aborted') {
-    // The execution is stopped already: Step Functions drops what this chunk answers, so the logs and the
-    // metric are where its totals and the reason end up.
+    // The execution is stopped already: Step Functions drops what this chunk answers. The job's final totals
+    // are this log line's (the status of an aborted job reads it: lambda/flows/progress.ts).
     invocation.jobAborted = true;
-    logger.warn('job aborted', { ...summary, cause: watch.cause });
+    recordProgress(runtime, { jobId, chunk: number, totals, final: true, status });
+    logger.warn('job aborted', { ...summary, cause: guard.stoppedBy?.cause });
   } else if (status === 'running' && number >= MAX_JOB_CHUNKS) {
     throw new JobChunkLimitError(jobId, MAX_JOB_CHUNKS, totals);
   } else {
+    recordProgress(runtime, { jobId, chunk: number, totals, final: status !== 'running', status });
     logger.info(status === 'running' ? 'chunk done' : `job ${status}`, summary);
   }
+  const asked = outcome.asked ?? state.asked;
+  const next = nextWake(chunk, outcome, asked);
   return jobState({
     jobId,
     parsed,
@@ -98,52 +95,68 @@ export async function handleChunk(
     chunks: number,
     status,
     lastProgressAt: runtime.now(),
+    ...(next === undefined ? {} : { notBefore: next }),
+    ...(asked === undefined ? {} : { asked }),
     // What the job's runs are checked against is the job's, in every chunk.
-    ...(state.parent === undefined ? {} : { parent: state.parent }),
     ...(state.recheck === undefined ? {} : { recheck: state.recheck }),
   });
 }
 
-/**
- * The state to answer instead of working, when the job must wait: before its `notBefore` (the Wait state
- * ends at it; a chunk invoked earlier waits again), and for a cancelThenTerminate follow-up until its runs
- * have had the grace period since their asking job stopped (still running: wait a grace period more), or
- * never (the asking job was aborted: stop, terminating nothing). Undefined when the chunk may work.
- */
-async function waitFor(
+/** The chunk's work: plan what is left and act on it, or cancelThenTerminate's two steps. */
+async function work(
   runtime: Runtime,
   invocation: Invocation,
-  state: JobState,
-): Promise<JobState | undefined> {
-  const now = invocation.time.getTime();
-  if (state.notBefore !== undefined && now < Date.parse(state.notBefore)) {
-    runtime.logger.info('chunk waiting', { notBefore: state.notBefore });
-    return state;
+  chunk: ParsedChunk,
+  guard: JobGuard,
+  report: Pick<RunOptions, 'record'>,
+): Promise<{ done: boolean; remaining?: readonly ExecutionRef[]; asked?: readonly AskedRun[] }> {
+  const { config, core, clock, logger } = runtime;
+  const { parsed, settings, state } = chunk;
+  const started = clock.now();
+  const chunkMs = config.jobChunkSeconds * 1000;
+  const timeIsUp = () => clock.now() - started >= chunkMs || invocation.timeIsShort();
+  const options: RunOptions = {
+    parsed,
+    settings,
+    invocation: { functionRequestId: invocation.context.awsRequestId, jobId: state.jobId },
+    record: report.record,
+    shouldStop: () => guard.stopped || timeIsUp(),
+    mayAct: () => guard.mayAct(timeIsUp),
+    alreadyActedOn:
+      state.totals.terminated +
+      state.totals.wouldTerminate +
+      state.totals.cancelRequested +
+      state.totals.wouldCancel,
+    ...(chunk.confirm === undefined ? {} : { confirm: chunk.confirm }),
+    warn: (message, extra) => {
+      logger.warn(message, extra);
+    },
+  };
+  if (settings.action === 'cancelThenTerminate' && !settings.dryRun) {
+    const target = parsed.request.target;
+    const runs =
+      target.kind === 'list' ? target.executions : target.kind === 'single' ? [target.execution] : [];
+    const result = await runCancelThenTerminate(core, options, { runs, asked: state.asked ?? [] }, () =>
+      runtime.now(),
+    );
+    return { done: result.done, remaining: result.runs, asked: result.asked };
   }
-  const parent = state.parent;
-  if (parent === undefined) return undefined;
-  const asking = await runtime.jobs()?.describe(parent.jobId);
-  if (asking === undefined) return undefined; // asked inline: notBefore already counted its end
-  const grace = parent.graceSeconds * 1000;
-  if (asking.state === 'ABORTED') {
-    runtime.logger.warn('follow-up stopped: its job was aborted', { parent: parent.jobId });
-    invocation.jobAborted = true;
-    return {
-      ...state,
-      status: 'aborted',
-      summary: `aborted: job ${parent.jobId} was aborted, so nothing it asked to cancel is terminated`,
-    };
-  }
-  const stopped = asking.stoppedAt?.getTime();
-  if (asking.state === 'RUNNING' || stopped === undefined || now < stopped + grace) {
-    const until = asking.state === 'RUNNING' || stopped === undefined ? now + grace : stopped + grace;
-    const notBefore = wholeSecondAfter(new Date(until)).toISOString();
-    runtime.logger.info('follow-up waiting for its job', {
-      parent: parent.jobId,
-      state: asking.state,
-      notBefore,
-    });
-    return { ...state, notBefore };
-  }
-  return undefined;
+  await planRequest(core, options);
+  const result: RunResult = await runRequest(core, options);
+  return result;
+}
+
+/**
+ * When the job's next chunk may start: for cancelThenTerminate with every run asked, when the next run it
+ * asked has had its grace period (on a whole second: the Wait state reads whole seconds). None otherwise.
+ */
+function nextWake(
+  chunk: ParsedChunk,
+  outcome: { done: boolean; remaining?: readonly ExecutionRef[] },
+  asked: readonly AskedRun[] | undefined,
+): Date | undefined {
+  if (outcome.done || asked === undefined || asked.length === 0) return undefined;
+  if ((outcome.remaining?.length ?? 0) > asked.length) return undefined; // some are still to be asked
+  const grace = chunk.settings.gracePeriodSeconds ?? 0;
+  return wholeSecondAfter(new Date(Math.min(...asked.map((run) => dueAt(run, grace)))));
 }

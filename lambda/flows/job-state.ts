@@ -2,7 +2,8 @@
  * A job's state as a chunk (or the request that starts the job) hands it to the state machine.
  */
 import { HANDOFF_PAYLOAD_MAX_BYTES } from '../../lib/contract';
-import { JOB_FAILURES_LISTED_MAX, JOB_STATE_VERSION } from '../parse/job-state';
+import { clip } from '../errors';
+import { JOB_FAILURES_LISTED_MAX, JOB_STATE_VERSION, JOB_SUMMARY_MAX } from '../parse/job-state';
 import { wireRequest } from '../parse/wire';
 import type {
   AcceptedUnder,
@@ -33,7 +34,8 @@ export function describeTotals(totals: JobTotals): string {
 /**
  * A job state that fits Step Functions' 256 KB: the failures listed by name are dropped from the end until it
  * does (their count in `totals` stays exact). The request itself always fits: a larger one was refused when it
- * arrived (HANDOFF_REQUEST_MAX_BYTES).
+ * arrived (HANDOFF_REQUEST_MAX_BYTES); cancelThenTerminate's `asked` holds at most its 500 runs, which move out
+ * of the request as they are asked (about 40 bytes more each).
  */
 export function fitJobState(state: JobState): JobState {
   let failures = state.failures.slice(0, JOB_FAILURES_LISTED_MAX);
@@ -58,7 +60,7 @@ export function jobState(fields: {
   status: JobStatus;
   lastProgressAt?: Date;
   notBefore?: Date;
-  parent?: JobState['parent'];
+  asked?: JobState['asked'];
   recheck?: JobState['recheck'];
 }): JobState {
   const { parsed, totals, status } = fields;
@@ -73,6 +75,7 @@ export function jobState(fields: {
     version: JOB_STATE_VERSION,
     jobId: fields.jobId,
     request: wireRequest(parsed.request, fields.remaining),
+    ...(parsed.policy === undefined ? {} : { policy: parsed.policy }),
     acceptedUnder: fields.acceptedUnder,
     requestTime: parsed.requestTime.toISOString(),
     provenance: parsed.provenance,
@@ -86,9 +89,10 @@ export function jobState(fields: {
     ...(fields.notBefore === undefined
       ? {}
       : { notBefore: wholeSecondAfter(fields.notBefore).toISOString() }),
-    ...(fields.parent === undefined ? {} : { parent: fields.parent }),
+    ...(fields.asked === undefined ? {} : { asked: fields.asked }),
     ...(fields.recheck === undefined ? {} : { recheck: fields.recheck }),
-    summary: `${status}: ${describeTotals(totals)}${failed}`,
+    // A failed job's summary is its Fail state's cause: kept well inside Step Functions' 32,768 characters.
+    summary: clip(`${status}: ${describeTotals(totals)}${failed}`, JOB_SUMMARY_MAX - 32),
   });
 }
 

@@ -1,23 +1,28 @@
 /**
- * A termination request's flow: plan it (resolve criteria that need each candidate described, count, limit,
- * time), then act on it inline when it fits the time this invocation has, or start a job when it does not; an
- * inline request whose time runs out after all hands what is left to the same job. cancelThenTerminate starts,
- * before asking any run, the follow-up job that terminates after the grace period those still open and asked
- * to cancel (lambda/flows/follow-up.ts). Report what was done.
+ * A termination request's flow. One job per request, on every path: a request whose id already has a job
+ * (in any state: running, done, aborted, or an abort recorded before it started) acts no more and reports
+ * that job. Otherwise plan it (resolve criteria that need each candidate described, count, limit, time),
+ * then act on it inline when it fits the time this invocation has, watched by a guard that stops it as soon
+ * as a job of its id appears (lambda/flows/job-guard.ts), or start a job when it does not. An inline request
+ * whose time runs out hands what is left to the same job. cancelThenTerminate is always a job: it asks each
+ * run to cancel and terminates it after its own grace period (lambda/act/cancel-then-terminate.ts).
  */
 import { createHash } from 'node:crypto';
+import { needsActivity } from '../act/activity';
 import type { RunOptions, RunResult } from '../act/core';
 import { runRequest } from '../act/terminate';
+import type { JobDescription } from '../aws/jobs';
+import { TerminationFailedError } from '../errors';
 import { isValidJobId } from '../parse/job-id';
 import { decide, estimateSeconds, planRequest } from '../plan/plan';
-import { acceptedUnder, jobSettings } from '../plan/settings';
-import { needsActivity } from '../act/activity';
-import { TerminationFailedError } from '../errors';
 import { resolveSelector } from '../plan/resolve';
+import { acceptedUnder, jobSettings } from '../plan/settings';
 import { summaryOf } from '../report/log';
-import type { AcceptedUnder, ActivityCriteria, JobSettings, ParsedEvent, Report } from '../types';
-import { followUpFor, startFollowUp } from './follow-up';
+import type { ReportBuilder } from '../report/report';
+import type { ActivityCriteria, JobSettings, ParsedEvent, Report, Selector } from '../types';
+import { guardJob } from './job-guard';
 import { jobState } from './job-state';
+import { recordProgress } from './progress';
 import type { Invocation, Runtime } from './runtime';
 import { startJob } from './start-job';
 
@@ -44,10 +49,15 @@ function digest(id: string): string {
   return createHash('sha256').update(id).digest('hex').slice(0, 32);
 }
 
+/**
+ * Handles an accepted request. `confirm`: what each run must still match from SWF's facts before it is
+ * acted on (a policy's run: the policy's match).
+ */
 export async function handleRequest(
   runtime: Runtime,
   invocation: Invocation,
   accepted: ParsedEvent,
+  confirm?: Selector,
 ): Promise<Report> {
   const { config, core, logger } = runtime;
   const jobId = jobIdOf(accepted);
@@ -60,17 +70,25 @@ export async function handleRequest(
     settings,
   });
   const { builder, record } = invocation.newReport(settings);
+
+  // One job per request: before anything else, the job of this id, if there is one, answers for it.
+  const jobs = runtime.jobs();
+  const existing = await jobs?.describe(jobId);
+  if (existing !== undefined) return reportExisting(runtime, builder, jobId, existing);
+
   // A selector with stalled / idle criteria is resolved into runs first; each is described again just before
   // it is acted on (inline, or in the job), since it may have resumed since it was described.
   const recheck = activityCriteriaOf(accepted, settings);
-  const optionsFor = (parsed: ParsedEvent): RunOptions => ({
+  const check = confirm ?? (recheck === undefined ? undefined : { ...recheck });
+  const optionsFor = (parsed: ParsedEvent, guard?: ReturnType<typeof guardJob>): RunOptions => ({
     parsed,
     settings,
     invocation: { functionRequestId: invocation.context.awsRequestId, jobId },
     record,
-    shouldStop: () => invocation.timeIsShort(),
+    shouldStop: () => guard?.stopped === true || invocation.timeIsShort(),
+    ...(guard === undefined ? {} : { mayAct: () => guard.mayAct(() => invocation.timeIsShort()) }),
     alreadyActedOn: 0,
-    ...(recheck === undefined ? {} : { recheck }),
+    ...(check === undefined ? {} : { confirm: check }),
     warn: (message, extra) => {
       logger.warn(message, extra);
     },
@@ -79,19 +97,41 @@ export async function handleRequest(
   // Plan: a selector whose runs must be known first is resolved (the runs found are a list from then on);
   // then count, limit, and time the work to decide between acting inline and a job.
   const parsed = await resolveFirst(runtime, invocation, optionsFor(accepted));
-  const options = optionsFor(parsed);
-  const plan = await planRequest(core, options);
+  const plan = await planRequest(core, optionsFor(parsed));
   const seconds = estimateSeconds(plan, settings, runtime.rates);
   const target = parsed.request.target.kind;
-  const inline = decide(seconds, invocation.workingSeconds(), settings, target, config) === 'inline';
-  // cancelThenTerminate: the job that terminates what is still open after the grace period is started with
-  // every run BEFORE any is asked to cancel, so no run asked is ever left without it.
-  const followUp = await followUpFirst(runtime, invocation, { jobId, parsed, accepted: snapshot, settings });
-  const outcome: RunResult = inline ? await runRequest(core, options) : { done: false };
+  // cancelThenTerminate is a job (it waits out each run's grace period), unless it has nothing to ask.
+  const twoSteps = settings.action === 'cancelThenTerminate' && !settings.dryRun && plan.executions > 0;
+  const decision = decide(seconds, invocation.workingSeconds(), settings, target, config);
+  const inline = decision === 'inline' && !twoSteps;
+
+  let outcome: RunResult = { done: false };
+  if (inline) {
+    // Watched while it acts: a job of this id that appears meanwhile (a duplicate's, or an abort recorded
+    // before the job existed) stops it within the guard's bound.
+    const guard = jobs === undefined ? undefined : guardJob(jobs, jobId, 'inline');
+    try {
+      await guard?.ready;
+      if (guard?.stopped !== true) outcome = await runRequest(core, optionsFor(parsed, guard));
+    } finally {
+      guard?.close();
+    }
+    if (guard?.stopped === true && guard.stoppedBy !== undefined) {
+      // What this delivery did before it saw the job: the job's status shows it (an abort recorded before
+      // the job existed has no chunk of its own to say it).
+      recordProgress(runtime, {
+        jobId,
+        chunk: 0,
+        totals: builder.totals(),
+        final: true,
+        status: guard.stoppedBy.state === 'ABORTED' ? 'aborted' : 'done',
+      });
+      return reportExisting(runtime, builder, jobId, guard.stoppedBy);
+    }
+  }
 
   const own = builder.totals();
   const summary = summaryOf(parsed, settings.dryRun, own, core.pacer);
-  const extra = { jobId, ...(followUp === undefined ? {} : { followUp }) };
   if (!outcome.done) {
     const state = jobState({
       jobId,
@@ -102,23 +142,22 @@ export async function handleRequest(
       failures: builder.listedFailures(),
       chunks: 0,
       status: 'running',
-      ...(recheck === undefined ? {} : { recheck }),
+      ...(twoSteps ? { asked: [] } : {}),
+      ...(recheck === undefined || accepted.policy !== undefined ? {} : { recheck }),
     });
     const started = await startJob(runtime, invocation, state);
-    const reason = inline ? 'out-of-time' : 'too-large';
-    logger.info(started.started ? 'job started' : 'job already started', {
+    const reason = twoSteps ? 'grace-period' : inline ? 'out-of-time' : 'too-large';
+    logger.info(started.started ? 'job started' : 'job exists', {
       ...summary,
       reason,
       estimatedSeconds: Math.ceil(seconds),
       executionArn: started.executionArn,
     });
     return builder.build({
-      ...extra,
-      job: {
-        state: started.started ? 'started' : 'already-started',
-        reason,
-        executionArn: started.executionArn,
-      },
+      jobId,
+      job: started.started
+        ? { state: 'started', reason, executionArn: started.executionArn }
+        : { state: 'exists', executionArn: started.executionArn },
     });
   }
   if (own.failed > 0) {
@@ -126,20 +165,35 @@ export async function handleRequest(
     throw new TerminationFailedError(builder.listedFailures(), own.failed);
   }
   logger.info('request done', summary);
-  return builder.build(extra);
+  return builder.build({ jobId });
+}
+
+/** The report of a delivery that found its request's job: what it did before (usually nothing), and the job. */
+function reportExisting(
+  runtime: Runtime,
+  builder: ReportBuilder,
+  jobId: string,
+  job: JobDescription,
+): Report {
+  runtime.logger.info('job exists: this delivery acts no more', {
+    executionArn: job.executionArn,
+    status: job.state,
+    acted: builder.totals(),
+  });
+  return builder.build({
+    jobId,
+    job: { state: 'exists', executionArn: job.executionArn, status: job.state },
+  });
 }
 
 /**
  * The stalled / idle criteria each run is checked against again just before it is acted on, if the selector
- * has any. Not for cancelThenTerminate: its follow-up, started with the matched runs before any is asked,
- * terminates every one still open and asked to cancel, and cannot tell this request's cancel request from
- * another's; a run left alone here could be terminated there, and one not asked would fail it. Its match is
- * committed when its follow-up starts (a cancel request is the graceful step: a decider that resumed may
- * close its run cleanly).
+ * has any (not in a preview: it acts on nothing). Not for cancelThenTerminate: a run is asked once, and its
+ * termination after the grace period is not held back by a decider that woke to close it.
  */
 function activityCriteriaOf(parsed: ParsedEvent, settings: JobSettings): ActivityCriteria | undefined {
   const target = parsed.request.target;
-  if (settings.action === 'cancelThenTerminate') return undefined;
+  if (settings.action === 'cancelThenTerminate' || settings.dryRun) return undefined;
   if (target.kind !== 'selector' || !needsActivity(target.selector)) return undefined;
   const { stalled, idleLongerThanSeconds } = target.selector;
   return {
@@ -150,8 +204,8 @@ function activityCriteriaOf(parsed: ParsedEvent, settings: JobSettings): Activit
 
 /**
  * The request with its selector resolved into the runs it matches when they must be known before acting: the
- * stalled / idle criteria (Describe calls, paced), and cancelThenTerminate (its follow-up takes the runs). As
- * it is otherwise.
+ * stalled / idle criteria (Describe calls, paced), and cancelThenTerminate (its job records each run it
+ * asks). As it is otherwise.
  */
 async function resolveFirst(
   runtime: Runtime,
@@ -175,27 +229,3 @@ async function resolveFirst(
   });
   return resolved.parsed;
 }
-
-/** Starts cancelThenTerminate's follow-up job for the request's runs (none for anything else, or a preview). */
-async function followUpFirst(
-  runtime: Runtime,
-  invocation: Invocation,
-  fields: { jobId: string; parsed: ParsedEvent; accepted: AcceptedUnder; settings: JobSettings },
-): Promise<Report['followUp']> {
-  const { settings, parsed } = fields;
-  const target = parsed.request.target;
-  if (settings.action !== 'cancelThenTerminate' || settings.dryRun || target.kind === 'selector')
-    return undefined;
-  const named = target.kind === 'single' ? [target.execution] : target.executions;
-  const runs = named.flatMap((e) =>
-    e.runId === undefined ? [] : [{ workflowId: e.workflowId, runId: e.runId }],
-  );
-  if (runs.length === 0) return undefined;
-  // Asking inline ends with this invocation at the latest; asking handed to a job is waited for by the follow-up.
-  const left = invocation.context.getRemainingTimeInMillis?.() ?? LAMBDA_MAX_MS;
-  const askingEndsBy = new Date(runtime.now().getTime() + left);
-  return startFollowUp(runtime, invocation, followUpFor({ ...fields, runs, askingEndsBy }));
-}
-
-/** Lambda's longest invocation: the latest an invocation without a deadline can end. */
-const LAMBDA_MAX_MS = 15 * 60_000;

@@ -6,6 +6,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import type { CoreDeps } from '../act/core';
 import type { Clock } from '../act/pacer';
+import type { ProgressLog } from '../aws/job-logs';
 import type { JobsPort } from '../aws/jobs';
 import type { Config } from '../config';
 import type { Rates } from '../plan/plan';
@@ -14,7 +15,7 @@ import type { ExecutionReport, JobSettings } from '../types';
 
 /** What the handler needs from the Lambda context (the remaining time only for work that can outlive it). */
 export type HandlerContext = Pick<Context, 'awsRequestId'> &
-  Partial<Pick<Context, 'getRemainingTimeInMillis'>>;
+  Partial<Pick<Context, 'getRemainingTimeInMillis' | 'invokedFunctionArn'>>;
 
 export interface Runtime {
   readonly config: Config;
@@ -32,6 +33,8 @@ export interface Runtime {
   reserveMs(): number;
   /** How often a chunk looks at its own execution to notice an abort (ms). */
   readonly abortPollMs: number;
+  /** Where chunks record their job's progress, and a status reads it back. */
+  readonly progress: ProgressLog;
 }
 
 /** One invocation: its context and what it counted, which the handler publishes as metrics. */

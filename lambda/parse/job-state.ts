@@ -10,21 +10,39 @@
  *   allow-list, limits, field rules, unknown fields): anyone who may invoke the function could have made it.
  */
 import * as z from 'zod/mini';
-import { CHILD_POLICIES, JOB_EVENT_KEY } from '../../lib/contract';
-import { POLICY_TRIGGERS } from '../../lib/policy-contract';
+import { CANCEL_THEN_TERMINATE_MAX_EXECUTIONS, CHILD_POLICIES, JOB_EVENT_KEY } from '../../lib/contract';
+import { policyDigest, POLICY_NAME_PATTERN, POLICY_TRIGGERS } from '../../lib/policy-contract';
 import { needsActivity } from '../act/activity';
 import type { Config } from '../config';
 import { echo, EXECUTION_ERROR_MAX_CHARS, InvalidRequestError } from '../errors';
 import { configForCarriedJob, jobSettings } from '../plan/settings';
-import type { AcceptedUnder, JobSettings, JobState, ParsedEvent, Provenance } from '../types';
+import type {
+  AcceptedUnder,
+  JobSettings,
+  JobState,
+  ParsedEvent,
+  PolicyText,
+  Provenance,
+  Selector,
+  TerminationRequest,
+} from '../types';
 import { invalidRequestFrom } from './issues';
 import { policyPermits, requestPermits } from './action';
 import { parseRequest } from './request';
+import { wireRequest } from './wire';
 
-export const JOB_STATE_VERSION = 1;
+/**
+ * The job state's version. 2: cancelThenTerminate's two steps in one job (`asked`), a policy's job carries
+ * its policy. A chunk refuses any other version: a job started by another version fails at its next chunk,
+ * loudly (JobFailed), rather than run under rules it was not accepted under.
+ */
+export const JOB_STATE_VERSION = 2;
 
 /** Failures a job lists by name (the count in its totals is always exact). */
 export const JOB_FAILURES_LISTED_MAX = 50;
+
+/** The longest summary a job's state carries (a failed job's summary is its Fail state's cause). */
+export const JOB_SUMMARY_MAX = 4096;
 
 /** A chunk's event, parsed and validated. */
 export interface ParsedChunk {
@@ -34,6 +52,8 @@ export interface ParsedChunk {
   readonly state: JobState;
   /** The ARN of the execution the chunk works for. */
   readonly execution: string;
+  /** What each run must still match from SWF's facts before it is first acted on (run-checks.ts). */
+  readonly confirm?: Selector;
 }
 
 /** True when the event is a chunk of a job (a plain object carrying the job's state). */
@@ -99,14 +119,32 @@ function buildSchema() {
     status: z.enum(['running', 'done', 'failed', 'aborted']),
     lastProgressAt: z.optional(instant),
     notBefore: z.optional(instant),
-    parent: z.optional(z.strictObject({ jobId: id, graceSeconds: z.int().check(z.gte(0)) })),
+    asked: z.optional(
+      z
+        .array(
+          z.strictObject({
+            workflowId: id,
+            runId: z.string().check(z.minLength(1), z.maxLength(64)),
+            askedAt: instant,
+          }),
+        )
+        .check(z.maxLength(CANCEL_THEN_TERMINATE_MAX_EXECUTIONS)),
+    ),
+    policy: z.optional(
+      z.strictObject({
+        name: z.string().check(z.regex(POLICY_NAME_PATTERN)),
+        trigger: z.enum(POLICY_TRIGGERS),
+        // Validated by parseRequest, like a policy run's request.
+        request: z.unknown(),
+      }),
+    ),
     recheck: z.optional(
       z.strictObject({
         stalled: z.optional(z.literal(true)),
         idleLongerThanSeconds: z.optional(z.int().check(z.gte(1))),
       }),
     ),
-    summary: z.string().check(z.maxLength(4096)),
+    summary: z.string().check(z.maxLength(JOB_SUMMARY_MAX)),
   });
   return z.strictObject({ [JOB_EVENT_KEY]: state, execution: z.string().check(z.maxLength(2048)) });
 }
@@ -131,7 +169,8 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
   const accepted: AcceptedUnder = body.acceptedUnder;
   const carriedConfig = configForCarriedJob(accepted, config, `${JOB_EVENT_KEY}.acceptedUnder`);
   const provenance: Provenance = body.provenance;
-  // A policy's job may do what its policy may (cancel where policies cancel); a request's, what requests may.
+  // A policy's job may do what its policy may (cancel where policies cancel), once its policy is checked; a
+  // request's job, what requests may.
   const permits = provenance.via === 'policy' ? policyPermits(config) : requestPermits(config);
   const request = parseRequest(body.request, carriedConfig, `${JOB_EVENT_KEY}.request`, permits);
   if (request.target.kind === 'selector' && needsActivity(request.target.selector)) {
@@ -141,7 +180,14 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
       'must not have stalled or idleLongerThanSeconds in a job: a job carries the runs they resolved to',
     );
   }
+  const policy = checkPolicyJob(body.policy, provenance, request, carriedConfig);
   const recheck = body.recheck;
+  if (recheck !== undefined && policy !== undefined) {
+    throw new InvalidRequestError(
+      `${JOB_EVENT_KEY}.recheck`,
+      "must not be given in a policy's job: its runs are confirmed against the policy's own match",
+    );
+  }
   if (recheck !== undefined && !permits.describeDomains.includes(request.domain)) {
     // Described again before acting: only where this function may describe (a redeploy may have removed it).
     throw new InvalidRequestError(
@@ -149,18 +195,112 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
       `needs DescribeWorkflowExecution, which this function may no longer call in domain ${echo(request.domain)}`,
     );
   }
+  const asked = body.asked ?? [];
+  if (asked.length > 0 && request.action !== 'cancelThenTerminate') {
+    throw new InvalidRequestError(
+      `${JOB_EVENT_KEY}.asked`,
+      'is only allowed in a cancelThenTerminate job (the runs it asked to cancel)',
+    );
+  }
+  // The runs asked are runs of the job's list (its unfinished runs): the job terminates nothing else.
+  const target = request.target;
+  const listed = new Set(
+    (target.kind === 'list' ? target.executions : target.kind === 'single' ? [target.execution] : []).map(
+      (e) => `${e.workflowId}\u0000${e.runId ?? ''}`,
+    ),
+  );
+  const stray = asked.findIndex((run) => !listed.has(`${run.workflowId}\u0000${run.runId}`));
+  if (stray !== -1) {
+    throw new InvalidRequestError(
+      `${JOB_EVENT_KEY}.asked.${stray}`,
+      "must be one of the job's runs (request.executions): a job terminates only runs it was given",
+    );
+  }
+  const settings = jobSettings(request, accepted);
   const carried = new Date(body.requestTime);
   const state: JobState = {
     ...body,
-    // Validated as a request just above.
+    // Validated as a request just above (and the policy by checkPolicyJob).
     request: body.request as Record<string, unknown>,
+    ...(policy === undefined ? {} : { policy: policy.text }),
     totals: { ...body.totals, noLongerMatches: body.totals.noLongerMatches ?? 0 },
   };
+  const confirm = policy?.selector ?? (recheck === undefined ? undefined : { ...recheck });
   return {
-    parsed: { request, provenance, requestTime: carried < now ? carried : now },
+    parsed: {
+      request,
+      provenance,
+      ...(policy === undefined ? {} : { policy: policy.text }),
+      requestTime: carried < now ? carried : now,
+    },
     acceptedUnder: accepted,
-    settings: jobSettings(request, accepted),
+    settings,
     state,
     execution: result.data.execution,
+    ...(confirm === undefined ? {} : { confirm }),
   };
+}
+
+/**
+ * A policy's job, checked like a policy's run: it must carry its policy, the policy must be one deployed with
+ * this function (its digest; a preview, which acts on nothing, may carry any), and the job's request must be
+ * what that policy makes (its domain, action, reason, details, child policy, grace period, cap and dry run;
+ * its selector, or a list of runs, each confirmed against the policy's match before it is acted on). Answers
+ * the policy and the selector its runs are confirmed against; undefined for a request's job.
+ */
+function checkPolicyJob(
+  given: PolicyText | undefined,
+  provenance: Provenance,
+  request: TerminationRequest,
+  config: Config,
+): { text: PolicyText; selector: Selector } | undefined {
+  const field = `${JOB_EVENT_KEY}.policy`;
+  if (provenance.via !== 'policy') {
+    if (given !== undefined) {
+      throw new InvalidRequestError(field, "is only allowed in a policy's job (provenance via policy)");
+    }
+    return undefined;
+  }
+  if (given === undefined) {
+    throw new InvalidRequestError(
+      field,
+      "is required in a policy's job: the policy it runs, as its rule delivered it",
+    );
+  }
+  if (given.name !== provenance.policy || given.trigger !== provenance.trigger) {
+    throw new InvalidRequestError(field, 'must be the policy its provenance names, with the same trigger');
+  }
+  const preview = given.trigger === 'preview';
+  if (!preview && !config.policyDigests.includes(policyDigest(given.name, given.trigger, given.request))) {
+    throw new InvalidRequestError(
+      field,
+      'is not a policy deployed with this function (its name, trigger and request must be exactly as the ' +
+        'construct wrote them into the rule)',
+    );
+  }
+  const policyRequest = parseRequest(given.request, config, `${field}.request`, policyPermits(config));
+  if (policyRequest.target.kind !== 'selector') {
+    throw new InvalidRequestError(
+      `${field}.request`,
+      'must have a selector: a policy sweeps what it matches',
+    );
+  }
+  const selector = policyRequest.target.selector;
+  const made: TerminationRequest = {
+    ...policyRequest,
+    target: request.target,
+    ...(preview ? { dryRun: true } : {}),
+  };
+  const target = request.target;
+  const sameSelector =
+    target.kind !== 'selector' ||
+    JSON.stringify(wireRequest({ ...policyRequest, target })) === JSON.stringify(wireRequest(policyRequest));
+  if (!sameSelector || JSON.stringify(wireRequest(made)) !== JSON.stringify(wireRequest(request))) {
+    throw new InvalidRequestError(
+      `${JOB_EVENT_KEY}.request`,
+      `must be what policy ${given.name} makes: its domain, action, reason, details, child policy, grace ` +
+        'period, maxExecutions and dryRun, and its selector or runs it matched',
+    );
+  }
+  return { text: given, selector };
 }

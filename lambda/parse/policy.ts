@@ -3,6 +3,11 @@
  * them into the rule's target input) and the EventBridge event that triggered it (a scheduled event, or one of
  * SWF's own), or an operator's preview. Validated as strictly as any request: the policy's request goes
  * through parseRequest, with what policies may do (lambda/parse/action.ts).
+ *
+ * An SWF event only NAMES the run it is about (workflowId, runId): what the run is (type, tags, start time,
+ * whether it is open, its activity) is read from SWF before it is acted on (lambda/act/run-checks.ts,
+ * confirmRun), never taken from the event, which anyone who may invoke the function could have written, and
+ * which an archive may replay days later. The event must come from the function's own account and region.
  */
 import * as z from 'zod/mini';
 import {
@@ -16,26 +21,34 @@ import {
   SWF_EVENT_DETAIL_TYPE,
   SWF_EVENT_SOURCE,
 } from '../../lib/policy-contract';
-import type { RunActivity } from '../aws/swf';
 import type { Config } from '../config';
 import { echo, InvalidRequestError } from '../errors';
-import type { PolicyProvenance, Selector, TerminationRequest } from '../types';
+import type { PolicyProvenance, PolicyText, Selector, TerminationRequest } from '../types';
 import { policyPermits } from './action';
 import { endOfStatedUnit, instantOf } from './instants';
 import { invalidRequestFrom } from './issues';
 import { parseRequest } from './request';
 
-/** The execution an SWF event is about, as its detail describes it. */
+/** The run an SWF event names (everything else about it is read from SWF). */
 export interface EventExecution {
   readonly workflowId: string;
   readonly runId: string;
-  readonly workflowType: { readonly name: string; readonly version: string };
-  readonly startTimestamp: Date;
-  readonly open: boolean;
-  readonly tagList: readonly string[];
-  /** Someone asked it to cancel already. */
-  readonly cancelRequested: boolean;
-  readonly activity: RunActivity;
+}
+
+/** Where the function runs: an SWF event must come from the same account and region. */
+export interface FunctionHome {
+  readonly account: string;
+  readonly region: string;
+}
+
+/**
+ * The function's account and region, from the invoked function's ARN (Lambda sets it on every invocation:
+ * `arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`); undefined when the context has none.
+ */
+export function functionHome(invokedFunctionArn: string | undefined): FunctionHome | undefined {
+  const [, region, account] =
+    /^arn:[^:]+:lambda:([^:]+):(\d{12}):function:/.exec(invokedFunctionArn ?? '') ?? [];
+  return region === undefined || account === undefined ? undefined : { region, account };
 }
 
 /** A policy run, parsed. */
@@ -47,8 +60,10 @@ export interface PolicyRun {
   readonly provenance: PolicyProvenance;
   /** The scheduled time, or when SWF sent its event, or (a preview) the invocation time. */
   readonly requestTime: Date;
-  /** Trigger `event`: the execution the event is about. */
+  /** Trigger `event`: the run the event names. */
   readonly execution?: EventExecution;
+  /** The policy as its rule delivered it (a job of the run carries it). */
+  readonly text: PolicyText;
 }
 
 /** True when the event is a policy run (it carries a policy). */
@@ -58,28 +73,17 @@ export function isPolicyEvent(event: unknown): boolean {
 
 function buildSchema() {
   const id = z.string().check(z.minLength(1), z.maxLength(256));
-  const count = z.int().check(z.gte(0));
-  const epochMs = z.number().check(z.gte(0));
-  const executionInfo = z.looseObject({
-    execution: z.looseObject({ workflowId: id, runId: id }),
-    workflowType: z.looseObject({ name: id, version: id }),
-    startTimestamp: epochMs,
-    executionStatus: z.enum(['OPEN', 'CLOSED']),
-    tagList: z.optional(z.nullable(z.array(id))),
-    cancelRequested: z.optional(z.nullable(z.boolean())),
-  });
+  // Only what names the run and what the rule matched on (its event type): the rest of the detail is not
+  // read (the run's facts come from SWF), so a field SWF leaves out never refuses an event.
   const swfDetail = z.looseObject({
     eventType: id,
     workflowExecutionDetail: z.looseObject({
-      executionInfo,
-      openCounts: z.looseObject({
-        openActivityTasks: count,
-        openDecisionTasks: count,
-        openTimers: count,
-        openChildWorkflowExecutions: count,
-        openLambdaFunctions: count,
+      executionInfo: z.looseObject({
+        execution: z.looseObject({
+          workflowId: id,
+          runId: z.string().check(z.minLength(1), z.maxLength(64)),
+        }),
       }),
-      latestActivityTaskTimestamp: z.optional(z.nullable(epochMs)),
     }),
   });
   const envelope = z.looseObject({
@@ -87,6 +91,7 @@ function buildSchema() {
     source: id,
     'detail-type': id,
     account: id,
+    region: z.optional(id),
     time: z.iso.datetime({ offset: true }),
     resources: z.array(z.string().check(z.maxLength(2048))),
     detail: z.unknown(),
@@ -113,10 +118,17 @@ let schemas: ReturnType<typeof buildSchema> | undefined;
  * Parses a policy run's event.
  *
  * @param requestId the invocation's request id (a preview's event id)
+ * @param home the function's account and region (an SWF event must come from them)
  * @param now the invocation time
  * @throws InvalidRequestError naming the field, DomainNotAllowedError. Never calls SWF.
  */
-export function parsePolicyEvent(event: unknown, config: Config, requestId: string, now: Date): PolicyRun {
+export function parsePolicyEvent(
+  event: unknown,
+  config: Config,
+  requestId: string,
+  home: FunctionHome | undefined,
+  now: Date,
+): PolicyRun {
   schemas ??= buildSchema();
   const parsed = schemas.event.safeParse(event, { reportInput: true });
   if (!parsed.success) throw invalidRequestFrom('', parsed.error.issues);
@@ -134,12 +146,7 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
         'construct wrote them into the rule); to try a policy that is not deployed, send it with preview: true',
     );
   }
-  // An SWF event carries what the stalled and idle criteria read: its run makes no Describe call.
-  const permits =
-    envelope !== undefined && policy.trigger === 'event'
-      ? { ...policyPermits(config), describeDomains: config.allowedDomains }
-      : policyPermits(config);
-  const request = parseRequest(policy.request, config, field('request'), permits);
+  const request = parseRequest(policy.request, config, field('request'), policyPermits(config));
   if (request.target.kind !== 'selector') {
     throw new InvalidRequestError(field('request'), 'must have a selector: a policy sweeps what it matches');
   }
@@ -151,6 +158,7 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
     return {
       name: policy.name,
       trigger: 'preview',
+      text: { name: policy.name, trigger: 'preview', request: policy.request },
       request: { ...selectorRequest, dryRun: true },
       provenance: {
         via: 'policy',
@@ -188,49 +196,74 @@ export function parsePolicyEvent(event: unknown, config: Config, requestId: stri
     eventId: envelope.id,
     time: envelope.time,
   };
+  const text: PolicyText = { name: policy.name, trigger: policy.trigger, request: policy.request };
   if (!isSwfEvent)
-    return { name: policy.name, trigger: policy.trigger, request: selectorRequest, provenance, requestTime };
+    return {
+      name: policy.name,
+      trigger: policy.trigger,
+      text,
+      request: selectorRequest,
+      provenance,
+      requestTime,
+    };
 
+  checkHome(envelope, home);
   const detail = schemas.swfDetail.safeParse(envelope.detail, { reportInput: true });
   if (!detail.success) throw invalidRequestFrom('event.detail', detail.error.issues);
-  const domain = domainOf(envelope.resources);
+  const domain = domainOf(envelope.resources, home);
   if (domain !== request.domain) {
     throw new InvalidRequestError(
       'event.resources',
-      `must name the policy's domain ${echo(request.domain)}: SWF's events carry their domain's ARN (got ${echo(domain ?? 'none')})`,
+      `must name the policy's domain ${echo(request.domain)} in this function's account and region: SWF's ` +
+        `events carry their domain's ARN (got ${echo(domain ?? 'none')})`,
     );
   }
-  const d = detail.data.workflowExecutionDetail;
-  const info = d.executionInfo;
-  const startTimestamp = new Date(info.startTimestamp);
-  const latest = d.latestActivityTaskTimestamp;
+  const named = detail.data.workflowExecutionDetail.executionInfo.execution;
   return {
     name: policy.name,
     trigger: 'event',
+    text,
     request: selectorRequest,
     provenance: { ...provenance, eventType: detail.data.eventType },
     requestTime,
-    execution: {
-      workflowId: info.execution.workflowId,
-      runId: info.execution.runId,
-      workflowType: { name: info.workflowType.name, version: info.workflowType.version },
-      startTimestamp,
-      open: info.executionStatus === 'OPEN',
-      tagList: info.tagList ?? [],
-      cancelRequested: info.cancelRequested === true,
-      activity: {
-        openCounts: { ...d.openCounts },
-        ...(latest === undefined || latest === null ? {} : { latestActivityTaskTimestamp: new Date(latest) }),
-        startTimestamp,
-      },
-    },
+    execution: { workflowId: named.workflowId, runId: named.runId },
   };
 }
 
-/** The domain an SWF event is about: the name in its one SWF domain ARN (`arn:...:swf:...:/domain/NAME`). */
-function domainOf(resources: readonly string[]): string | undefined {
-  const names = resources
-    .map((arn) => /^arn:[^:]+:swf:[^:]*:[^:]*:\/domain\/(.+)$/.exec(arn)?.[1])
-    .filter((name): name is string => name !== undefined);
+/** Refuses an SWF event from another account or region than the function's own (or when it cannot tell). */
+function checkHome(
+  envelope: { account: string; region?: string | undefined },
+  home: FunctionHome | undefined,
+): void {
+  if (home === undefined) {
+    throw new InvalidRequestError(
+      'event.account',
+      "cannot be checked: the function's own account is unknown (the Lambda context has no invokedFunctionArn)",
+    );
+  }
+  if (envelope.account !== home.account) {
+    throw new InvalidRequestError(
+      'event.account',
+      `must be this function's account ${home.account}: SWF sends its events to its own account's default bus ` +
+        `(got ${echo(envelope.account)})`,
+    );
+  }
+  if (envelope.region !== home.region) {
+    throw new InvalidRequestError(
+      'event.region',
+      `must be this function's region ${home.region} (got ${echo(envelope.region ?? 'none')})`,
+    );
+  }
+}
+
+/**
+ * The domain an SWF event is about: the name in its one SWF domain ARN (`arn:...:swf:REGION:ACCOUNT:/domain/
+ * NAME`), in the function's own account and region.
+ */
+function domainOf(resources: readonly string[], home: FunctionHome | undefined): string | undefined {
+  const names = resources.flatMap((arn) => {
+    const [, region, account, name] = /^arn:[^:]+:swf:([^:]*):([^:]*):\/domain\/(.+)$/.exec(arn) ?? [];
+    return name !== undefined && region === home?.region && account === home?.account ? [name] : [];
+  });
   return names.length === 1 ? names[0] : undefined;
 }

@@ -5,7 +5,7 @@
 import type { ExecutionReport, FailedExecution, JobTotals, Outcome, Report } from '../types';
 
 /** Extra fields of a report (job). */
-export type ReportJobFields = Pick<Report, 'jobId' | 'job' | 'followUp' | 'refused'>;
+export type ReportJobFields = Pick<Report, 'jobId' | 'job' | 'refused'>;
 
 /** Longest `executions` list a report carries (Lambda's response payload is limited to 6 MB). */
 export const REPORT_EXECUTIONS_MAX = 1000;
@@ -25,6 +25,8 @@ export class ReportBuilder {
     'would-cancel': 0,
     failed: 0,
   };
+  /** Executions named or matched: every outcome but a cancelThenTerminate's second step. */
+  private matched = 0;
   private readonly executions: ExecutionReport[] = [];
   private readonly failures: FailedExecution[] = [];
   private truncated = false;
@@ -36,6 +38,7 @@ export class ReportBuilder {
 
   add(entry: ExecutionReport): void {
     this.counts[entry.outcome] += 1;
+    if (entry.afterGrace !== true) this.matched += 1;
     if (this.executions.length < this.maxListed) {
       this.executions.push(entry);
     } else {
@@ -63,7 +66,7 @@ export class ReportBuilder {
   totals(): JobTotals {
     const c = this.counts;
     return {
-      matched: Object.values(c).reduce((a, b) => a + b, 0),
+      matched: this.matched,
       terminated: c.terminated,
       alreadyClosed: c['already-closed'],
       noOpenRun: c['no-open-run'],

@@ -175,8 +175,12 @@ describe('optional keys of the summary line', () => {
       jobs.jobs,
     );
 
-    expect(lines.map((l) => l.message)).toEqual(['execution terminated', 'job done']);
+    expect(lines.map((l) => l.message)).toEqual(['execution terminated', 'job progress', 'job done']);
     for (const line of lines) expect(line).toMatchObject({ jobId: 'evt-1', chunk: 3 });
-    expect(lines[1]).toMatchObject({ matched: 1, terminated: 1, job: { matched: 4, terminated: 4 } });
+    // The job's progress record (what a status reads back from the log group), then the summary.
+    expect(lines[1]).toMatchObject({
+      jobProgress: { jobId: 'evt-1', chunk: 3, final: true, status: 'done', totals: { terminated: 4 } },
+    });
+    expect(lines[2]).toMatchObject({ matched: 1, terminated: 1, job: { matched: 4, terminated: 4 } });
   });
 });

@@ -473,9 +473,9 @@ describe('defect 8: refusals name the field and the real rule, and echo at most 
   });
 
   test("a chunk's error names its path once, with the real rule", async () => {
-    const event = { [JOB_EVENT_KEY]: { ...jobStateFixture(), version: 2 }, execution: 'x' };
+    const event = { [JOB_EVENT_KEY]: { ...jobStateFixture(), version: 1 }, execution: 'x' };
     const error = await refusal(event);
-    expect(error.message).toMatch(/^swfTerminatorJob\.version: must be 1 \(got 2\)/);
+    expect(error.message).toMatch(/^swfTerminatorJob\.version: must be 2 \(got 1\)/);
     expect(error.message).not.toMatch(/swfTerminatorJob\.swfTerminatorJob/);
     expect(error.message).not.toMatch(/Invalid input/);
   });

@@ -81,14 +81,15 @@ const FORBIDDEN_EVERYWHERE = [
 ] as const;
 
 /**
- * What a function may do with Step Functions: with its own state machine's executions (its jobs), read, stop
- * and list; start them too when `canStart`. Never with another state machine, a look-alike, or its definition.
+ * What a function may do with Step Functions: with its own state machine's executions (its jobs), start, read,
+ * stop and list (the control function starts one only to record an abort that came before its job). Never
+ * with another state machine, a look-alike, or its definition.
  */
-function ownJobCases(canStart: boolean) {
+function ownJobCases() {
   const own = stateMachineArn(stateMachineName);
   const job = executionArn(stateMachineName, 'evt-1234');
   return [
-    ['states:StartExecution', 'its own state machine', own, canStart ? 'Allowed' : 'ImplicitlyDenied'],
+    ['states:StartExecution', 'its own state machine', own, 'Allowed'],
     ['states:ListExecutions', 'its own state machine', own, 'Allowed'],
     ['states:DescribeExecution', 'a job of its own', job, 'Allowed'],
     ['states:GetExecutionHistory', 'a job of its own', job, 'Allowed'],
@@ -129,6 +130,35 @@ function ownJobCases(canStart: boolean) {
     ['states:UpdateStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
     ['states:DeleteStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
     ['lambda:InvokeFunction', 'the handler itself', lambdaArn(functionId), 'ImplicitlyDenied'],
+  ] as const;
+}
+
+/**
+ * Reading a job's progress back (FilterLogEvents): on the functions' own log group, nowhere else, and no
+ * other read of logs.
+ */
+function ownLogCases() {
+  const own = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}:*`;
+  return [
+    ['logs:FilterLogEvents', own, 'Allowed'],
+    [
+      'logs:FilterLogEvents',
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other:*`,
+      'ImplicitlyDenied',
+    ],
+    [
+      'logs:FilterLogEvents',
+      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}2:*`,
+      'ImplicitlyDenied',
+    ],
+    [
+      'logs:FilterLogEvents',
+      `arn:aws:logs:${REGION}:${OTHER_ACCOUNT}:log-group:${logGroupId}:*`,
+      'ImplicitlyDenied',
+    ],
+    ['logs:GetLogEvents', own, 'ImplicitlyDenied'],
+    ['logs:StartQuery', own, 'ImplicitlyDenied'],
+    ['logs:DeleteLogGroup', own, 'ImplicitlyDenied'],
   ] as const;
 }
 
@@ -213,7 +243,12 @@ describe("the handler's role", () => {
     await expect(decide(action, resource)).resolves.toBe('ImplicitlyDenied');
   });
 
-  test.each(ownJobCases(true))('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+  test.each(ownJobCases())('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+    // WHEN / THEN
+    await expect(decide(action, resource)).resolves.toBe(expected);
+  });
+
+  test.each(ownLogCases())('%s on %s is %s', async (action, resource, expected) => {
     // WHEN / THEN
     await expect(decide(action, resource)).resolves.toBe(expected);
   });
@@ -257,12 +292,16 @@ describe("the control function's role: its own jobs, no SWF at all", () => {
     },
   );
 
-  test.each(ownJobCases(false))('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
+  test.each(ownJobCases())('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
     await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe(expected);
   });
 
   test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
     await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe('ImplicitlyDenied');
+  });
+
+  test.each(ownLogCases())('%s on %s is %s', async (action, resource, expected) => {
+    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe(expected);
   });
 });
 

@@ -321,7 +321,13 @@ describe('what a policy rule matches, the handler accepts as a run of that polic
     expect(matchesEventPattern(patternOf(policy), event)).toBe(true);
     // WHEN its target renders the input and the handler parses it
     const input = renderInput(policyTarget(template, `Terminator${policy}Events`).transformer, event);
-    const run = parsePolicyEvent(input, config, 'request-1', now);
+    const run = parsePolicyEvent(
+      input,
+      config,
+      'request-1',
+      { account: ENV.account, region: ENV.region },
+      now,
+    );
     // THEN
     expect(run.name).toBe(policy);
     expect(run.trigger).toBe('event');
@@ -329,9 +335,6 @@ describe('what a policy rule matches, the handler accepts as a run of that polic
     expect(run.execution).toMatchObject({
       workflowId: info(event).execution.workflowId,
       runId: 'AKIAIOSFODNN7EXAMPLE',
-      workflowType: info(event).workflowType,
-      open: true,
-      tagList: info(event).tagList ?? [],
     });
   });
 });

@@ -110,6 +110,8 @@ describe('the function', () => {
         // The state machine's ARN, written from its name (not a reference: the state machine references the
         // function, so a reference back would be a cycle).
         STATE_MACHINE_ARN: stateMachineArn(template),
+        // The functions' log group: a job's status reads its chunks' progress back from it.
+        LOG_GROUP_NAME: { Ref: onlyResource(template, 'AWS::Logs::LogGroup').logicalId },
         POWERTOOLS_SERVICE_NAME: terminator.serviceName,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
@@ -325,7 +327,7 @@ describe('the role', () => {
     }
   });
 
-  test('default policy has exactly: own log group, count/list/terminate in both ARN forms of each domain, its own jobs, send to the DLQ', () => {
+  test("default policy has exactly: own log group (write, and read its jobs' progress), count/list/terminate in both ARN forms of each domain, its own jobs, send to the DLQ", () => {
     // GIVEN / WHEN
     const { template } = synthTerminator({ domains: ['orders', 'billing'] });
     // THEN
@@ -355,6 +357,12 @@ describe('the role', () => {
           Sid: 'WriteOwnLogs',
           Effect: 'Allow',
           Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
+        },
+        {
+          Sid: 'ReadOwnJobProgress',
+          Effect: 'Allow',
+          Action: 'logs:FilterLogEvents',
           Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] },
         },
         {

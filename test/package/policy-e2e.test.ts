@@ -18,6 +18,7 @@ import type { Report } from '../../lambda/types';
 import { PolicyAction, PolicyTrigger, SwfTerminator } from '../../lib';
 import { HANDLER_ASSET_DIR } from '../../lib/handler-asset';
 import { type ConcreteEnv, resolveIntrinsics } from '../support/construct-helpers';
+import { definitionFromTemplate, FakeSfnServer } from '../support/fake-sfn';
 import { type FakeExecution, FakeSwfServer } from '../support/fake-swf';
 
 const run = promisify(execFile);
@@ -111,7 +112,11 @@ const INVOKE = `require(process.argv[1]).handler(JSON.parse(process.argv[2]), {
     (error) => process.stdout.write('\\n${MARK}' + JSON.stringify({ error: String(error && error.stack) }) + '\\n'),
   )`;
 
-/** Invokes the bundled handler once, in a fresh process (a cold start), with `env`; answers its report. */
+/**
+ * Invokes the bundled handler once, in a fresh process (a cold start), with `env`; answers its report. Its
+ * Step Functions is the local one of the synthesized state machine (the handler looks for the run's job
+ * before acting; no job is expected to start, and none may run a chunk).
+ */
 async function invokeBundle(
   event: unknown,
   env: Record<string, string>,
@@ -121,8 +126,7 @@ async function invokeBundle(
     env: {
       ...env,
       AWS_ENDPOINT_URL_SWF: swf.endpoint,
-      // No job is expected: a Step Functions call would fail at once instead of leaving the machine.
-      AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:9',
+      AWS_ENDPOINT_URL_SFN: sfn.endpoint,
       AWS_REGION: AWS_ENV.region,
       AWS_ACCESS_KEY_ID: 'AKIDTEST',
       AWS_SECRET_ACCESS_KEY: 'test-secret',
@@ -185,6 +189,7 @@ const EXECUTIONS = [
 const MATCHING = ['import-old-1', 'import-old-2'];
 
 let swf: FakeSwfServer;
+let sfn: FakeSfnServer;
 
 beforeAll(() => {
   if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build first`);
@@ -192,9 +197,19 @@ beforeAll(() => {
 
 beforeEach(async () => {
   swf = await FakeSwfServer.start({ domains: ['orders', 'billing'], executions: EXECUTIONS });
+  const template = synthStuckImports(false);
+  const env = functionEnvironment(template, policyRule(template).functionId);
+  sfn = await FakeSfnServer.start({
+    definition: definitionFromTemplate(template, 'arn:aws:lambda:us-east-1:123456789012:function:terminator'),
+    stateMachineArn: env.STATE_MACHINE_ARN!,
+    invoke: () => Promise.reject(new Error('no job was expected to run')),
+  });
 });
 
 afterEach(async () => {
+  // A schedule run of this size acts inline: it looked for its job, and started none.
+  expect(sfn.executions.size).toBe(0);
+  await sfn.close();
   await swf.close();
 });
 

@@ -65,7 +65,7 @@ export interface ConcreteEnv {
 }
 
 /**
- * Resolves `Ref` (pseudo parameters), `Fn::Join` and `Fn::GetAtt ... Arn` of log groups, queues and
+ * Resolves `Ref` (pseudo parameters, log groups), `Fn::Join` and `Fn::GetAtt ... Arn` of log groups, queues and
  * Lambda functions to concrete strings, as CloudFormation would in `env`. A resource's physical name is taken to be its
  * logical id. Anything else throws, so a new intrinsic in a policy cannot slip through unresolved.
  */
@@ -85,6 +85,8 @@ export function resolveIntrinsics(value: unknown, template: Template, env: Concr
         'AWS::URLSuffix': 'amazonaws.com',
       };
       const resolved = pseudo[ref];
+      // A log group's Ref is its name: taken to be its logical id, like every physical name here.
+      if (resolved === undefined && resources[ref]?.Type === 'AWS::Logs::LogGroup') return ref;
       if (resolved === undefined) throw new Error(`cannot resolve Ref ${ref}`);
       return resolved;
     }

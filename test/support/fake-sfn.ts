@@ -6,7 +6,10 @@
  * Wire protocol (AWS JSON 1.0, like SWF): `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>` and a
  * JSON body; errors are HTTP 400 with `__type` naming the error. Operations: StartExecution (idempotent for
  * the same name and input while running, else `ExecutionAlreadyExists`), DescribeExecution, StopExecution,
- * GetExecutionHistory (the chunk's `TaskStateExited` events, with their output), ListExecutions.
+ * GetExecutionHistory (the chunk's `TaskStateEntered` and `TaskStateExited` events, the exits with their
+ * output), ListExecutions, and RedriveExecution (of a FAILED or ABORTED execution: it runs again from its
+ * start with the input its last chunk had, which is where a redrive of this state machine resumes, and
+ * DescribeExecution counts it in `redriveCount`).
  *
  * Like Lambda behind Step Functions: a chunk's event and answer go through JSON; an error thrown by the local
  * function reaches the state machine as `Error` = its name and `Cause` = `{"errorMessage","errorType"}`; at
@@ -19,7 +22,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
-import { JOB_WAIT_STATE } from '../../lib/contract';
+import { JOB_EVENT_KEY, JOB_WAIT_STATE } from '../../lib/contract';
 
 type Json = Parameters<StateMachine['run']>[0];
 type LocalHandler = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
@@ -83,17 +86,19 @@ export interface FakeExecution {
   output?: string;
   error?: string;
   cause?: string;
-  /** History events (oldest first), in SWF's shape: TaskStateExited for each chunk that ended. */
+  /** Times it was redriven. */
+  redriveCount?: number;
+  /** History events (oldest first): TaskStateEntered and TaskStateExited (with its output) of each chunk. */
   readonly events: Record<string, unknown>[];
   /**
    * Every state entered and exited (oldest first), the wait and choice states included: the whole history as
    * the console shows it. `events` (what GetExecutionHistory answers) keeps only the chunks' exits.
    */
   readonly transitions: StateTransition[];
-  /** Every chunk event given to the function, and what happened. */
-  readonly chunks: { event: unknown; outcome: 'answered' | 'threw' | 'refused' }[];
+  /** Every chunk event given to the function, the invocation's request id, and what happened. */
+  readonly chunks: { event: unknown; outcome: 'answered' | 'threw' | 'refused'; requestId?: string }[];
   /** Settles when the execution stops. */
-  readonly finished: Promise<void>;
+  finished: Promise<void>;
   abort?: () => void;
 }
 
@@ -126,6 +131,8 @@ export function definitionFromTemplate(template: Template, functionArn: string):
 
 export class FakeSfnServer {
   readonly executions = new Map<string, FakeExecution>();
+  /** Milliseconds added before every API answer from now on (a slow Step Functions). */
+  latencyMs = 0;
   private readonly machine: StateMachine;
   private running = 0;
   /** The most chunks that ran at once. */
@@ -191,10 +198,6 @@ export class FakeSfnServer {
       throw new SfnError('ExecutionAlreadyExists', `Execution Already Exists: '${existing.arn}'`);
     }
     const arn = this.executionArn(name);
-    let settle: () => void = () => undefined;
-    const finished = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
     const execution: FakeExecution = {
       name,
       arn,
@@ -204,9 +207,37 @@ export class FakeSfnServer {
       events: [],
       transitions: [],
       chunks: [],
-      finished,
+      finished: Promise.resolve(),
     };
     this.executions.set(name, execution);
+    this.run(execution, input);
+    return execution;
+  }
+
+  /** Redrives a FAILED or ABORTED execution: it runs again with the input its last chunk had. */
+  redrive(name: string): FakeExecution {
+    const execution = this.executions.get(name);
+    if (execution === undefined || (execution.status !== 'FAILED' && execution.status !== 'ABORTED')) {
+      throw new SfnError('ExecutionNotRedrivable', `Execution cannot be redriven: '${name}'`);
+    }
+    const last = execution.chunks.at(-1)?.event as Record<string, unknown> | undefined;
+    const input = last === undefined ? execution.input : JSON.stringify(last[JOB_EVENT_KEY]);
+    execution.status = 'RUNNING';
+    execution.redriveCount = (execution.redriveCount ?? 0) + 1;
+    delete execution.stopDate;
+    delete execution.error;
+    delete execution.cause;
+    this.run(execution, input);
+    return execution;
+  }
+
+  /** Runs the definition for `execution` from its start with `input`. */
+  private run(execution: FakeExecution, input: string): void {
+    const { name, arn } = execution;
+    let settle: () => void = () => undefined;
+    execution.finished = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
     const chunkState = this.options.chunkState ?? 'Chunk';
     const run = this.machine.run(JSON.parse(input) as Json, {
       overrides: {
@@ -241,7 +272,6 @@ export class FakeSfnServer {
         settle();
       },
     );
-    return execution;
   }
 
   private stop(execution: FakeExecution, cause?: string): void {
@@ -267,15 +297,16 @@ export class FakeSfnServer {
       this.peakConcurrency = Math.max(this.peakConcurrency, this.running);
       const started = Date.now();
       const timeout = this.options.functionTimeoutMs ?? 300_000;
+      const requestId = randomUUID();
       try {
         const answer = await this.options.invoke(event, {
-          awsRequestId: randomUUID(),
+          awsRequestId: requestId,
           getRemainingTimeInMillis: () => Math.max(0, timeout - (Date.now() - started)),
         });
-        execution.chunks.push({ event, outcome: 'answered' });
+        execution.chunks.push({ event, outcome: 'answered', requestId });
         return JSON.parse(JSON.stringify(answer ?? null)) as Json;
       } catch (error: unknown) {
-        execution.chunks.push({ event, outcome: 'threw' });
+        execution.chunks.push({ event, outcome: 'threw', requestId });
         const e = error instanceof Error ? error : new Error(String(error));
         // What Step Functions reports for a Lambda function's error.
         throw Object.assign(new Error(JSON.stringify({ errorMessage: e.message, errorType: e.name })), {
@@ -300,6 +331,14 @@ export class FakeSfnServer {
           type: `${event.state.type}State${step}`,
           name: event.state.name,
           at: event.timestamp,
+        });
+      }
+      if (event.type === 'StateEntered' && event.state?.type === 'Task') {
+        execution.events.push({
+          id: execution.events.length + 1,
+          timestamp: event.timestamp / 1000,
+          type: 'TaskStateEntered',
+          stateEnteredEventDetails: { name: event.state.name },
         });
       }
       if (event.type === 'StateExited' && event.state?.type === 'Task') {
@@ -331,8 +370,14 @@ export class FakeSfnServer {
         const e = error instanceof SfnError ? error : new SfnError('InvalidArn', String(error));
         body = { __type: e.type, message: e.message };
       }
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
-      res.end(JSON.stringify(body));
+      // The answer reports the state when the call arrived, however late it comes (latencyMs).
+      const send = () => {
+        if (res.destroyed) return;
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' });
+        res.end(JSON.stringify(body));
+      };
+      if (this.latencyMs > 0) setTimeout(send, this.latencyMs);
+      else send();
     });
   }
 
@@ -369,7 +414,13 @@ export class FakeSfnServer {
           ...(e.output === undefined ? {} : { output: e.output }),
           ...(e.error === undefined ? {} : { error: e.error }),
           ...(e.cause === undefined ? {} : { cause: e.cause }),
+          ...(e.redriveCount === undefined ? {} : { redriveCount: e.redriveCount }),
         };
+      }
+      case 'RedriveExecution': {
+        const e = this.byArn(body.executionArn);
+        this.redrive(e.name);
+        return { redriveDate: seconds(this.now()) };
       }
       case 'StopExecution': {
         const e = this.byArn(body.executionArn);

@@ -123,6 +123,7 @@ describe('TerminateWorkflowExecution', () => {
         details: 'who asked',
         childPolicy: 'ABANDON',
         at: expect.any(Number),
+        clockAt: expect.any(Number),
       },
     ]);
     expect(server.openExecutions(DOMAIN).map((e) => e.workflowId)).toEqual(['wf-1']);
@@ -134,6 +135,21 @@ describe('TerminateWorkflowExecution', () => {
     expect(err.$metadata.httpStatusCode).toBe(400);
     expect(err.$metadata.attempts).toBe(1); // modelled faults are not retried
     expect(server.terminations).toHaveLength(1);
+  });
+
+  it('dates terminations and cancel requests by its own clock in clockAt, beside the wall clock in at', async () => {
+    const testClock = 1_900_000_000_000;
+    const server = await start({ executions: makeExecutions(2, { domain: DOMAIN }), now: () => testClock });
+    const client = clientFor(server);
+
+    await client.send(terminate('wf-0', 'run-wf-0'));
+    await client.send(
+      new RequestCancelWorkflowExecutionCommand({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-wf-1' }),
+    );
+
+    expect(server.terminations[0]?.clockAt).toBe(testClock);
+    expect(server.cancellations()[0]?.clockAt).toBe(testClock);
+    expect(Math.abs((server.terminations[0]?.at ?? 0) - Date.now())).toBeLessThan(10_000);
   });
 
   it('without runId terminates the open run of the workflowId', async () => {
@@ -427,7 +443,13 @@ describe('RequestCancelWorkflowExecution', () => {
     const out = await client.send(requestCancel('wf-0', 'run-wf-0'));
     expect(out.$metadata.httpStatusCode).toBe(200);
     expect(server.cancellations()).toEqual([
-      { domain: DOMAIN, workflowId: 'wf-0', runId: 'run-wf-0', at: expect.any(Number) },
+      {
+        domain: DOMAIN,
+        workflowId: 'wf-0',
+        runId: 'run-wf-0',
+        at: expect.any(Number),
+        clockAt: expect.any(Number),
+      },
     ]);
     expect(server.callCount('RequestCancelWorkflowExecution')).toBe(1);
     expect(server.execution(DOMAIN, 'wf-0', 'run-wf-0')).toEqual({ open: true, cancelRequested: true });
@@ -531,7 +553,13 @@ describe('RequestCancelWorkflowExecution', () => {
 
     await client.send(requestCancel('wf-0'));
     expect(server.cancellations()).toEqual([
-      { domain: DOMAIN, workflowId: 'wf-0', runId: 'second', at: expect.any(Number) },
+      {
+        domain: DOMAIN,
+        workflowId: 'wf-0',
+        runId: 'second',
+        at: expect.any(Number),
+        clockAt: expect.any(Number),
+      },
     ]);
     expect(server.execution(DOMAIN, 'wf-0', 'second')).toEqual({ open: true, cancelRequested: true });
     expect(server.execution(DOMAIN, 'wf-0', 'run-wf-0')).toMatchObject({ cancelRequested: false });

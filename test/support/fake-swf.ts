@@ -157,6 +157,11 @@ export interface FakeSwfOptions {
   requireChildPolicy?: boolean;
   /** Keep every call in `calls` (default true). Turn off for very long benchmark runs. */
   recordCalls?: boolean;
+  /**
+   * The clock terminations and cancel requests are dated by in `clockAt` (ms since the epoch), e.g. the clock
+   * a test gives the handler, so that a grace period is measured on one clock. Default `Date.now`.
+   */
+  now?: () => number;
 }
 
 /** One call the server received (after the body was parsed), whatever its outcome. */
@@ -177,6 +182,8 @@ export interface RecordedTermination {
   childPolicy?: string;
   /** `Date.now()` when the execution was closed. */
   at: number;
+  /** The same instant on the server's clock ({@link FakeSwfOptions.now}). */
+  clockAt: number;
 }
 
 /**
@@ -190,6 +197,8 @@ export interface RecordedCancellation {
   runId: string;
   /** `Date.now()` when the cancel was requested. */
   at: number;
+  /** The same instant on the server's clock ({@link FakeSwfOptions.now}). */
+  clockAt: number;
 }
 
 const TARGET_PREFIX = 'SimpleWorkflowService.';
@@ -582,6 +591,11 @@ export class FakeSwfServer {
   private readonly domains = new Map<string, DomainState>();
   private readonly buckets = new Map<string, Bucket>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly rules: {
+    operation: string;
+    when: (body: Record<string, unknown>) => boolean;
+    fault: Fault;
+  }[] = [];
   private readonly callLog: RecordedCall[] = [];
   private readonly terminationLog: RecordedTermination[] = [];
   private readonly cancellationLog: RecordedCancellation[] = [];
@@ -594,6 +608,7 @@ export class FakeSwfServer {
     opts: FakeSwfOptions,
   ) {
     this.opts = opts;
+    this.latencyMs = opts.latencyMs ?? 0;
     const { port } = server.address() as AddressInfo;
     this.endpoint = `http://127.0.0.1:${port}`;
     for (const d of opts.domains) this.domains.set(d, new DomainState());
@@ -641,6 +656,22 @@ export class FakeSwfServer {
     const queue = this.faults.get(operation) ?? [];
     for (let i = 0; i < times; i++) queue.push(fault);
     this.faults.set(operation, queue);
+  }
+
+  /** Milliseconds added before every response from now on (see {@link FakeSwfOptions.latencyMs}). */
+  latencyMs: number;
+
+  /**
+   * Answers every call of `operation` whose body `when` accepts with `fault`, from now on (after any fault
+   * queued by {@link failNext}): e.g. SWF refusing to cancel one run. Returns a function that lifts it.
+   */
+  failWhen(operation: string, when: (body: Record<string, unknown>) => boolean, fault: Fault): () => void {
+    const rule = { operation, when, fault };
+    this.rules.push(rule);
+    return () => {
+      const index = this.rules.indexOf(rule);
+      if (index !== -1) this.rules.splice(index, 1);
+    };
   }
 
   /** Every call received (parsed body), in arrival order. Empty if `recordCalls` is false. */
@@ -744,7 +775,7 @@ export class FakeSwfServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
-    const latency = this.opts.latencyMs ?? 0;
+    const latency = this.latencyMs;
 
     const answer = async (status: number, body: Json) => {
       if (latency > 0) await sleep(latency);
@@ -776,7 +807,9 @@ export class FakeSwfServer {
     this.callCounts.set(operation, (this.callCounts.get(operation) ?? 0) + 1);
     if (this.opts.recordCalls !== false) this.callLog.push({ operation, body, at: Date.now() });
 
-    const fault = this.faults.get(operation)?.shift();
+    const fault =
+      this.faults.get(operation)?.shift() ??
+      this.rules.find((r) => r.operation === operation && isObject(body) && r.when(body))?.fault;
     if (fault !== undefined) {
       if (fault === 'drop-connection') {
         if (latency > 0) await sleep(latency);
@@ -869,6 +902,7 @@ export class FakeSwfServer {
       );
     }
     const at = Date.now();
+    const clockAt = this.opts.now?.() ?? at;
     state.close(entry, at, 'TERMINATED');
     this.terminationLog.push({
       domain,
@@ -878,6 +912,7 @@ export class FakeSwfServer {
       ...(details === undefined ? {} : { details }),
       ...(childPolicy === undefined ? {} : { childPolicy }),
       at,
+      clockAt,
     });
     return {};
   }
@@ -896,7 +931,13 @@ export class FakeSwfServer {
     const at = Date.now();
     entry.cancelRequested = true;
     if (entry.exec.honoursCancel === true) state.close(entry, at, 'CANCELED');
-    this.cancellationLog.push({ domain, workflowId, runId: entry.exec.runId, at });
+    this.cancellationLog.push({
+      domain,
+      workflowId,
+      runId: entry.exec.runId,
+      at,
+      clockAt: this.opts.now?.() ?? at,
+    });
     return {};
   }
 

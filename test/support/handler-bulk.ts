@@ -8,6 +8,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Env } from '../../lambda/config';
 import { type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
 import type { JobState } from '../../lambda/types';
+import { newer, type ProgressLog, type ProgressRecord } from '../../lambda/aws/job-logs';
 import { createJobs, createSfnClient, type JobsPort } from '../../lambda/aws/jobs';
 import { JOB_EVENT_KEY } from '../../lib/contract';
 import type { Report } from '../../lambda/types';
@@ -92,6 +93,28 @@ export interface JobRigOptions {
 }
 
 /**
+ * Progress records kept in memory, shared by the handlers of one test (the terminating function's chunks
+ * write them, the control function's status reads them), as the functions' log group is in a deployment
+ * (the log-group reader itself: test/lambda/aws/job-logs.test.ts).
+ */
+export function memoryProgressLog(): ProgressLog & { readonly records: ProgressRecord[] } {
+  const records: ProgressRecord[] = [];
+  return {
+    records,
+    record(record) {
+      records.push(JSON.parse(JSON.stringify(record)) as ProgressRecord);
+    },
+    latest(jobId, since) {
+      let found: ProgressRecord | undefined;
+      for (const r of records) {
+        if (r.jobId === jobId && Date.parse(r.at) >= since.getTime()) found = newer(found, r);
+      }
+      return Promise.resolve(found);
+    },
+  };
+}
+
+/**
  * The synthesized state machine, run by the fake Step Functions server, its chunks on a handler against
  * `swf`; the handler starts, watches and stops jobs through the real SFN client over the wire.
  */
@@ -113,6 +136,7 @@ export async function jobRig(swf: FakeSwfServer, env: Env, options: JobRigOption
       return chunkHandler(event, context);
     },
   });
+  const progress = memoryProgressLog();
   const redeployed = (handlerEnv: Env, extra: Partial<HandlerDeps> = {}) =>
     bulkHandler(
       swf,
@@ -123,6 +147,7 @@ export async function jobRig(swf: FakeSwfServer, env: Env, options: JobRigOption
           STATE_MACHINE_ARN,
         ),
         abortPollMs: 100,
+        progress,
         ...options.extra,
         ...extra,
       },
@@ -143,7 +168,8 @@ export async function jobRig(swf: FakeSwfServer, env: Env, options: JobRigOption
 /** The final state a job's execution ended with (the output of its last chunk). */
 export function lastState(sfn: FakeSfnServer, jobId: string): JobState | undefined {
   const execution = sfn.executions.get(jobId);
-  const last = execution?.events.at(-1)?.stateExitedEventDetails as { output?: string } | undefined;
+  const exits = execution?.events.filter((e) => e.type === 'TaskStateExited') ?? [];
+  const last = exits.at(-1)?.stateExitedEventDetails as { output?: string } | undefined;
   return last?.output === undefined ? undefined : (JSON.parse(last.output) as JobState);
 }
 
@@ -180,7 +206,8 @@ export function inMemoryJobs(stateMachineArn = STATE_MACHINE_ARN) {
           : undefined,
       ),
     stop: () => Promise.resolve(undefined),
-    latestState: () => Promise.resolve(undefined),
+    recordAbort: () => Promise.resolve('recorded' as const),
+    lastChunk: () => Promise.resolve({ inFlight: false }),
     list: () => Promise.resolve([]),
   };
   return { jobs, started };

@@ -175,7 +175,7 @@ export async function captureEmf<T>(
  */
 export function jobStateFixture(overrides: Partial<JobState> = {}): JobState {
   return {
-    version: 1,
+    version: 2,
     jobId: 'evt-1',
     request: { domain: DOMAIN, selector: { tag: 't' } },
     acceptedUnder: { dryRun: false, maxExecutions: 1000 },

@@ -7,6 +7,7 @@
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import type {
   CancelResult,
+  DescribedRun,
   ListOpenInput,
   RunActivity,
   RunInput,
@@ -121,7 +122,7 @@ export class MemorySwf implements SwfPort {
     return { kind: 'cancel-requested' };
   }
 
-  public describe(input: RunInput): Promise<RunActivity | 'closed'> {
+  public describe(input: RunInput): Promise<DescribedRun | 'closed'> {
     this.describeCalls.push(input);
     const run = this.runs.find((r) => r.workflowId === input.workflowId && r.runId === input.runId);
     if (run === undefined || !run.open) return Promise.resolve('closed');
@@ -138,6 +139,7 @@ export class MemorySwf implements SwfPort {
         ? {}
         : { latestActivityTaskTimestamp: run.activity.latestActivityTaskTimestamp }),
       startTimestamp: run.startTimestamp,
+      info: infoOf(run),
     });
   }
 

@@ -21,6 +21,13 @@ import type { FakeSwfServer, WorkflowOpenCounts } from './fake-swf';
 
 export const POLICY_NAME = 'stuck-orders';
 export const ACCOUNT = '123456789012';
+/**
+ * The account of the SWF events these helpers make (the published started sample's): the function a test
+ * runs them on must be in it (FUNCTION_ARN).
+ */
+export const SWF_ACCOUNT = '444444444444';
+/** The invoked function's ARN a handler test gives an SWF event's run: the account and region SWF's are. */
+export const FUNCTION_ARN = `arn:aws:lambda:us-east-1:${SWF_ACCOUNT}:function:terminator`;
 /** The scheduled time of a scheduled event (EventBridge states it to the second). */
 export const SCHEDULED_TIME = '2025-06-01T12:00:00Z';
 /** A scheduled run's request time: the end of the second its event states. */
@@ -89,6 +96,8 @@ export function swfFixture(name: string): Record<string, unknown> {
 /** What to change in a sample SWF event so it speaks of another domain and execution. */
 export interface SwfEventChanges {
   readonly id?: string;
+  /** @default SWF_ACCOUNT (every sample is moved to it) */
+  readonly account?: string;
   readonly time?: string;
   readonly domain?: string;
   readonly workflowId?: string;
@@ -130,6 +139,9 @@ export function swfEvent(sample: string, changes: SwfEventChanges = {}): Record<
   const info = d.executionInfo;
   if (changes.id !== undefined) event.id = changes.id;
   if (changes.time !== undefined) event.time = changes.time;
+  const sampleAccount = event.account;
+  event.account = changes.account ?? SWF_ACCOUNT;
+  event.resources = event.resources.map((arn) => arn.replace(`:${sampleAccount}:`, `:${event.account}:`));
   if (changes.domain !== undefined) {
     event.resources = [`arn:aws:swf:us-east-1:${event.account}:/domain/${changes.domain}`];
   }

@@ -1,11 +1,11 @@
 /**
- * Requests (not policies) that do more than terminate: requestCancel, and cancelThenTerminate with its
- * follow-up job that waits out the grace period and terminates exactly the runs still open; what they may
- * ask (CANCEL_REQUESTS, the grace period's rules, the 500-run ceiling), refused before any SWF call. And the
+ * Requests (not policies) that do more than terminate: requestCancel, and cancelThenTerminate, a job that
+ * asks each run to cancel and terminates those still open after their grace period; what they may ask
+ * (CANCEL_REQUESTS, the grace period's rules, the 500-run ceiling), refused before any SWF call. And the
  * selector criteria an ordinary request may use: workflowIdPrefix, openLongerThanSeconds, stalled (only where
- * DESCRIBE_DOMAINS allows Describe calls).
+ * DESCRIBE_DOMAINS allows Describe calls). (The job on the state machine: cancel-then-terminate.test.ts.)
  */
-import { jobStateFixture, makeHandler, NOW, type TestHandler } from '../../support/handler-fixtures';
+import { makeHandler, NOW, type TestHandler } from '../../support/handler-fixtures';
 import { inMemoryJobs } from '../../support/handler-bulk';
 import { FakeSwfServer, type FakeExecution } from '../../support/fake-swf';
 import { MemorySwf } from '../../support/memory-swf';
@@ -15,17 +15,8 @@ import {
   GRACE_PERIOD_SECONDS,
   JOB_EVENT_KEY,
 } from '../../../lib/contract';
-import { FOLLOW_UP_REASON } from '../../../lambda/flows/follow-up';
-import { NO_TOTALS } from '../../../lambda/flows/job-state';
-import { NOT_ASKED_ERROR } from '../../../lambda/act/run-checks';
 import { readProvenance } from '../../../lambda/act/provenance';
-import {
-  FollowUpExistsError,
-  InvalidRequestError,
-  JobHandOffError,
-  TerminationFailedError,
-  TooManyExecutionsError,
-} from '../../../lambda/errors';
+import { InvalidRequestError, JobHandOffError, TooManyExecutionsError } from '../../../lambda/errors';
 import type { Env } from '../../../lambda/config';
 import type { HandlerDeps } from '../../../lambda/handler';
 import type { JobState } from '../../../lambda/types';
@@ -41,11 +32,9 @@ afterEach(async () => {
 const CANCELS: Env = { CANCEL_REQUESTS: 'true', CANCEL_DOMAINS: 'orders,billing' };
 const HOUR = 3600;
 const ctx = { awsRequestId: 'req-ctt' };
-/** The time the invocation that asks has left: a follow-up waits for its end, then the grace period. */
+/** The time the invocation that accepts the request has left. */
 const ASKING_MS = 300_000;
 const askingCtx = { awsRequestId: 'req-ctt', getRemainingTimeInMillis: () => ASKING_MS };
-/** A follow-up's job id: the request's, marked, with a digest of its runs. */
-const FOLLOW_UP_ID = /^req-ctt-grace-[0-9a-f]{12}$/;
 
 /** An open execution in `orders` tagged nightly, started `startedSecondsBefore` (default 2 h) before NOW. */
 function exec(
@@ -165,7 +154,7 @@ describe('requestCancel', () => {
       open: true,
       cancelRequested: false,
     });
-    expect(report.followUp).toBeUndefined();
+    expect(report.job).toBeUndefined();
   });
 
   test.each([
@@ -278,11 +267,10 @@ describe('cancelThenTerminate: what it may ask', () => {
       // WHEN
       const report = await handler({ ...base, action: 'cancelThenTerminate', gracePeriodSeconds }, askingCtx);
 
-      // THEN: after the asking invocation's end at the latest, and the grace period
-      expect(report.cancelRequested).toBe(1);
-      expect(report.followUp?.notBefore).toBe(
-        new Date(NOW.getTime() + ASKING_MS + gracePeriodSeconds * 1000).toISOString(),
-      );
+      // THEN: a job, with the grace period, asked nothing yet
+      expect(report.job).toMatchObject({ state: 'started', reason: 'grace-period' });
+      expect(report.cancelRequested).toBe(0);
+      expect(jobs.started[0]?.request).toMatchObject({ gracePeriodSeconds });
     },
   );
 
@@ -361,15 +349,14 @@ describe('cancelThenTerminate: what it may ask', () => {
   });
 });
 
-describe('cancelThenTerminate: cancel now, terminate what is still open after the grace period', () => {
+describe("cancelThenTerminate: one job asks, then terminates what is still open after each run's grace period", () => {
   const GRACE = 600;
-  const notBefore = new Date(NOW.getTime() + ASKING_MS + GRACE * 1000);
 
   /**
    * Three matches, one of whose decider honours the cancel request (it closes as CANCELED at once), and a run
-   * that does not match. The request is accepted at NOW; `clock.now` moves for the follow-up chunk.
+   * that does not match. The request is accepted at NOW; `clock.now` moves for the job's chunks.
    */
-  async function cancelled() {
+  async function accepted() {
     const runs = [exec('order-1'), exec('order-2', { honoursCancel: true }), exec('order-3')];
     const fake = await start([...runs, exec('order-weekly', { tags: ['weekly'] })]);
     const jobs = inMemoryJobs();
@@ -399,97 +386,105 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
     );
   }
 
-  test('GIVEN three matches WHEN cancelThenTerminate runs inline THEN they are asked to cancel and ONE follow-up job is started for exactly them', async () => {
+  test('GIVEN three matches WHEN cancelThenTerminate is accepted THEN one job of its id is started with exactly them, nothing asked yet', async () => {
     // GIVEN / WHEN
-    const { runs, fake, jobs, report } = await cancelled();
+    const { runs, fake, jobs, report } = await accepted();
 
-    // THEN: asked to cancel, nothing terminated yet
-    expect(report).toMatchObject({ matched: 3, cancelRequested: 3, terminated: 0, jobId: 'req-ctt' });
-    expect(report.executions.every((e) => e.outcome === 'cancel-requested')).toBe(true);
-    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(3);
-    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
-    // THEN: one follow-up, waiting until the grace period ends, to terminate exactly those runs by runId
+    // THEN
+    expect(report).toMatchObject({ cancelRequested: 0, terminated: 0, jobId: 'req-ctt' });
+    expect(report.job).toEqual({
+      state: 'started',
+      reason: 'grace-period',
+      executionArn: jobs.jobs.executionArn('req-ctt'),
+    });
+    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(0);
     expect(jobs.started).toHaveLength(1);
     const state = jobs.started[0]!;
     expect(state).toMatchObject({
-      jobId: expect.stringMatching(FOLLOW_UP_ID),
-      notBefore: notBefore.toISOString(),
+      jobId: 'req-ctt',
       status: 'running',
       chunks: 0,
+      asked: [],
       provenance: { via: 'console', requestId: 'req-ctt' },
-      parent: { jobId: 'req-ctt', graceSeconds: GRACE },
+      request: { action: 'cancelThenTerminate', gracePeriodSeconds: GRACE },
     });
-    const request = state.request as { executions: { workflowId: string; runId: string }[] };
-    expect({
-      ...request,
-      executions: [...request.executions].sort((a, b) => a.workflowId.localeCompare(b.workflowId)),
-    }).toEqual({
-      domain: 'orders',
-      executions: runs.map(ref),
-      action: 'terminate',
-      reason: FOLLOW_UP_REASON,
-    });
-    expect(report.followUp).toEqual({
-      jobId: state.jobId,
-      executionArn: jobs.jobs.executionArn(state.jobId),
-      notBefore: notBefore.toISOString(),
-    });
+    const executions = (state.request as { executions: { workflowId: string; runId: string }[] }).executions;
+    expect([...executions].sort((a, b) => a.workflowId.localeCompare(b.workflowId))).toEqual(runs.map(ref));
   });
 
-  test('GIVEN the follow-up job WHEN its chunk is invoked before notBefore THEN it answers its state unchanged and terminates nothing', async () => {
+  test('GIVEN its first chunk WHEN it runs THEN each run is asked once and recorded with when; the job waits until then + grace', async () => {
     // GIVEN
-    const { fake, jobs, clock, handler } = await cancelled();
-    const state = jobs.started[0]!;
-
-    // WHEN: a second early
-    clock.now = new Date(notBefore.getTime() - 1_000);
-    const answer = await handler.raw(chunkEvent(jobs, state), { awsRequestId: 'chunk-early' });
-
-    // THEN
-    expect(answer).toEqual(state);
-    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
-    expect(fake.openCount('orders')).toBe(3);
-  });
-
-  test('GIVEN the follow-up job WHEN its chunk runs after notBefore THEN the runs still open are terminated and the one its decider closed is already-closed', async () => {
-    // GIVEN
-    const { runs, fake, jobs, clock, handler } = await cancelled();
-    const state = jobs.started[0]!;
+    const { fake, jobs, handler } = await accepted();
 
     // WHEN
-    clock.now = new Date(notBefore.getTime() + 1_000);
-    const answer = (await handler.raw(chunkEvent(jobs, state), { awsRequestId: 'chunk-1' })) as JobState;
+    const answer = (await handler.raw(chunkEvent(jobs, jobs.started[0]!), {
+      awsRequestId: 'c1',
+    })) as JobState;
 
     // THEN
+    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(3);
+    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
     expect(answer).toMatchObject({
-      jobId: state.jobId,
-      status: 'done',
+      status: 'running',
       chunks: 1,
-      totals: { matched: 3, terminated: 2, alreadyClosed: 1, failed: 0, cancelRequested: 0 },
+      notBefore: new Date(NOW.getTime() + GRACE * 1000).toISOString(),
+      totals: { matched: 3, cancelRequested: 3, terminated: 0 },
+    });
+    expect(answer.asked?.map((a) => [a.workflowId, a.askedAt]).sort()).toEqual(
+      ['order-1', 'order-2', 'order-3'].map((id) => [id, NOW.toISOString()]),
+    );
+  });
+
+  test('GIVEN the runs asked WHEN a chunk runs a second before their grace period ends THEN it answers its state unchanged', async () => {
+    // GIVEN
+    const { fake, jobs, clock, handler } = await accepted();
+    const asking = (await handler.raw(chunkEvent(jobs, jobs.started[0]!), {
+      awsRequestId: 'c1',
+    })) as JobState;
+
+    // WHEN
+    clock.now = new Date(NOW.getTime() + GRACE * 1000 - 1_000);
+    const answer = await handler.raw(chunkEvent(jobs, asking), { awsRequestId: 'c2' });
+
+    // THEN
+    expect(answer).toEqual(asking);
+    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
+  });
+
+  test('GIVEN the runs asked WHEN their grace period is over THEN those still open are terminated, the one its decider closed is already-closed', async () => {
+    // GIVEN
+    const { runs, fake, jobs, clock, handler } = await accepted();
+    const asking = (await handler.raw(chunkEvent(jobs, jobs.started[0]!), {
+      awsRequestId: 'c1',
+    })) as JobState;
+
+    // WHEN
+    clock.now = new Date(NOW.getTime() + GRACE * 1000);
+    const answer = (await handler.raw(chunkEvent(jobs, asking), { awsRequestId: 'c2' })) as JobState;
+
+    // THEN: each counted once in matched, when it was asked
+    expect(answer).toMatchObject({
+      status: 'done',
+      chunks: 2,
+      asked: [],
+      totals: { matched: 3, cancelRequested: 3, terminated: 2, alreadyClosed: 1, failed: 0 },
     });
     expect(fake.terminations.map((t) => t.workflowId).sort()).toEqual(['order-1', 'order-3']);
-    expect(fake.execution('orders', 'order-2', 'run-order-2')).toMatchObject({
-      open: false,
-      closeStatus: 'CANCELED',
-    });
     expect(fake.execution('orders', 'order-weekly', 'run-order-weekly')).toEqual({
       open: true,
       cancelRequested: false,
     });
     for (const t of fake.terminations) {
       expect(t.runId).toBe(runs.find((r) => r.workflowId === t.workflowId)?.runId);
-      expect(t.reason).toBe(FOLLOW_UP_REASON);
       expect(readProvenance(t.details ?? '')).toMatchObject({
         requestedBy: { via: 'console', requestId: 'req-ctt' },
-        jobId: state.jobId,
-        functionRequestId: 'chunk-1',
+        jobId: 'req-ctt',
+        functionRequestId: 'c2',
       });
     }
-    // THEN: no second follow-up: the chunk terminated, it asked nothing to cancel
-    expect(jobs.started).toHaveLength(1);
   });
 
-  test('GIVEN a cancelThenTerminate preview WHEN it runs THEN it reports would-cancel, asks nothing and starts no follow-up', async () => {
+  test('GIVEN a cancelThenTerminate preview WHEN it runs THEN it reports would-cancel, asks nothing and starts no job', async () => {
     // GIVEN: requests may not cancel: a preview needs no permission
     const fake = await start([exec('order-1'), exec('order-2')]);
     const jobs = inMemoryJobs();
@@ -509,7 +504,7 @@ describe('cancelThenTerminate: cancel now, terminate what is still open after th
 
     // THEN
     expect(report).toMatchObject({ dryRun: true, wouldCancel: 2, cancelRequested: 0 });
-    expect(report.followUp).toBeUndefined();
+    expect(report.job).toBeUndefined();
     expect(jobs.started).toHaveLength(0);
     expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(0);
     expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
@@ -591,7 +586,7 @@ describe('selector criteria on ordinary requests', () => {
   });
 });
 
-describe('cancelThenTerminate: no run asked to cancel is ever left without its follow-up', () => {
+describe('cancelThenTerminate: no run is asked to cancel outside its job', () => {
   const GRACE = 600;
   const request = {
     domain: 'orders',
@@ -600,25 +595,7 @@ describe('cancelThenTerminate: no run asked to cancel is ever left without its f
     gracePeriodSeconds: GRACE,
   };
 
-  test('GIVEN a cancel request SWF refuses WHEN the request ends failed THEN the follow-up was started before any cancel, with every run', async () => {
-    // GIVEN two matches, the first cancel refused
-    const fake = await start([exec('order-1'), exec('order-2')]);
-    fake.failNext('RequestCancelWorkflowExecution', 'not-permitted');
-    const jobs = inMemoryJobs();
-    const { handler } = onFake(fake, CANCELS, { jobs: jobs.jobs });
-
-    // WHEN
-    const error = await handler(request, askingCtx).catch((e: unknown) => e);
-
-    // THEN the request failed (it is retried, then kept in the dead-letter queue) ...
-    expect(error).toBeInstanceOf(TerminationFailedError);
-    // ... and the follow-up holds both runs, the one asked and the one whose asking failed
-    expect(jobs.started).toHaveLength(1);
-    const runs = (jobs.started[0]!.request as { executions: { workflowId: string }[] }).executions;
-    expect(runs.map((r) => r.workflowId).sort()).toEqual(['order-1', 'order-2']);
-  });
-
-  test('GIVEN the follow-up cannot be started WHEN the request runs THEN nothing is asked to cancel', async () => {
+  test('GIVEN the job cannot be started WHEN the request runs THEN nothing is asked to cancel', async () => {
     // GIVEN a state machine that refuses to start anything
     const fake = await start([exec('order-1')]);
     const jobs = inMemoryJobs();
@@ -633,22 +610,25 @@ describe('cancelThenTerminate: no run asked to cancel is ever left without its f
     expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(0);
   });
 
-  test('GIVEN the same request again (a retry) WHEN it matches the same runs THEN it finds its follow-up started and asks nothing', async () => {
-    // GIVEN runs whose deciders ignore the cancel request (they stay open, cancelRequested), asked once
+  test('GIVEN the same request again (a re-delivery) WHEN its job exists THEN it acts no more and reports the job', async () => {
+    // GIVEN the request's job started (and asked its runs)
     const fake = await start([exec('order-1'), exec('order-2')]);
     const jobs = inMemoryJobs();
     const { handler } = onFake(fake, CANCELS, { jobs: jobs.jobs });
-    const first = await handler(request, askingCtx);
-    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(2);
+    await handler(request, askingCtx);
+    const callsBefore = fake.callCount();
 
     // WHEN the same request arrives again
-    const error = await handler(request, askingCtx).catch((e: unknown) => e);
+    const again = await handler(request, askingCtx);
 
-    // THEN it is refused naming the follow-up (its wait was fixed by the first attempt: a run asked now could
-    // get less than the grace period), nothing more is asked, and no second follow-up is started
-    expect(error).toBeInstanceOf(FollowUpExistsError);
-    expect((error as FollowUpExistsError).followUpJobId).toBe(first.followUp?.jobId);
-    expect(fake.callCount('RequestCancelWorkflowExecution')).toBe(2);
+    // THEN nothing is listed, asked or started: the job answers for it
+    expect(again.job).toEqual({
+      state: 'exists',
+      executionArn: jobs.jobs.executionArn('req-ctt'),
+      status: 'RUNNING',
+    });
+    expect(again.matched).toBe(0);
+    expect(fake.callCount()).toBe(callsBefore);
     expect(jobs.started).toHaveLength(1);
   });
 
@@ -665,130 +645,5 @@ describe('cancelThenTerminate: no run asked to cancel is ever left without its f
 
     expect(field).toBe('executions[1].runId');
     expect(fake.callCount()).toBe(0);
-  });
-});
-
-describe('a follow-up waits for its asking job, and stops with it', () => {
-  const GRACE = 600;
-  const PARENT = 'asking-job';
-  const AT = new Date('2025-06-01T13:00:00.000Z');
-
-  /** A follow-up's state for order-1 and order-2, past its notBefore, whose asking job is `PARENT`. */
-  function followUpState(): JobState {
-    return jobStateFixture({
-      jobId: `${PARENT}-grace-000000000000`,
-      request: {
-        domain: 'orders',
-        executions: [ref(exec('order-1')), ref(exec('order-2'))],
-        action: 'terminate',
-      },
-      progress: { target: 'list', remaining: 2 },
-      totals: NO_TOTALS,
-      chunks: 0,
-      notBefore: new Date(AT.getTime() - 1_000).toISOString(),
-      parent: { jobId: PARENT, graceSeconds: GRACE },
-    });
-  }
-
-  /**
-   * The follow-up's chunk, with the asking job described as `asking`; the runs in `asked` (default both) were
-   * asked to cancel, and their deciders ignored it.
-   */
-  async function chunkWith(
-    asking: { state: 'RUNNING' | 'SUCCEEDED' | 'ABORTED'; stoppedAt?: Date } | undefined,
-    asked: readonly string[] = ['order-1', 'order-2'],
-  ) {
-    const fake = await start([exec('order-1'), exec('order-2')]);
-    for (const workflowId of asked) {
-      await fakeSwfPort(fake).requestCancel({ domain: 'orders', workflowId, runId: `run-${workflowId}` });
-    }
-    const jobs = inMemoryJobs();
-    const state = followUpState();
-    await jobs.jobs.start(state);
-    const describe = (jobId: string) =>
-      jobId === PARENT
-        ? Promise.resolve(
-            asking === undefined
-              ? undefined
-              : { jobId, executionArn: jobs.jobs.executionArn(jobId), ...asking },
-          )
-        : jobs.jobs.describe(jobId);
-    const { raw } = makeHandler({
-      env: CANCELS,
-      swf: fakeSwfPort(fake),
-      now: () => AT,
-      deps: { jobs: { ...jobs.jobs, describe }, endReserveMs: 1_000 },
-    });
-    const event = JSON.parse(
-      JSON.stringify({ [JOB_EVENT_KEY]: state, execution: jobs.jobs.executionArn(state.jobId) }),
-    ) as unknown;
-    const answer = (await raw(event, { awsRequestId: 'follow-up-chunk' })) as JobState;
-    return { fake, answer };
-  }
-
-  test('GIVEN its asking job still running WHEN the follow-up is due THEN it waits a grace period more, terminating nothing', async () => {
-    const { fake, answer } = await chunkWith({ state: 'RUNNING' });
-
-    expect(answer).toMatchObject({
-      status: 'running',
-      notBefore: new Date(AT.getTime() + GRACE * 1000).toISOString(),
-    });
-    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
-  });
-
-  test('GIVEN its asking job stopped less than the grace period ago WHEN the follow-up is due THEN it waits until then', async () => {
-    const stoppedAt = new Date(AT.getTime() - 60_000);
-
-    const { fake, answer } = await chunkWith({ state: 'SUCCEEDED', stoppedAt });
-
-    expect(answer.notBefore).toBe(new Date(stoppedAt.getTime() + GRACE * 1000).toISOString());
-    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
-  });
-
-  test('GIVEN its asking job was aborted WHEN the follow-up is due THEN it stops, terminating nothing', async () => {
-    const { fake, answer } = await chunkWith({
-      state: 'ABORTED',
-      stoppedAt: new Date(AT.getTime() - 3_600_000),
-    });
-
-    expect(answer).toMatchObject({ status: 'aborted' });
-    expect(answer.summary).toMatch(/asking-job was aborted/);
-    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
-  });
-
-  test('GIVEN its asking job stopped a grace period ago WHEN the follow-up is due THEN it terminates the runs still open', async () => {
-    const { fake, answer } = await chunkWith({
-      state: 'SUCCEEDED',
-      stoppedAt: new Date(AT.getTime() - GRACE * 1000),
-    });
-
-    expect(answer).toMatchObject({ status: 'done', totals: { terminated: 2 } });
-    expect(fake.terminations.map((t) => t.workflowId).sort()).toEqual(['order-1', 'order-2']);
-  });
-
-  test('GIVEN a run SWF shows was never asked to cancel WHEN the follow-up is due THEN it is not terminated but reported failed, and the job ends failed', async () => {
-    // GIVEN order-2's asking failed (or never happened: the asking job failed to start, or failed first)
-    const { fake, answer } = await chunkWith(
-      { state: 'SUCCEEDED', stoppedAt: new Date(AT.getTime() - GRACE * 1000) },
-      ['order-1'],
-    );
-
-    // THEN only order-1 is terminated; order-2 stays open, named with the reason
-    expect(fake.terminations.map((t) => t.workflowId)).toEqual(['order-1']);
-    expect(fake.execution('orders', 'order-2', 'run-order-2')).toEqual({
-      open: true,
-      cancelRequested: false,
-    });
-    expect(answer).toMatchObject({ status: 'failed', totals: { terminated: 1, failed: 1 } });
-    expect(answer.failures).toEqual([
-      { workflowId: 'order-2', runId: 'run-order-2', error: NOT_ASKED_ERROR },
-    ]);
-  });
-
-  test('GIVEN no asking job (the asking was inline, or its job never started) and no run asked WHEN the follow-up is due THEN nothing is terminated', async () => {
-    const { fake, answer } = await chunkWith(undefined, []);
-
-    expect(fake.callCount('TerminateWorkflowExecution')).toBe(0);
-    expect(answer).toMatchObject({ status: 'failed', totals: { terminated: 0, failed: 2 } });
   });
 });

@@ -168,7 +168,7 @@ describe('a job is never started twice for one request', () => {
     const again = asReport(await rig.handler(request, workingTime('r2', 500)));
 
     expect(first.job?.state).toBe('started');
-    expect(again.job).toMatchObject({ state: 'already-started', executionArn: first.job?.executionArn });
+    expect(again.job).toMatchObject({ state: 'exists', executionArn: first.job?.executionArn });
     expect(rig.sfn.executions.size).toBe(1);
     expect((await rig.sfn.finished('evt-again')).status).toBe('SUCCEEDED');
     expectExactlyOnce(matches.map((m) => m.workflowId));
@@ -428,7 +428,13 @@ describe('control requests', () => {
       { abort: { jobId: 'no-such-job', reason: 'r' } },
       { awsRequestId: 'z' },
     )) as ControlAnswer;
-    expect(abort).toEqual({ abort: { jobId: 'no-such-job', outcome: 'not-found', reason: 'r' } });
+    // No job of that id: the abort is recorded as a stopped job of it, which no chunk ever runs.
+    expect(abort).toEqual({
+      abort: { jobId: 'no-such-job', outcome: 'recorded', state: 'ABORTED', reason: 'r' },
+    });
+    const recorded = await rig.sfn.finished('no-such-job');
+    expect(recorded.status).toBe('ABORTED');
+    expect(recorded.chunks).toHaveLength(0);
     expect(swf.calls).toHaveLength(0);
   });
 

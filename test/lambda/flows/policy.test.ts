@@ -1,8 +1,9 @@
 /**
  * A policy's run, end to end: the real handler on the real SDK against the HTTP fake SWF. A sweep (schedule,
  * backstop, preview) acts only on what matches every criterion of the policy's match, within its cap, recording
- * who asked; an SWF event is matched with what its detail says and acts on its one run, without listing or
- * describing anything. The policy's metrics carry its name.
+ * who asked; an SWF event names one run, which is acted on only if SWF (one List, or a Describe where the
+ * match reads activity) shows it open and matching now, whatever the event's detail says. The policy's
+ * metrics carry its name.
  */
 import {
   captureEmf,
@@ -16,6 +17,7 @@ import { FakeSwfServer, type FakeExecution, type WorkflowOpenCounts } from '../.
 import {
   deployedDigest,
   fakeSwfPort,
+  FUNCTION_ARN,
   infoLogger,
   INVOKED_AT,
   openCounts,
@@ -448,10 +450,13 @@ describe('Describe calls: only for the stalled and idle criteria', () => {
   });
 });
 
-describe("an SWF event's policy", () => {
+describe("an SWF event's policy: the event names a run, SWF says what it is", () => {
   const STARTED_AT = secondsBefore(HOUR);
-  const run42 = () => exec('order-42', { startedSecondsBefore: HOUR });
-  /** SWF's published started event, about order-42 in orders. */
+  const run42 = (o: Parameters<typeof exec>[1] = {}) =>
+    exec('order-42', { startedSecondsBefore: HOUR, ...o });
+  /** The function's invocation context: Lambda names the function, so its account and region are known. */
+  const eventContext = { awsRequestId: 'lambda-req-event', invokedFunctionArn: FUNCTION_ARN };
+  /** SWF's published started event, about order-42 in orders (what it says of the run is never read). */
   const started = (changes: Parameters<typeof swfEvent>[1] = {}) =>
     swfEvent('workflow-execution-started', {
       id: SWF_EVENT_ID,
@@ -464,10 +469,10 @@ describe("an SWF event's policy", () => {
       tagList: ['nightly'],
       ...changes,
     });
-  const eventPolicy = (match: Record<string, unknown>) =>
-    policyOf({ domain: 'orders', selector: match, maxExecutions: 10 }, { trigger: 'event' });
+  const eventPolicy = (match: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    policyOf({ domain: 'orders', selector: match, maxExecutions: 10, ...extra }, { trigger: 'event' });
 
-  test('GIVEN a started event that matches WHEN the policy runs THEN that run is terminated, without any List or Describe call', async () => {
+  test('GIVEN a started event about a run SWF shows matching WHEN the policy runs THEN that run is terminated, after one List call for its facts', async () => {
     // GIVEN
     await start([run42(), exec('order-43')]);
     const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
@@ -475,7 +480,7 @@ describe("an SWF event's policy", () => {
     // WHEN
     const report = await handler(
       policyRun(eventPolicy({ workflowType: { name: 'OrderFlow' }, tag: 'nightly' }), started()),
-      { awsRequestId: 'lambda-req-event' },
+      eventContext,
     );
 
     // THEN
@@ -483,7 +488,10 @@ describe("an SWF event's policy", () => {
       { workflowId: 'order-42', runId: 'run-order-42', outcome: 'terminated' },
     ]);
     expect(terminated()).toEqual(['orders/order-42']);
-    expect(server.callCount('ListOpenWorkflowExecutions')).toBe(0);
+    // One List call, of that workflowId only: the run's type, tags and start come from SWF, not the event.
+    const lists = server.calls.filter((c) => c.operation === 'ListOpenWorkflowExecutions');
+    expect(lists).toHaveLength(1);
+    expect(lists[0]?.body).toMatchObject({ executionFilter: { workflowId: 'order-42' } });
     expect(server.callCount('CountOpenWorkflowExecutions')).toBe(0);
     expect(server.callCount('DescribeWorkflowExecution')).toBe(0);
     expect(readProvenance(server.terminations[0]?.details ?? '')).toEqual({
@@ -500,132 +508,160 @@ describe("an SWF event's policy", () => {
     });
   });
 
-  test('GIVEN a started event whose detail shows nothing open WHEN a stalled policy runs THEN the run is terminated, read from the detail', async () => {
-    // GIVEN
-    await start([run42()]);
+  test('GIVEN a stalled policy and a run SWF describes with nothing open WHEN its event arrives THEN the run is terminated, after one Describe call', async () => {
+    // GIVEN: the event says a decision task is open; SWF says nothing is (SWF is the one believed)
+    await start([run42({ openCounts: openCounts() })]);
     const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
 
     // WHEN
     const report = await handler(
       policyRun(
         eventPolicy({ workflowType: { name: 'OrderFlow' }, stalled: true }),
-        started({ openCounts: openCounts() }),
+        started({ openCounts: openCounts({ openDecisionTasks: 1 }) }),
       ),
-      context,
+      eventContext,
     );
 
     // THEN
     expect(report.terminated).toBe(1);
-    expect(server.callCount('DescribeWorkflowExecution')).toBe(0);
+    expect(server.callCount('DescribeWorkflowExecution')).toBe(1);
+    expect(server.callCount('ListOpenWorkflowExecutions')).toBe(0);
   });
 
   test.each([
     [
-      'its workflow type is another',
-      { workflowType: { name: 'PaymentFlow' } },
-      {},
-      /type, tags, workflowId or start time/,
+      'SWF shows another workflow type',
+      { workflowType: { name: 'OrderFlow' } },
+      { type: ['PaymentFlow', '1'] },
     ],
-    ['it lacks the tag', { workflowType: { name: 'OrderFlow' }, tag: 'weekly' }, {}, /tags/],
     [
-      'its detail shows a decision task open (the published sample)',
+      'SWF shows it without the tag',
+      { workflowType: { name: 'OrderFlow' }, tag: 'nightly' },
+      { tags: ['weekly'] },
+    ],
+    [
+      'SWF shows a decision task open',
       { workflowType: { name: 'OrderFlow' }, stalled: true },
       { openCounts: openCounts({ openDecisionTasks: 1 }) },
-      /not stalled or idle/,
     ],
     [
-      'it started after the event',
+      'SWF shows it started after the event',
       { workflowType: { name: 'OrderFlow' } },
-      { startTimestamp: (secondsBefore(0) + 60) * 1000 },
-      /start time/,
+      { startedSecondsBefore: -60 },
     ],
-  ])(
-    'GIVEN a started event where %s WHEN the policy runs THEN nothing is done, and a log line says why',
-    async (_, match, changes, because) => {
-      // GIVEN
-      await start([run42()]);
-      const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' }, { logger: infoLogger() });
+  ] as const)(
+    'GIVEN an event whose detail claims a match, and %s WHEN the policy runs THEN the run is left alone: no-longer-matches',
+    async (_, match, facts) => {
+      // GIVEN: the detail says OrderFlow v1, tagged nightly, nothing open, started an hour ago (a forged or
+      // replayed detail); SWF knows the run otherwise
+      await start([run42(facts as Parameters<typeof exec>[1])]);
+      const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
 
       // WHEN
-      const { logs, outcome } = await captureOutput(() =>
-        handler(policyRun(eventPolicy(match), started(changes)), context),
+      const report = await handler(
+        policyRun(eventPolicy(match), started({ openCounts: openCounts() })),
+        eventContext,
       );
 
       // THEN
-      expect(resolvedOf(outcome)).toMatchObject({ matched: 0, terminated: 0, executions: [] });
-      expect(server.callCount()).toBe(0);
+      expect(report).toMatchObject({ matched: 1, terminated: 0, noLongerMatches: 1 });
+      expect(report.executions).toEqual([
+        { workflowId: 'order-42', runId: 'run-order-42', outcome: 'no-longer-matches' },
+      ]);
+      expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
       expect(isOpen(run42())).toBe(true);
-      expect(logs).toContainEqual(
-        expect.objectContaining({
-          message: 'policy: the event does not match',
-          workflowId: 'order-42',
-          runId: 'run-order-42',
-          policy: POLICY_NAME,
-          trigger: 'event',
-          because: expect.stringMatching(because),
-        }),
-      );
     },
   );
 
-  test('GIVEN an event about a run already asked to cancel WHEN a cancel policy runs THEN it is not asked again', async () => {
-    // GIVEN: a requestCancel policy, and an event whose execution already has a cancel request
-    await start([run42()]);
-    const { handler } = policyHandler({ CANCEL_DOMAINS: 'orders' }, { logger: infoLogger() });
-    const policy = policyOf(
-      {
-        domain: 'orders',
-        selector: { workflowType: { name: 'OrderFlow' } },
-        action: 'requestCancel',
-        maxExecutions: 10,
-      },
-      { trigger: 'event' },
+  test('GIVEN the deployed cancelling policy and a forged detail calling an unrelated run a match WHEN replayed THEN that run is not asked to cancel', async () => {
+    // GIVEN: "retire Checkout v1" may cancel in orders (where requests may not); an unrelated run, PaymentFlow,
+    // is named by an event whose detail calls it Checkout v1
+    await start([exec('payment-9', { type: ['PaymentFlow', '3'], tags: ['payments'] })]);
+    const { handler } = policyHandler({ CANCEL_DOMAINS: 'orders' });
+    const policy = eventPolicy(
+      { workflowType: { name: 'Checkout', version: '1' } },
+      { action: 'requestCancel', dryRun: false },
     );
-
-    // WHEN
-    const { logs, outcome } = await captureOutput(() =>
-      handler(policyRun(policy, started({ cancelRequested: true })), context),
-    );
-
-    // THEN nothing is called, and the log says why
-    expect(resolvedOf(outcome)).toMatchObject({ matched: 0, cancelRequested: 0 });
-    expect(server.callCount()).toBe(0);
-    expect(logs).toContainEqual(
-      expect.objectContaining({
-        message: 'policy: the event does not match',
-        because: 'it was asked to cancel already',
-      }),
-    );
-  });
-
-  test('GIVEN an event about a closed execution WHEN the policy runs THEN nothing is done, and a log line says so', async () => {
-    // GIVEN: SWF's published completed event, about order-42
-    await start([run42()]);
-    const { handler } = policyHandler({}, { logger: infoLogger() });
-    const completed = swfEvent('workflow-execution-completed', {
-      id: SWF_EVENT_ID,
-      time: SCHEDULED_TIME,
-      domain: 'orders',
-      workflowId: 'order-42',
-      runId: 'run-order-42',
-      workflowType: { name: 'OrderFlow', version: '1' },
-      startTimestamp: STARTED_AT * 1000,
+    const forged = started({
+      workflowId: 'payment-9',
+      runId: 'run-payment-9',
+      workflowType: { name: 'Checkout', version: '1' },
     });
 
     // WHEN
-    const { logs, outcome } = await captureOutput(() =>
-      handler(policyRun(eventPolicy({ workflowType: { name: 'OrderFlow' } }), completed), context),
+    const report = await handler(policyRun(policy, forged), eventContext);
+
+    // THEN
+    expect(report).toMatchObject({ cancelRequested: 0, noLongerMatches: 1 });
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(0);
+    expect(server.execution('orders', 'payment-9', 'run-payment-9')?.cancelRequested).toBe(false);
+  });
+
+  test('GIVEN a run SWF shows asked to cancel already WHEN a cancel policy runs on its event THEN it is not asked again', async () => {
+    // GIVEN: SWF's own record has the cancel request (the event's detail does not say so)
+    await start([run42()]);
+    const { handler } = policyHandler({ CANCEL_DOMAINS: 'orders' });
+    const policy = eventPolicy({ workflowType: { name: 'OrderFlow' } }, { action: 'requestCancel' });
+    await handler(policyRun(policy, started()), eventContext);
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(1);
+
+    // WHEN the same kind of event comes again for the run (a new event id)
+    const report = await handler(policyRun(policy, started({ id: 'swf-again' })), eventContext);
+
+    // THEN
+    expect(report).toMatchObject({ cancelRequested: 0, noLongerMatches: 1 });
+    expect(server.callCount('RequestCancelWorkflowExecution')).toBe(1);
+  });
+
+  test('GIVEN an event about a run SWF shows closed WHEN the policy runs THEN nothing is done: already-closed', async () => {
+    // GIVEN: a first delivery terminated the run (the event, a started one, still says open)
+    await start([run42()]);
+    const { handler } = policyHandler();
+    await handler(policyRun(eventPolicy({ tag: 'nightly' }), started()), eventContext);
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(1);
+
+    // WHEN it is delivered again (EventBridge delivers at least once)
+    const again = await handler(
+      policyRun(eventPolicy({ tag: 'nightly' }), started({ id: 'swf-dup' })),
+      eventContext,
     );
 
     // THEN
-    expect(resolvedOf(outcome)).toMatchObject({ matched: 0, terminated: 0 });
-    expect(server.callCount()).toBe(0);
-    expect(logs).toContainEqual(
-      expect.objectContaining({
-        message: 'policy: the event does not match',
-        because: 'the execution is closed',
-      }),
+    expect(again).toMatchObject({ matched: 1, terminated: 0, alreadyClosed: 1 });
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(1);
+  });
+
+  test("GIVEN an event replayed from an archive days later WHEN the run has resumed since THEN it is left alone: the facts are SWF's now", async () => {
+    // GIVEN: a stalled policy; the archived event (four days old) says nothing was open; today the run is busy
+    const fourDaysAgo = new Date(REQUEST_TIME.getTime() - 4 * 24 * 3600_000)
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
+    await start([run42({ openCounts: openCounts({ openActivityTasks: 2 }) })]);
+    const { handler } = policyHandler({ DESCRIBE_DOMAINS: 'orders' });
+    const replayed = {
+      ...started({ time: fourDaysAgo, openCounts: openCounts() }),
+      'replay-name': 'incident-replay',
+    };
+
+    // WHEN
+    const report = await handler(
+      policyRun(eventPolicy({ workflowType: { name: 'OrderFlow' }, stalled: true }), replayed),
+      eventContext,
     );
+
+    // THEN
+    expect(report).toMatchObject({ terminated: 0, noLongerMatches: 1 });
+    expect(server.callCount('TerminateWorkflowExecution')).toBe(0);
+  });
+
+  test('GIVEN an SWF event WHEN the Lambda context does not name the function THEN it is refused before any SWF call', async () => {
+    await start([run42()]);
+    const { handler } = policyHandler();
+
+    await expect(
+      handler(policyRun(eventPolicy({ tag: 'nightly' }), started()), { awsRequestId: 'no-arn' }),
+    ).rejects.toThrow(/^event\.account: cannot be checked/);
+    expect(server.callCount()).toBe(0);
   });
 });
 

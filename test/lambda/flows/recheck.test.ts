@@ -183,13 +183,13 @@ describe('when the second look cannot be used', () => {
   });
 });
 
-test('GIVEN cancelThenTerminate with a stalled selector WHEN a match resumes after it was described THEN it is asked to cancel all the same: the follow-up was started with it', async () => {
+test('GIVEN cancelThenTerminate with a stalled selector WHEN a match resumes after it was described THEN its job asks it all the same: the match is committed when the job starts', async () => {
   server = await FakeSwfServer.start({
     domains: ['orders'],
     executions: [stalledRun('order-1'), stalledRun('order-2')],
   });
   const jobs = inMemoryJobs();
-  const { handler } = makeHandler({
+  const { handler, raw } = makeHandler({
     env: { ...DESCRIBES, CANCEL_REQUESTS: 'true', CANCEL_DOMAINS: 'orders,billing' },
     swf: resumingAfterFirstLook(server, ['order-2']),
     deps: { jobs: jobs.jobs, endReserveMs: 1_000 },
@@ -204,13 +204,18 @@ test('GIVEN cancelThenTerminate with a stalled selector WHEN a match resumes aft
     },
     { awsRequestId: 'req-ctt', getRemainingTimeInMillis: () => 60_000 },
   );
+  const job = jobs.started[0]!;
+  await raw(
+    JSON.parse(JSON.stringify({ [JOB_EVENT_KEY]: job, execution: jobs.jobs.executionArn(job.jobId) })),
+    { awsRequestId: 'chunk-1' },
+  );
 
-  // THEN both were asked (no second look: the follow-up, which terminates what is asked and still open,
-  // cannot tell a run left alone here from one someone else asked), and described once each
-  expect(report).toMatchObject({ cancelRequested: 2, noLongerMatches: 0 });
+  // THEN the job was started with both runs and no criteria to re-check, and asked both (a run asked to cancel
+  // is asked once: a decider that resumed may close it gracefully), each described once only, when resolved
+  expect(report.job).toMatchObject({ state: 'started', reason: 'grace-period' });
+  expect(job.recheck).toBeUndefined();
+  expect(server.callCount('RequestCancelWorkflowExecution')).toBe(2);
   expect(server.callCount('DescribeWorkflowExecution')).toBe(2);
-  expect(jobs.started).toHaveLength(1);
-  expect(jobs.started[0]?.recheck).toBeUndefined();
 });
 
 test('GIVEN a stalled selector whose matches take longer than the invocation has WHEN it becomes a job THEN the job carries the criteria to re-check', async () => {

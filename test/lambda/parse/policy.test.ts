@@ -18,12 +18,14 @@ import {
   swfEvent,
   swfFixture,
 } from '../../support/policy-events';
-import { parsePolicyEvent, type PolicyRun } from '../../../lambda/parse/policy';
+import { type FunctionHome, parsePolicyEvent, type PolicyRun } from '../../../lambda/parse/policy';
 import { DomainNotAllowedError, InvalidRequestError } from '../../../lambda/errors';
 import type { Config } from '../../../lambda/config';
 
 const cfg = config();
 const REQUEST_ID = 'lambda-req-42';
+/** The function's account and region: the published samples' (and the scheduled events'). */
+const HOME: FunctionHome = { account: '444444444444', region: 'us-east-1' };
 const selectorRequest = {
   domain: 'orders',
   selector: { tag: 'nightly', openLongerThanSeconds: 3600 },
@@ -34,7 +36,7 @@ const selectorRequest = {
 /** Parses `event` as a run of a policy deployed with the function (its digest in the configuration). */
 function parse(event: unknown, configuration: Config = cfg, now: Date = INVOKED_AT): PolicyRun {
   const deployed = { ...configuration, policyDigests: [deployedDigest(event)] };
-  return parsePolicyEvent(event, deployed, REQUEST_ID, now);
+  return parsePolicyEvent(event, deployed, REQUEST_ID, HOME, now);
 }
 
 /** What `run` throws, failing the test when it returns. */
@@ -139,7 +141,7 @@ describe('runs that parse', () => {
     expect(run.execution).toBeUndefined();
   });
 
-  test("GIVEN SWF's published started event WHEN parsed THEN its execution is read from the detail", () => {
+  test("GIVEN SWF's published started event WHEN parsed THEN it names its run, and nothing else is read from it", () => {
     // GIVEN: the sample as published, for a policy on its domain
     const fixtureConfig = config({ ALLOWED_DOMAINS: 'SimpleWorkflowUserSimulator' });
     const policy = policyOf(
@@ -154,28 +156,10 @@ describe('runs that parse', () => {
     // WHEN
     const run = parse(event, fixtureConfig, new Date('2026-01-01T00:00:00Z'));
 
-    // THEN
-    const start = new Date(1588953458484);
+    // THEN: the run, by name only (its type, tags, start and activity are read from SWF before acting)
     expect(run.trigger).toBe('event');
-    expect(run.execution).toEqual({
-      workflowId: '123456789012',
-      runId: 'AKIAIOSFODNN7EXAMPLE',
-      workflowType: { name: 'SimpleWorkflowUserSimulator', version: 'myWorkflow' },
-      startTimestamp: start,
-      open: true,
-      tagList: [],
-      cancelRequested: false,
-      activity: {
-        openCounts: {
-          openActivityTasks: 0,
-          openDecisionTasks: 1,
-          openTimers: 0,
-          openChildWorkflowExecutions: 0,
-          openLambdaFunctions: 0,
-        },
-        startTimestamp: start,
-      },
-    });
+    expect(run.execution).toEqual({ workflowId: '123456789012', runId: 'AKIAIOSFODNN7EXAMPLE' });
+    expect(run.text).toEqual(policy);
     expect(run.provenance).toEqual({
       via: 'policy',
       policy: POLICY_NAME,
@@ -187,26 +171,7 @@ describe('runs that parse', () => {
     expect(run.requestTime).toEqual(new Date('2020-05-08T15:57:38.999Z'));
   });
 
-  test('GIVEN an SWF event with tags and a latest activity task WHEN parsed THEN both are read (the time from epoch ms)', () => {
-    // GIVEN
-    const event = policyRun(
-      policyOf({ domain: 'orders', selector: { tag: 'nightly' } }, { trigger: 'event' }),
-      swfEvent('workflow-execution-started', {
-        domain: 'orders',
-        tagList: ['nightly', 'eu'],
-        latestActivityTaskTimestamp: 1588953460123,
-      }),
-    );
-
-    // WHEN
-    const run = parse(event, cfg, new Date('2026-01-01T00:00:00Z'));
-
-    // THEN
-    expect(run.execution?.tagList).toEqual(['nightly', 'eu']);
-    expect(run.execution?.activity.latestActivityTaskTimestamp).toEqual(new Date(1588953460123));
-  });
-
-  test("GIVEN SWF's published completed event WHEN parsed THEN its execution is read as closed", () => {
+  test("GIVEN SWF's published completed event WHEN parsed THEN it parses (whether its run is open is SWF's to say)", () => {
     // GIVEN
     const event = policyRun(
       policyOf({ domain: 'orders', selector: { tag: 'nightly' } }, { trigger: 'event' }),
@@ -217,8 +182,25 @@ describe('runs that parse', () => {
     const run = parse(event, cfg, new Date('2026-01-01T00:00:00Z'));
 
     // THEN
-    expect(run.execution?.open).toBe(false);
+    expect(run.execution).toEqual({ workflowId: '1234-5678-9012', runId: '777788889999' });
     expect(run.provenance.eventType).toBe('WorkflowExecutionCompleted');
+  });
+
+  test('GIVEN an SWF event that leaves out everything but the run and its event type WHEN parsed THEN it parses', () => {
+    // GIVEN: no open counts, no start time, no type, no tags (SWF's detail names the run; the rest is not read)
+    const event = swfEvent('workflow-execution-started', { domain: 'orders' }) as {
+      detail: { workflowExecutionDetail: Record<string, unknown> };
+    };
+    const detail = event.detail.workflowExecutionDetail;
+    delete detail.openCounts;
+    delete detail.latestActivityTaskTimestamp;
+    detail.executionInfo = { execution: { workflowId: 'order-7', runId: 'run-7' } };
+
+    // WHEN
+    const run = parse(policyRun(policyOf(selectorRequest, { trigger: 'event' }), event));
+
+    // THEN
+    expect(run.execution).toEqual({ workflowId: 'order-7', runId: 'run-7' });
   });
 
   test('GIVEN a cancelling policy WHEN CANCEL_DOMAINS has its domain (and requests may not cancel) THEN it parses', () => {
@@ -258,7 +240,7 @@ describe('only policies deployed with the function act', () => {
   test('GIVEN a policy that was never deployed WHEN its run arrives THEN it is refused, naming the policy', () => {
     const forged = policyRun(policyOf(selectorRequest, { name: 'not-deployed' }), scheduledEvent());
 
-    const error = refusalOf(() => parsePolicyEvent(forged, withDeployed, REQUEST_ID, INVOKED_AT));
+    const error = refusalOf(() => parsePolicyEvent(forged, withDeployed, REQUEST_ID, HOME, INVOKED_AT));
 
     expect(error).toBeInstanceOf(InvalidRequestError);
     expect((error as InvalidRequestError).field).toBe('swfTerminatorPolicy');
@@ -271,31 +253,30 @@ describe('only policies deployed with the function act', () => {
       scheduledEvent(),
     );
 
-    const error = refusalOf(() => parsePolicyEvent(widened, withDeployed, REQUEST_ID, INVOKED_AT));
+    const error = refusalOf(() => parsePolicyEvent(widened, withDeployed, REQUEST_ID, HOME, INVOKED_AT));
 
     expect((error as InvalidRequestError).field).toBe('swfTerminatorPolicy');
   });
 
   test("GIVEN a deployed schedule policy WHEN a run of it poses as an SWF event's THEN it is refused", () => {
-    // (an event run reads the stalled and idle criteria from the event's detail: a forged detail would match)
     const posing = policyRun(
       policyOf(selectorRequest, { trigger: 'event' }),
       swfEvent('workflow-execution-started', { domain: 'orders' }),
     );
 
-    const error = refusalOf(() => parsePolicyEvent(posing, withDeployed, REQUEST_ID, INVOKED_AT));
+    const error = refusalOf(() => parsePolicyEvent(posing, withDeployed, REQUEST_ID, HOME, INVOKED_AT));
 
     expect((error as InvalidRequestError).field).toBe('swfTerminatorPolicy');
   });
 
   test('GIVEN the deployed policy WHEN its run arrives THEN it parses', () => {
-    expect(parsePolicyEvent(deployed, withDeployed, REQUEST_ID, INVOKED_AT).name).toBe(POLICY_NAME);
+    expect(parsePolicyEvent(deployed, withDeployed, REQUEST_ID, HOME, INVOKED_AT).name).toBe(POLICY_NAME);
   });
 
   test('GIVEN a policy that was never deployed WHEN sent as a preview THEN it parses, as a dry run', () => {
     const preview = previewRun(policyOf(selectorRequest, { name: 'trying-out' }));
 
-    const run = parsePolicyEvent(preview, withDeployed, REQUEST_ID, INVOKED_AT);
+    const run = parsePolicyEvent(preview, withDeployed, REQUEST_ID, HOME, INVOKED_AT);
 
     expect(run.trigger).toBe('preview');
     expect(run.request.dryRun).toBe(true);
@@ -406,15 +387,57 @@ describe('refusals name the field', () => {
     expect(invalidField(event).field).toBe('event.resources');
   });
 
-  test('an SWF event whose detail lacks the open counts', () => {
+  test('an SWF event whose detail does not name its run', () => {
     const event = swfEvent('workflow-execution-started', { domain: 'orders' }) as {
-      detail: { workflowExecutionDetail: Record<string, unknown> };
+      detail: { workflowExecutionDetail: { executionInfo: { execution: Record<string, unknown> } } };
     };
-    delete event.detail.workflowExecutionDetail.openCounts;
+    delete event.detail.workflowExecutionDetail.executionInfo.execution.runId;
 
     const { field } = invalidField(policyRun(policyOf(selectorRequest, { trigger: 'event' }), event));
 
-    expect(field).toBe('event.detail.workflowExecutionDetail.openCounts');
+    expect(field).toBe('event.detail.workflowExecutionDetail.executionInfo.execution.runId');
+  });
+
+  test("an SWF event from another account than the function's", () => {
+    const event = policyRun(policyOf(selectorRequest, { trigger: 'event' }), {
+      ...swfEvent('workflow-execution-started', { domain: 'orders' }),
+      account: '999999999999',
+    });
+
+    const { field, rule } = invalidField(event);
+
+    expect(field).toBe('event.account');
+    expect(rule).toMatch(/444444444444/);
+  });
+
+  test("an SWF event from another region than the function's", () => {
+    const event = policyRun(policyOf(selectorRequest, { trigger: 'event' }), {
+      ...swfEvent('workflow-execution-started', { domain: 'orders' }),
+      region: 'eu-west-1',
+    });
+
+    expect(invalidField(event).field).toBe('event.region');
+  });
+
+  test("an SWF event whose domain ARN is another account's (the envelope's account forged to match)", () => {
+    const event = policyRun(policyOf(selectorRequest, { trigger: 'event' }), {
+      ...swfEvent('workflow-execution-started', { domain: 'orders' }),
+      resources: ['arn:aws:swf:us-east-1:999999999999:/domain/orders'],
+    });
+
+    expect(invalidField(event).field).toBe('event.resources');
+  });
+
+  test("an SWF event when the function's own account cannot be told (no invokedFunctionArn)", () => {
+    const event = policyRun(
+      policyOf(selectorRequest, { trigger: 'event' }),
+      swfEvent('workflow-execution-started', { domain: 'orders' }),
+    );
+    const deployed = { ...cfg, policyDigests: [deployedDigest(event)] };
+
+    const error = refusalOf(() => parsePolicyEvent(event, deployed, REQUEST_ID, undefined, INVOKED_AT));
+
+    expect((error as InvalidRequestError).field).toBe('event.account');
   });
 
   test('preview together with an event', () => {
