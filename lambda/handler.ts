@@ -14,7 +14,6 @@
  * terminated.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
   CANCEL_RATE_PER_SECOND,
@@ -26,7 +25,7 @@ import {
   MIN_END_RESERVE_MS,
 } from '../lib/contract';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './act/pacer';
-import { logsProgressReader, PROGRESS_LOG_KEY, type ProgressLog } from './aws/job-logs';
+import { logProgress, type ProgressLog } from './aws/job-logs';
 import { createJobs, createSfnClient, type JobsPort } from './aws/jobs';
 import { getDefaultSwf, type SwfPort } from './aws/swf';
 import { type Config, loadConfig } from './config';
@@ -151,26 +150,7 @@ function runtimeOf(deps: HandlerDeps): Runtime {
     // The calls in flight must finish inside the invocation: their p99 latency, three times over, or 40 s.
     reserveMs: () => deps.endReserveMs ?? Math.max(MIN_END_RESERVE_MS, 3 * pacer.p99LatencyMs()),
     abortPollMs: deps.abortPollMs ?? ABORT_POLL_MS,
-    progress: deps.progress ?? progressLog(logger, config.logGroupName),
-  };
-}
-
-/** Progress records as log lines of the function's log group, read back with CloudWatch Logs. */
-function progressLog(logger: Logger, logGroupName: string | undefined): ProgressLog {
-  let client: Promise<CloudWatchLogsClient> | undefined;
-  const latest =
-    logGroupName === undefined
-      ? undefined
-      : logsProgressReader(() => {
-          // Loaded on first use: only a status request reads logs (the control function's).
-          client ??= import('@aws-sdk/client-cloudwatch-logs').then((m) => new m.CloudWatchLogsClient({}));
-          return client;
-        }, logGroupName);
-  return {
-    record(record) {
-      logger.info('job progress', { [PROGRESS_LOG_KEY]: record });
-    },
-    latest: (jobId, since) => latest?.(jobId, since) ?? Promise.resolve(undefined),
+    progress: deps.progress ?? logProgress(logger, config.logGroupName),
   };
 }
 

@@ -5,6 +5,7 @@
  * (the chunk that saw the abort logs them; Step Functions drops its answer) are never lost. The only module
  * that reads CloudWatch Logs: one FilterLogEvents query per status request.
  */
+import type { Logger } from '@aws-lambda-powertools/logger';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { JobStatus, JobTotals } from '../types';
 
@@ -101,5 +102,27 @@ export function logsProgressReader(
       if (nextToken === undefined) break;
     }
     return found;
+  };
+}
+
+/**
+ * Progress records as lines of the function's log group (`logger`'s JSON lines, INFO), read back from
+ * `logGroupName` with CloudWatch Logs (none without it). The client is loaded and created on first use:
+ * only a status request reads logs.
+ */
+export function logProgress(logger: Logger, logGroupName: string | undefined): ProgressLog {
+  let client: Promise<CloudWatchLogsClient> | undefined;
+  const latest =
+    logGroupName === undefined
+      ? undefined
+      : logsProgressReader(() => {
+          client ??= import('@aws-sdk/client-cloudwatch-logs').then((m) => new m.CloudWatchLogsClient({}));
+          return client;
+        }, logGroupName);
+  return {
+    record(record) {
+      logger.info('job progress', { [PROGRESS_LOG_KEY]: record });
+    },
+    latest: (jobId, since) => latest?.(jobId, since) ?? Promise.resolve(undefined),
   };
 }

@@ -46,6 +46,7 @@ describe('parseConfig', () => {
         CANCEL_DOMAINS: 'orders',
         DESCRIBE_DOMAINS: 'orders',
         POLICY_DIGESTS: '0123456789abcdef,fedcba9876543210',
+        LOG_GROUP_NAME: 'Ops-TerminatorLogGroup34EE5583-AbC/x.y#1',
       }),
     ).toEqual({
       allowedDomains: ['orders'],
@@ -63,6 +64,7 @@ describe('parseConfig', () => {
       cancelDomains: ['orders'],
       describeDomains: ['orders'],
       policyDigests: ['0123456789abcdef', 'fedcba9876543210'],
+      logGroupName: 'Ops-TerminatorLogGroup34EE5583-AbC/x.y#1',
     });
   });
 
@@ -179,6 +181,8 @@ describe('parseConfig', () => {
     ['STATE_MACHINE_ARN', 'my-jobs', 'a Step Functions state machine ARN'],
     ['CONTROL_ONLY', 'yes', '"true" or "false"'],
     ['JOB_CHUNK_SECONDS', '0', 'a positive number'],
+    ['LOG_GROUP_NAME', 'has space', 'a CloudWatch Logs log group name'],
+    ['LOG_GROUP_NAME', 'x'.repeat(513), 'a CloudWatch Logs log group name'],
   ])('%s = "%s" → ConfigError: must be %s', (variable, value, rule) => {
     const env = { ALLOWED_DOMAINS: 'o', [variable]: value };
     expect(() => parseConfig(env)).toThrow(ConfigError);

@@ -184,3 +184,109 @@ describe('optional keys of the summary line', () => {
     expect(lines[2]).toMatchObject({ matched: 1, terminated: 1, job: { matched: 4, terminated: 4 } });
   });
 });
+
+describe('the control function answers abort, status and jobs, and refuses everything else first', () => {
+  /** The control function's handler, its SWF and Step Functions calls counted. */
+  function controlFunction() {
+    const jobs = inMemoryJobs();
+    let sfnCalls = 0;
+    const counted: JobsPort = {
+      ...jobs.jobs,
+      describe: (jobId) => {
+        sfnCalls += 1;
+        return jobs.jobs.describe(jobId);
+      },
+      start: (state) => {
+        sfnCalls += 1;
+        return jobs.jobs.start(state);
+      },
+    };
+    const { raw } = makeHandler({
+      env: { ALLOWED_DOMAINS: 'orders', CONTROL_ONLY: 'true' },
+      deps: { jobs: counted },
+    });
+    return { raw, jobs, sfnCalls: () => sfnCalls };
+  }
+
+  test("a job's chunk is refused before any call: the control function never terminates", async () => {
+    // GIVEN a running job's chunk (a valid one: the terminating function would act on it)
+    const control = controlFunction();
+    const state = jobStateFixture({
+      request: { domain: 'orders', executions: [{ workflowId: 'a', runId: 'r-a' }] },
+      progress: { target: 'list', remaining: 1 },
+    });
+    await control.jobs.jobs.start(state);
+    const before = control.sfnCalls();
+
+    // WHEN it is handed to the control function
+    const error = await control
+      .raw(
+        { [JOB_EVENT_KEY]: state, execution: control.jobs.jobs.executionArn('evt-1') },
+        { awsRequestId: 'c' },
+      )
+      .catch((e: unknown) => e);
+
+    // THEN it is refused, naming the event, with no SWF or Step Functions call
+    expect(error).toMatchObject({ name: 'InvalidRequestError', field: 'event' });
+    expect((error as Error).message).toMatch(/a job's chunk: this is the terminator's control function/);
+    expect(swf.calls()).toHaveLength(0);
+    expect(control.sfnCalls()).toBe(before);
+  });
+
+  test("a policy's run is refused before any call", async () => {
+    const control = controlFunction();
+
+    const error = await control
+      .raw(
+        { swfTerminatorPolicy: { name: 'p', trigger: 'schedule', request: {} }, preview: true },
+        {
+          awsRequestId: 'p',
+        },
+      )
+      .catch((e: unknown) => e);
+
+    expect(error).toMatchObject({ name: 'InvalidRequestError', field: 'event' });
+    expect((error as Error).message).toMatch(/a policy's run/);
+    expect(swf.calls()).toHaveLength(0);
+    expect(control.sfnCalls()).toBe(0);
+  });
+
+  test('a status request is answered', async () => {
+    const control = controlFunction();
+
+    const answer = await control.raw({ status: { jobId: 'evt-9' } }, { awsRequestId: 's' });
+
+    expect(answer).toEqual({ status: { jobId: 'evt-9', state: 'NOT_FOUND' } });
+  });
+});
+
+describe('an error an invocation throws fits what Step Functions keeps of it', () => {
+  test("a chunk's failure listing fifty long errors is clipped: with its stack, well inside a 32,768-character cause", async () => {
+    // GIVEN a list chunk whose fifty terminations all fail with a long message
+    const long = 'x'.repeat(4_000);
+    swf
+      .on(TerminateWorkflowExecutionCommand)
+      .rejects(Object.assign(new Error(long), { name: 'OperationNotPermittedFault' }));
+    const executions = Array.from({ length: 50 }, (_, i) => ({
+      workflowId: `${'w'.repeat(200)}-${i}`,
+      runId: `r-${i}`,
+    }));
+    const { raw } = makeHandler({ env: { ALLOWED_DOMAINS: 'orders' } });
+
+    // WHEN it runs inline (a console request), and every run fails
+    const error = (await raw({ domain: 'orders', executions }, { awsRequestId: 'big' }).catch(
+      (e: unknown) => e,
+    )) as Error;
+
+    // THEN what Lambda returns for it (Step Functions' cause: message, type and stack) fits
+    expect(error.name).toBe('TerminationFailedError');
+    const payload = JSON.stringify({
+      errorMessage: error.message,
+      errorType: error.name,
+      trace: (error.stack ?? '').split('\n'),
+    });
+    expect(payload.length).toBeLessThan(32_768);
+    expect(error.message).toMatch(/^50 execution\(s\) failed to terminate: /);
+    expect(error.message).toMatch(/characters\)$/);
+  });
+});

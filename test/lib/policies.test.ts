@@ -833,6 +833,35 @@ describe("the handler accepts every request the construct writes (its own valida
   });
 });
 
+describe('policy names', () => {
+  test('two policies of one name on one terminator are refused at synth, naming it', () => {
+    // GIVEN a terminator with a policy named "retire"
+    const stack = new Stack(testApp(), 'TestStack');
+    const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders', 'billing'] });
+    const options: TerminationPolicyOptions = {
+      domain: 'orders',
+      trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
+      match: { workflowType: { name: 'ImportOrders' } },
+      action: PolicyAction.terminate(),
+    };
+    terminator.addPolicy('Retire', { ...options });
+
+    // WHEN another, under another id, takes the same name (its runs' job ids, metrics and provenance)
+    const again = () =>
+      new TerminationPolicy(stack, 'Other', {
+        ...options,
+        domain: 'billing',
+        terminator,
+        policyName: 'Retire',
+      });
+
+    // THEN
+    expect(again).toThrow(
+      /^TerminationPolicy Retire: this terminator has a policy of that name already; give each policy its own name/,
+    );
+  });
+});
+
 describe('synth-time refusals name the policy and the rule', () => {
   /** A valid policy, `options` applied over it. */
   const BASE: TerminationPolicyOptions = {

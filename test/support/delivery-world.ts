@@ -455,18 +455,50 @@ function command(label: string, act: (w: DeliveryWorld) => Promise<void> | void)
   };
 }
 
-const request = fc.integer({ min: 0, max: REQUESTS.length - 1 });
-
-const deliver = fc
-  .tuple(request, fc.boolean())
-  .map(([i, inline]) =>
+/**
+ * The world's steps as commands, by name: what the property test draws from, and what a counterexample it
+ * found is written with (test/lambda/flows/deliveries.test.ts keeps each as an example).
+ */
+export const step = {
+  deliver: (i: number, inline: boolean) =>
     command(`deliver ${REQUESTS[i]!.id} ${inline ? 'inline' : 'as a job'}`, (w) => w.deliver(i, inline)),
-  );
-const advance = fc.oneof(fc.integer({ min: 5, max: 120 }), fc.integer({ min: 120, max: 900 })).map((s) =>
-  command(`advance the clock ${s} s`, (w) => {
-    w.advance(s);
-  }),
-);
+  abort: (i: number) => command(`abort ${REQUESTS[i]!.id}`, (w) => w.abort(i)),
+  advance: (seconds: number) =>
+    command(`advance the clock ${seconds} s`, (w) => {
+      w.advance(seconds);
+    }),
+  wait: (ms: number) => command(`wait ${ms} ms`, (w) => w.settle(ms)),
+  failChunk: () =>
+    command('fail the next chunk', (w) => {
+      w.failChunk();
+    }),
+  slowSwf: (ms: number) =>
+    command(`SWF answers after ${ms} ms`, (w) => {
+      w.slowSwf(ms);
+    }),
+  slowSfn: (ms: number) =>
+    command(`Step Functions answers after ${ms} ms`, (w) => {
+      w.slowSfn(ms);
+    }),
+  refuseNextCancel: () =>
+    command('SWF refuses the next cancel request', (w) => {
+      w.refuseNextCancel();
+    }),
+  redeployPreview: () =>
+    command('redeploy in preview mode', (w) => {
+      w.redeployPreview();
+    }),
+};
+
+/** The catalogue's index of a request id. */
+export const requestIndex = (id: string): number => REQUESTS.findIndex((r) => r.id === id);
+
+const request = fc.integer({ min: 0, max: REQUESTS.length - 1 });
+const deliver = fc.tuple(request, fc.boolean()).map(([i, inline]) => step.deliver(i, inline));
+const abort = request.map((i) => step.abort(i));
+const advance = fc
+  .oneof(fc.integer({ min: 5, max: 120 }), fc.integer({ min: 120, max: 900 }))
+  .map(step.advance);
 
 /**
  * The commands. Deliveries (first ones and duplicates), aborts and the clock come up more often than the
@@ -477,8 +509,8 @@ export const commands = fc.commands(
     deliver,
     deliver,
     deliver,
-    request.map((i) => command(`abort ${REQUESTS[i]!.id}`, (w) => w.abort(i))),
-    request.map((i) => command(`abort ${REQUESTS[i]!.id}`, (w) => w.abort(i))),
+    abort,
+    abort,
     advance,
     advance,
     // Mostly short waits; now and then one past the abort bound, so a late duplicate meets a stopped job.
@@ -487,32 +519,12 @@ export const commands = fc.commands(
         { weight: 3, arbitrary: fc.integer({ min: 20, max: 600 }) },
         { weight: 1, arbitrary: fc.integer({ min: 1500, max: 3000 }) },
       )
-      .map((ms) => command(`wait ${ms} ms`, (w) => w.settle(ms))),
-    fc.constant(
-      command('fail the next chunk', (w) => {
-        w.failChunk();
-      }),
-    ),
-    fc.constantFrom(0, 300, 1500).map((ms) =>
-      command(`SWF answers after ${ms} ms`, (w) => {
-        w.slowSwf(ms);
-      }),
-    ),
-    fc.constantFrom(0, 700, 1500).map((ms) =>
-      command(`Step Functions answers after ${ms} ms`, (w) => {
-        w.slowSfn(ms);
-      }),
-    ),
-    fc.constant(
-      command('SWF refuses the next cancel request', (w) => {
-        w.refuseNextCancel();
-      }),
-    ),
-    fc.constant(
-      command('redeploy in preview mode', (w) => {
-        w.redeployPreview();
-      }),
-    ),
+      .map(step.wait),
+    fc.constant(null).map(step.failChunk),
+    fc.constantFrom(0, 300, 1500).map(step.slowSwf),
+    fc.constantFrom(0, 700, 1500).map(step.slowSfn),
+    fc.constant(null).map(step.refuseNextCancel),
+    fc.constant(null).map(step.redeployPreview),
   ],
   { maxCommands: 14 },
 );

@@ -77,6 +77,62 @@ describe('retries: transient trouble never fails an execution that a retry termi
   });
 });
 
+describe("the gate: a call that acts on a run asks it before every attempt, the SDK's retries included", () => {
+  const port = () =>
+    createSwf(
+      createSwfClient({
+        endpoint: server.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+      }),
+    );
+  const input = {
+    domain: DOMAIN,
+    workflowId: 'wf-1',
+    runId: 'run-1',
+    reason: 'r',
+    details: 'd',
+  };
+
+  test.each([
+    ['TerminateWorkflowExecution', 'terminate'],
+    ['RequestCancelWorkflowExecution', 'requestCancel'],
+  ] as const)(
+    'GIVEN a first attempt that fails (HTTP 500) WHEN the gate closes before the retry THEN %s is not sent again: not-sent',
+    async (operation, call) => {
+      // GIVEN
+      await startServer([one()]);
+      server.failNext(operation, 'server-error');
+      let asked = 0;
+      // open for the first attempt, closed after (the job was stopped meanwhile)
+      const gate = () => Promise.resolve(++asked === 1);
+
+      // WHEN
+      const result = await (call === 'terminate'
+        ? port().terminate(input, gate)
+        : port().requestCancel({ domain: DOMAIN, workflowId: 'wf-1', runId: 'run-1' }, gate));
+
+      // THEN one attempt reached SWF; the retry was not sent
+      expect(result).toEqual({ kind: 'not-sent' });
+      expect(asked).toBe(2);
+      expect(server.callCount(operation)).toBe(1);
+      expect(server.execution(DOMAIN, 'wf-1', 'run-1')).toMatchObject({ open: true, cancelRequested: false });
+    },
+  );
+
+  test('GIVEN a gate that stays open WHEN the first attempt fails THEN the retry is sent and terminates', async () => {
+    await startServer([one()]);
+    server.failNext('TerminateWorkflowExecution', 'server-error');
+    let asked = 0;
+
+    const result = await port().terminate(input, () => Promise.resolve(++asked > 0));
+
+    expect(result).toEqual({ kind: 'terminated' });
+    expect(asked).toBe(2);
+    expect(server.terminations).toHaveLength(1);
+  });
+});
+
 describe('a request SWF never answers: the request timeout makes it an error, retried', () => {
   test('an answer whose body stalls once, then success: terminated, on the second attempt', async () => {
     await startServer([one()]);

@@ -242,6 +242,184 @@ describe('a job can be stopped', () => {
   });
 });
 
+describe('one job per request, on every path: an aborted request stays aborted', () => {
+  /** A job of 400 at 50/s (about 8 s), started and working, then aborted. Answers when the abort was acknowledged. */
+  async function abortedJob(jobId: string): Promise<number> {
+    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(400) });
+    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
+    asReport(
+      await rig.handler(
+        event(jobId, { domain: DOMAIN, selector: { tag: 'batch-7' } }),
+        workingTime('r1', 500),
+      ),
+    );
+    while (swf.terminations.length < 40) await new Promise((r) => setTimeout(r, 20));
+    await rig.handler({ abort: { jobId, reason: 'wrong tag' } }, { awsRequestId: 'ops-abort' });
+    const acknowledged = Date.now();
+    await rig.sfn.finished(jobId);
+    return acknowledged;
+  }
+
+  test('the same event delivered again after the abort, with what is left fitting one invocation, acts on nothing', async () => {
+    const aborted = await abortedJob('evt-again-after-abort');
+    await new Promise((r) => setTimeout(r, 2_100));
+    const left = swf.openCount(DOMAIN);
+    expect(left).toBeGreaterThan(100);
+
+    // WHEN EventBridge delivers the event again, with ten minutes of working time (what is left fits inline)
+    const again = asReport(
+      await rig.handler(
+        event('evt-again-after-abort', { domain: DOMAIN, selector: { tag: 'batch-7' } }),
+        workingTime('r2', 600_000),
+      ),
+    );
+
+    // THEN it reports the aborted job, matched and terminated nothing, and made no SWF call
+    expect(again).toMatchObject({
+      matched: 0,
+      terminated: 0,
+      job: {
+        state: 'exists',
+        status: 'ABORTED',
+        executionArn: rig.sfn.executionArn('evt-again-after-abort'),
+      },
+    });
+    expect(swf.openCount(DOMAIN)).toBe(left);
+    expect(swf.terminations.filter((t) => t.at > aborted + 2_000)).toEqual([]);
+  });
+
+  test('a duplicate that arrives between two chunks of a running job acts on nothing beside it', async () => {
+    const matches = tagged(300);
+    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: matches });
+    rig = await jobRig(swf, PACED);
+    const request = event('evt-dup', { domain: DOMAIN, selector: { tag: 'batch-7' } });
+    asReport(await rig.handler(request, workingTime('first', 500)));
+    // the job has done a chunk (what is left now fits an invocation of a minute)
+    const job = rig.sfn.executions.get('evt-dup')!;
+    while (job.chunks.filter((c) => c.outcome === 'answered').length < 1) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+
+    // WHEN the duplicate arrives
+    const duplicate = asReport(await rig.handler(request, workingTime('duplicate', 60_000)));
+
+    // THEN it reports the running job and terminated nothing itself; the job terminates each match once
+    expect(duplicate).toMatchObject({ matched: 0, job: { state: 'exists', status: 'RUNNING' } });
+    expect((await rig.sfn.finished('evt-dup')).status).toBe('SUCCEEDED');
+    expectExactlyOnce(matches.map((m) => m.workflowId));
+    const byDuplicate = swf.terminations.filter(
+      (t) => readProvenance(t.details!)?.functionRequestId === 'duplicate',
+    );
+    expect(byDuplicate).toEqual([]);
+  });
+
+  test('an abort that comes while the request still runs inline stops it within 2 s, and it stays aborted', async () => {
+    // GIVEN 400 matches at 50/s, acted on inline (eight seconds of a ten-minute invocation)
+    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(400) });
+    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50' });
+    const request = event('evt-inline', { domain: DOMAIN, selector: { tag: 'batch-7' } });
+    const inline = rig.handler(request, workingTime('inline', 600_000));
+    while (swf.terminations.length < 40) await new Promise((r) => setTimeout(r, 20));
+
+    // WHEN it is aborted: it has no job yet
+    const answer = (await rig.handler(
+      { abort: { jobId: 'evt-inline', reason: 'wrong tag' } },
+      { awsRequestId: 'ops-abort' },
+    )) as ControlAnswer;
+    const acknowledged = Date.now();
+
+    // THEN the abort is recorded as a stopped job of its id, and the inline run stops within 2 s, saying so
+    expect(answer).toEqual({
+      abort: { jobId: 'evt-inline', outcome: 'recorded', state: 'ABORTED', reason: 'wrong tag' },
+    });
+    const report = asReport(await inline);
+    expect(report.job).toMatchObject({ state: 'exists', status: 'ABORTED' });
+    expect(swf.terminations.filter((t) => t.at > acknowledged + 2_000)).toEqual([]);
+    expect(swf.openCount(DOMAIN)).toBeGreaterThan(0);
+    // AND a later delivery of it acts on nothing
+    const left = swf.openCount(DOMAIN);
+    const later = asReport(await rig.handler(request, workingTime('later', 600_000)));
+    expect(later).toMatchObject({ matched: 0, job: { state: 'exists', status: 'ABORTED' } });
+    expect(swf.openCount(DOMAIN)).toBe(left);
+    // AND its status says what the inline run did before it stopped
+    const answered = await status('evt-inline');
+    expect(answered).toMatchObject({ state: 'ABORTED', abortedBeforeStart: true, final: true });
+    expect(answered.totals?.terminated).toBe(swf.terminations.length);
+  });
+
+  test('a slow Step Functions (1.5 s a call) delays acting, never the abort: nothing is terminated 2 s after it', async () => {
+    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(400) });
+    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
+    asReport(
+      await rig.handler(
+        event('evt-slow-sfn', { domain: DOMAIN, selector: { tag: 'batch-7' } }),
+        workingTime('r1', 500),
+      ),
+    );
+    while (swf.terminations.length < 40) await new Promise((r) => setTimeout(r, 20));
+
+    // WHEN Step Functions answers every call 1.5 s late, and the job is aborted
+    rig.sfn.latencyMs = 1_500;
+    await rig.handler({ abort: { jobId: 'evt-slow-sfn', reason: 'r' } }, { awsRequestId: 'ops-abort' });
+    const acknowledged = Date.now();
+    await new Promise((r) => setTimeout(r, 4_000));
+
+    // THEN no termination came more than 2 s after the abort was acknowledged
+    expect(swf.terminations.filter((t) => t.at > acknowledged + 2_000)).toEqual([]);
+  }, 20_000);
+});
+
+describe("a job's status says what it has really done", () => {
+  test('an aborted job: the totals of the chunk that saw the abort, final, equal to what SWF saw', async () => {
+    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(400) });
+    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
+    asReport(
+      await rig.handler(
+        event('evt-st', { domain: DOMAIN, selector: { tag: 'batch-7' } }),
+        workingTime('r1', 500),
+      ),
+    );
+    while (swf.terminations.length < 60) await new Promise((r) => setTimeout(r, 20));
+    await rig.handler({ abort: { jobId: 'evt-st', reason: 'r' } }, { awsRequestId: 'ops-abort' });
+    const execution = await rig.sfn.finished('evt-st');
+    // the chunk that was working notices, ends, and logs its final figures
+    while (!execution.chunks.some((c) => c.outcome === 'answered'))
+      await new Promise((r) => setTimeout(r, 20));
+
+    const answer = await status('evt-st');
+
+    // THEN (before: the last finished chunk's totals, here none: 0)
+    expect(answer).toMatchObject({ state: 'ABORTED', final: true });
+    expect(answer.totals?.terminated).toBe(swf.terminations.length);
+    expect(answer.totals?.terminated).toBeGreaterThanOrEqual(60);
+    expect(answer.note).toBeUndefined();
+  });
+
+  test('a running job: figures a few seconds old at most, and as of when', async () => {
+    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(1_000) });
+    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '60' });
+    asReport(
+      await rig.handler(
+        event('evt-run', { domain: DOMAIN, selector: { tag: 'batch-7' } }),
+        workingTime('r1', 500),
+      ),
+    );
+    // one chunk, working for 20 s: its progress is logged every 5 s
+    await new Promise((r) => setTimeout(r, 6_000));
+
+    const answer = await status('evt-run');
+    const seen = swf.terminations.length;
+
+    expect(answer).toMatchObject({ state: 'RUNNING', final: false });
+    expect(answer.chunks).toBe(0);
+    // what it said is what SWF saw at most 5 s of work ago (50/s: 250 terminations)
+    expect(answer.totals?.terminated).toBeGreaterThan(0);
+    expect(seen - (answer.totals?.terminated ?? 0)).toBeLessThanOrEqual(300);
+    expect(Date.now() - Date.parse(answer.asOf!)).toBeLessThan(6_000);
+    await rig.handler({ abort: { jobId: 'evt-run', reason: 'done looking' } }, { awsRequestId: 'ops' });
+  }, 20_000);
+});
+
 describe('nothing is lost', () => {
   test('a chunk that fails is retried by the state machine, and the job completes', async () => {
     const matches = tagged(120);

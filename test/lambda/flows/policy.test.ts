@@ -9,6 +9,7 @@ import {
   captureEmf,
   captureOutput,
   context,
+  jobStateFixture,
   makeHandler,
   resolvedOf,
   type TestHandler,
@@ -35,6 +36,9 @@ import {
   swfEvent,
 } from '../../support/policy-events';
 import { readProvenance } from '../../../lambda/act/provenance';
+import type { JobState } from '../../../lambda/types';
+import { JOB_EVENT_KEY } from '../../../lib/contract';
+import { inMemoryJobs } from '../../support/handler-bulk';
 import type { Env } from '../../../lambda/config';
 import type { Logger } from '@aws-lambda-powertools/logger';
 
@@ -713,5 +717,73 @@ describe('a preview', () => {
       { workflowId: 'order-1', runId: 'run-order-1', outcome: 'would-cancel' },
     ]);
     expect(server.callCount('RequestCancelWorkflowExecution')).toBe(0);
+  });
+});
+
+describe("a policy's job: its policy checked, each of its runs confirmed against the policy's match", () => {
+  /** The deployed policy: cancels Checkout v1 runs in orders (requests may not cancel there). */
+  const POLICY = policyOf(
+    {
+      domain: 'orders',
+      selector: { workflowType: { name: 'Checkout', version: '1' } },
+      action: 'requestCancel',
+      maxExecutions: 10,
+      dryRun: false,
+    },
+    { trigger: 'schedule' },
+  );
+
+  test("GIVEN a chunk of the policy's job whose list holds a run the policy does not match WHEN it runs THEN only the matching run is asked", async () => {
+    // GIVEN a Checkout v1 run and an unrelated PaymentFlow run, both named in the job's list (a forged chunk,
+    // or a list that went stale)
+    await start([
+      exec('checkout-1', { type: ['Checkout', '1'] }),
+      exec('payment-1', { type: ['PaymentFlow', '3'] }),
+    ]);
+    const jobs = inMemoryJobs();
+    const state = jobStateFixture({
+      jobId: `${POLICY_NAME}-evt-9`,
+      request: {
+        domain: 'orders',
+        executions: [
+          { workflowId: 'checkout-1', runId: 'run-checkout-1' },
+          { workflowId: 'payment-1', runId: 'run-payment-1' },
+        ],
+        action: 'requestCancel',
+        maxExecutions: 10,
+        dryRun: false,
+      },
+      progress: { target: 'list', remaining: 2 },
+      provenance: {
+        via: 'policy',
+        policy: POLICY_NAME,
+        trigger: 'schedule',
+        eventId: 'evt-9',
+        time: SCHEDULED_TIME,
+      },
+      policy: POLICY,
+    });
+    await jobs.jobs.start(state);
+    const { raw } = makeHandler({
+      env: { POLICY_DIGESTS: deployedDigest(policyRun(POLICY, scheduledEvent())), CANCEL_DOMAINS: 'orders' },
+      swf: fakeSwfPort(server),
+      now: () => INVOKED_AT,
+      deps: { jobs: jobs.jobs, endReserveMs: 1_000 },
+    });
+
+    // WHEN
+    const answer = (await raw(
+      { [JOB_EVENT_KEY]: state, execution: jobs.jobs.executionArn(state.jobId) },
+      { awsRequestId: 'chunk-1' },
+    )) as JobState;
+
+    // THEN the Checkout run was asked; the PaymentFlow run was left alone, its facts read from SWF
+    expect(server.cancellations().map((c) => c.workflowId)).toEqual(['checkout-1']);
+    const before = state.totals;
+    expect(answer.totals).toMatchObject({
+      matched: before.matched + 2,
+      cancelRequested: before.cancelRequested + 1,
+      noLongerMatches: before.noLongerMatches + 1,
+    });
   });
 });

@@ -1,0 +1,103 @@
+/**
+ * A job's progress through the functions' log group (lambda/aws/job-logs.ts): the line the terminating
+ * function writes (its Powertools logger, as deployed) is the line a status finds with CloudWatch Logs'
+ * FilterLogEvents, read here by the real SDK client from a local server that speaks its protocol and
+ * evaluates its JSON filter pattern (test/support/fake-logs.ts).
+ */
+import '../../support/handler-env';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  logProgress,
+  logsProgressReader,
+  PROGRESS_LOG_KEY,
+  type ProgressRecord,
+} from '../../../lambda/aws/job-logs';
+import { NO_TOTALS } from '../../../lambda/flows/job-state';
+import { FakeLogsServer } from '../../support/fake-logs';
+import { captureOutput } from '../../support/handler-fixtures';
+
+const GROUP = '/swf-terminator/TestStack-Terminator';
+let logs: FakeLogsServer;
+
+afterEach(async () => {
+  await logs.close();
+});
+
+const client = () =>
+  Promise.resolve(
+    new CloudWatchLogsClient({
+      endpoint: logs.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'x', secretAccessKey: 'x' },
+    }),
+  );
+
+const record = (fields: Partial<ProgressRecord> = {}): ProgressRecord => ({
+  jobId: 'evt-1',
+  chunk: 1,
+  at: '2025-06-01T12:00:00.000Z',
+  totals: { ...NO_TOTALS, matched: 3, terminated: 3 },
+  final: false,
+  status: 'running',
+  ...fields,
+});
+
+describe('the line written is the line read back', () => {
+  test("GIVEN the function's logger writes a record WHEN a status reads the log group THEN it finds it, by the job's id", async () => {
+    // GIVEN the line as the deployed logger writes it to the log group (one JSON object a line)
+    logs = await FakeLogsServer.start();
+    const written = record({ chunk: 4, final: true, status: 'aborted' });
+    const { logs: lines } = await captureOutput(() => {
+      logProgress(new Logger({ logLevel: 'INFO', serviceName: 'terminator' }), GROUP).record(written);
+      return Promise.resolve();
+    });
+    expect(lines).toHaveLength(1);
+    for (const line of lines) logs.put(GROUP, line);
+    logs.put(GROUP, {
+      message: 'job progress',
+      [PROGRESS_LOG_KEY]: record({ jobId: 'another-job', chunk: 9 }),
+    });
+
+    // WHEN
+    const found = await logsProgressReader(client, GROUP)('evt-1', new Date(0));
+
+    // THEN: the record itself, found by a JSON filter on its job id, from the time given
+    expect(found).toEqual(written);
+    expect(logs.requests[0]).toMatchObject({
+      logGroupName: GROUP,
+      filterPattern: `{ $.${PROGRESS_LOG_KEY}.jobId = "evt-1" }`,
+      startTime: 0,
+    });
+  });
+
+  test('GIVEN records over several pages, after empty ones WHEN read THEN the newest is answered: the latest chunk, its last record', async () => {
+    logs = await FakeLogsServer.start({ pageSize: 1, emptyPagesFirst: 2 });
+    const t = Date.parse('2025-06-01T12:00:00Z');
+    logs.put(GROUP, { [PROGRESS_LOG_KEY]: record({ chunk: 1, at: '2025-06-01T12:00:05.000Z' }) }, t + 5_000);
+    logs.put(GROUP, { [PROGRESS_LOG_KEY]: record({ chunk: 2, at: '2025-06-01T12:01:00.000Z' }) }, t + 60_000);
+    const last = record({ chunk: 2, at: '2025-06-01T12:01:05.000Z', final: true, status: 'done' });
+    logs.put(GROUP, { [PROGRESS_LOG_KEY]: last }, t + 65_000);
+    logs.put(GROUP, 'not JSON: an unrelated line', t + 70_000);
+
+    const found = await logsProgressReader(client, GROUP)('evt-1', new Date(t));
+
+    expect(found).toEqual(last);
+    expect(logs.requests.length).toBe(5);
+  });
+
+  test('GIVEN no record yet WHEN read THEN nothing is found (the status says its figures are not final)', async () => {
+    logs = await FakeLogsServer.start();
+
+    await expect(logsProgressReader(client, GROUP)('evt-1', new Date(0))).resolves.toBeUndefined();
+  });
+
+  test('GIVEN a function without LOG_GROUP_NAME WHEN a status reads progress THEN nothing is read, nothing is found', async () => {
+    logs = await FakeLogsServer.start();
+
+    await expect(
+      logProgress(new Logger({ logLevel: 'SILENT' }), undefined).latest('evt-1', new Date(0)),
+    ).resolves.toBeUndefined();
+    expect(logs.requests).toHaveLength(0);
+  });
+});
