@@ -117,8 +117,8 @@ export type ActionValue = (typeof ACTIONS)[number];
 export const GRACE_PERIOD_SECONDS = { min: 60, max: 7 * 24 * 3600 } as const;
 
 /**
- * The most executions one run of cancelThenTerminate may cancel: the runs it cancelled travel as an explicit
- * list in the follow-up job's state, and 500 entries of the longest names (~350 bytes each) fit it.
+ * The most executions one run of cancelThenTerminate may cancel: its runs travel as an explicit list in its
+ * job's state (with when each was asked), and 500 entries of the longest names (~400 bytes each) fit it.
  */
 export const CANCEL_THEN_TERMINATE_MAX_EXECUTIONS = 500;
 
@@ -155,8 +155,8 @@ export const VERIFY_METRIC = 'VerificationFailed';
 /** Metrics of jobs, emitted (value 1) by the invocation where it happened. Not part of {@link METRIC}. */
 export const JOB_METRIC = {
   /**
-   * A job was started: a request too large for one invocation, one whose time ran out, or
-   * cancelThenTerminate's follow-up.
+   * A job was started: a request too large for one invocation, one whose time ran out, or a
+   * cancelThenTerminate.
    */
   started: 'JobsStarted',
   /** A job's chunk noticed that its execution was stopped (abort) and stopped terminating. */
@@ -184,7 +184,7 @@ export const CONTROL_REQUEST_KINDS = ['abort', 'status', 'jobs'] as const;
 
 /** The name of the state machine's chunk state: its exits in an execution's history carry the job's state. */
 export const JOB_CHUNK_STATE = 'Chunk';
-/** The name of the state machine's Wait state (a job's grace period, before its first chunk). */
+/** The name of the state machine's Wait state (until a job's `notBefore`: cancelThenTerminate's grace periods). */
 export const JOB_WAIT_STATE = 'GracePeriod';
 
 /** SWF limits on TerminateWorkflowExecution's fields (docs/facts.md, "SWF API limits"). */

@@ -92,11 +92,12 @@ export class JobMachine extends Construct {
       { resultPath: '$.error' },
     );
 
-    // cancelThenTerminate's follow-up job starts with a grace period: the state machine waits, nobody else.
-    // A chunk invoked before it ends answers its state unchanged, and the job waits again.
+    // cancelThenTerminate waits out each run's grace period: the state machine waits, nobody else. A chunk
+    // invoked before `notBefore` answers its state unchanged, and the job waits again.
     const gracePeriod = new sfn.Wait(this, JOB_WAIT_STATE, {
       time: sfn.WaitTime.timestampPath('$.notBefore'),
-      comment: "Waits out the job's grace period (cancelThenTerminate) before its first chunk",
+      comment:
+        "Waits until the job's notBefore: the next run cancelThenTerminate asked has had its grace period",
     });
     gracePeriod.next(chunk);
     // Stopped, not failed: an operator's abort raises no JobsFailed alarm.

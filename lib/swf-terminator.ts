@@ -362,8 +362,8 @@ export class SwfTerminator extends Construct {
   }
 
   /**
-   * Jobs started: requests too large for one invocation or out of time in it, and cancelThenTerminate's
-   * follow-ups. @default - Sum over 5 minutes
+   * Jobs started: requests too large for one invocation or out of time in it, and every cancelThenTerminate.
+   * @default - Sum over 5 minutes
    */
   public metricJobsStarted(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(JOB_METRIC.started, props);

@@ -72,7 +72,8 @@ export async function runCancelThenTerminate(
   };
   if (toAsk.length > 0 || options.shouldStop()) return unfinished();
 
-  // Step two: terminate what has had its grace period, by runId; a run its decider closed meanwhile answers
+  // Step two: terminate what has had its grace period, by runId, if SWF shows it open and asked to cancel
+  // (the record is the job's state: SWF's word is the check); a run its decider closed meanwhile answers
   // already-closed. Not confirmed against the match again: a run asked to cancel may have woken to close.
   const time = now().getTime();
   const due = [...asked.values()].filter((run) => dueAt(run, graceSeconds) <= time);
@@ -85,7 +86,7 @@ export async function runCancelThenTerminate(
   await runList(
     deps,
     // What was matched was counted when it was asked: a termination here is its second step.
-    { ...rest, settings: { ...options.settings, action: 'terminate' }, record: finished },
+    { ...rest, settings: { ...options.settings, action: 'terminate' }, record: finished, askedOnly: true },
     due.map((run) => ({ workflowId: run.workflowId, runId: run.runId })),
   );
   return unfinished();

@@ -55,6 +55,11 @@ export interface RunOptions {
    * alone (`no-longer-matches`, `already-closed`).
    */
   readonly confirm?: Selector;
+  /**
+   * cancelThenTerminate's second step: terminate a run only when SWF shows it open and asked to cancel (a
+   * List call per run, just before it); one SWF shows not asked is reported failed, never terminated.
+   */
+  readonly askedOnly?: true;
   /** Something worth a warning log line. */
   readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }

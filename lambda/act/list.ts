@@ -1,8 +1,9 @@
 /**
  * An explicit list (or one execution), walked in order through the pacing pipeline. Just before a run is
  * acted on it meets the checks of lambda/act/run-checks.ts: a run-less entry is resolved to its current open
- * run (so a re-delivered request never reaches a run started after the request was made), a follow-up's run
- * must show its cancel request, and a stalled / idle match must still hold.
+ * run (so a re-delivered request never reaches a run started after the request was made), and the run is
+ * read from SWF where what matched it must still hold (a policy's match, a stalled / idle match) or, for
+ * cancelThenTerminate's second step, where SWF must show it asked to cancel.
  */
 import type { ExecutionRef, ExecutionReport } from '../types';
 import type { CoreDeps, RunOptions, RunRef, RunResult } from './core';

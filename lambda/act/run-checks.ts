@@ -148,18 +148,64 @@ export async function resolveCurrentRun(
   return { workflowId, runId };
 }
 
+/** Why cancelThenTerminate left a run open: SWF shows no cancel request on it. */
+export const NOT_ASKED_ERROR =
+  'not terminated: SWF shows no cancel request on this run, and cancelThenTerminate terminates only runs it ' +
+  'asked to cancel';
+
 /**
- * What a concrete run meets just before it is first acted on: the confirmation against what matched it
- * (`options.confirm`), paced by its call's bucket. `true` when it may be acted on; else what to record, or
- * {@link OUT_OF_TIME} (hand the run on).
+ * cancelThenTerminate's second step: a run the job's record says it asked is terminated only if SWF shows it
+ * open AND asked to cancel (one List call). The record travels in the job's state, which anyone who may
+ * invoke the function could write: SWF's word is the check. `already-closed` when it is no longer open;
+ * `failed` (with {@link NOT_ASKED_ERROR}) when SWF shows no cancel request.
+ */
+async function askedToCancel(
+  deps: CoreDeps,
+  options: RunOptions,
+  run: RunRef,
+): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
+  const ref = { workflowId: run.workflowId, runId: run.runId };
+  let runs: OpenRuns | typeof OUT_OF_TIME;
+  try {
+    await deps.listBucket.take();
+    runs = await openRunsOf(
+      deps.swf,
+      options.parsed.request.domain,
+      run.workflowId,
+      undefined,
+      options.shouldStop,
+    );
+  } catch (error: unknown) {
+    if (isThrottlingError(error)) return OUT_OF_TIME;
+    return {
+      ...ref,
+      outcome: 'failed',
+      error: `checking its cancel request failed: ${listingErrorText(error)}; not terminated`,
+    };
+  }
+  if (runs === OUT_OF_TIME) return OUT_OF_TIME;
+  const info = runs.get(run.runId);
+  if (info === undefined) return { ...ref, outcome: 'already-closed' };
+  return info.cancelRequested === true ? true : { ...ref, outcome: 'failed', error: NOT_ASKED_ERROR };
+}
+
+/**
+ * What a concrete run meets just before it is first acted on, each paced by its call's bucket: the
+ * confirmation against what matched it (`options.confirm`), and for cancelThenTerminate's second step SWF's
+ * record of its cancel request (`options.askedOnly`). `true` when it may be acted on; else what to record,
+ * or {@link OUT_OF_TIME} (hand the run on).
  */
 export async function checkBeforeActing(
   deps: CoreDeps,
   options: RunOptions,
   run: RunRef,
 ): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
-  if (options.confirm === undefined) return true;
-  const confirmed = await confirmRun(deps, options, run, options.confirm);
+  const { confirm } = options;
+  if (options.askedOnly !== true && confirm === undefined) return true;
+  const confirmed =
+    confirm === undefined || options.askedOnly === true
+      ? await askedToCancel(deps, options, run)
+      : await confirmRun(deps, options, run, confirm);
   if (confirmed !== true) return confirmed;
   // The check waited for its bucket and SWF (throttling retries included): if the end reserve has come
   // meanwhile, hand the run on rather than start acting on it now.

@@ -1,8 +1,9 @@
 /**
  * The only module that talks to Step Functions: jobs are executions of the terminator's own state machine,
  * named by their job id. Starting one is idempotent by name (a re-delivered request or a retried hand-off
- * finds the job it started before), a chunk watches its own execution to notice an abort, and operators read
- * and stop jobs through the same calls.
+ * finds the job it started before), an invocation's guard looks at its job's execution to notice an abort
+ * (lambda/flows/job-guard.ts), an abort that comes before the job is recorded as an execution of its id, and
+ * operators read and stop jobs through the same calls.
  */
 import {
   DescribeExecutionCommand,
@@ -114,6 +115,7 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
       return {
         jobId,
         executionArn: executionArn(jobId),
+        // A description without a status is not one: treated as running, so nothing concludes it stopped.
         state: d.status ?? 'RUNNING',
         ...(d.startDate === undefined ? {} : { startedAt: d.startDate }),
         ...(d.stopDate === undefined ? {} : { stoppedAt: d.stopDate }),
@@ -168,7 +170,8 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
     },
 
     async recordAbort(jobId, cause) {
-      const input = JSON.stringify({ status: 'aborted', [ABORTED_BEFORE_START_KEY]: { jobId } });
+      // The cause travels in the input too: if stopping it fails, the record still says why and who.
+      const input = JSON.stringify({ status: 'aborted', [ABORTED_BEFORE_START_KEY]: { jobId, cause } });
       try {
         await client.send(new StartExecutionCommand({ stateMachineArn, name: jobId, input }));
       } catch (error: unknown) {
@@ -249,57 +252,4 @@ export function createSfnClient(overrides: SFNClientConfig = {}): SFNClient {
     },
     ...overrides,
   });
-}
-
-/** What a chunk knows of its own execution while it works (see {@link watchJob}). */
-export interface JobWatch {
-  /** True once the execution is seen not running (stopped: an abort, or StopExecution). */
-  readonly stopped: boolean;
-  /** The cause Step Functions recorded for a stop (an abort request's reason and who asked). */
-  readonly cause: string | undefined;
-  /** Settles after the first look at the execution. */
-  readonly ready: Promise<void>;
-  /** Stops watching. */
-  close(): void;
-}
-
-/**
- * Watches a job's execution every `intervalMs` (DescribeExecution) so that a chunk notices an abort while it
- * works: Step Functions does not interrupt a Lambda task when its execution stops. A failed look is tried
- * again at the next interval (a stop is only ever concluded from an answer).
- */
-export function watchJob(jobs: JobsPort, jobId: string, intervalMs: number): JobWatch {
-  let stopped = false;
-  let cause: string | undefined;
-  let looking = false;
-  const look = async (): Promise<void> => {
-    if (looking || stopped) return;
-    looking = true;
-    try {
-      const job = await jobs.describe(jobId);
-      if (job === undefined || job.state !== 'RUNNING') {
-        stopped = true;
-        cause = job?.cause;
-      }
-    } catch {
-      // Transient: looked at again at the next interval.
-    } finally {
-      looking = false;
-    }
-  };
-  const ready = look();
-  const timer = setInterval(() => void look(), intervalMs);
-  timer.unref();
-  return {
-    get stopped() {
-      return stopped;
-    },
-    get cause() {
-      return cause;
-    },
-    ready,
-    close() {
-      clearInterval(timer);
-    },
-  };
 }

@@ -73,6 +73,14 @@ export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_A
 }
 
 /**
+ * Sockets the client may open at once: more than every call the handler can have in flight (the terminate
+ * and cancel pacers' 64 each, lambda/act/pacer.ts MAX_IN_FLIGHT, and a few List and Describe calls), so no
+ * call that passed the job's guard waits for a socket and reaches SWF later than the guard allowed (the SDK's
+ * own default is 50).
+ */
+export const SWF_MAX_SOCKETS = 256;
+
+/**
  * Client settings on top of the SDK's standard configuration (region, credentials and
  * `AWS_ENDPOINT_URL_SWF` still come from the environment; the endpoint is never overridden here):
  * - {@link transientOnlyRetryStrategy} (set in {@link createSwfClient});
@@ -82,6 +90,7 @@ export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_A
  *   response's headers). SWF answers in tens of milliseconds, a 1000-execution page in well under a second.
  *   `throwOnRequestTimeout` is what makes the request timeout an error: without it the SDK only logs a
  *   warning and keeps waiting;
+ * - {@link SWF_MAX_SOCKETS} sockets, so no call queues for one;
  */
 export const SWF_CLIENT_CONFIG = {
   maxAttempts: TRANSIENT_MAX_ATTEMPTS,
@@ -90,6 +99,8 @@ export const SWF_CLIENT_CONFIG = {
     requestTimeout: REQUEST_TIMEOUT_MS,
     throwOnRequestTimeout: true,
     socketTimeout: REQUEST_TIMEOUT_MS,
+    httpAgent: { maxSockets: SWF_MAX_SOCKETS },
+    httpsAgent: { maxSockets: SWF_MAX_SOCKETS },
   },
 } as const satisfies SWFClientConfig;
 

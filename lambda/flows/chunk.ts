@@ -15,7 +15,7 @@ import { summaryOf } from '../report/log';
 import type { ExecutionRef, JobState, JobStatus } from '../types';
 import { guardJob, type JobGuard } from './job-guard';
 import { addTotals, jobState, wholeSecondAfter } from './job-state';
-import { progressEvery, recordProgress } from './progress';
+import { progressOf } from './progress';
 import type { Invocation, Runtime } from './runtime';
 
 export async function handleChunk(
@@ -48,15 +48,26 @@ export async function handleChunk(
   let outcome: { done: boolean; remaining?: readonly ExecutionRef[]; asked?: readonly AskedRun[] } = {
     done: false,
   };
-  const progress = progressEvery(runtime, jobId, number, () => addTotals(state.totals, builder.totals()));
+  // What this chunk does is logged as it goes and when it ends, whatever ends it (its answer may be dropped,
+  // or it may fail and be retried with the state before it): a status adds it up (lambda/flows/progress.ts).
+  const progress = progressOf(runtime, invocation.context.awsRequestId, jobId, number, () =>
+    builder.totals(),
+  );
   try {
     await guard.ready;
-    const redrives = guard.first?.redriveCount ?? 0;
-    if (redrives > 0) throw new JobRedriveError(jobId, redrives);
     if (!guard.stopped) outcome = await work(runtime, invocation, chunk, guard, { record });
+  } catch (error: unknown) {
+    progress.finish('failed');
+    throw error;
   } finally {
     guard.close();
-    progress.stop();
+  }
+  // A redriven execution (RUNNING again after it stopped or failed) stops its chunk like an abort does, and
+  // fails the job at once naming why: a stopped job stays stopped.
+  const redrives = guard.stoppedBy?.redriveCount ?? 0;
+  if (redrives > 0) {
+    progress.finish('aborted');
+    throw new JobRedriveError(jobId, redrives);
   }
 
   const totals = addTotals(state.totals, builder.totals());
@@ -72,15 +83,16 @@ export async function handleChunk(
     job: totals,
   };
   if (status === 'aborted') {
-    // The execution is stopped already: Step Functions drops what this chunk answers. The job's final totals
-    // are this log line's (the status of an aborted job reads it: lambda/flows/progress.ts).
+    // The execution is stopped already: Step Functions drops what this chunk answers. What it did is in its
+    // last progress record (the status of an aborted job reads it).
     invocation.jobAborted = true;
-    recordProgress(runtime, { jobId, chunk: number, totals, final: true, status });
+    progress.finish(status);
     logger.warn('job aborted', { ...summary, cause: guard.stoppedBy?.cause });
   } else if (status === 'running' && number >= MAX_JOB_CHUNKS) {
+    progress.finish('failed');
     throw new JobChunkLimitError(jobId, MAX_JOB_CHUNKS, totals);
   } else {
-    recordProgress(runtime, { jobId, chunk: number, totals, final: status !== 'running', status });
+    progress.finish(status);
     logger.info(status === 'running' ? 'chunk done' : `job ${status}`, summary);
   }
   const asked = outcome.asked ?? state.asked;

@@ -3,11 +3,12 @@
  * channels as termination requests (the bus, the console), so whoever may request a termination may stop one,
  * and they act on the terminator's own jobs only (executions of its state machine).
  */
-import type { ProgressLog, ProgressRecord } from '../aws/job-logs';
-import { ABORTED_BEFORE_START_KEY, type JobExecutionState, type JobsPort } from '../aws/jobs';
+import { latestByInvocation, type ProgressLog } from '../aws/job-logs';
+import { ABORTED_BEFORE_START_KEY, type JobExecutionState, type JobsPort, type LastChunk } from '../aws/jobs';
 import { describeError, InvalidRequestError } from '../errors';
 import { type ControlRequest, parseControlRequest } from '../parse/control';
-import type { JobState, Provenance } from '../types';
+import type { JobState, JobTotals, Provenance } from '../types';
+import { addTotals, NO_TOTALS } from './job-state';
 import type { Runtime } from './runtime';
 
 /** What a stopped job records as its cause: the reason and who asked, as JSON. */
@@ -153,7 +154,64 @@ export async function runControl(
   }
 }
 
-/** A job's status: its execution, the state it started with, and the newest of what it handed back or logged. */
+/**
+ * How long before its job started an invocation of a request can have worked for it (acted inline, then
+ * handed on, or run beside it): Lambda's longest invocation, and a minute.
+ */
+const BEFORE_JOB_MS = 16 * 60_000;
+
+/** What the log group says of a job: each invocation's newest record, added up. */
+interface Logged {
+  readonly totals: JobTotals;
+  /** When the newest record was logged. */
+  readonly asOf: string | undefined;
+  /** Every invocation's newest record is its last word. */
+  readonly allFinal: boolean;
+  /** The chunk numbers whose last word is in. */
+  readonly finalChunks: ReadonlySet<number>;
+  /** The search read everything it was asked for. */
+  readonly complete: boolean;
+}
+
+/**
+ * Each invocation's own figures for the job, from the log group: the last records of all of them since
+ * `since`, and every record since `recentSince` (the newest figures of those still working), or undefined
+ * when the function has no log group to read.
+ */
+async function readLogged(
+  progress: ProgressLog,
+  jobId: string,
+  since: Date,
+  recentSince: Date | undefined,
+): Promise<Logged> {
+  const finals = await progress.read(jobId, { since, finalOnly: true });
+  const recent =
+    recentSince === undefined
+      ? { records: [], complete: true }
+      : await progress.read(jobId, { since: recentSince });
+  const latest = latestByInvocation([...finals.records, ...recent.records]);
+  let totals = NO_TOTALS;
+  let asOf: string | undefined;
+  const finalChunks = new Set<number>();
+  for (const record of latest.values()) {
+    totals = addTotals(totals, record.own);
+    if (asOf === undefined || record.at > asOf) asOf = record.at;
+    if (record.final) finalChunks.add(record.chunk);
+  }
+  return {
+    totals,
+    asOf,
+    allFinal: [...latest.values()].every((r) => r.final),
+    finalChunks,
+    complete: finals.complete && recent.complete,
+  };
+}
+
+/**
+ * A job's status: its execution, the state it started with, what its chunks handed back, and the figures
+ * every invocation that worked for it logged (added up: each termination is one invocation's), as of when,
+ * and whether they are its last word.
+ */
 async function jobStatus(
   jobs: JobsPort,
   jobId: string,
@@ -162,36 +220,55 @@ async function jobStatus(
   const job = await jobs.describe(jobId);
   if (job === undefined) return { jobId, state: 'NOT_FOUND' };
   const input = parseObject(job.input);
-  const abortedBeforeStart = input !== undefined && ABORTED_BEFORE_START_KEY in input;
-  const initial = abortedBeforeStart ? undefined : (input as JobState | undefined);
-  const last =
-    job.output === undefined
-      ? await jobs.lastChunk(jobId)
-      : { state: parseState(job.output), inFlight: false };
+  const tombstone = input?.[ABORTED_BEFORE_START_KEY] as { readonly cause?: string } | undefined;
+  const initial = tombstone === undefined ? (input as JobState | undefined) : undefined;
+  const last: LastChunk =
+    tombstone !== undefined
+      ? { inFlight: false }
+      : job.output === undefined
+        ? await jobs.lastChunk(jobId)
+        : { state: parseState(job.output), inFlight: false };
   const handedBack = last.state ?? initial;
-  const ended = job.state !== 'RUNNING';
-  // The figures a working or stopped chunk logged, newer than what the job's history holds.
-  let logged: ProgressRecord | undefined;
+  const ended = job.state !== 'RUNNING' && job.state !== 'PENDING_REDRIVE';
+
+  let logged: Logged | undefined;
   let note: string | undefined;
-  if (!ended || last.inFlight || abortedBeforeStart) {
+  if (progress !== undefined) {
+    const since = new Date((job.startedAt?.getTime() ?? 0) - BEFORE_JOB_MS);
+    const working = !ended || last.inFlight || tombstone !== undefined;
+    const recentSince = !working
+      ? undefined
+      : handedBack?.lastProgressAt === undefined
+        ? since
+        : new Date(handedBack.lastProgressAt);
     try {
-      const record = await progress?.latest(jobId, job.startedAt ?? new Date(0));
-      if (record !== undefined && (handedBack === undefined || record.chunk > handedBack.chunks))
-        logged = record;
+      logged = await readLogged(progress, jobId, since, recentSince);
+      if (!logged.complete) note = "the log group's search stopped before its end: the figures may be low";
     } catch (error: unknown) {
       note = `the job's progress log could not be read (${describeError(error)}): figures as of its last finished chunk`;
     }
   }
-  const final = ended && (!last.inFlight || logged?.final === true);
+  // What the log group says, never less than what the job's own state says (its lines may lag).
+  const totals =
+    logged === undefined ? handedBack?.totals : maxTotals(logged.totals, handedBack?.totals ?? NO_TOTALS);
+  const asOf = [logged?.asOf, handedBack?.lastProgressAt, job.startedAt?.toISOString()]
+    .filter((t): t is string => t !== undefined)
+    .sort()
+    .at(-1);
+  const inFlightChunk = (handedBack?.chunks ?? 0) + 1;
+  const final =
+    ended &&
+    (logged === undefined ? progress === undefined : logged.allFinal) &&
+    (!last.inFlight || logged?.finalChunks.has(inFlightChunk) === true);
   if (note === undefined && ended && !final) {
     note =
-      'the chunk working when the job stopped has not logged its final figures yet (they reach the log ' +
-      'group within seconds): ask again';
+      'an invocation working when the job stopped has not logged its final figures yet (they reach the log ' +
+      'group within seconds, at most minutes): ask again';
   }
-  const totals = logged?.totals ?? handedBack?.totals;
-  const asOf = logged?.at ?? handedBack?.lastProgressAt ?? job.startedAt?.toISOString();
   const abort =
-    job.state === 'ABORTED' ? (readAbortCause(job.cause) ?? { cause: job.cause ?? '' }) : undefined;
+    job.state === 'ABORTED'
+      ? (readAbortCause(job.cause) ?? readAbortCause(tombstone?.cause) ?? { cause: job.cause ?? '' })
+      : undefined;
   return {
     jobId,
     state: job.state,
@@ -205,7 +282,7 @@ async function jobStatus(
     ...(asOf === undefined ? {} : { asOf }),
     final,
     ...(note === undefined ? {} : { note }),
-    ...(abortedBeforeStart ? { abortedBeforeStart: true as const } : {}),
+    ...(tombstone === undefined ? {} : { abortedBeforeStart: true as const }),
     ...(initial === undefined
       ? {}
       : { request: initial.request, acceptedUnder: initial.acceptedUnder, requestedBy: initial.provenance }),
@@ -213,6 +290,12 @@ async function jobStatus(
     ...(job.state === 'ABORTED' || job.error === undefined ? {} : { error: job.error }),
     ...(job.state === 'ABORTED' || job.cause === undefined ? {} : { cause: job.cause }),
   };
+}
+
+/** Field by field, the larger of two totals. */
+function maxTotals(a: JobTotals, b: JobTotals): JobTotals {
+  const keys = Object.keys(NO_TOTALS) as (keyof JobTotals)[];
+  return Object.fromEntries(keys.map((k) => [k, Math.max(a[k], b[k])])) as unknown as JobTotals;
 }
 
 function parseObject(json: string | undefined): Record<string, unknown> | undefined {

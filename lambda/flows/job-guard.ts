@@ -3,7 +3,8 @@
  * execution named by the request's id) while an invocation works on the request, and tells it when it must
  * stop and whether it may start acting on the next run.
  *
- * - A job's chunk carries on while its execution is RUNNING: an abort (StopExecution) stops it.
+ * - A job's chunk carries on while its execution is RUNNING and was never redriven: an abort (StopExecution)
+ *   stops it, and so does a redrive (a stopped or failed job is never resumed).
  * - A request acted on inline carries on while no execution of its id exists: a job started meanwhile (a
  *   duplicate's hand-off, or an abort recorded before the job existed) stops it, so a duplicate never acts
  *   beside its job and an aborted request stays aborted.
@@ -29,6 +30,11 @@ export const FRESH_MS = 1_500;
 const MAX_LOOKS_IN_FLIGHT = 3;
 /** How often {@link JobGuard.mayAct} re-checks while it waits for a fresh look (ms). */
 const WAIT_STEP_MS = 25;
+/**
+ * The least time between two looks {@link JobGuard.mayAct} starts itself while it waits (ms): a Step Functions
+ * that fails fast must not be asked forty times a second (DescribeExecution's refill is 10-15 a second).
+ */
+const ON_DEMAND_SPACING_MS = 250;
 
 /** What the guard watches for: a chunk's own execution, or (inline) the absence of any. */
 export type GuardMode = 'chunk' | 'inline';
@@ -66,9 +72,12 @@ export function guardJob(
   let lastGoodSentAt = -Infinity;
   let inFlight = 0;
   let closed = false;
+  let lastOnDemand = -Infinity;
 
   const carriesOn = (job: JobDescription | undefined): boolean =>
-    mode === 'inline' ? job === undefined : job !== undefined && job.state === 'RUNNING';
+    mode === 'inline'
+      ? job === undefined
+      : job !== undefined && job.state === 'RUNNING' && (job.redriveCount ?? 0) === 0;
 
   const look = async (): Promise<void> => {
     if (stopped || inFlight >= MAX_LOOKS_IN_FLIGHT) return;
@@ -124,8 +133,11 @@ export function guardJob(
         if (stopped || closed) return false;
         if (monotonicMs() - lastGoodSentAt <= freshMs) return true;
         if (giveUp?.() === true) return false;
-        // Stale: look now rather than at the next interval (a look is cheap; waiting is not).
-        if (inFlight === 0) void look();
+        // Stale: look now rather than at the next interval (a look is cheap; waiting is not), spaced out.
+        if (inFlight === 0 && monotonicMs() - lastOnDemand >= ON_DEMAND_SPACING_MS) {
+          lastOnDemand = monotonicMs();
+          void look();
+        }
         await new Promise<void>((resolve) => {
           setTimeout(resolve, WAIT_STEP_MS).unref();
         });

@@ -19,10 +19,10 @@ import { resolveSelector } from '../plan/resolve';
 import { acceptedUnder, jobSettings } from '../plan/settings';
 import { summaryOf } from '../report/log';
 import type { ReportBuilder } from '../report/report';
-import type { ActivityCriteria, JobSettings, ParsedEvent, Report, Selector } from '../types';
-import { guardJob } from './job-guard';
+import type { AcceptedUnder, ActivityCriteria, JobSettings, ParsedEvent, Report, Selector } from '../types';
+import { guardJob, type JobGuard } from './job-guard';
 import { jobState } from './job-state';
-import { recordProgress } from './progress';
+import { progressOf } from './progress';
 import type { Invocation, Runtime } from './runtime';
 import { startJob } from './start-job';
 
@@ -59,7 +59,7 @@ export async function handleRequest(
   accepted: ParsedEvent,
   confirm?: Selector,
 ): Promise<Report> {
-  const { config, core, logger } = runtime;
+  const { config, logger } = runtime;
   const jobId = jobIdOf(accepted);
   logger.appendKeys({ jobId, domain: accepted.request.domain });
   const snapshot = acceptedUnder(config);
@@ -71,16 +71,55 @@ export async function handleRequest(
   });
   const { builder, record } = invocation.newReport(settings);
 
-  // One job per request: before anything else, the job of this id, if there is one, answers for it.
+  // One job per request: before anything else, the job of this id, if there is one, answers for it. The
+  // guard's first look is that check; it goes on looking while the request is acted on inline, and stops it
+  // as soon as a job of its id appears (a duplicate's hand-off, or an abort recorded before the job existed).
   const jobs = runtime.jobs();
-  const existing = await jobs?.describe(jobId);
-  if (existing !== undefined) return reportExisting(runtime, builder, jobId, existing);
+  const guard =
+    jobs === undefined ? undefined : guardJob(jobs, jobId, 'inline', { intervalMs: runtime.abortPollMs });
+  try {
+    return await planAndAct(
+      runtime,
+      invocation,
+      accepted,
+      { jobId, snapshot, settings, builder, record, guard },
+      confirm,
+    );
+  } finally {
+    guard?.close();
+  }
+}
+
+/** What handleRequest has fixed before it plans: the job's id, its settings, its report, its guard. */
+interface Accepted {
+  readonly jobId: string;
+  readonly snapshot: AcceptedUnder;
+  readonly settings: JobSettings;
+  readonly builder: ReportBuilder;
+  readonly record: RunOptions['record'];
+  readonly guard: JobGuard | undefined;
+}
+
+/** Unless its job exists: plans the request, then acts on it inline or starts its job. */
+async function planAndAct(
+  runtime: Runtime,
+  invocation: Invocation,
+  accepted: ParsedEvent,
+  fixed: Accepted,
+  confirm: Selector | undefined,
+): Promise<Report> {
+  const { config, core, logger } = runtime;
+  const { jobId, snapshot, settings, builder, record, guard } = fixed;
+  await guard?.ready;
+  if (guard?.stopped === true && guard.stoppedBy !== undefined) {
+    return reportExisting(runtime, builder, jobId, guard.stoppedBy);
+  }
 
   // A selector with stalled / idle criteria is resolved into runs first; each is described again just before
   // it is acted on (inline, or in the job), since it may have resumed since it was described.
   const recheck = activityCriteriaOf(accepted, settings);
   const check = confirm ?? (recheck === undefined ? undefined : { ...recheck });
-  const optionsFor = (parsed: ParsedEvent, guard?: ReturnType<typeof guardJob>): RunOptions => ({
+  const optionsFor = (parsed: ParsedEvent): RunOptions => ({
     parsed,
     settings,
     invocation: { functionRequestId: invocation.context.awsRequestId, jobId },
@@ -106,31 +145,27 @@ export async function handleRequest(
   const inline = decision === 'inline' && !twoSteps;
 
   let outcome: RunResult = { done: false };
+  // What this delivery does inline is logged as it goes and when it ends, for the status of the request's
+  // job, whoever's it is: the one it hands on to, a duplicate's it ran beside, an abort recorded meanwhile.
+  const progress =
+    inline && guard !== undefined
+      ? progressOf(runtime, invocation.context.awsRequestId, jobId, 0, () => builder.totals())
+      : undefined;
   if (inline) {
-    // Watched while it acts: a job of this id that appears meanwhile (a duplicate's, or an abort recorded
-    // before the job existed) stops it within the guard's bound.
-    const guard = jobs === undefined ? undefined : guardJob(jobs, jobId, 'inline');
+    // Watched while it acts: a job of this id that appears meanwhile stops it within the guard's bound.
     try {
-      await guard?.ready;
-      if (guard?.stopped !== true) outcome = await runRequest(core, optionsFor(parsed, guard));
-    } finally {
-      guard?.close();
+      if (guard?.stopped !== true) outcome = await runRequest(core, optionsFor(parsed));
+    } catch (error: unknown) {
+      progress?.finish('failed');
+      throw error;
     }
     if (guard?.stopped === true && guard.stoppedBy !== undefined) {
-      // What this delivery did before it saw the job: the job's status shows it (an abort recorded before
-      // the job existed has no chunk of its own to say it).
-      recordProgress(runtime, {
-        jobId,
-        chunk: 0,
-        totals: builder.totals(),
-        final: true,
-        status: guard.stoppedBy.state === 'ABORTED' ? 'aborted' : 'done',
-      });
+      progress?.finish(guard.stoppedBy.state === 'ABORTED' ? 'aborted' : 'done');
       return reportExisting(runtime, builder, jobId, guard.stoppedBy);
     }
   }
-
   const own = builder.totals();
+  progress?.finish(!outcome.done ? 'running' : own.failed > 0 ? 'failed' : 'done');
   const summary = summaryOf(parsed, settings.dryRun, own, core.pacer);
   if (!outcome.done) {
     const state = jobState({
@@ -187,13 +222,13 @@ function reportExisting(
 }
 
 /**
- * The stalled / idle criteria each run is checked against again just before it is acted on, if the selector
- * has any (not in a preview: it acts on nothing). Not for cancelThenTerminate: a run is asked once, and its
- * termination after the grace period is not held back by a decider that woke to close it.
+ * The stalled / idle criteria each run is checked against again just before it is first acted on, if the
+ * selector has any (not in a preview: it acts on nothing). For cancelThenTerminate, before it is asked:
+ * its termination after the grace period is not held back by a decider that woke to close it.
  */
 function activityCriteriaOf(parsed: ParsedEvent, settings: JobSettings): ActivityCriteria | undefined {
   const target = parsed.request.target;
-  if (settings.action === 'cancelThenTerminate' || settings.dryRun) return undefined;
+  if (settings.dryRun) return undefined;
   if (target.kind !== 'selector' || !needsActivity(target.selector)) return undefined;
   const { stalled, idleLongerThanSeconds } = target.selector;
   return {

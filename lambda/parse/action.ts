@@ -83,7 +83,7 @@ export function checkAction(r: ActionFields, target: Target, permits: Permits, p
     );
   }
   if (action === 'cancelThenTerminate' && target.kind !== 'selector') {
-    // Its follow-up job is started with the runs before any is asked: each must be known by its runId.
+    // Its job is started with the runs, and terminates each by the runId it asked: each must be known.
     const named = target.kind === 'single' ? [target.execution] : target.executions;
     const runless = named.findIndex((e) => e.runId === undefined);
     if (runless !== -1) {

@@ -2,9 +2,8 @@
  * A selector resolved into the runs it matches before anything is acted on, when acting needs the full list
  * first: criteria the listing cannot answer (`stalled`, `idleLongerThanSeconds`: each candidate is described,
  * paced by the Describe bucket, as SWF allows 6 such calls per second per account), and cancelThenTerminate
- * (its follow-up job, which after the grace period terminates the runs still open and asked to cancel, is
- * started with the runs before any of them is asked). The runs are kept up to the request's allowance; more refuse the
- * request, as for any selector. The runs kept become an explicit list, acted on (and handed to a job) like one.
+ * (its job is started with the runs, and records each one it asks). The runs are kept up to the request's
+ * allowance; more refuse the request, as for any selector. The runs kept become an explicit list, acted on (and handed to a job) like one.
  * Resolving runs in one invocation: with Describe calls, it is refused up front when the candidates could not
  * all be described in the time it has.
  */

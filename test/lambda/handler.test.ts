@@ -179,7 +179,14 @@ describe('optional keys of the summary line', () => {
     for (const line of lines) expect(line).toMatchObject({ jobId: 'evt-1', chunk: 3 });
     // The job's progress record (what a status reads back from the log group), then the summary.
     expect(lines[1]).toMatchObject({
-      jobProgress: { jobId: 'evt-1', chunk: 3, final: true, status: 'done', totals: { terminated: 4 } },
+      jobProgress: {
+        jobId: 'evt-1',
+        invocation: 'req-1',
+        chunk: 3,
+        final: true,
+        status: 'done',
+        own: { matched: 1, terminated: 1 },
+      },
     });
     expect(lines[2]).toMatchObject({ matched: 1, terminated: 1, job: { matched: 4, terminated: 4 } });
   });
@@ -261,7 +268,7 @@ describe('the control function answers abort, status and jobs, and refuses every
 });
 
 describe('an error an invocation throws fits what Step Functions keeps of it', () => {
-  test("a chunk's failure listing fifty long errors is clipped: with its stack, well inside a 32,768-character cause", async () => {
+  test("an invocation's failure listing fifty long errors is clipped: with its stack, well inside a 32,768-character cause", async () => {
     // GIVEN a list chunk whose fifty terminations all fail with a long message
     const long = 'x'.repeat(4_000);
     swf

@@ -366,6 +366,14 @@ export class DeliveryWorld {
     }
     for (const c of this.swf.cancellations()) {
       if (!named.has(c.workflowId)) this.fail(`${c.workflowId} was asked to cancel, and no request named it`);
+      // A cancel request carries no provenance: one on a run only one request named is that request's.
+      const askers = REQUESTS.filter((r) => this.sent.has(r.id) && r.runs.includes(c.workflowId));
+      const aborted = askers.length === 1 ? this.abortedAt.get(askers[0]!.id) : undefined;
+      if (aborted !== undefined && c.at > aborted + ABORT_BOUND_MS && !IGNORED.has('abort')) {
+        this.fail(
+          `${c.workflowId} was asked to cancel ${c.at - aborted} ms after the abort of ${askers[0]!.id} was acknowledged`,
+        );
+      }
     }
   }
 
@@ -400,28 +408,28 @@ export class DeliveryWorld {
     }
   }
 
-  /** The job's status totals equal the terminations SWF saw from its chunks and the invocation that started it. */
+  /**
+   * The job's status totals equal every termination SWF saw for it (each termination's provenance names
+   * its job): its chunks', the delivery that started it, a duplicate's that acted beside it, an inline run
+   * an abort stopped.
+   */
   private async checkStatus(jobId: string): Promise<void> {
     if (IGNORED.has('status')) return;
-    const execution = this.sfn.executions.get(jobId)!;
-    const chunkRequests = new Set(execution.chunks.map((c) => c.requestId));
-    const starter = this.deliveries.find((d) => {
-      const answer = d.outcome !== undefined && 'answer' in d.outcome ? d.outcome.answer : undefined;
-      const job = (answer as { job?: { state?: string; executionArn?: string } } | undefined)?.job;
-      return job?.state === 'started' && job.executionArn?.endsWith(`:${jobId}`) === true;
-    });
-    const seen = this.swf.terminations.filter((t) => {
-      const p = readProvenance(t.details ?? '');
-      return (
-        p?.jobId === jobId &&
-        (chunkRequests.has(p.functionRequestId) || p.functionRequestId === starter?.requestId)
-      );
-    }).length;
-    if (execution.chunks.length === 0 && starter === undefined) return; // never worked: nothing to count
-    const answer = (await this.control({ status: { jobId } }, this.context(`status-${jobId}`, 10_000))) as {
-      status?: { totals?: { terminated?: number } };
-    };
-    const said = answer.status?.totals?.terminated ?? 0;
+    // An invocation stopped with its job says its last word within the abort bound: until then the status
+    // says its figures are not final (and is not held to them).
+    let answer: { status?: { totals?: { terminated?: number }; final?: boolean } } = {};
+    for (let look = 0; look < 60; look++) {
+      answer = (await this.control(
+        { status: { jobId } },
+        this.context(`status-${jobId}`, 10_000),
+      )) as typeof answer;
+      if (answer.status?.final === true) break;
+      await sleep(100);
+    }
+    if (answer.status?.final !== true)
+      this.fail(`the status of job ${jobId} never said its figures were final`);
+    const seen = this.swf.terminations.filter((t) => readProvenance(t.details ?? '')?.jobId === jobId).length;
+    const said = answer.status.totals?.terminated ?? 0;
     if (said !== seen) {
       this.fail(`the status of job ${jobId} says ${said} terminated; SWF saw ${seen} terminations by it`);
     }

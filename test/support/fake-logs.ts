@@ -1,8 +1,9 @@
 /**
  * A local stand-in for CloudWatch Logs' FilterLogEvents that the real `@aws-sdk/client-cloudwatch-logs` can
  * talk to: AWS JSON 1.1 (`POST /`, `X-Amz-Target: Logs_20140328.FilterLogEvents`), the log group's events
- * filtered by a JSON filter pattern of the one form the terminator sends (`{ $.a.b = "value" }`: a dotted
- * path equal to a string; any other pattern is refused, so a change in what is sent is noticed), from
+ * filtered by a JSON filter pattern of the forms the terminator sends (`{ $.a.b = "value" }` and
+ * `{ $.a.b = "value" && $.a.c IS TRUE }`: dotted paths equal to a string or to a boolean, all of them; any other
+ * pattern is refused, so a change in what is sent is noticed), from
  * `startTime`, in pages of `pageSize` events that may come back empty with a `nextToken` (as the real API's
  * do while it searches), oldest first.
  */
@@ -23,24 +24,42 @@ export interface FakeLogsOptions {
   readonly emptyPagesFirst?: number;
 }
 
-/** What a JSON filter pattern of the supported form asks: a path and the string it must equal. */
-function parsePattern(pattern: string): { path: string[]; value: string } | undefined {
-  const match = /^\{ \$\.([A-Za-z0-9_.]+) = "([^"\\]*)" \}$/.exec(pattern);
-  return match === null ? undefined : { path: match[1]!.split('.'), value: match[2]! };
+/** One term of a supported JSON filter pattern: a path and the value it must equal. */
+interface Term {
+  readonly path: string[];
+  readonly value: string | boolean;
 }
 
-function matches(message: string, filter: { path: string[]; value: string }): boolean {
-  let value: unknown;
+/** The terms of a supported pattern (`{ term && term ... }`), or undefined for any other pattern. */
+function parsePattern(pattern: string): Term[] | undefined {
+  const body = /^\{ (.+) \}$/.exec(pattern)?.[1];
+  if (body === undefined) return undefined;
+  const terms: Term[] = [];
+  for (const text of body.split(' && ')) {
+    const equals = /^\$\.([A-Za-z0-9_.]+) = "([^"\\]*)"$/.exec(text);
+    const is = /^\$\.([A-Za-z0-9_.]+) IS (TRUE|FALSE)$/.exec(text);
+    if (equals !== null) terms.push({ path: equals[1]!.split('.'), value: equals[2]! });
+    else if (is !== null) terms.push({ path: is[1]!.split('.'), value: is[2] === 'TRUE' });
+    else return undefined;
+  }
+  return terms;
+}
+
+function matches(message: string, terms: readonly Term[]): boolean {
+  let line: unknown;
   try {
-    value = JSON.parse(message);
+    line = JSON.parse(message);
   } catch {
     return false;
   }
-  for (const key of filter.path) {
-    if (typeof value !== 'object' || value === null) return false;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value === filter.value;
+  return terms.every((term) => {
+    let value = line;
+    for (const key of term.path) {
+      if (typeof value !== 'object' || value === null) return false;
+      value = (value as Record<string, unknown>)[key];
+    }
+    return value === term.value;
+  });
 }
 
 export class FakeLogsServer {

@@ -8,7 +8,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Env } from '../../lambda/config';
 import { type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
 import type { JobState } from '../../lambda/types';
-import { newer, type ProgressLog, type ProgressRecord } from '../../lambda/aws/job-logs';
+import type { ProgressLog, ProgressRecord } from '../../lambda/aws/job-logs';
 import { createJobs, createSfnClient, type JobsPort } from '../../lambda/aws/jobs';
 import { JOB_EVENT_KEY } from '../../lib/contract';
 import type { Report } from '../../lambda/types';
@@ -104,12 +104,14 @@ export function memoryProgressLog(): ProgressLog & { readonly records: ProgressR
     record(record) {
       records.push(JSON.parse(JSON.stringify(record)) as ProgressRecord);
     },
-    latest(jobId, since) {
-      let found: ProgressRecord | undefined;
-      for (const r of records) {
-        if (r.jobId === jobId && Date.parse(r.at) >= since.getTime()) found = newer(found, r);
-      }
-      return Promise.resolve(found);
+    read(jobId, query) {
+      const selected = records.filter(
+        (r) =>
+          r.jobId === jobId &&
+          Date.parse(r.at) >= query.since.getTime() &&
+          (query.finalOnly !== true || r.final),
+      );
+      return Promise.resolve({ records: selected, complete: true });
     },
   };
 }

@@ -35,9 +35,10 @@ const client = () =>
 
 const record = (fields: Partial<ProgressRecord> = {}): ProgressRecord => ({
   jobId: 'evt-1',
+  invocation: 'chunk-1-request',
   chunk: 1,
   at: '2025-06-01T12:00:00.000Z',
-  totals: { ...NO_TOTALS, matched: 3, terminated: 3 },
+  own: { ...NO_TOTALS, matched: 3, terminated: 3 },
   final: false,
   status: 'running',
   ...fields,
@@ -60,10 +61,10 @@ describe('the line written is the line read back', () => {
     });
 
     // WHEN
-    const found = await logsProgressReader(client, GROUP)('evt-1', new Date(0));
+    const found = await logsProgressReader(client, GROUP)('evt-1', { since: new Date(0) });
 
     // THEN: the record itself, found by a JSON filter on its job id, from the time given
-    expect(found).toEqual(written);
+    expect(found).toEqual({ records: [written], complete: true });
     expect(logs.requests[0]).toMatchObject({
       logGroupName: GROUP,
       filterPattern: `{ $.${PROGRESS_LOG_KEY}.jobId = "evt-1" }`,
@@ -71,33 +72,49 @@ describe('the line written is the line read back', () => {
     });
   });
 
-  test('GIVEN records over several pages, after empty ones WHEN read THEN the newest is answered: the latest chunk, its last record', async () => {
+  test("GIVEN records over several pages, after empty ones WHEN last records are asked for THEN every invocation's last one, and only those", async () => {
     logs = await FakeLogsServer.start({ pageSize: 1, emptyPagesFirst: 2 });
     const t = Date.parse('2025-06-01T12:00:00Z');
-    logs.put(GROUP, { [PROGRESS_LOG_KEY]: record({ chunk: 1, at: '2025-06-01T12:00:05.000Z' }) }, t + 5_000);
-    logs.put(GROUP, { [PROGRESS_LOG_KEY]: record({ chunk: 2, at: '2025-06-01T12:01:00.000Z' }) }, t + 60_000);
-    const last = record({ chunk: 2, at: '2025-06-01T12:01:05.000Z', final: true, status: 'done' });
-    logs.put(GROUP, { [PROGRESS_LOG_KEY]: last }, t + 65_000);
+    const put = (r: ProgressRecord, at: number) => {
+      logs.put(GROUP, { message: 'job progress', [PROGRESS_LOG_KEY]: r }, at);
+    };
+    put(record({ at: '2025-06-01T12:00:05.000Z' }), t + 5_000);
+    const chunkOne = record({ at: '2025-06-01T12:00:30.000Z', final: true, status: 'running' });
+    put(chunkOne, t + 30_000);
+    const chunkTwo = record({
+      invocation: 'chunk-2',
+      chunk: 2,
+      at: '2025-06-01T12:01:05.000Z',
+      final: true,
+      status: 'done',
+    });
+    put(chunkTwo, t + 65_000);
     logs.put(GROUP, 'not JSON: an unrelated line', t + 70_000);
 
-    const found = await logsProgressReader(client, GROUP)('evt-1', new Date(t));
+    const found = await logsProgressReader(client, GROUP)('evt-1', { since: new Date(t), finalOnly: true });
 
-    expect(found).toEqual(last);
-    expect(logs.requests.length).toBe(5);
+    expect(found).toEqual({ records: [chunkOne, chunkTwo], complete: true });
+    expect(logs.requests[0]?.filterPattern).toBe(
+      `{ $.${PROGRESS_LOG_KEY}.jobId = "evt-1" && $.${PROGRESS_LOG_KEY}.final IS TRUE }`,
+    );
+    expect(logs.requests.length).toBe(4);
   });
 
-  test('GIVEN no record yet WHEN read THEN nothing is found (the status says its figures are not final)', async () => {
-    logs = await FakeLogsServer.start();
+  test('GIVEN more pages than a status reads WHEN read THEN what was found, said to be incomplete', async () => {
+    logs = await FakeLogsServer.start({ pageSize: 1, emptyPagesFirst: 60 });
+    logs.put(GROUP, { [PROGRESS_LOG_KEY]: record() });
 
-    await expect(logsProgressReader(client, GROUP)('evt-1', new Date(0))).resolves.toBeUndefined();
+    const found = await logsProgressReader(client, GROUP)('evt-1', { since: new Date(0) });
+
+    expect(found).toEqual({ records: [], complete: false });
   });
 
   test('GIVEN a function without LOG_GROUP_NAME WHEN a status reads progress THEN nothing is read, nothing is found', async () => {
     logs = await FakeLogsServer.start();
 
     await expect(
-      logProgress(new Logger({ logLevel: 'SILENT' }), undefined).latest('evt-1', new Date(0)),
-    ).resolves.toBeUndefined();
+      logProgress(new Logger({ logLevel: 'SILENT' }), undefined).read('evt-1', { since: new Date(0) }),
+    ).resolves.toEqual({ records: [], complete: false });
     expect(logs.requests).toHaveLength(0);
   });
 });

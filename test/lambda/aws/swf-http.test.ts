@@ -133,6 +133,40 @@ describe("the gate: a call that acts on a run asks it before every attempt, the 
   });
 });
 
+describe("sockets: no call waits for one (it would reach SWF later than the job's guard allowed)", () => {
+  test('GIVEN SWF answering after 1 s WHEN 130 terminations are in flight at once THEN every one reaches SWF at once', async () => {
+    // GIVEN (130: the terminate and cancel pacers' in-flight limits together; the SDK's default is 50 sockets)
+    await startServer(makeExecutions(130, { domain: DOMAIN }));
+    server.latencyMs = 1_000;
+    const swf = createSwf(
+      createSwfClient({
+        endpoint: server.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' },
+      }),
+    );
+    const sent = Date.now();
+
+    // WHEN
+    await Promise.all(
+      Array.from({ length: 130 }, (_, i) =>
+        swf.terminate({
+          domain: DOMAIN,
+          workflowId: `wf-${i}`,
+          runId: `run-wf-${i}`,
+          reason: 'r',
+          details: 'd',
+        }),
+      ),
+    );
+
+    // THEN all arrived well within one answer's time (a 51st socket would have waited a second)
+    const arrivals = server.calls.map((c) => c.at - sent);
+    expect(arrivals).toHaveLength(130);
+    expect(Math.max(...arrivals)).toBeLessThan(800);
+  });
+});
+
 describe('a request SWF never answers: the request timeout makes it an error, retried', () => {
   test('an answer whose body stalls once, then success: terminated, on the second attempt', async () => {
     await startServer([one()]);

@@ -12,7 +12,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A Step Functions whose DescribeExecution reads the state when asked and answers `latencyMs` later. */
 function timedJobs(initial: JobDescription['state'] | 'none') {
-  const control = { state: initial, latencyMs: 0, failing: false, looks: 0 };
+  const control = { state: initial, latencyMs: 0, failing: false, looks: 0, redriveCount: 0 };
   const jobs: JobsPort = {
     ...inMemoryJobs().jobs,
     async describe(jobId) {
@@ -21,7 +21,8 @@ function timedJobs(initial: JobDescription['state'] | 'none') {
       const failing = control.failing;
       await sleep(control.latencyMs);
       if (failing) throw new Error('ThrottlingException');
-      return state === 'none' ? undefined : { jobId, executionArn: `arn:${jobId}`, state };
+      const redriveCount = control.redriveCount;
+      return state === 'none' ? undefined : { jobId, executionArn: `arn:${jobId}`, state, redriveCount };
     },
   };
   return { jobs, control };
@@ -79,7 +80,8 @@ describe("a chunk's guard", () => {
     const started = await actUntilStopped(guard, 6_000);
     guard.close();
 
-    // THEN the guard stopped, and the last action started within FRESH_MS of the stop (plus timer slack)
+    // THEN actions went on before the stop, the guard stopped, and none started later than FRESH_MS after it
+    expect(started.filter((t) => t <= stoppedAt).length).toBeGreaterThan(0);
     expect(guard.stopped).toBe(true);
     const late = started.filter((t) => t > stoppedAt + FRESH_MS + 50);
     expect(late).toEqual([]);
@@ -98,6 +100,19 @@ describe("a chunk's guard", () => {
     expect(started).toEqual([]);
     expect(guard.stopped).toBe(false);
   }, 10_000);
+
+  test('GIVEN looks that fail at once WHEN an action waits THEN the guard asks at most four times a second more', async () => {
+    const { jobs, control } = timedJobs('RUNNING');
+    control.failing = true;
+    const guard = guardJob(jobs, 'evt-1', 'chunk', { intervalMs: 1_000 });
+    await guard.ready;
+
+    await actUntilStopped(guard, 1_000);
+    guard.close();
+
+    // the first look, one at the interval, and on demand at most every 250 ms
+    expect(control.looks).toBeLessThanOrEqual(7);
+  });
 
   test('GIVEN looks that fail WHEN actions are asked THEN they wait for an answer, and go on once there is one', async () => {
     const { jobs, control } = timedJobs('RUNNING');
@@ -123,6 +138,28 @@ describe("a chunk's guard", () => {
     expect(guard.stopped).toBe(true);
     expect(await guard.mayAct()).toBe(false);
     guard.close();
+  });
+});
+
+describe("a redriven job's guard", () => {
+  test('GIVEN a job running again after a redrive WHEN a look sees it (not only the first) THEN the guard stops, naming the redrive', async () => {
+    // GIVEN the first look fails (so it cannot be what catches the redrive)
+    const { jobs, control } = timedJobs('RUNNING');
+    control.failing = true;
+    control.redriveCount = 1;
+    const guard = guardJob(jobs, 'evt-1', 'chunk', { intervalMs: 100 });
+    await guard.ready;
+    expect(guard.stopped).toBe(false);
+
+    // WHEN a later look answers
+    control.failing = false;
+    const started = await actUntilStopped(guard, 1_000);
+    guard.close();
+
+    // THEN nothing acted, and the guard stopped on the redrive
+    expect(started).toEqual([]);
+    expect(guard.stopped).toBe(true);
+    expect(guard.stoppedBy).toMatchObject({ state: 'RUNNING', redriveCount: 1 });
   });
 });
 

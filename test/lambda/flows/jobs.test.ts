@@ -64,6 +64,19 @@ function expectExactlyOnce(ids: readonly string[]) {
   expect([...done].sort()).toEqual([...ids].sort());
 }
 
+/**
+ * A job of `matches` (400) runs at 50/s in 30 s chunks (about 8 s of work), started by event `jobId` and
+ * working: at least `working` (40) terminated when this answers.
+ */
+async function workingJob(jobId: string, { matches = 400, working = 40 } = {}): Promise<void> {
+  swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(matches) });
+  rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
+  asReport(
+    await rig.handler(event(jobId, { domain: DOMAIN, selector: { tag: 'batch-7' } }), workingTime('r1', 500)),
+  );
+  while (swf.terminations.length < working) await new Promise((r) => setTimeout(r, 20));
+}
+
 async function status(jobId: string): Promise<JobStatusAnswer> {
   const answer = (await rig.handler({ status: { jobId } }, { awsRequestId: 'ops-status' })) as ControlAnswer;
   if (!('status' in answer)) throw new Error(`expected a status, got ${JSON.stringify(answer)}`);
@@ -176,22 +189,8 @@ describe('a job is never started twice for one request', () => {
 });
 
 describe('a job can be stopped', () => {
-  async function startSlowJob(jobId: string) {
-    const matches = tagged(400);
-    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: matches });
-    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
-    asReport(
-      await rig.handler(
-        event(jobId, { domain: DOMAIN, selector: { tag: 'batch-7' } }),
-        workingTime('r1', 500),
-      ),
-    );
-    // Let it work for a while.
-    while (swf.terminations.length < 40) await new Promise((r) => setTimeout(r, 20));
-  }
-
   test('an abort request stops it within 2 s: no termination starts after, the job ends aborted with the reason', async () => {
-    await startSlowJob('evt-stop');
+    await workingJob('evt-stop');
 
     const answer = (await rig.handler(
       { abort: { jobId: 'evt-stop', reason: 'wrong tag (INC-7)' } },
@@ -220,7 +219,7 @@ describe('a job can be stopped', () => {
   });
 
   test('aws stepfunctions stop-execution stops it the same way', async () => {
-    await startSlowJob('evt-cli-stop');
+    await workingJob('evt-cli-stop');
     const sfnClient = new SFNClient({
       endpoint: rig.sfn.endpoint,
       region: 'us-east-1',
@@ -243,17 +242,9 @@ describe('a job can be stopped', () => {
 });
 
 describe('one job per request, on every path: an aborted request stays aborted', () => {
-  /** A job of 400 at 50/s (about 8 s), started and working, then aborted. Answers when the abort was acknowledged. */
+  /** A working job, aborted: answers when the abort was acknowledged. */
   async function abortedJob(jobId: string): Promise<number> {
-    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(400) });
-    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
-    asReport(
-      await rig.handler(
-        event(jobId, { domain: DOMAIN, selector: { tag: 'batch-7' } }),
-        workingTime('r1', 500),
-      ),
-    );
-    while (swf.terminations.length < 40) await new Promise((r) => setTimeout(r, 20));
+    await workingJob(jobId);
     await rig.handler({ abort: { jobId, reason: 'wrong tag' } }, { awsRequestId: 'ops-abort' });
     const acknowledged = Date.now();
     await rig.sfn.finished(jobId);
@@ -348,15 +339,7 @@ describe('one job per request, on every path: an aborted request stays aborted',
   });
 
   test('a slow Step Functions (1.5 s a call) delays acting, never the abort: nothing is terminated 2 s after it', async () => {
-    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(400) });
-    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
-    asReport(
-      await rig.handler(
-        event('evt-slow-sfn', { domain: DOMAIN, selector: { tag: 'batch-7' } }),
-        workingTime('r1', 500),
-      ),
-    );
-    while (swf.terminations.length < 40) await new Promise((r) => setTimeout(r, 20));
+    await workingJob('evt-slow-sfn');
 
     // WHEN Step Functions answers every call 1.5 s late, and the job is aborted
     rig.sfn.latencyMs = 1_500;
@@ -371,15 +354,7 @@ describe('one job per request, on every path: an aborted request stays aborted',
 
 describe("a job's status says what it has really done", () => {
   test('an aborted job: the totals of the chunk that saw the abort, final, equal to what SWF saw', async () => {
-    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(400) });
-    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '30' });
-    asReport(
-      await rig.handler(
-        event('evt-st', { domain: DOMAIN, selector: { tag: 'batch-7' } }),
-        workingTime('r1', 500),
-      ),
-    );
-    while (swf.terminations.length < 60) await new Promise((r) => setTimeout(r, 20));
+    await workingJob('evt-st', { working: 60 });
     await rig.handler({ abort: { jobId: 'evt-st', reason: 'r' } }, { awsRequestId: 'ops-abort' });
     const execution = await rig.sfn.finished('evt-st');
     // the chunk that was working notices, ends, and logs its final figures
@@ -396,15 +371,8 @@ describe("a job's status says what it has really done", () => {
   });
 
   test('a running job: figures a few seconds old at most, and as of when', async () => {
-    swf = await FakeSwfServer.start({ domains: [DOMAIN], executions: tagged(1_000) });
-    rig = await jobRig(swf, { ...PACED, TERMINATE_RATE_PER_SECOND: '50', JOB_CHUNK_SECONDS: '60' });
-    asReport(
-      await rig.handler(
-        event('evt-run', { domain: DOMAIN, selector: { tag: 'batch-7' } }),
-        workingTime('r1', 500),
-      ),
-    );
     // one chunk, working for 20 s: its progress is logged every 5 s
+    await workingJob('evt-run', { matches: 1_000, working: 1 });
     await new Promise((r) => setTimeout(r, 6_000));
 
     const answer = await status('evt-run');

@@ -183,7 +183,7 @@ describe('when the second look cannot be used', () => {
   });
 });
 
-test('GIVEN cancelThenTerminate with a stalled selector WHEN a match resumes after it was described THEN its job asks it all the same: the match is committed when the job starts', async () => {
+test('GIVEN cancelThenTerminate with a stalled selector WHEN a match resumes after it was described THEN its job leaves it alone: described again before it is asked', async () => {
   server = await FakeSwfServer.start({
     domains: ['orders'],
     executions: [stalledRun('order-1'), stalledRun('order-2')],
@@ -210,12 +210,12 @@ test('GIVEN cancelThenTerminate with a stalled selector WHEN a match resumes aft
     { awsRequestId: 'chunk-1' },
   );
 
-  // THEN the job was started with both runs and no criteria to re-check, and asked both (a run asked to cancel
-  // is asked once: a decider that resumed may close it gracefully), each described once only, when resolved
+  // THEN the job was started with both runs and the criteria to re-check; its chunk described each again and
+  // asked only the one still stalled (the other had resumed: no-longer-matches)
   expect(report.job).toMatchObject({ state: 'started', reason: 'grace-period' });
-  expect(job.recheck).toBeUndefined();
-  expect(server.callCount('RequestCancelWorkflowExecution')).toBe(2);
-  expect(server.callCount('DescribeWorkflowExecution')).toBe(2);
+  expect(job.recheck).toEqual({ stalled: true });
+  expect(server.cancellations().map((c) => c.workflowId)).toEqual(['order-1']);
+  expect(server.callCount('DescribeWorkflowExecution')).toBe(4);
 });
 
 test('GIVEN a stalled selector whose matches take longer than the invocation has WHEN it becomes a job THEN the job carries the criteria to re-check', async () => {
