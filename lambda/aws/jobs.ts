@@ -72,7 +72,10 @@ export const ABORTED_BEFORE_START_KEY = 'swfTerminatorAbortedBeforeStart';
 export interface LastChunk {
   /** The state the job's last finished chunk handed back; undefined before any finished. */
   readonly state?: JobState;
-  /** True when a chunk had started and not finished when the history ends (it was working, or stopped). */
+  /**
+   * True when an attempt of a chunk had started and not ended when the history ends (it was working when the
+   * job stopped, or works now); false between attempts (a retry's wait) and between chunks.
+   */
   readonly inFlight: boolean;
 }
 
@@ -184,9 +187,9 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
 
     async lastChunk(jobId) {
       let nextToken: string | undefined;
-      let inFlight = false;
-      // Newest first: the last chunk's exit is near the end of the history (retries add a few events); a
-      // chunk entered after it was working when the history ends.
+      let inFlight: boolean | undefined;
+      // Newest first: whether an attempt of a chunk was running when the history ends is said by the newest
+      // task event (started, or ended: a retry's wait is not running), and the last chunk's exit is near.
       for (let page = 0; page < 5; page++) {
         const answer = await client.send(
           new GetExecutionHistoryCommand({
@@ -198,16 +201,16 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
           }),
         );
         for (const event of answer.events ?? []) {
-          if (event.type === 'TaskStateEntered' && event.stateEnteredEventDetails?.name === JOB_CHUNK_STATE) {
-            inFlight = true;
-          }
+          const type = event.type ?? '';
+          if (inFlight === undefined && ATTEMPT_STARTED.has(type)) inFlight = true;
+          if (inFlight === undefined && ATTEMPT_ENDED.has(type)) inFlight = false;
           const state = chunkOutput(event);
-          if (state !== undefined) return { state, inFlight };
+          if (state !== undefined) return { state, inFlight: inFlight ?? false };
         }
         nextToken = answer.nextToken;
         if (nextToken === undefined) break;
       }
-      return { inFlight };
+      return { inFlight: inFlight ?? false };
     },
 
     async list({ state, limit }) {
@@ -227,6 +230,28 @@ export function createJobs(client: SFNClient, stateMachineArn: string): JobsPort
     },
   };
 }
+
+/** History events of a chunk's attempt starting (the chunk invokes the function directly, or as a task). */
+const ATTEMPT_STARTED = new Set([
+  'LambdaFunctionScheduled',
+  'LambdaFunctionStarted',
+  'TaskScheduled',
+  'TaskStarted',
+]);
+/** History events of a chunk's attempt ending, whatever ended it. */
+const ATTEMPT_ENDED = new Set([
+  'LambdaFunctionSucceeded',
+  'LambdaFunctionFailed',
+  'LambdaFunctionTimedOut',
+  'LambdaFunctionScheduleFailed',
+  'LambdaFunctionStartFailed',
+  'TaskSucceeded',
+  'TaskFailed',
+  'TaskTimedOut',
+  'TaskStartFailed',
+  'TaskSubmitFailed',
+  'TaskStateExited',
+]);
 
 /** The job state a chunk handed back, from its exit event in the history; undefined for other events. */
 function chunkOutput(event: HistoryEvent): JobState | undefined {

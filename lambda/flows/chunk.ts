@@ -14,7 +14,7 @@ import { planRequest } from '../plan/plan';
 import { summaryOf } from '../report/log';
 import type { ExecutionRef, JobState, JobStatus } from '../types';
 import { guardJob, type JobGuard } from './job-guard';
-import { addTotals, jobState, wholeSecondAfter } from './job-state';
+import { addTotals, jobState, NO_TOTALS, wholeSecondAfter } from './job-state';
 import { progressOf } from './progress';
 import type { Invocation, Runtime } from './runtime';
 
@@ -38,8 +38,11 @@ export async function handleChunk(
   }
 
   if (state.notBefore !== undefined && invocation.time.getTime() < Date.parse(state.notBefore)) {
-    // The Wait state ended early (it reads whole seconds), or the chunk was invoked by hand: wait again.
+    // The Wait state ended early (it reads whole seconds), or the chunk was invoked by hand: wait again. It
+    // says so in the job's progress too (nothing done), so that a job stopped while it ran is not left
+    // waiting for its last word.
     logger.info('chunk waiting', { notBefore: state.notBefore });
+    progressOf(runtime, invocation.context.awsRequestId, jobId, number, () => NO_TOTALS).finish('running');
     return state;
   }
 

@@ -160,6 +160,12 @@ export async function runControl(
  */
 const BEFORE_JOB_MS = 16 * 60_000;
 
+/**
+ * How long after a job stopped its invocations' last figures are waited for: Lambda's longest invocation and
+ * the ten minutes CloudWatch Logs may take to show a line (docs/facts.md, "CloudWatch Logs"), and more.
+ */
+const SILENT_AFTER_MS = 30 * 60_000;
+
 /** What the log group says of a job: each invocation's newest record, added up. */
 interface Logged {
   readonly totals: JobTotals;
@@ -256,14 +262,18 @@ async function jobStatus(
     .sort()
     .at(-1);
   const inFlightChunk = (handedBack?.chunks ?? 0) + 1;
-  const final =
-    ended &&
+  const allSaid =
     (logged === undefined ? progress === undefined : logged.allFinal) &&
     (!last.inFlight || logged?.finalChunks.has(inFlightChunk) === true);
-  if (note === undefined && ended && !final) {
-    note =
-      'an invocation working when the job stopped has not logged its final figures yet (they reach the log ' +
-      'group within seconds, at most minutes): ask again';
+  // Long after the job stopped, an invocation still silent never will speak (it timed out, or crashed).
+  const stoppedLongAgo = (job.stoppedAt?.getTime() ?? Infinity) < Date.now() - SILENT_AFTER_MS;
+  const final = ended && (allSaid || stoppedLongAgo);
+  if (note === undefined && ended && !allSaid) {
+    note = stoppedLongAgo
+      ? 'an invocation working when the job stopped never logged its last figures (it may have timed out): ' +
+        'the figures may be low'
+      : 'an invocation working when the job stopped has not logged its final figures yet (they reach the log ' +
+        'group within seconds, at most minutes): ask again';
   }
   const abort =
     job.state === 'ABORTED'

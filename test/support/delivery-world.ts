@@ -142,7 +142,7 @@ export class DeliveryWorld {
   /** The invocations (by request id) the redeployment in preview mode served: they terminate nothing. */
   private readonly servedInPreview = new Set<string>();
   private preview = false;
-  private failNextChunk = false;
+  private failNextChunk: 'before' | 'after' | undefined;
   private deliveriesMade = 0;
   private handler!: Handler;
   private control!: Handler;
@@ -179,12 +179,18 @@ export class DeliveryWorld {
       invoke: (event, context) => {
         const world = box.world;
         if (world === undefined) throw new Error('no world');
-        if (world.failNextChunk) {
-          world.failNextChunk = false;
+        const failing = world.failNextChunk;
+        world.failNextChunk = undefined;
+        if (failing === 'before') {
           throw Object.assign(new Error('the chunk failed (injected)'), { name: 'Error' });
         }
         if (world.preview) world.servedInPreview.add(context.awsRequestId);
-        return world.handler(event, context);
+        const answer = world.handler(event, context);
+        if (failing !== 'after') return answer;
+        // It acted, and then its answer was lost: Step Functions retries it with the state before it.
+        return answer.then(() => {
+          throw Object.assign(new Error('the answer was lost (injected)'), { name: 'Error' });
+        });
       },
     });
     const world = new DeliveryWorld(swf, sfn, clock);
@@ -292,9 +298,12 @@ export class DeliveryWorld {
     await sleep(ms);
   }
 
-  /** The next chunk the state machine runs fails before the handler sees it (Step Functions retries it). */
-  failChunk(): void {
-    this.failNextChunk = true;
+  /**
+   * The next chunk the state machine runs fails (Step Functions retries it): before the handler sees it, or
+   * after it acted (its answer lost).
+   */
+  failChunk(when: 'before' | 'after' = 'before'): void {
+    this.failNextChunk = when;
   }
 
   /** SWF answers every call this much later, from now on. */
@@ -476,9 +485,9 @@ export const step = {
       w.advance(seconds);
     }),
   wait: (ms: number) => command(`wait ${ms} ms`, (w) => w.settle(ms)),
-  failChunk: () =>
-    command('fail the next chunk', (w) => {
-      w.failChunk();
+  failChunk: (when: 'before' | 'after' = 'before') =>
+    command(`fail the next chunk ${when === 'before' ? 'before it acts' : 'after it acted'}`, (w) => {
+      w.failChunk(when);
     }),
   slowSwf: (ms: number) =>
     command(`SWF answers after ${ms} ms`, (w) => {
@@ -528,7 +537,7 @@ export const commands = fc.commands(
         { weight: 1, arbitrary: fc.integer({ min: 1500, max: 3000 }) },
       )
       .map(step.wait),
-    fc.constant(null).map(step.failChunk),
+    fc.constantFrom('before' as const, 'after' as const).map(step.failChunk),
     fc.constantFrom(0, 300, 1500).map(step.slowSwf),
     fc.constantFrom(0, 700, 1500).map(step.slowSfn),
     fc.constant(null).map(step.refuseNextCancel),

@@ -7,7 +7,8 @@
  * JSON body; errors are HTTP 400 with `__type` naming the error. Operations: StartExecution (idempotent for
  * the same name and input while running, else `ExecutionAlreadyExists`), DescribeExecution, StopExecution,
  * GetExecutionHistory (the chunk's `TaskStateEntered` and `TaskStateExited` events, the exits with their
- * output), ListExecutions, and RedriveExecution (of a FAILED or ABORTED execution: it runs again from its
+ * output, and each attempt's `LambdaFunctionStarted` and `LambdaFunctionSucceeded` / `LambdaFunctionFailed`),
+ * ListExecutions, and RedriveExecution (of a FAILED or ABORTED execution: it runs again from its
  * start with the input its last chunk had, which is where a redrive of this state machine resumes, and
  * DescribeExecution counts it in `redriveCount`).
  *
@@ -298,15 +299,22 @@ export class FakeSfnServer {
       const started = Date.now();
       const timeout = this.options.functionTimeoutMs ?? 300_000;
       const requestId = randomUUID();
+      // The attempt's own events, as Step Functions records a Lambda task's.
+      const record = (type: string) => {
+        execution.events.push({ id: execution.events.length + 1, timestamp: Date.now() / 1000, type });
+      };
+      record('LambdaFunctionStarted');
       try {
         const answer = await this.options.invoke(event, {
           awsRequestId: requestId,
           getRemainingTimeInMillis: () => Math.max(0, timeout - (Date.now() - started)),
         });
         execution.chunks.push({ event, outcome: 'answered', requestId });
+        record('LambdaFunctionSucceeded');
         return JSON.parse(JSON.stringify(answer ?? null)) as Json;
       } catch (error: unknown) {
         execution.chunks.push({ event, outcome: 'threw', requestId });
+        record('LambdaFunctionFailed');
         const e = error instanceof Error ? error : new Error(String(error));
         // What Step Functions reports for a Lambda function's error.
         throw Object.assign(new Error(JSON.stringify({ errorMessage: e.message, errorType: e.name })), {

@@ -13,7 +13,8 @@ import { runControl, type JobStatusAnswer } from '../../../lambda/flows/control'
 import { inMemoryJobs, memoryProgressLog } from '../../support/handler-bulk';
 import { jobStateFixture } from '../../support/handler-fixtures';
 
-const STARTED = new Date('2025-06-01T11:00:00Z');
+// Ten minutes ago: a job stopped minutes ago may still hear from an invocation that was working.
+const STARTED = new Date(Math.floor(Date.now() / 1000) * 1000 - 10 * 60_000);
 const at = (seconds: number) => new Date(STARTED.getTime() + seconds * 1000).toISOString();
 const terminated = (n: number) => ({ ...NO_TOTALS, matched: n, terminated: n });
 
@@ -24,6 +25,7 @@ function jobsWith(
   state: 'RUNNING' | 'ABORTED' | 'SUCCEEDED',
   last: LastChunk,
   input: unknown = jobStateFixture({ chunks: 0, totals: NO_TOTALS }),
+  stoppedAt = new Date(STARTED.getTime() + 180_000),
 ): JobsPort {
   return {
     ...inMemoryJobs().jobs,
@@ -34,7 +36,7 @@ function jobsWith(
         state,
         startedAt: STARTED,
         input: JSON.stringify(input),
-        ...(state === 'RUNNING' ? {} : { stoppedAt: new Date(STARTED.getTime() + 180_000) }),
+        ...(state === 'RUNNING' ? {} : { stoppedAt }),
       }),
     lastChunk: () => Promise.resolve(last),
   };
@@ -97,6 +99,21 @@ describe("an aborted job's status", () => {
     expect(status).toMatchObject({ state: 'ABORTED', final: false, asOf: at(160) });
     expect(status.totals?.terminated).toBe(55);
     expect(status.note).toMatch(/has not logged its final figures yet.*ask again/);
+  });
+
+  test('GIVEN the chunk working when it stopped never logged (it timed out) WHEN asked half an hour later THEN final, saying so', async () => {
+    const jobs = jobsWith(
+      'ABORTED',
+      { state: HANDED_BACK, inFlight: true },
+      undefined,
+      new Date(Date.now() - 31 * 60_000),
+    );
+
+    const status = await statusOf(jobs, logged(FINISHED));
+
+    expect(status).toMatchObject({ final: true });
+    expect(status.totals?.terminated).toBe(40);
+    expect(status.note).toMatch(/never logged its last figures/);
   });
 
   test("GIVEN it was stopped between chunks WHEN asked THEN the finished chunks' figures, final", async () => {

@@ -56,6 +56,22 @@ describe('counterexamples the property test found, kept', () => {
   }, 60_000);
 });
 
+/** What the property test found against this change's own first versions, kept too. */
+describe('counterexamples found on the way, kept', () => {
+  const ct = requestIndex('evt-ct');
+  const ctAgain = requestIndex('evt-ct-again');
+
+  test('a job stopped while its chunk waited to be retried says its figures are final (it waited for a chunk that never ran)', async () => {
+    await runSequence([
+      step.failChunk('before'),
+      step.deliver(ct, false),
+      step.deliver(ctAgain, true),
+      step.abort(ct),
+      step.refuseNextCancel(),
+    ]);
+  }, 60_000);
+});
+
 describe('deliveries arriving at least once, aborts, retries and re-sends at any moment', () => {
   test('keep every promise, for a fixed seed', async () => {
     await fc.assert(
