@@ -11,7 +11,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 
 const ROOT = path.resolve(__dirname, '..');
 
@@ -43,10 +43,49 @@ export const BUNDLE_OPTIONS = {
   logLevel: 'warning',
 } as const satisfies BuildOptions;
 
-/** Bundles `entry` (a path from the repository root) into `outdir/index.js` (+ `index.js.map`). */
+/**
+ * Modules the handler loads only when it needs them (an `import()` of their path), bundled apart into files of
+ * their own beside `index.js` so that no cold start parses their code: by the path the handler imports them
+ * with, the file they are built from. The CloudWatch Logs client (a job's status reads the log group).
+ */
+export const LAZY_MODULES: Readonly<Record<string, string>> = {
+  './logs-client': 'lambda/aws/logs-client.ts',
+};
+
+/** Leaves each lazy module's import to a `require` of its own file, beside the bundle. */
+const lazyModules: Plugin = {
+  name: 'lazy-modules',
+  setup(b) {
+    const paths = Object.keys(LAZY_MODULES).map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+    b.onResolve({ filter: new RegExp(`^(${paths.join('|')})$`) }, (args) => ({
+      path: `${args.path}.js`,
+      external: true,
+    }));
+  },
+};
+
+/**
+ * Bundles `entry` (a path from the repository root) into `outdir/index.js` (+ `index.js.map`), and, when the
+ * bundle loads any, each lazy module into `outdir/<name>.js` (+ map).
+ */
 export async function bundle(entry: string, outdir: string): Promise<void> {
   fs.rmSync(outdir, { recursive: true, force: true });
-  await build({ ...BUNDLE_OPTIONS, entryPoints: [entry], outfile: path.join(outdir, 'index.js') });
+  const result = await build({
+    ...BUNDLE_OPTIONS,
+    entryPoints: [entry],
+    outfile: path.join(outdir, 'index.js'),
+    plugins: [lazyModules],
+    metafile: true,
+  });
+  const imported = new Set(
+    Object.values(result.metafile.outputs).flatMap((o) =>
+      o.imports.filter((i) => i.external).map((i) => i.path),
+    ),
+  );
+  for (const [name, source] of Object.entries(LAZY_MODULES)) {
+    if (!imported.has(`${name}.js`)) continue;
+    await build({ ...BUNDLE_OPTIONS, entryPoints: [source], outfile: path.join(outdir, `${name}.js`) });
+  }
 }
 
 if (require.main === module) {

@@ -3,9 +3,10 @@
  * sequences, shrunk to the smallest failing one when a promise breaks. Prints the seed and path fast-check
  * reports, to replay a failure exactly.
  *
- *   npx tsx scripts/soak-deliveries.ts                 # 200 sequences, a random seed
- *   SOAK_RUNS=1000 npx tsx scripts/soak-deliveries.ts
- *   SOAK_SEED=123 SOAK_PATH=4:2 npx tsx scripts/soak-deliveries.ts   # replay one failure
+ *   npm run soak                                   # 200 sequences, a random seed
+ *   SOAK_RUNS=1000 npm run soak
+ *   SOAK_SEED=123 SOAK_PATH=4:2 npm run soak       # replay one failure
+ *   SOAK_IGNORE=status,grace npm run soak          # set promises aside, to look for others
  */
 import '../test/support/handler-env';
 import fc from 'fast-check';

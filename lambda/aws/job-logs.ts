@@ -103,7 +103,7 @@ export function logsProgressReader(
   logGroupName: string,
 ): ProgressLog['read'] {
   return async (jobId, query) => {
-    const { FilterLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+    const { FilterLogEventsCommand } = await import('./logs-client');
     const logs = await client();
     // Job ids hold no quote or backslash (Step Functions' name rules, lambda/parse/job-id.ts).
     const key = `$.${PROGRESS_LOG_KEY}`;
@@ -135,8 +135,8 @@ export function logsProgressReader(
 
 /**
  * Progress records as lines of the function's log group (`logger`'s JSON lines, INFO), read back from
- * `logGroupName` with CloudWatch Logs (none without it). The client is loaded and created on first use:
- * only a status request reads logs.
+ * `logGroupName` with CloudWatch Logs (none without it). The client is loaded (a module bundled apart:
+ * lambda/aws/logs-client.ts) and created on first use: only a status request reads logs.
  */
 export function logProgress(logger: Logger, logGroupName: string | undefined): ProgressLog {
   let client: Promise<CloudWatchLogsClient> | undefined;
@@ -144,7 +144,7 @@ export function logProgress(logger: Logger, logGroupName: string | undefined): P
     logGroupName === undefined
       ? undefined
       : logsProgressReader(() => {
-          client ??= import('@aws-sdk/client-cloudwatch-logs').then((m) => new m.CloudWatchLogsClient({}));
+          client ??= import('./logs-client').then((m) => m.createLogsClient());
           return client;
         }, logGroupName);
   return {

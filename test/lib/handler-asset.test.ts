@@ -36,14 +36,23 @@ describe('the shipped handler asset', () => {
     },
   );
 
-  test('holds one CommonJS bundle with every dependency inside, and its source map', () => {
-    expect(fs.readdirSync(HANDLER_ASSET_DIR).sort()).toEqual(['index.js', 'index.js.map']);
+  test('holds one CommonJS bundle with every dependency inside, its lazily loaded module, and their source maps', () => {
+    expect(fs.readdirSync(HANDLER_ASSET_DIR).sort()).toEqual([
+      'index.js',
+      'index.js.map',
+      'logs-client.js',
+      'logs-client.js.map',
+    ]);
     const code = fs.readFileSync(path.join(HANDLER_ASSET_DIR, 'index.js'), 'utf8');
     // Nothing is left to the runtime's copy of a package: no require of a bare module but Node's own, and the
     // SDK's optional CRT signer, which it loads (in a try) only for SigV4a, a signature SWF does not use.
     const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
     const external = new Set(required.filter((m) => !m.startsWith('node:') && !isBuiltin(m)));
     expect([...external]).toEqual(['@aws-sdk/signature-v4-crt']);
+    // The CloudWatch Logs client is the one module imported on demand, from its own file beside the bundle.
+    const imported = [...code.matchAll(/import\("([^"]+)"\)/g)].map((m) => m[1]!);
+    expect([...new Set(imported.filter((m) => !m.startsWith('node:')))]).toEqual(['./logs-client.js']);
+    expect(code).not.toContain('FilterLogEventsCommand extends');
     // The source map names the sources (stack traces point at lambda/*.ts) without carrying their text.
     const map = JSON.parse(fs.readFileSync(path.join(HANDLER_ASSET_DIR, 'index.js.map'), 'utf8')) as {
       sources: string[];

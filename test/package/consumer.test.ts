@@ -219,6 +219,8 @@ describe('the package as a consumer installs it', () => {
         'README.md',
         'assets/handler/index.js',
         'assets/handler/index.js.map',
+        'assets/handler/logs-client.js',
+        'assets/handler/logs-client.js.map',
         'assets/verifier/index.js',
         'assets/verifier/index.js.map',
         'package.json',
@@ -230,7 +232,12 @@ describe('the package as a consumer installs it', () => {
     );
     // The shipped handler is the one this repository built.
     expect(packedFiles).toContain('assets/handler/index.js');
-    expect(fs.readdirSync(HANDLER_ASSET_DIR).sort()).toEqual(['index.js', 'index.js.map']);
+    expect(fs.readdirSync(HANDLER_ASSET_DIR).sort()).toEqual([
+      'index.js',
+      'index.js.map',
+      'logs-client.js',
+      'logs-client.js.map',
+    ]);
   });
 
   test('neither esbuild nor Docker is on the path or in either app', async () => {

@@ -421,6 +421,11 @@ describe('only the runs its own asking recorded are terminated, each after its o
     // WHEN the request arrives, and the grace period from the FIRST asks passes (not from the retry's)
     await rig!.handler(cancelThenTerminate({ selector: { tag: 'ct' } }), workingTime('retried', 10_000));
     await until(() => server.cancellations().length === 6, 'the retry to ask again');
+    // (and to record its asks, at the test clock's T0 + 20 s, before the clock moves on)
+    await until(() => chunkOutputs(sfn.executions.get('retried')!).length >= 1, "the retry's answer");
+    expect(chunkOutputs(sfn.executions.get('retried')!)[0]?.asked?.map((a) => a.askedAt)).toEqual(
+      IGNORING.map(() => iso(T0 + 20_000)),
+    );
     clock.set(T0 + GRACE_MS + 1_000);
     await sleep(300);
 

@@ -9,8 +9,8 @@
  * (done, aborted, or failed with its record), and status totals equal what SWF saw.
  *
  * `npm test` runs a fixed seed and a few random ones (fast-check prints the seed and the path of a failure:
- * replay it with `SOAK_SEED=<seed> SOAK_PATH=<path> npx tsx scripts/soak-deliveries.ts`); the longer soak
- * is `npx tsx scripts/soak-deliveries.ts`.
+ * replay it with `SOAK_SEED=<seed> SOAK_PATH=<path> npm run soak`); the longer soak is `npm run soak`
+ * (`SOAK_RUNS=1000` for more).
  */
 import fc from 'fast-check';
 import { commands, requestIndex, runSequence, step } from '../../support/delivery-world';
