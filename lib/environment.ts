@@ -63,27 +63,69 @@ export const ENVIRONMENT_MAX_BYTES = 4096;
  */
 const UNRESOLVED_VALUE_BYTES = 256;
 
+/** What each function's environment carries, for the message when it outgrows Lambda's limit. */
+const CARRIES = {
+  handler: `carries the domains (once for all, and again where policies cancel or describe) and ${POLICY_DIGEST_LENGTH + 1} bytes per policy`,
+  verifier:
+    'names the domains, the roles, functions and resources, and each rule that may invoke the functions (one or two per policy)',
+} as const;
+
 /**
- * Why `environment` would not fit a function's environment, or undefined. Counted as its JSON (keys, values
- * and punctuation), which is more than Lambda's own count could be. Run as a validation, after every policy
- * was added: each domain a policy may cancel or describe in, and each policy's digest, add to it.
+ * Why the `of` function's `environment` would not fit Lambda's limit, or undefined. Counted as its JSON (keys,
+ * values as deployed, punctuation), which is more than Lambda's own count could be. Run as a validation, after
+ * every policy was added: the handler's grows with each domain a policy may cancel or describe in and each
+ * policy's digest, the verifier's with each rule that may invoke the functions.
  */
 export function environmentSizeProblem(
   scope: IConstruct,
   environment: Record<string, string>,
+  of: keyof typeof CARRIES = 'handler',
 ): string | undefined {
   const stack = Stack.of(scope);
   let bytes = 2;
   for (const [key, value] of Object.entries(environment)) {
-    const resolved: unknown = stack.resolve(value);
-    const valueBytes =
-      typeof resolved === 'string' ? Buffer.byteLength(JSON.stringify(resolved)) : UNRESOLVED_VALUE_BYTES;
-    bytes += Buffer.byteLength(JSON.stringify(key)) + 1 + valueBytes + 1;
+    bytes += Buffer.byteLength(JSON.stringify(key)) + 1 + deployedBytes(stack.resolve(value)) + 3;
   }
   if (bytes <= ENVIRONMENT_MAX_BYTES) return undefined;
   return (
-    `the handler's environment would be about ${bytes} bytes, over Lambda's ${ENVIRONMENT_MAX_BYTES}: it ` +
-    `carries the domains (once for all, and again where policies cancel or describe) and ${POLICY_DIGEST_LENGTH + 1} bytes per ` +
-    'policy; use fewer or shorter domains, or fewer policies per terminator'
+    `the ${of}'s environment would be about ${bytes} bytes, over Lambda's ${ENVIRONMENT_MAX_BYTES}: it ${CARRIES[of]}; use fewer or ` +
+    'shorter domains, or fewer policies per terminator'
   );
 }
+
+/**
+ * About how many bytes a value CloudFormation resolves at deploy time becomes: literal text as it is, pseudo
+ * parameters at their longest, a reference to a resource or an attribute as an ARN with a generated name (about
+ * 160 bytes), and a rule's name selected from its ARN at 64. An estimate for a size check, not a bound: an ARN of
+ * a resource with a much longer name is longer.
+ */
+export function deployedBytes(resolved: unknown): number {
+  if (typeof resolved === 'string') return Buffer.byteLength(JSON.stringify(resolved)) - 2;
+  if (typeof resolved === 'number' || typeof resolved === 'boolean') return String(resolved).length;
+  if (resolved === null || typeof resolved !== 'object') return 0;
+  const obj = resolved as Record<string, unknown>;
+  const ref = obj.Ref;
+  if (typeof ref === 'string') return PSEUDO_BYTES[ref] ?? ARN_BYTES;
+  const join = obj['Fn::Join'];
+  if (Array.isArray(join)) {
+    const [separator, parts] = join as [string, unknown[]];
+    return (
+      parts.reduce<number>((sum, part) => sum + deployedBytes(part), 0) +
+      separator.length * (parts.length - 1)
+    );
+  }
+  if (Array.isArray(obj['Fn::GetAtt'])) return ARN_BYTES;
+  // The verifier selects a rule's name out of its ARN: CloudFormation names rules with at most 64 characters.
+  if (Array.isArray(obj['Fn::Select'])) return RULE_NAME_BYTES;
+  return UNRESOLVED_VALUE_BYTES;
+}
+
+const PSEUDO_BYTES: Readonly<Record<string, number>> = {
+  'AWS::Partition': 10,
+  'AWS::Region': 14,
+  'AWS::AccountId': 12,
+  'AWS::URLSuffix': 20,
+  'AWS::StackName': 128,
+};
+const ARN_BYTES = 160;
+const RULE_NAME_BYTES = 64;

@@ -9,29 +9,24 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { acknowledgeWildcardResource } from './nag';
+import {
+  DEAD_LETTER_ACTION,
+  domainArnPatterns,
+  JOB_EXECUTION_ACTIONS,
+  JOB_MACHINE_ACTIONS,
+  READ_LOG_ACTIONS,
+  TERMINATE_ACTIONS,
+  WRITE_LOG_ACTIONS,
+} from './role-grants';
 
 /**
- * Both published ARN forms of an SWF domain: with the stack's region (SWF Developer Guide, SWF's own
- * events) and with an empty region (Service Authorization Reference).
+ * Both published ARN forms of an SWF domain (lib/role-grants.ts, domainArnPatterns), in the stack's
+ * partition, region and account. A domain name that is a token is left as it is.
  */
 export function swfDomainArns(scope: Construct, domain: string): string[] {
   const stack = Stack.of(scope);
-  const name = iamLiteral(domain);
-  return [
-    `arn:${stack.partition}:swf:${stack.region}:${stack.account}:/domain/${name}`,
-    `arn:${stack.partition}:swf::${stack.account}:/domain/${name}`,
-  ];
-}
-
-/**
- * SWF allows `*`, `?` and `$` in domain names, but IAM reads `*` and `?` in a resource as wildcards (a domain
- * named `ord*` would grant every domain starting with `ord`). IAM's literal-character variables `${*}`,
- * `${?}` and `${$}` keep the name literal.
- * @see https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html#policy-vars-specialchars
- */
-function iamLiteral(name: string): string {
-  if (Token.isUnresolved(name)) return name;
-  return name.replace(/[*?$]/g, (special) => `\${${special}}`);
+  const at = { partition: stack.partition, region: stack.region, account: stack.account };
+  return domainArnPatterns(at, domain, Token.isUnresolved(domain) ? (token) => token : undefined);
 }
 
 /** The ARNs of a state machine whose name is known before it exists, and of its executions. */
@@ -72,14 +67,14 @@ export function grantOwnJobs(role: iam.Role, arns: JobArns): void {
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'StartAndListOwnJobs',
-      actions: ['states:StartExecution', 'states:ListExecutions'],
+      actions: [...JOB_MACHINE_ACTIONS],
       resources: [arns.stateMachineArn],
     }),
   );
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'ReadAndStopOwnJobs',
-      actions: ['states:DescribeExecution', 'states:GetExecutionHistory', 'states:StopExecution'],
+      actions: [...JOB_EXECUTION_ACTIONS],
       resources: [arns.executionArns],
     }),
   );
@@ -99,7 +94,7 @@ export class SendOnlySqsDestination implements lambda.IDestination {
   constructor(private readonly queue: sqs.IQueue) {}
 
   public bind(_scope: Construct, fn: lambda.IFunction): lambda.DestinationConfig {
-    this.queue.grant(fn, 'sqs:SendMessage');
+    this.queue.grant(fn, DEAD_LETTER_ACTION);
     return { destination: this.queue.queueArn };
   }
 }
@@ -159,11 +154,7 @@ export function createTerminatingRole(
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'TerminateInChosenDomains',
-      actions: [
-        'swf:CountOpenWorkflowExecutions',
-        'swf:ListOpenWorkflowExecutions',
-        'swf:TerminateWorkflowExecution',
-      ],
+      actions: [...TERMINATE_ACTIONS],
       resources: domains.flatMap((domain) => swfDomainArns(scope, domain)),
     }),
   );
@@ -194,7 +185,7 @@ export function createControlRole(scope: Construct, logGroupArn: string, jobs: J
 export function readOwnLogs(logGroupArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'ReadOwnJobProgress',
-    actions: ['logs:FilterLogEvents'],
+    actions: [...READ_LOG_ACTIONS],
     resources: [logGroupArn],
   });
 }
@@ -203,7 +194,7 @@ export function readOwnLogs(logGroupArn: string): iam.PolicyStatement {
 export function writeOwnLogs(logGroupArn: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'WriteOwnLogs',
-    actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+    actions: [...WRITE_LOG_ACTIONS],
     resources: [logGroupArn],
   });
 }

@@ -37,6 +37,7 @@ import type { PolicyHostSettings } from './policy-validation';
 import type { SwfTerminatorProps } from './swf-terminator-props';
 import { TerminationPolicy, type TerminationPolicyOptions } from './termination-policy';
 import { createRequestRules } from './request-rules';
+import { CANCEL_ACTION, DESCRIBE_ACTION } from './role-grants';
 import { resolveSettings, type TerminatorSettings } from './validation';
 import { LeastPrivilegeVerifier } from './verifier';
 
@@ -95,6 +96,8 @@ export class SwfTerminator extends Construct {
   private readonly targetOptions: targets.LambdaFunctionProps;
   private readonly policyDigests: string[] = [];
   private readonly policyNames: string[] = [];
+  /** The construct's rules that invoke the terminating function: the only ones its resource policy may name. */
+  private readonly handlerRules: events.IRule[] = [];
 
   /**
    * @param scope the construct to create the terminator in
@@ -142,18 +145,8 @@ export class SwfTerminator extends Construct {
     const role = createTerminatingRole(this, domains, logGroup.logGroupArn, jobs);
     // Beyond terminating, only what a feature needs: cancel requests (allowCancelRequests, or a policy that
     // cancels) and Describe calls (a policy that sweeps for stalled or idle executions), domain by domain.
-    this.cancelGrant = new DomainActionGrant(
-      this,
-      role,
-      'CancelInChosenDomains',
-      'swf:RequestCancelWorkflowExecution',
-    );
-    this.describeGrant = new DomainActionGrant(
-      this,
-      role,
-      'DescribeInChosenDomains',
-      'swf:DescribeWorkflowExecution',
-    );
+    this.cancelGrant = new DomainActionGrant(this, role, 'CancelInChosenDomains', CANCEL_ACTION);
+    this.describeGrant = new DomainActionGrant(this, role, 'DescribeInChosenDomains', DESCRIBE_ACTION);
     if (props.allowCancelRequests === true) {
       for (const domain of domains) this.cancelGrant.add(domain);
     }
@@ -241,6 +234,7 @@ export class SwfTerminator extends Construct {
     });
     this.rule = rules.rule;
     this.controlRule = rules.controlRule;
+    this.handlerRules.push(rules.rule);
 
     this.verifier = new LeastPrivilegeVerifier(this, 'Verifier', {
       domains,
@@ -248,6 +242,13 @@ export class SwfTerminator extends Construct {
       handlerRole: role,
       controlRole,
       stateMachineRole: jobMachine.stateMachine.role,
+      controlHandler: this.controlHandler,
+      stateMachineArn: jobs.stateMachineArn,
+      deadLetterQueueArn: deadLetterQueue.queueArn,
+      eventBus: this.eventBus,
+      // Lazy: policies added after the constructor add their rules.
+      handlerRules: () => this.handlerRules,
+      controlRules: () => [rules.controlRule],
       cancelDomains: () => this.cancelGrant.domains,
       describeDomains: () => this.describeGrant.domains,
       logGroup,
@@ -296,16 +297,39 @@ export class SwfTerminator extends Construct {
     if (policy.describe) this.describeGrant.add(domain);
   }
 
-  /** @internal A rule target that runs the handler with `input` (a policy run), failures kept like requests'. */
+  /**
+   * @internal A rule target that runs the handler with `input` (a policy run), failures kept like requests'.
+   * The rule it is bound to is recorded: the verifier lets the construct's own rules invoke the handler only.
+   */
   public _policyTarget(input: events.RuleTargetInput): events.IRuleTarget {
-    return new targets.LambdaFunction(this.handler, { ...this.targetOptions, event: input });
+    const target = new targets.LambdaFunction(this.handler, { ...this.targetOptions, event: input });
+    return {
+      bind: (rule: events.IRule, id?: string) => {
+        this.handlerRules.push(rule);
+        return target.bind(rule, id);
+      },
+    };
   }
 
   /**
-   * Lets `grantee` send termination requests: grants `events:PutEvents` on {@link eventBus}.
+   * Lets `grantee` send termination requests: grants `events:PutEvents` on {@link eventBus}, in the grantee's
+   * own policy. Only a principal with a policy of this account (a role, a user, a group) can be granted: the
+   * bus's own policy stays empty, and the verifier refuses any Allow in it.
    */
   public grantRequest(grantee: iam.IGrantable): iam.Grant {
-    return this.eventBus.grantPutEventsTo(grantee);
+    const grant = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.eventBus.eventBusArn],
+    });
+    if (!grant.success) {
+      throw new Error(
+        'SwfTerminator.grantRequest: the grantee has no policy of this account to add events:PutEvents to ' +
+          '(a service or another account?); requests come only from principals of this account, through ' +
+          "their own policies, never through the bus's policy",
+      );
+    }
+    return grant;
   }
 
   /**

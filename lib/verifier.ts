@@ -1,11 +1,12 @@
 /**
- * The least-privilege verifier: a function of its own that asks IAM's SimulatePrincipalPolicy, on the live
- * account, whether the terminator's roles can do exactly what they must and nothing more (lambda/verify/),
- * every policy attached to them counted, as AWS evaluates them. It runs as a deployment trigger (a violation
- * fails the deployment, naming the check and the statement), on demand, and optionally on a schedule.
+ * The least-privilege verifier: a function of its own that proves, on the live account, that the terminator's
+ * roles can do exactly what they must and nothing more, and that only what the construct wired can invoke its
+ * functions (lambda/verify/): it reads every policy of each role, the functions' and the bus's resource-based
+ * policies, and asks IAM's SimulatePrincipalPolicy. It runs as a deployment trigger (a violation fails the
+ * deployment, naming the statement), on demand, and optionally on a schedule.
  */
 import { createHash } from 'node:crypto';
-import { Aspects, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Aspects, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +16,8 @@ import * as triggers from 'aws-cdk-lib/triggers';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV, METRICS_NAMESPACE } from './contract';
 import { HANDLER_RUNTIME, verifierCode } from './handler-asset';
+import { environmentSizeProblem } from './environment';
+import { acknowledgeWildcardResource } from './nag';
 import { writeOwnLogs } from './permissions';
 
 /** How long one verification may take: IAM's throttling retries, and two waits for IAM to settle (30 s). */
@@ -28,6 +31,15 @@ export interface LeastPrivilegeVerifierProps {
   readonly handlerRole: iam.Role;
   readonly controlRole: iam.Role;
   readonly stateMachineRole: iam.IRole;
+  /** The control function, whose resource-based policy is read too. */
+  readonly controlHandler: lambda.IFunction;
+  readonly stateMachineArn: string;
+  readonly deadLetterQueueArn: string;
+  /** The bus requests are put on, whose policy is read. */
+  readonly eventBus: events.IEventBus;
+  /** The construct's rules that invoke each function: read at synth, after every policy was added. */
+  readonly handlerRules: () => readonly events.IRule[];
+  readonly controlRules: () => readonly events.IRule[];
   /** Where the role may cancel, and describe: read at synth, after every policy was added. */
   readonly cancelDomains: () => readonly string[];
   readonly describeDomains: () => readonly string[];
@@ -61,6 +73,55 @@ export class LeastPrivilegeVerifier extends Construct {
         resources: checkedRoles.map((r) => r.roleArn),
       }),
     );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheTerminatorsRoles',
+        actions: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'],
+        resources: checkedRoles.map((r) => r.roleArn),
+      }),
+    );
+    // Any managed policy may be attached to a checked role (that is what the check is for): its document is
+    // read wherever it is, the account's or AWS's. Reading a policy grants nothing.
+    const managedPolicies = [
+      `arn:${stack.partition}:iam::aws:policy/*`,
+      `arn:${stack.partition}:iam::${stack.account}:policy/*`,
+    ];
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadManagedPoliciesOfTheRoles',
+        actions: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+        resources: managedPolicies,
+      }),
+    );
+    const functions = [props.handler.functionArn, props.controlHandler.functionArn];
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWhoMayInvokeTheFunctions',
+        actions: ['lambda:GetPolicy', 'lambda:ListVersionsByFunction', 'lambda:ListAliases'],
+        resources: functions.flatMap((arn) => [arn, `${arn}:*`]),
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadWhoMayUseTheBus',
+        actions: ['events:DescribeEventBus'],
+        resources: [props.eventBus.eventBusArn],
+      }),
+    );
+    for (const arn of managedPolicies) {
+      acknowledgeWildcardResource(
+        role,
+        arn,
+        'Reads (never writes) whichever managed policy is attached to a checked role.',
+      );
+    }
+    for (const arn of functions) {
+      acknowledgeWildcardResource(
+        role,
+        `${arn}:*`,
+        "Reads the resource-based policies of the terminator's own functions' versions and aliases.",
+      );
+    }
 
     // What the verifier checks, as the handler's own configuration says it (lambda/verify/config.ts).
     const config = Lazy.string({
@@ -74,9 +135,31 @@ export class LeastPrivilegeVerifier extends Construct {
           controlRoleArn: props.controlRole.roleArn,
           stateMachineRoleArn: props.stateMachineRole.roleArn,
           handlerFunctionArn: props.handler.functionArn,
-          cancelDomains: props.cancelDomains(),
-          describeDomains: props.describeDomains(),
+          controlFunctionArn: props.controlHandler.functionArn,
+          cancelDomains: positionsIn(props.domains, props.cancelDomains()),
+          describeDomains: positionsIn(props.domains, props.describeDomains()),
+          logGroupArn: props.logGroup.logGroupArn,
+          stateMachineArn: props.stateMachineArn,
+          deadLetterQueueArn: props.deadLetterQueueArn,
+          eventBusArn: props.eventBus.eventBusArn,
+          handlerRules: props.handlerRules().map(ruleName),
+          controlRules: props.controlRules().map(ruleName),
         }),
+    });
+    const environment = {
+      [ENV.verifyConfig]: config,
+      // A change to any checked role's policies changes the function, and so re-runs the deploy-time check.
+      POLICY_FINGERPRINT: Lazy.string({ produce: () => policyFingerprint(stack, checkedRoles) }),
+      POWERTOOLS_SERVICE_NAME: props.serviceName,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      NODE_OPTIONS: '--enable-source-maps',
+    };
+    // Checked once the app is complete: each policy added after the constructor adds its rules.
+    this.node.addValidation({
+      validate: () => {
+        const problem = environmentSizeProblem(this, environment, 'verifier');
+        return problem === undefined ? [] : [`SwfTerminator: ${problem}`];
+      },
     });
     this.function = new lambda.Function(this, 'Function', {
       code: verifierCode(),
@@ -87,16 +170,9 @@ export class LeastPrivilegeVerifier extends Construct {
       timeout: VERIFY_TIMEOUT,
       role,
       logGroup: props.logGroup,
-      environment: {
-        [ENV.verifyConfig]: config,
-        // A change to any checked role's policies changes the function, and so re-runs the deploy-time check.
-        POLICY_FINGERPRINT: Lazy.string({ produce: () => policyFingerprint(stack, checkedRoles) }),
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
-      },
+      environment,
       description:
-        "Proves the SWF terminator's roles can do what they must and nothing more (IAM's simulator)",
+        "Proves the SWF terminator's roles can do what they must and nothing more, and who may invoke it",
       // A failed scheduled run counts once in VerificationFailed; Lambda's retries would count it again.
       retryAttempts: 0,
     });
@@ -124,6 +200,14 @@ export class LeastPrivilegeVerifier extends Construct {
       });
     }
   }
+}
+
+/**
+ * A rule's ARN after `rule/` (`[BUS/]NAME`): what the verifier's configuration keeps of it, to stay within a
+ * function's 4 KB of environment with many policies (lambda/verify/config.ts).
+ */
+function ruleName(rule: events.IRule): string {
+  return Fn.select(1, Fn.split(':rule/', rule.ruleArn));
 }
 
 /**
@@ -179,4 +263,17 @@ function attachedTo(stack: Stack, node: IConstruct, roles: readonly iam.IRole[])
 
 function documentOf(policy: PolicyResource): unknown {
   return policy.policyDocument;
+}
+
+/**
+ * Where each of `some` stands in `domains`: the verifier's configuration names a domain once, by position
+ * elsewhere (lambda/verify/config.ts). A policy's domain is one of the terminator's (validated by the
+ * construct), so every name is found.
+ */
+function positionsIn(domains: readonly string[], some: readonly string[]): number[] {
+  return some.map((domain) => {
+    const position = domains.indexOf(domain);
+    if (position < 0) throw new Error(`SwfTerminator: ${domain} is not one of the terminator's domains`);
+    return position;
+  });
 }

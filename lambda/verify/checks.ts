@@ -9,6 +9,8 @@
  * Resources are literal ARNs, never patterns: a domain named `ord*` is checked as the ARN ending `ord*`
  * (the grant writes it `ord${*}`, docs/facts.md "IAM for SWF").
  */
+import type { GrantedResources, RoleKind } from '../../lib/role-grants';
+import { highRiskDenials } from './risk-probes';
 import {
   ALL_SWF_ACTIONS,
   CANCEL_ACTION,
@@ -18,28 +20,31 @@ import {
   TERMINATE_ACTIONS,
 } from './swf-actions';
 
-/** What the verifier checks, as the construct deployed it. */
-export interface VerifyConfig {
-  readonly partition: string;
-  readonly region: string;
-  readonly account: string;
-  /** The chosen SWF domains. */
-  readonly domains: readonly string[];
+/**
+ * What the verifier checks, as the construct deployed it: the resources its roles are granted
+ * (lib/role-grants.ts), the roles, and who may invoke its functions.
+ */
+export interface VerifyConfig extends GrantedResources {
   /** The terminating function's role. */
   readonly handlerRoleArn: string;
   /** The control function's role (no SWF at all). */
   readonly controlRoleArn?: string;
   /** The state machine's role (it may only invoke the handler). */
   readonly stateMachineRoleArn?: string;
-  /** The terminating function; required with stateMachineRoleArn. */
-  readonly handlerFunctionArn?: string;
-  /** Domains where swf:RequestCancelWorkflowExecution is granted. */
-  readonly cancelDomains: readonly string[];
-  /** Domains where swf:DescribeWorkflowExecution is granted. */
-  readonly describeDomains: readonly string[];
+  /** The control function, whose resource-based policy is read with the terminating function's. */
+  readonly controlFunctionArn?: string;
+  /** The bus requests are put on, whose policy is read. */
+  readonly eventBusArn: string;
+  /**
+   * The construct's rules that invoke the terminating function (requests, policies' runs), each as its ARN's
+   * name after `rule/` (`[BUS/]NAME`): the only principals its resource-based policy may let in.
+   */
+  readonly handlerRules: readonly string[];
+  /** Likewise, the rules that invoke the control function. */
+  readonly controlRules: readonly string[];
 }
 
-export type RoleKind = 'handler' | 'control' | 'stateMachine';
+export type { RoleKind };
 export type Expectation = 'allowed' | 'denied';
 
 /** One question for IAM: may this role take this action on this resource? */
@@ -188,10 +193,8 @@ function handlerChecks(add: Add, config: VerifyConfig): void {
       add(action, resource, 'denied', why);
   }
   commonDenials(add, config);
-  if (config.handlerFunctionArn !== undefined) {
-    const why = "no function may invoke a function, so Lambda's recursive-loop detection stays on";
-    add('lambda:InvokeFunction', config.handlerFunctionArn, 'denied', why);
-  }
+  const why = "no function may invoke a function, so Lambda's recursive-loop detection stays on";
+  add('lambda:InvokeFunction', config.handlerFunctionArn, 'denied', why);
 }
 
 /**
@@ -216,27 +219,45 @@ export function buildChecks(config: VerifyConfig): Check[] {
     const add = forRole('control', controlRoleArn);
     noSwfOnChosenDomains(add, config, 'the control function has no SWF permission');
     commonDenials(add, config);
-    if (handlerFunctionArn !== undefined) {
-      add(
-        'lambda:InvokeFunction',
-        handlerFunctionArn,
-        'denied',
-        'the control function never invokes the handler',
-      );
-    }
+    add(
+      'lambda:InvokeFunction',
+      handlerFunctionArn,
+      'denied',
+      'the control function never invokes the handler',
+    );
   }
   if (stateMachineRoleArn !== undefined) {
     const add = forRole('stateMachine', stateMachineRoleArn);
-    if (handlerFunctionArn !== undefined) {
-      add(
-        'lambda:InvokeFunction',
-        handlerFunctionArn,
-        'allowed',
-        "the state machine runs a job's chunks on it",
-      );
-    }
+    add(
+      'lambda:InvokeFunction',
+      handlerFunctionArn,
+      'allowed',
+      "the state machine runs a job's chunks on it",
+    );
     noSwfOnChosenDomains(add, config, 'the state machine only invokes the terminating function');
     commonDenials(add, config);
+  }
+  for (const [role, roleArn] of [
+    ['handler', config.handlerRoleArn],
+    ['control', controlRoleArn],
+    ['stateMachine', stateMachineRoleArn],
+  ] as const) {
+    if (roleArn === undefined) continue;
+    const add = forRole(role, roleArn);
+    const deny = (action: string, resource: string, why: string) => {
+      add(action, resource, 'denied', why);
+    };
+    highRiskDenials(deny, {
+      roleArn,
+      logGroupArn: config.logGroupArn,
+      stateMachineArn: config.stateMachineArn,
+      deadLetterQueueArn: config.deadLetterQueueArn,
+      functionArns: [
+        handlerFunctionArn,
+        ...(config.controlFunctionArn === undefined ? [] : [config.controlFunctionArn]),
+      ],
+      otherStateMachineArn: `arn:${config.partition}:states:${config.region}:${config.account}:stateMachine:${CANARY_NAME}`,
+    });
   }
   return checks;
 }

@@ -27,10 +27,51 @@ const must = (ok: (value: string) => boolean, rule: string) =>
 const PARTITION = /^aws(-[a-z]+)*$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT = /^\d{12}$/;
-/** arn:PARTITION:iam::ACCOUNT:role/[PATH/]NAME */
-const ROLE_ARN = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
-/** arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME (unqualified) */
-const FUNCTION_ARN = /^arn:(aws(?:-[a-z]+)*):lambda:([a-z0-9-]+):(\d{12}):function:[A-Za-z0-9_-]{1,64}$/;
+/** A rule's ARN after `rule/`: `[BUS/]NAME` (bus names may hold `/`, `.`, `-`, `_`). */
+const RULE_NAME = /^[/.\-_A-Za-z0-9]{1,320}$/;
+
+/**
+ * The ARN fields, each with its form: `partition`, `region` and `account` groups are checked against the
+ * configuration's own (a role's ARN has no region).
+ */
+const ARNS = {
+  handlerRoleArn: [
+    /^arn:(?<partition>[^:]+):iam::(?<account>\d{12}):role\/[\w+=,.@/-]{1,512}$/,
+    'an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME',
+  ],
+  controlRoleArn: 'handlerRoleArn',
+  stateMachineRoleArn: 'handlerRoleArn',
+  handlerFunctionArn: [
+    /^arn:(?<partition>[^:]+):lambda:(?<region>[^:]+):(?<account>\d{12}):function:[A-Za-z0-9_-]{1,64}$/,
+    'an unqualified Lambda function ARN, arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME',
+  ],
+  controlFunctionArn: 'handlerFunctionArn',
+  logGroupArn: [
+    /^arn:(?<partition>[^:]+):logs:(?<region>[^:]+):(?<account>\d{12}):log-group:[\w#/.-]{1,512}:\*$/,
+    "a log group's ARN as CloudFormation gives it, arn:PARTITION:logs:REGION:ACCOUNT:log-group:NAME:*",
+  ],
+  stateMachineArn: [
+    /^arn:(?<partition>[^:]+):states:(?<region>[^:]+):(?<account>\d{12}):stateMachine:[\w-]{1,80}$/,
+    'a state machine ARN, arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME',
+  ],
+  deadLetterQueueArn: [
+    /^arn:(?<partition>[^:]+):sqs:(?<region>[^:]+):(?<account>\d{12}):[\w-]{1,80}(\.fifo)?$/,
+    'an SQS queue ARN, arn:PARTITION:sqs:REGION:ACCOUNT:NAME',
+  ],
+  eventBusArn: [
+    /^arn:(?<partition>[^:]+):events:(?<region>[^:]+):(?<account>\d{12}):event-bus\/[/.\-_A-Za-z0-9]{1,256}$/,
+    'an event bus ARN, arn:PARTITION:events:REGION:ACCOUNT:event-bus/NAME',
+  ],
+} as const satisfies Record<string, readonly [RegExp, string] | string>;
+
+type ArnField = keyof typeof ARNS;
+const ARN_FIELDS = Object.keys(ARNS) as ArnField[];
+
+/** The form of an ARN field (a field may share another's). */
+function formOf(field: ArnField): readonly [RegExp, string] {
+  const form = ARNS[field];
+  return typeof form === 'string' ? formOf(form) : form;
+}
 
 function buildSchema() {
   const domain = z.string().check(
@@ -39,23 +80,30 @@ function buildSchema() {
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     }),
   );
-  const roleArn = must((v) => ROLE_ARN.test(v), 'an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME');
+  const arn = (field: ArnField) => {
+    const [pattern, rule] = formOf(field);
+    return must((v) => pattern.test(v), rule);
+  };
+  const rules = z.array(must((v) => RULE_NAME.test(v), "a rule's ARN after rule/, [BUS/]NAME"));
   return z.strictObject({
     partition: must((v) => PARTITION.test(v), 'an AWS partition such as "aws" or "aws-cn"'),
     region: must((v) => REGION.test(v), 'an AWS region such as "eu-west-1"'),
     account: must((v) => ACCOUNT.test(v), 'a 12-digit AWS account id'),
     domains: z.array(domain).check(z.minLength(1)),
-    handlerRoleArn: roleArn,
-    controlRoleArn: z.optional(roleArn),
-    stateMachineRoleArn: z.optional(roleArn),
-    handlerFunctionArn: z.optional(
-      must(
-        (v) => FUNCTION_ARN.test(v),
-        'an unqualified Lambda function ARN, arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME',
-      ),
-    ),
-    cancelDomains: z.array(domain),
-    describeDomains: z.array(domain),
+    // Positions in `domains`, not names: a domain name may be 256 bytes, and the environment holds 4 KB.
+    cancelDomains: z.array(z.int().check(z.nonnegative())),
+    describeDomains: z.array(z.int().check(z.nonnegative())),
+    handlerRoleArn: arn('handlerRoleArn'),
+    controlRoleArn: z.optional(arn('controlRoleArn')),
+    stateMachineRoleArn: z.optional(arn('stateMachineRoleArn')),
+    handlerFunctionArn: arn('handlerFunctionArn'),
+    controlFunctionArn: z.optional(arn('controlFunctionArn')),
+    logGroupArn: arn('logGroupArn'),
+    stateMachineArn: arn('stateMachineArn'),
+    deadLetterQueueArn: arn('deadLetterQueueArn'),
+    eventBusArn: arn('eventBusArn'),
+    handlerRules: rules,
+    controlRules: rules,
   });
 }
 
@@ -63,48 +111,47 @@ let schema: ReturnType<typeof buildSchema> | undefined;
 
 const fail = (field: string, rule: string) => new ConfigError(VERIFY_CONFIG_ENV, `${field}: ${rule}`);
 
-/** Rules that relate fields to each other, checked once each field is valid on its own. */
-function crossCheck(config: VerifyConfig): void {
-  const { partition, region, account, domains } = config;
+type ParsedConfig = z.infer<ReturnType<typeof buildSchema>>;
+
+/**
+ * Rules that relate fields to each other, checked once each field is valid on its own; the domain positions
+ * become the domains' names.
+ */
+function crossCheck(parsed: ParsedConfig): VerifyConfig {
+  const { partition, region, account, domains } = parsed;
   domains.forEach((domain, i) => {
     if (domains.indexOf(domain) !== i)
       throw fail(`domains[${i}]`, `repeats ${echo(domain)}; name each domain once`);
   });
-  for (const list of ['cancelDomains', 'describeDomains'] as const) {
-    config[list].forEach((domain, i) => {
-      if (!domains.includes(domain)) {
+  const named = (list: 'cancelDomains' | 'describeDomains') =>
+    parsed[list].map((position, i) => {
+      const domain = domains[position];
+      if (domain === undefined) {
         throw fail(
           `${list}[${i}]`,
-          `must be one of the chosen domains (got ${echo(domain)}, not in domains)`,
+          `must be a position in domains, 0 to ${domains.length - 1} (got ${position})`,
         );
       }
+      return domain;
     });
-  }
-  for (const field of ['handlerRoleArn', 'controlRoleArn', 'stateMachineRoleArn'] as const) {
-    const [, arnPartition, arnAccount] = ROLE_ARN.exec(config[field] ?? '') ?? [];
-    if (arnPartition !== undefined && (arnPartition !== partition || arnAccount !== account)) {
-      throw fail(
-        field,
-        `must be a role of account ${account} in partition ${partition} (got ${echo(config[field])})`,
-      );
+  const config: VerifyConfig = {
+    ...parsed,
+    cancelDomains: named('cancelDomains'),
+    describeDomains: named('describeDomains'),
+  };
+  for (const field of ARN_FIELDS) {
+    const value = config[field];
+    const where = formOf(field)[0].exec(value ?? '')?.groups;
+    if (where === undefined) continue;
+    const wrong = (['partition', 'region', 'account'] as const).filter(
+      (part) => where[part] !== undefined && where[part] !== config[part],
+    );
+    if (wrong.length > 0) {
+      const place = where.region === undefined ? `account ${account}` : `account ${account} in ${region}`;
+      throw fail(field, `must be of ${place}, partition ${partition} (got ${echo(value)})`);
     }
   }
-  const [, fnPartition, fnRegion, fnAccount] = FUNCTION_ARN.exec(config.handlerFunctionArn ?? '') ?? [];
-  if (
-    fnPartition !== undefined &&
-    (fnPartition !== partition || fnRegion !== region || fnAccount !== account)
-  ) {
-    throw fail(
-      'handlerFunctionArn',
-      `must be a function of account ${account} in ${region} (got ${echo(config.handlerFunctionArn)})`,
-    );
-  }
-  if (config.stateMachineRoleArn !== undefined && config.handlerFunctionArn === undefined) {
-    throw fail(
-      'handlerFunctionArn',
-      'is required with stateMachineRoleArn: it is the one function the state machine may invoke',
-    );
-  }
+  return config;
 }
 
 /** Parses and checks {@link VERIFY_CONFIG_ENV}. Pure: reads only `env`. */
@@ -137,7 +184,5 @@ export function parseVerifyConfig(env: Env): VerifyConfig {
     // `request` is the issue helper's name for the whole value: here it is the JSON itself.
     throw field === 'request' ? new ConfigError(VERIFY_CONFIG_ENV, `the JSON ${rule}`) : fail(field, rule);
   }
-  const config: VerifyConfig = result.data;
-  crossCheck(config);
-  return config;
+  return crossCheck(result.data);
 }

@@ -10,16 +10,20 @@ export const FAILURES_NAMED = 3;
 /** The longest one failure's sentence may be in a message (a deployment's status reason is short). */
 const FAILURE_MAX_CHARS = 600;
 
-/** At least one check got a decision other than the one it expected. */
+/**
+ * The enumeration refused a statement, or a check got a decision other than the one it expected. The message
+ * names the first few of each, findings first (they name the statement to remove).
+ */
 export class LeastPrivilegeViolationError extends Error {
   override readonly name = 'LeastPrivilegeViolationError';
 
   constructor(readonly report: VerifyReport) {
-    const named = report.failures.slice(0, FAILURES_NAMED).map((f) => clip(f.message, FAILURE_MAX_CHARS));
-    const more =
-      report.failed > named.length ? ` (and ${report.failed - named.length} more, in the log)` : '';
+    const all = [...report.findings.map((f) => f.message), ...report.failures.map((f) => f.message)];
+    const named = all.slice(0, FAILURES_NAMED).map((m) => clip(m, FAILURE_MAX_CHARS));
+    const more = all.length > named.length ? ` (and ${all.length - named.length} more, in the log)` : '';
     super(
-      `least privilege violated: ${report.failed} of ${report.checked} checks failed: ${named.join('; ')}${more}`,
+      `least privilege violated: ${report.findings.length} grants refused, ${report.failed} of ` +
+        `${report.checked} checks failed: ${named.join('; ')}${more}`,
     );
   }
 }
@@ -34,5 +38,18 @@ export class SimulationFailedError extends Error {
     cause: string,
   ) {
     super(`simulating the policies of ${roleArn} failed, so least privilege is not proven: ${cause}`);
+  }
+}
+
+/** A policy could not be read (no such role or function, access denied, throttled past the retries). */
+export class ReadFailedError extends Error {
+  override readonly name = 'ReadFailedError';
+
+  constructor(
+    /** What was being read: a role's policies, a function's policy, the bus's policy. */
+    readonly what: string,
+    cause: string,
+  ) {
+    super(`reading ${what} failed, so least privilege is not proven: ${cause}`);
   }
 }

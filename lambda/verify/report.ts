@@ -1,9 +1,11 @@
 /**
  * The verifier's report: every check with what it expected and what IAM answered, the statements IAM says
  * decided it, and for each failure a sentence naming the role, the action, the resource, both decisions and
- * the statements at fault. Pure.
+ * the statements at fault; and every finding of the enumeration (lambda/verify/findings.ts). Pure.
  */
-import type { Check, RoleKind } from './checks';
+import { ROLE_LABEL } from './audit-roles';
+import type { Check } from './checks';
+import type { Finding } from './findings';
 
 /** IAM's `EvalDecision`. */
 export type Decision = 'allowed' | 'explicitDeny' | 'implicitDeny';
@@ -48,7 +50,7 @@ export interface CheckFailure extends CheckResult {
 }
 
 export interface VerifyReport {
-  /** True when every check got the decision it expected. */
+  /** True when every check got the decision it expected and the enumeration found nothing. */
   readonly ok: boolean;
   readonly checked: number;
   readonly passed: number;
@@ -57,6 +59,8 @@ export interface VerifyReport {
   readonly calls: number;
   readonly failures: readonly CheckFailure[];
   readonly results: readonly CheckResult[];
+  /** What the enumeration refused: statements outside what the construct grants, principals it did not wire. */
+  readonly findings: readonly Finding[];
 }
 
 /**
@@ -66,12 +70,6 @@ export interface VerifyReport {
 export function evaluationKey(roleArn: string, action: string, resource: string): string {
   return `${roleArn}\n${action.toLowerCase()}\n${resource}`;
 }
-
-const ROLE_LABEL: Readonly<Record<RoleKind, string>> = {
-  handler: "the terminating function's role",
-  control: "the control function's role",
-  stateMachine: "the state machine's role",
-};
 
 /**
  * Whether IAM's answer proves what the check expects. An implicit deny that IAM reached for want of context
@@ -121,12 +119,13 @@ export function describeFailure(result: CheckResult): string {
 
 /**
  * Compares every check with IAM's answers (`evaluations`, keyed by {@link evaluationKey}). A check IAM did not
- * answer fails: the verifier proves, it does not assume.
+ * answer fails: the verifier proves, it does not assume. `findings` are the enumeration's, each a violation.
  */
 export function buildReport(
   checks: readonly Check[],
   evaluations: ReadonlyMap<string, Evaluation>,
   calls: number,
+  findings: readonly Finding[] = [],
 ): VerifyReport {
   const results = checks.map((check): CheckResult => {
     const answer = evaluations.get(evaluationKey(check.roleArn, check.action, check.resource));
@@ -144,12 +143,13 @@ export function buildReport(
     .filter((r) => !r.ok)
     .map((r): CheckFailure => ({ ...r, message: describeFailure(r) }));
   return {
-    ok: failures.length === 0,
+    ok: failures.length === 0 && findings.length === 0,
     checked: results.length,
     passed: results.length - failures.length,
     failed: failures.length,
     calls,
     failures,
     results,
+    findings,
   };
 }

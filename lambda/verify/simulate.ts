@@ -7,21 +7,16 @@
  * resources that need the same actions share a call, and calls are merged while their answers still fit one
  * page ({@link MAX_RESULTS_PER_CALL}); answers nobody asked about are ignored. Pages are followed by `Marker`,
  * throttling is retried with the project's backoff (lambda/aws/swf-client.ts), anything else fails the run.
+ * The client is lambda/verify/clients.ts's.
  */
 import {
   type EvaluationResult,
-  IAMClient,
-  type IAMClientConfig,
+  type IAMClient,
   SimulatePrincipalPolicyCommand,
   type SimulatePrincipalPolicyCommandOutput,
   type Statement,
 } from '@aws-sdk/client-iam';
-import {
-  CONNECTION_TIMEOUT_MS,
-  retryThrottled,
-  TRANSIENT_MAX_ATTEMPTS,
-  transientOnlyRetryStrategy,
-} from '../aws/swf-client';
+import { retryThrottled } from '../aws/swf-client';
 import { describeError, echo } from '../errors';
 import type { Check } from './checks';
 import { SimulationFailedError } from './errors';
@@ -33,29 +28,6 @@ export const MAX_ITEMS = 1000;
 export const MAX_RESULTS_PER_CALL = MAX_ITEMS;
 /** A call that is still truncated after this many pages is refused (IAM would be looping). */
 export const MAX_PAGES_PER_CALL = 50;
-/** A simulation of a thousand answers takes IAM longer than an SWF call: a roomier wait per attempt. */
-export const IAM_REQUEST_TIMEOUT_MS = 15_000;
-
-/**
- * The IAM client's settings on top of the SDK's standard configuration (region, credentials and
- * `AWS_ENDPOINT_URL_IAM` come from the environment; the endpoint is never set here): transient errors are
- * retried by the SDK, throttling by {@link simulateChecks} (as lambda/aws/swf-client.ts does for SWF).
- */
-export const IAM_CLIENT_CONFIG = {
-  maxAttempts: TRANSIENT_MAX_ATTEMPTS,
-  requestHandler: {
-    connectionTimeout: CONNECTION_TIMEOUT_MS,
-    requestTimeout: IAM_REQUEST_TIMEOUT_MS,
-    throwOnRequestTimeout: true,
-    socketTimeout: IAM_REQUEST_TIMEOUT_MS,
-  },
-} as const satisfies IAMClientConfig;
-
-/** Creates the IAM client; `overrides` are for tests. */
-export function createIamClient(overrides: IAMClientConfig = {}): IAMClient {
-  return new IAMClient({ ...IAM_CLIENT_CONFIG, retryStrategy: transientOnlyRetryStrategy(), ...overrides });
-}
-
 /** One SimulatePrincipalPolicy question: every action on every resource, for one role. */
 export interface SimulationCall {
   readonly roleArn: string;

@@ -89,13 +89,5 @@ export const DOMAIN_SWF_ACTIONS: readonly string[] = ALL_SWF_ACTIONS.filter(
   (action) => !WILDCARD_ONLY_SWF_ACTIONS.includes(action),
 );
 
-/** What the terminating function always needs, on each chosen domain (lib/swf-terminator.ts). */
-export const TERMINATE_ACTIONS: readonly string[] = [
-  'swf:TerminateWorkflowExecution',
-  'swf:ListOpenWorkflowExecutions',
-  'swf:CountOpenWorkflowExecutions',
-];
-/** Granted only on the domains where cancelling is chosen. */
-export const CANCEL_ACTION = 'swf:RequestCancelWorkflowExecution';
-/** Granted only on the domains where describing is chosen. */
-export const DESCRIBE_ACTION = 'swf:DescribeWorkflowExecution';
+// What the terminating function is granted in the chosen domains: the construct's table (lib/role-grants.ts).
+export { CANCEL_ACTION, DESCRIBE_ACTION, TERMINATE_ACTIONS } from '../../lib/role-grants';

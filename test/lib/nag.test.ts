@@ -66,7 +66,7 @@ describe('cdk-nag AwsSolutionsChecks on the example stack', () => {
           })),
         ),
     );
-    // THEN: the DLQ is itself a DLQ; each role's one wildcard is named exactly; the state machine's history is
+    // THEN: the DLQ is itself a DLQ; each role's wildcards are named exactly; the state machine's history is
     // its log, and it has no X-Ray
     const name = String(
       (
@@ -85,6 +85,20 @@ describe('cdk-nag AwsSolutionsChecks on the example stack', () => {
         expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<TerminatorHandler[0-9A-F]{8}\.Arn>:\*\]$/),
       ],
       ['ControlRole', `AwsSolutions-IAM5[Resource::${executions}]`],
+      // The verifier reads whichever managed policy is attached to a checked role, and each function's versions'
+      // and aliases' policies.
+      ['Verifier/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::aws:policy/*]'],
+      ['Verifier/Role', 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:policy/*]'],
+      [
+        'Verifier/Role',
+        expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<TerminatorHandler[0-9A-F]{8}\.Arn>:\*\]$/),
+      ],
+      [
+        'Verifier/Role',
+        expect.stringMatching(
+          /^AwsSolutions-IAM5\[Resource::<TerminatorControlHandler[0-9A-F]{8}\.Arn>:\*\]$/,
+        ),
+      ],
     ]);
     for (const ack of acks) expect(ack.reason.length).toBeGreaterThan(40);
     expect(acks[0]!.reason).toMatch(/itself the dead-letter queue of the rules/);

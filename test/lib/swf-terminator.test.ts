@@ -467,6 +467,25 @@ describe('the event bus', () => {
   });
 });
 
+describe('grantRequest to a principal without a policy of this account', () => {
+  test.each([
+    ['another account', new iam.AccountPrincipal('444455556666')],
+    ['a service', new iam.ServicePrincipal('sns.amazonaws.com')],
+  ])(
+    '%s: refused at synth, saying requests come through identity policies only; the bus gets no policy',
+    (_what, principal) => {
+      // GIVEN
+      const stack = new Stack(testApp(), 'TestStack');
+      const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders'] });
+      // WHEN / THEN
+      expect(() => terminator.grantRequest(principal)).toThrow(
+        'SwfTerminator.grantRequest: the grantee has no policy of this account to add events:PutEvents to',
+      );
+      Template.fromStack(stack).resourceCountIs('AWS::Events::EventBusPolicy', 0);
+    },
+  );
+});
+
 describe('the rule', () => {
   test('matches source, detail-type and the chosen domains only', () => {
     // GIVEN / WHEN

@@ -426,3 +426,32 @@ describe("the handler's environment fits Lambda's 4 KB", () => {
     expect(env.DESCRIBE_DOMAINS).toBe(domains.join(','));
   });
 });
+
+describe("the verifier's environment fits Lambda's 4 KB", () => {
+  const addSweeps = (terminator: SwfTerminator, count: number) => {
+    for (let i = 0; i < count; i++) {
+      terminator.addPolicy(`Sweep${i}`, {
+        domain: 'orders',
+        trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
+        match: { tag: `t${i}` },
+        action: PolicyAction.terminate(),
+      });
+    }
+  };
+
+  test('GIVEN 20 scheduled policies WHEN synthesized THEN it fits: each rule that may invoke the handler is named', () => {
+    const stack = new Stack(testApp(), 'TwentyPolicies');
+    addSweeps(new SwfTerminator(stack, 'Terminator', { domains: ['orders'] }), 20);
+
+    expect(() => Template.fromStack(stack)).not.toThrow();
+  });
+
+  test('GIVEN 40 scheduled policies WHEN synthesized THEN synth fails, naming the verifier, the size and the way out', () => {
+    const stack = new Stack(testApp(), 'FortyPolicies');
+    addSweeps(new SwfTerminator(stack, 'Terminator', { domains: ['orders'] }), 40);
+
+    expect(() => Template.fromStack(stack)).toThrow(
+      /SwfTerminator: the verifier's environment would be about \d+ bytes, over Lambda's 4096: .*fewer policies per terminator/,
+    );
+  });
+});

@@ -12,7 +12,11 @@ import type { VerifyConfig } from '../../lambda/verify/checks';
 import { parseVerifyConfig } from '../../lambda/verify/config';
 import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
 import { VERIFIER_ASSET_DIR } from '../../lib/handler-asset';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createVerifyHandler } from '../../lambda/verify/run';
 import { functionOf, onlyResource, resourceNamed, testApp } from '../support/construct-helpers';
+import { startVerifierFakes } from '../support/verify-fixtures';
 import { ACCOUNT, decide, ENV, OTHER_ACCOUNT, REGION, ROLES, rolePolicies } from '../support/iam-simulation';
 import {
   addRetireCheckoutV1,
@@ -21,6 +25,7 @@ import {
   addContractPolicies,
 } from '../support/policy-helpers';
 import {
+  loadDeployment,
   roleArnIn,
   roleId,
   synthConcrete,
@@ -110,7 +115,7 @@ describe('the verifier function', () => {
     expect(verifier.resource.Properties.LoggingConfig).toEqual({ LogGroup: { Ref: logGroupId } });
   });
 
-  test("its own role has exactly two statements (its logs; iam:SimulatePrincipalPolicy on the terminator's three roles) and no managed policy", () => {
+  test("its own role has exactly its logs, and reading and simulating the terminator's roles, functions and bus; no managed policy", () => {
     // GIVEN the verifier's role
     const verifierRole = roleId(template, VERIFIER.role);
     expect(verifier.resource.Properties.Role).toEqual({ 'Fn::GetAtt': [verifierRole, 'Arn'] });
@@ -119,14 +124,23 @@ describe('the verifier function', () => {
     // THEN it has no managed and no inline policy
     expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     expect(role.Properties.Policies).toBeUndefined();
-    // AND exactly one policy is attached to it, with two statements
+    // AND exactly one policy is attached to it, with these statements
     const attached = Object.values(resourcesOf(template)).filter(
       (r) =>
         r.Type === 'AWS::IAM::Policy' &&
         (r.Properties.Roles as { Ref?: string }[]).some((x) => x.Ref === verifierRole),
     );
     expect(attached).toHaveLength(1);
-    const roleArn = (prefix: string) => ({ 'Fn::GetAtt': [roleId(template, prefix), 'Arn'] });
+    const roles = [ROLES.handler, ROLES.control, ROLES.stateMachine].map((prefix) => ({
+      'Fn::GetAtt': [roleId(template, prefix), 'Arn'],
+    }));
+    const fn = (prefix: string) => ({
+      'Fn::GetAtt': [resourceNamed(template, 'AWS::Lambda::Function', prefix).logicalId, 'Arn'],
+    });
+    const qualified = (prefix: string) => ({ 'Fn::Join': ['', [fn(prefix), ':*']] });
+    const managed = (owner: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${owner}:policy/*`]],
+    });
     expect((attached[0]!.Properties.PolicyDocument as { Statement: unknown }).Statement).toEqual([
       {
         Sid: 'WriteOwnLogs',
@@ -138,7 +152,36 @@ describe('the verifier function', () => {
         Sid: 'SimulateTheTerminatorsRoles',
         Effect: 'Allow',
         Action: 'iam:SimulatePrincipalPolicy',
-        Resource: [roleArn(ROLES.handler), roleArn(ROLES.control), roleArn(ROLES.stateMachine)],
+        Resource: roles,
+      },
+      {
+        Sid: 'ReadTheTerminatorsRoles',
+        Effect: 'Allow',
+        Action: ['iam:GetRole', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'iam:ListAttachedRolePolicies'],
+        Resource: roles,
+      },
+      {
+        Sid: 'ReadManagedPoliciesOfTheRoles',
+        Effect: 'Allow',
+        Action: ['iam:GetPolicy', 'iam:GetPolicyVersion'],
+        Resource: [managed('aws'), managed(ACCOUNT)],
+      },
+      {
+        Sid: 'ReadWhoMayInvokeTheFunctions',
+        Effect: 'Allow',
+        Action: ['lambda:GetPolicy', 'lambda:ListVersionsByFunction', 'lambda:ListAliases'],
+        Resource: [
+          fn('TerminatorHandler'),
+          qualified('TerminatorHandler'),
+          fn('TerminatorControlHandler'),
+          qualified('TerminatorControlHandler'),
+        ],
+      },
+      {
+        Sid: 'ReadWhoMayUseTheBus',
+        Effect: 'Allow',
+        Action: 'events:DescribeEventBus',
+        Resource: { 'Fn::GetAtt': [onlyResource(template, 'AWS::Events::EventBus').logicalId, 'Arn'] },
       },
     ]);
   });
@@ -161,8 +204,30 @@ describe('VERIFY_CONFIG', () => {
     return parseVerifyConfig(verifierEnvironment(template, ENV));
   }
 
+  /**
+   * The rules of `template` that target the function `functionId`, each as its ARN after `rule/`
+   * (`BUS/NAME` on a bus of the stack, `NAME` on the default bus), physical names taken to be logical ids.
+   */
+  function rulesTargeting(template: Template, functionId: string): string[] {
+    return Object.entries(resourcesOf(template))
+      .filter(([, r]) => r.Type === 'AWS::Events::Rule')
+      .filter(([, r]) =>
+        (r.Properties.Targets as { Arn: unknown }[]).some(
+          (t) => JSON.stringify(t.Arn) === JSON.stringify({ 'Fn::GetAtt': [functionId, 'Arn'] }),
+        ),
+      )
+      .map(([id, r]) => {
+        const bus = r.Properties.EventBusName as { Ref: string } | undefined;
+        return bus === undefined ? id : `${bus.Ref}/${id}`;
+      });
+  }
+
   /** What the verifier must be told about the terminator in `template`, but for what it may cancel and describe. */
   function expectedBase(template: Template) {
+    const handlerId = functionOf(template).logicalId;
+    const controlId = resourceNamed(template, 'AWS::Lambda::Function', 'TerminatorControlHandler').logicalId;
+    const machine = onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties;
+    const at = (service: string) => `arn:aws:${service}:${REGION}:${ACCOUNT}`;
     return {
       partition: 'aws',
       region: REGION,
@@ -171,7 +236,14 @@ describe('VERIFY_CONFIG', () => {
       handlerRoleArn: roleArnIn(ENV, roleId(template, ROLES.handler)),
       controlRoleArn: roleArnIn(ENV, roleId(template, ROLES.control)),
       stateMachineRoleArn: roleArnIn(ENV, roleId(template, ROLES.stateMachine)),
-      handlerFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${functionOf(template).logicalId}`,
+      handlerFunctionArn: `${at('lambda')}:function:${handlerId}`,
+      controlFunctionArn: `${at('lambda')}:function:${controlId}`,
+      logGroupArn: `${at('logs')}:log-group:${onlyResource(template, 'AWS::Logs::LogGroup').logicalId}:*`,
+      stateMachineArn: `${at('states')}:stateMachine:${String(machine.StateMachineName)}`,
+      deadLetterQueueArn: `${at('sqs')}:${onlyResource(template, 'AWS::SQS::Queue').logicalId}`,
+      eventBusArn: `${at('events')}:event-bus/${onlyResource(template, 'AWS::Events::EventBus').logicalId}`,
+      handlerRules: rulesTargeting(template, handlerId),
+      controlRules: rulesTargeting(template, controlId),
     };
   }
 
@@ -197,7 +269,7 @@ describe('VERIFY_CONFIG', () => {
     ['StuckImports only (it terminates, nothing more)', addStuckImports, {}, [], []],
     ['allowCancelRequests', () => undefined, { allowCancelRequests: true }, ['orders', 'billing'], []],
   ])(
-    'with %s: parses, and names the domains, the three roles, the handler, where it may cancel and describe',
+    'with %s: parses, and names the domains, the roles, the functions, the resources they are granted, the rules that may invoke them, where it may cancel and describe',
     (_what, addPolicies, props, cancelDomains, describeDomains) => {
       // GIVEN a terminator in a concrete environment, its policies added after the constructor
       const { template } = synthConcrete(addPolicies, props);
@@ -207,6 +279,9 @@ describe('VERIFY_CONFIG', () => {
 
       // THEN it is exactly what the terminator deployed
       expect(config).toEqual({ ...expectedBase(template), cancelDomains, describeDomains });
+      // AND every rule of the stack but the control rule is one that may invoke the handler
+      const rules = Object.values(resourcesOf(template)).filter((r) => r.Type === 'AWS::Events::Rule');
+      expect(config.handlerRules).toHaveLength(rules.length - 1);
     },
   );
 
@@ -554,12 +629,136 @@ describe("the verifier's own role, proven by the IAM policy simulator", () => {
         'iam:PassRole',
         'sts:AssumeRole',
         'iam:PutRolePolicy',
-        'iam:GetRolePolicy',
+        'iam:AttachRolePolicy',
+        'iam:UpdateAssumeRolePolicy',
       ].map((action) => [action, kind, arn] as const),
     ),
   )('DENIES %s on the %s role (%s)', async (action, _kind, arn) => {
     // WHEN / THEN (unvalidated: SimulateCustomPolicy takes no resource, the engine is the same)
     await expect(decide(policies, principal, action, arn, 'unvalidated', ACCOUNT)).resolves.toBe(
+      'ImplicitlyDenied',
+    );
+  });
+
+  test('ALLOWS every call a verification makes, on the resource it makes it on (recorded by the fakes)', async () => {
+    // GIVEN the deployment in the fakes, with what makes the verifier read everything it can: a version and an
+    // alias of each function, a managed policy of AWS and one of the account attached to the handler's role
+    const fakes = await startVerifierFakes();
+    try {
+      const config = loadDeployment(template, ENV, fakes);
+      for (const fn of [config.handlerFunctionArn, config.controlFunctionArn!]) {
+        fakes.lambda.addQualifier(fn, 'version', '1');
+        fakes.lambda.addQualifier(fn, 'alias', 'live');
+      }
+      const doc = {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+      };
+      fakes.iam.addPolicy(config.handlerRoleArn, {
+        name: 'ReadOnlyAccess',
+        document: doc,
+        type: 'aws-managed',
+      });
+      fakes.iam.addPolicy(config.handlerRoleArn, { name: 'Ours', document: doc, type: 'user-managed' });
+
+      // WHEN it runs (it fails: those policies are refused; every read and simulation is made all the same)
+      await createVerifyHandler({
+        config,
+        ...fakes.clients,
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'own-role' }),
+        settleDelaysMs: [],
+      })({}, { awsRequestId: 'own-role' }).catch(() => undefined);
+
+      // THEN each call, as IAM would authorize it (action, resource), is allowed to the verifier's role
+      const roleNamed = (name: string) =>
+        [config.handlerRoleArn, config.controlRoleArn!, config.stateMachineRoleArn!].find((arn) =>
+          arn.endsWith(`/${name}`),
+        ) ?? `unknown role ${name}`;
+      const made = [
+        ...fakes.iam.calls.map((c) => [
+          `iam:${c.action}`,
+          c.action === 'SimulatePrincipalPolicy' ? c.roleArn : (c.policyArn ?? roleNamed(c.roleName ?? '')),
+        ]),
+        ...fakes.lambda.calls.map((c) => [
+          `lambda:${c.operation}`,
+          c.qualifier === undefined ? c.functionName : `${c.functionName}:${c.qualifier}`,
+        ]),
+        ...fakes.events.calls.map((name) => ['events:DescribeEventBus', name]),
+      ];
+      expect(new Set(made.map(([action]) => action))).toEqual(
+        new Set([
+          'iam:SimulatePrincipalPolicy',
+          'iam:GetRole',
+          'iam:ListRolePolicies',
+          'iam:GetRolePolicy',
+          'iam:ListAttachedRolePolicies',
+          'iam:GetPolicy',
+          'iam:GetPolicyVersion',
+          'lambda:GetPolicy',
+          'lambda:ListVersionsByFunction',
+          'lambda:ListAliases',
+          'events:DescribeEventBus',
+        ]),
+      );
+      expect(made.map(([, resource]) => resource)).toContain(`${config.handlerFunctionArn}:live`);
+      expect(made.map(([, resource]) => resource)).toContain('arn:aws:iam::aws:policy/ReadOnlyAccess');
+      const verdicts = await Promise.all(
+        made.map(async ([action, resource]) => [
+          action,
+          resource,
+          await decide(policies, principal, action!, resource!, 'validated', ACCOUNT),
+        ]),
+      );
+      expect(verdicts.filter(([, , verdict]) => verdict !== 'Allowed')).toEqual([]);
+    } finally {
+      await fakes.close();
+    }
+  });
+
+  const fnArn = (id: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
+  const handlerFn = fnArn(functionOf(template).logicalId);
+  const bus = `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/${onlyResource(template, 'AWS::Events::EventBus').logicalId}`;
+  test.each([
+    ['iam:GetRole', `arn:aws:iam::${ACCOUNT}:role/another-role`],
+    ['iam:GetRolePolicy', `arn:aws:iam::${ACCOUNT}:role/another-role`],
+    ['iam:ListAttachedRolePolicies', `arn:aws:iam::${ACCOUNT}:role/another-role`],
+    ['iam:GetRole', handlerRole.replace(ACCOUNT, OTHER_ACCOUNT)],
+    ['iam:GetUserPolicy', `arn:aws:iam::${ACCOUNT}:user/admin`],
+    ['iam:GetPolicyVersion', `arn:aws:iam::${OTHER_ACCOUNT}:policy/Theirs`],
+    ['lambda:GetPolicy', fnArn('another-function')],
+    ['lambda:ListVersionsByFunction', fnArn('another-function')],
+    ['lambda:GetPolicy', `${handlerFn}2`],
+    ['lambda:GetFunction', handlerFn],
+    ['events:DescribeEventBus', `arn:aws:events:${REGION}:${ACCOUNT}:event-bus/default`],
+    ['events:DescribeEventBus', `${bus}2`],
+  ])(
+    'DENIES %s on %s: reads reach the terminator own roles, functions and bus only',
+    async (action, resource) => {
+      // WHEN / THEN
+      await expect(decide(policies, principal, action, resource, 'validated', ACCOUNT)).resolves.toBe(
+        'ImplicitlyDenied',
+      );
+    },
+  );
+
+  test.each([
+    ['lambda:AddPermission', handlerFn],
+    ['lambda:AddPermission', `${handlerFn}:live`],
+    ['lambda:RemovePermission', handlerFn],
+    ['lambda:UpdateFunctionCode', handlerFn],
+    ['events:DeleteEventBus', bus],
+    [
+      'events:PutRule',
+      `arn:aws:events:${REGION}:${ACCOUNT}:rule/${onlyResource(template, 'AWS::Events::EventBus').logicalId}/any`,
+    ],
+    ['iam:CreatePolicyVersion', 'arn:aws:iam::aws:policy/AdministratorAccess'],
+    ['iam:SetDefaultPolicyVersion', `arn:aws:iam::${ACCOUNT}:policy/Ours`],
+    ['iam:DeletePolicy', `arn:aws:iam::${ACCOUNT}:policy/Ours`],
+    ['iam:AttachRolePolicy', handlerRole],
+  ])('DENIES %s on %s: it reads, and changes nothing', async (action, resource) => {
+    // WHEN / THEN
+    await expect(decide(policies, principal, action, resource, 'validated', ACCOUNT)).resolves.toBe(
       'ImplicitlyDenied',
     );
   });

@@ -1,12 +1,13 @@
 /**
  * The least-privilege verifier end to end, from the synthesized template to the bundle the package ships
  * (assets/verifier/index.js): a terminator with the issue's three policies is synthesized in a concrete
- * account and region; its three roles, with their policy documents resolved there, are loaded into the local
- * fake of IAM's SimulatePrincipalPolicy (test/support/fake-iam.ts); and the bundled verifier, run in a child
- * process with the environment the template gives it (VERIFY_CONFIG resolved), asks the fake, as the
- * deployment trigger would ask IAM: the roles as synthesized pass; a statement too many, added in the app or
- * attached by hand afterwards, fails the invocation (and with it the deployment), naming the check and the
- * statement.
+ * account and region; the deployment is loaded into local fakes that speak the wire protocols of IAM (the
+ * roles, their policies and trusts, and SimulatePrincipalPolicy), Lambda (each function's resource-based policy)
+ * and EventBridge (the request bus); and the bundled verifier, run in a child process with the environment the
+ * template gives it (VERIFY_CONFIG resolved) and the standard endpoint variables pointing at the fakes, reads
+ * and asks them as the deployment trigger would ask AWS: the deployment as synthesized passes; a statement too
+ * many, added in the app or attached by hand afterwards, fails the invocation (and with it the deployment),
+ * naming the statement and the checks.
  *
  * A run that fails is checked again after the settle waits (10 s and 20 s, IAM being eventually consistent),
  * and the bundle has no setting for them. To keep the failing case fast, its child process shortens exactly
@@ -27,10 +28,16 @@ import type { VerifyReport } from '../../lambda/verify/report';
 import { planCalls } from '../../lambda/verify/simulate';
 import type { SwfTerminator } from '../../lib';
 import { VERIFIER_ASSET_DIR } from '../../lib/handler-asset';
-import { FakeIamServer, type FakePolicy } from '../support/fake-iam';
+import type { FakePolicy } from '../support/fake-iam';
 import { ENV } from '../support/iam-simulation';
 import { addContractPolicies } from '../support/policy-helpers';
-import { checkedRoles, synthConcrete, verifierEnvironment } from '../support/verifier-helpers';
+import {
+  checkedRoles,
+  loadDeployment,
+  synthConcrete,
+  verifierEnvironment,
+} from '../support/verifier-helpers';
+import { startVerifierFakes, type VerifierFakes } from '../support/verify-fixtures';
 
 const run = promisify(execFile);
 const BUNDLE = path.join(VERIFIER_ASSET_DIR, 'index.js');
@@ -76,7 +83,6 @@ interface Outcome {
 /** Invokes the bundled verifier once, in a fresh process (a cold start), with the function's environment. */
 async function invokeBundle(
   environment: Record<string, string>,
-  fake: FakeIamServer,
   mode: 'as-deployed' | 'fast-settle' = 'as-deployed',
 ): Promise<Outcome> {
   let stdout: string;
@@ -86,7 +92,7 @@ async function invokeBundle(
       env: {
         ...environment,
         PATH: process.env.PATH ?? '',
-        AWS_ENDPOINT_URL_IAM: fake.endpoint,
+        ...fakes.endpoints,
         AWS_REGION: ENV.region,
         AWS_ACCESS_KEY_ID: 'AKIDTEST',
         AWS_SECRET_ACCESS_KEY: 'test-secret',
@@ -135,11 +141,10 @@ function verificationFailedValues(outcome: Outcome, terminator: SwfTerminator): 
   });
 }
 
-/** Loads the synthesized roles, their policies resolved, into the fake; answers their concrete ARNs. */
-function putSynthesizedRoles(fake: FakeIamServer, template: Template): Record<string, string> {
-  const roles = checkedRoles(template, ENV);
-  for (const role of roles) fake.putRole(role.arn, role.policies);
-  return Object.fromEntries(roles.map((r) => [r.kind, r.arn]));
+/** Loads the synthesized deployment into the fakes; answers the checked roles' concrete ARNs. */
+function putSynthesizedDeployment(template: Template): Record<string, string> {
+  loadDeployment(template, ENV, fakes);
+  return Object.fromEntries(checkedRoles(template, ENV).map((r) => [r.kind, r.arn]));
 }
 
 /** The handler role's default policy, as the fake holds it. */
@@ -149,19 +154,22 @@ function handlerDefaultPolicy(template: Template): FakePolicy {
   return handler.policies[0]!;
 }
 
-let fake: FakeIamServer;
+let fakes: VerifierFakes;
 
 beforeAll(() => {
   if (!fs.existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run npm run build first`);
 });
 
 beforeEach(async () => {
-  fake = await FakeIamServer.start();
+  fakes = await startVerifierFakes();
 });
 
 afterEach(async () => {
-  await fake.close();
+  await fakes.close();
 });
+
+/** The simulations IAM was asked for (the fake also records the verifier's reads). */
+const simulations = () => fakes.iam.calls.filter((c) => c.action === 'SimulatePrincipalPolicy');
 
 describe('the bundled verifier against the synthesized roles', () => {
   test('the roles as synthesized, with the three policies of the issue: ok, no failure (the deploy passes)', async () => {
@@ -170,7 +178,7 @@ describe('the bundled verifier against the synthesized roles', () => {
     const environment = verifierEnvironment(template, ENV);
     const config = parseVerifyConfig(environment);
     // AND its three roles, with their policies as synthesized, in IAM
-    const arns = putSynthesizedRoles(fake, template);
+    const arns = putSynthesizedDeployment(template);
     expect([config.handlerRoleArn, config.controlRoleArn, config.stateMachineRoleArn]).toEqual([
       arns.handler,
       arns.control,
@@ -178,7 +186,7 @@ describe('the bundled verifier against the synthesized roles', () => {
     ]);
 
     // WHEN the deployment trigger invokes the bundled verifier with the environment the template gives it
-    const outcome = await invokeBundle(environment, fake);
+    const outcome = await invokeBundle(environment);
 
     // THEN least privilege is proven: every check passed, and the invocation succeeded
     expect(outcome.error).toBeUndefined();
@@ -188,11 +196,20 @@ describe('the bundled verifier against the synthesized roles', () => {
     expect(report.checked).toBe(buildChecks(config).length);
     expect(report.passed).toBe(report.checked);
     // AND IAM was asked about each of the three roles, and nothing else
-    expect(new Set(fake.calls.map((c) => c.roleArn))).toEqual(new Set(Object.values(arns)));
-    expect(fake.calls.every((c) => c.action === 'SimulatePrincipalPolicy' && c.status === 200)).toBe(true);
+    expect(new Set(simulations().map((c) => c.roleArn))).toEqual(new Set(Object.values(arns)));
+    expect(fakes.iam.calls.every((c) => c.status === 200)).toBe(true);
     // AND in one run: the calls one run plans, no settle wait and no second run
-    expect(report.calls).toBe(fake.calls.length);
-    expect(fake.calls).toHaveLength(planCalls(buildChecks(config)).length);
+    expect(report.calls).toBe(simulations().length);
+    expect(simulations()).toHaveLength(planCalls(buildChecks(config)).length);
+    // AND it read the whole of each role, and who may invoke the functions and use the bus: nothing refused
+    expect(report.findings).toEqual([]);
+    expect(new Set(fakes.iam.calls.filter((c) => c.action === 'GetRole').map((c) => c.roleName))).toEqual(
+      new Set(Object.values(arns).map((arn) => arn.split('/').pop())),
+    );
+    expect(fakes.lambda.calls.filter((c) => c.operation === 'GetPolicy').map((c) => c.functionName)).toEqual(
+      expect.arrayContaining([config.handlerFunctionArn, config.controlFunctionArn]),
+    );
+    expect(fakes.events.calls).toEqual([config.eventBusArn]);
     // AND what the policies need beyond terminating was checked as allowed, where they need it only
     const allowed = report.results
       .filter((r) => r.role === 'handler' && r.expected === 'allowed' && r.resource.includes(':swf::'))
@@ -239,10 +256,10 @@ describe('the bundled verifier against the synthesized roles', () => {
     });
     const environment = verifierEnvironment(template, ENV);
     const config = parseVerifyConfig(environment);
-    const arns = putSynthesizedRoles(fake, template);
+    const arns = putSynthesizedDeployment(template);
 
     // WHEN the bundled verifier runs (its settle waits shortened to nothing)
-    const outcome = await invokeBundle(environment, fake, 'fast-settle');
+    const outcome = await invokeBundle(environment, 'fast-settle');
 
     // THEN the invocation failed with LeastPrivilegeViolationError, after both settle waits
     expect(outcome.exitCode).not.toBe(0);
@@ -251,11 +268,23 @@ describe('the bundled verifier against the synthesized roles', () => {
     expect(outcome.settleWaits).toEqual([10_000, 20_000]);
     expect(verificationFailedValues(outcome, terminator)).toEqual([1]);
     // AND IAM was asked three times over: the first run and the two after the waits
-    expect(fake.calls).toHaveLength(3 * planCalls(buildChecks(config)).length);
-    // AND the message counts the failures (StartWorkflowExecution on both ARN forms of both domains, and on "*")
+    expect(simulations()).toHaveLength(3 * planCalls(buildChecks(config)).length);
+    // AND the message counts the statement refused and the failed checks (StartWorkflowExecution on both ARN
+    // forms of both domains, and on "*")
     const message = outcome.error!.message;
-    expect(message).toContain(`least privilege violated: 5 of ${buildChecks(config).length} checks failed: `);
-    expect(message).toContain('(and 2 more, in the log)');
+    expect(message).toContain(
+      `least privilege violated: 1 grants refused, 5 of ${buildChecks(config).length} checks failed: `,
+    );
+    expect(message).toContain('(and 3 more, in the log)');
+    // AND it names the statement first: the role, the policy, its position and Sid, the action and resource
+    const policy = handlerDefaultPolicy(template);
+    expect(message).toMatch(
+      new RegExp(
+        `^least privilege violated: [^:]*: the terminating function's role ${arns.handler}: inline policy ` +
+          `"${policy.name}", statement \\d+ \\(Sid "TooBroad"\\): Allow swf:StartWorkflowExecution on \\* is ` +
+          'refused: the construct grants this role no swf:StartWorkflowExecution;',
+      ),
+    );
     // AND it names the first check: the role, the action, the resource, expected vs actual
     const firstCheck =
       `the terminating function's role ${arns.handler}: swf:StartWorkflowExecution on ` +
@@ -263,7 +292,6 @@ describe('the bundled verifier against the synthesized roles', () => {
     expect(message).toContain(firstCheck);
     expect(message).toContain('IAM answered allowed; allowed by statement at ');
     // AND the statement that allowed it: its place in the handler role's default policy, which is TooBroad
-    const policy = handlerDefaultPolicy(template);
     const named = new RegExp(
       `allowed by statement at (\\d+):\\d+-(\\d+):\\d+ of policy "${policy.name}" \\(role\\)`,
     ).exec(message);
@@ -280,29 +308,34 @@ describe('the bundled verifier against the synthesized roles', () => {
     const environment = verifierEnvironment(template, ENV);
     const config = parseVerifyConfig(environment);
     const handlerRole = checkedRoles(template, ENV).find((r) => r.kind === 'handler')!;
-    putSynthesizedRoles(fake, template);
+    putSynthesizedDeployment(template);
     // AND, since the deployment, a managed policy attached by hand to the handler's role
-    fake.putRole(handlerRole.arn, [
-      ...handlerRole.policies,
-      {
-        name: 'AttachedByHand',
-        type: 'user-managed',
-        document: {
-          Version: '2012-10-17',
-          Statement: [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }],
-        },
+    fakes.iam.addPolicy(handlerRole.arn, {
+      name: 'AttachedByHand',
+      type: 'user-managed',
+      document: {
+        Version: '2012-10-17',
+        Statement: [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }],
       },
-    ]);
+    });
 
     // WHEN the verifier runs (on its schedule, or on demand; its settle waits shortened to nothing)
-    const outcome = await invokeBundle(environment, fake, 'fast-settle');
+    const outcome = await invokeBundle(environment, 'fast-settle');
 
     // THEN it fails with LeastPrivilegeViolationError: iam:PassRole on "*" and on a role it has nothing to do with
     expect(outcome.exitCode).not.toBe(0);
     expect(outcome.error?.name).toBe('LeastPrivilegeViolationError');
     expect(verificationFailedValues(outcome, terminator)).toEqual([1]);
     const message = outcome.error!.message;
-    expect(message).toContain(`least privilege violated: 2 of ${buildChecks(config).length} checks failed: `);
+    expect(message).toContain(
+      `least privilege violated: 1 grants refused, 2 of ${buildChecks(config).length} checks failed: `,
+    );
+    // AND the statement refused first: the attached policy by its ARN and version, its action and resource
+    expect(message).toContain(
+      `the terminating function's role ${handlerRole.arn}: managed policy ` +
+        `arn:aws:iam::${ENV.account}:policy/AttachedByHand (version v1), statement 1: Allow iam:PassRole on * ` +
+        'is refused: the construct grants this role no iam:PassRole',
+    );
     expect(message).toContain(
       `the terminating function's role ${handlerRole.arn}: iam:PassRole on * must be denied (`,
     );

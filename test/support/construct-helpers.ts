@@ -65,9 +65,10 @@ export interface ConcreteEnv {
 }
 
 /**
- * Resolves `Ref` (pseudo parameters, log groups), `Fn::Join` and `Fn::GetAtt ... Arn` of log groups, queues and
- * Lambda functions to concrete strings, as CloudFormation would in `env`. A resource's physical name is taken to be its
- * logical id. Anything else throws, so a new intrinsic in a policy cannot slip through unresolved.
+ * Resolves `Ref` (pseudo parameters, log groups, event buses), `Fn::Join`, `Fn::Select` of `Fn::Split`, and
+ * `Fn::GetAtt ... Arn` of log groups, queues, Lambda functions, event buses and rules to concrete strings, as
+ * CloudFormation would in `env`. A resource's physical name is taken to be its logical id. Anything else throws,
+ * so a new intrinsic in a policy cannot slip through unresolved.
  */
 export function resolveIntrinsics(value: unknown, template: Template, env: ConcreteEnv): unknown {
   const resources = template.toJSON().Resources as Record<string, { Type: string }>;
@@ -85,8 +86,9 @@ export function resolveIntrinsics(value: unknown, template: Template, env: Concr
         'AWS::URLSuffix': 'amazonaws.com',
       };
       const resolved = pseudo[ref];
-      // A log group's Ref is its name: taken to be its logical id, like every physical name here.
-      if (resolved === undefined && resources[ref]?.Type === 'AWS::Logs::LogGroup') return ref;
+      // A log group's or a bus's Ref is its name: taken to be its logical id, like every physical name here.
+      const named = ['AWS::Logs::LogGroup', 'AWS::Events::EventBus'];
+      if (resolved === undefined && named.includes(resources[ref]?.Type ?? '')) return ref;
       if (resolved === undefined) throw new Error(`cannot resolve Ref ${ref}`);
       return resolved;
     }
@@ -94,9 +96,27 @@ export function resolveIntrinsics(value: unknown, template: Template, env: Concr
       const [sep, parts] = obj['Fn::Join'] as [string, unknown[]];
       return parts.map((p) => String(resolve(p))).join(sep);
     }
+    if (keys.length === 1 && keys[0] === 'Fn::Select') {
+      const [index, list] = obj['Fn::Select'] as [number | string, unknown];
+      const items = resolve(list);
+      if (!Array.isArray(items)) throw new Error('cannot resolve Fn::Select of a non-list');
+      return items[Number(index)] as unknown;
+    }
+    if (keys.length === 1 && keys[0] === 'Fn::Split') {
+      const [sep, text] = obj['Fn::Split'] as [string, unknown];
+      return String(resolve(text)).split(sep);
+    }
     if (keys.length === 1 && keys[0] === 'Fn::GetAtt') {
       const [logicalId, attr] = obj['Fn::GetAtt'] as [string, string];
       const type = resources[logicalId]?.Type;
+      const events = `arn:${env.partition}:events:${env.region}:${env.account}`;
+      if (attr === 'Arn' && type === 'AWS::Events::EventBus') return `${events}:event-bus/${logicalId}`;
+      if (attr === 'Arn' && type === 'AWS::Events::Rule') {
+        // A rule on a bus other than the default is named under it: rule/BUS/NAME.
+        const props = (resources[logicalId] as { Properties?: { EventBusName?: unknown } }).Properties;
+        const bus = props?.EventBusName === undefined ? undefined : String(resolve(props.EventBusName));
+        return `${events}:rule/${bus === undefined || bus === 'default' ? '' : `${bus}/`}${logicalId}`;
+      }
       if (attr === 'Arn' && type === 'AWS::Logs::LogGroup') {
         return `arn:${env.partition}:logs:${env.region}:${env.account}:log-group:${logicalId}:*`;
       }

@@ -1,5 +1,7 @@
 /**
- * A local stand-in for IAM's `SimulatePrincipalPolicy` that the real `@aws-sdk/client-iam` can talk to, over
+ * A local stand-in for IAM's `SimulatePrincipalPolicy`, and for the read APIs the verifier enumerates a role
+ * with (GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion: their
+ * documents URL-encoded and lists paged by `Marker`, as IAM's), that the real `@aws-sdk/client-iam` can talk to, over
  * IAM's Query protocol: `POST /` with a form-encoded body (`Action=SimulatePrincipalPolicy&Version=2010-05-08&
  * PolicySourceArn=...&ActionNames.member.N=...&ResourceArns.member.N=...&MaxItems=...&Marker=...`), answered
  * with IAM's XML (one `EvaluationResults` member per action and resource, action-major, paged by MaxItems and
@@ -30,7 +32,17 @@ export interface FakePolicy {
   name: string;
   document: PolicyDocument;
   type?: 'role' | 'user-managed' | 'aws-managed';
+  /** A managed policy's ARN; by default `arn:aws:iam::aws:policy/NAME` (AWS's) or of the role's account. */
+  arn?: string;
+  /** A managed policy's earlier version, not the default: the default is then `v2`. */
+  olderVersion?: PolicyDocument;
 }
+
+/** Who may assume a role, by default: Lambda. */
+export const LAMBDA_TRUST: PolicyDocument = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
 
 /**
  * A fault for a coming call ({@link FakeIamServer.failNext}): `throttle` (HTTP 400 `Throttling`),
@@ -41,7 +53,13 @@ export type IamFault = 'throttle' | 'server-error' | 'access-denied';
 /** One call the server received, with the HTTP status and error code it answered. */
 export interface RecordedIamCall {
   action: string;
+  /** SimulatePrincipalPolicy's PolicySourceArn. */
   roleArn: string;
+  /** The read APIs' RoleName, PolicyName, PolicyArn and VersionId, as sent. */
+  roleName?: string;
+  policyName?: string;
+  policyArn?: string;
+  versionId?: string;
   actionNames: string[];
   resourceArns: string[];
   maxItems?: string;
@@ -52,7 +70,16 @@ export interface RecordedIamCall {
 
 type Position = { line: number; column: number };
 type StoredStatement = { literal: Record<string, unknown>; start: Position; end: Position };
-type StoredPolicy = { name: string; type: string; literal: PolicyDocument; statements: StoredStatement[] };
+type StoredPolicy = {
+  name: string;
+  type: string;
+  arn?: string;
+  /** The documents as given: the default version last. */
+  versions: PolicyDocument[];
+  literal: PolicyDocument;
+  statements: StoredStatement[];
+};
+type StoredRole = { arn: string; trust: PolicyDocument; policies: StoredPolicy[] };
 type Answer = { action: string; resource: string; decision: string; matched: Matched[] };
 type Matched = { policy: StoredPolicy; statement: StoredStatement };
 
@@ -92,7 +119,7 @@ function positionAt(text: string, offset: number): Position {
 }
 
 /** A policy as the fake keeps it: literal-star form for the simulator, and where each statement is. */
-function store(policy: FakePolicy): StoredPolicy {
+function store(policy: FakePolicy, account: string): StoredPolicy {
   const { document } = policy;
   const laidOut = JSON.stringify(document, null, 2);
   const list = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
@@ -108,8 +135,20 @@ function store(policy: FakePolicy): StoredPolicy {
       end: positionAt(laidOut, cursor - 1),
     };
   });
-  return { name: policy.name, type: policy.type ?? 'role', literal: literalStars(document), statements };
+  const type = policy.type ?? 'role';
+  const owner = type === 'aws-managed' ? 'aws' : account;
+  return {
+    name: policy.name,
+    type,
+    ...(type === 'role' ? {} : { arn: policy.arn ?? `arn:aws:iam::${owner}:policy/${policy.name}` }),
+    versions: [...(policy.olderVersion === undefined ? [] : [policy.olderVersion]), document],
+    literal: literalStars(document),
+    statements,
+  };
 }
+
+/** IAM's encoding of a document in its answers: URL-encoded (RFC 3986). */
+const encoded = (document: PolicyDocument) => xml(encodeURIComponent(JSON.stringify(document)));
 
 /** `Name.member.1`, `Name.member.2`, ... (the Query protocol numbers list members from 1, without gaps). */
 function members(params: URLSearchParams, name: string): string[] {
@@ -134,11 +173,76 @@ function answerXml(a: Answer): string {
   );
 }
 
+/** The read APIs: each answers its Result's inner XML from the request's parameters. */
+const READS: Record<string, ((this: FakeIamServer, params: URLSearchParams) => string) | undefined> = {
+  GetRole(params) {
+    const role = this.roleNamed(params.get('RoleName'));
+    const name = role.arn.slice(role.arn.lastIndexOf('/') + 1);
+    return (
+      `<Role><Path>/</Path><RoleName>${xml(name)}</RoleName><RoleId>AROAFAKE${name.length}</RoleId>` +
+      `<Arn>${xml(role.arn)}</Arn><CreateDate>2026-01-01T00:00:00Z</CreateDate>` +
+      `<AssumeRolePolicyDocument>${encoded(role.trust)}</AssumeRolePolicyDocument></Role>`
+    );
+  },
+  ListRolePolicies(params) {
+    const role = this.roleNamed(params.get('RoleName'));
+    const { members, tail } = this.page(
+      role.policies.filter((p) => p.type === 'role').map((p) => p.name),
+      params,
+    );
+    return `<PolicyNames>${members.map((n) => `<member>${xml(n)}</member>`).join('')}</PolicyNames>${tail}`;
+  },
+  GetRolePolicy(params) {
+    const role = this.roleNamed(params.get('RoleName'));
+    const name = params.get('PolicyName');
+    const policy = role.policies.find((p) => p.type === 'role' && p.name === name);
+    if (policy === undefined) {
+      throw new IamError('NoSuchEntity', `The role policy with name ${name} cannot be found.`);
+    }
+    return (
+      `<RoleName>${xml(params.get('RoleName') ?? '')}</RoleName><PolicyName>${xml(policy.name)}</PolicyName>` +
+      `<PolicyDocument>${encoded(policy.versions.at(-1)!)}</PolicyDocument>`
+    );
+  },
+  ListAttachedRolePolicies(params) {
+    const role = this.roleNamed(params.get('RoleName'));
+    const arns = role.policies.flatMap((p) => (p.arn === undefined ? [] : [p.arn]));
+    const { members, tail } = this.page(arns, params);
+    const attached = members.map(
+      (arn) =>
+        `<member><PolicyName>${xml(arn.slice(arn.lastIndexOf('/') + 1))}</PolicyName>` +
+        `<PolicyArn>${xml(arn)}</PolicyArn></member>`,
+    );
+    return `<AttachedPolicies>${attached.join('')}</AttachedPolicies>${tail}`;
+  },
+  GetPolicy(params) {
+    const policy = this.managedPolicy(params.get('PolicyArn'));
+    return (
+      `<Policy><PolicyName>${xml(policy.name)}</PolicyName><Arn>${xml(policy.arn ?? '')}</Arn>` +
+      `<DefaultVersionId>v${policy.versions.length}</DefaultVersionId><AttachmentCount>1</AttachmentCount>` +
+      `<IsAttachable>true</IsAttachable></Policy>`
+    );
+  },
+  GetPolicyVersion(params) {
+    const policy = this.managedPolicy(params.get('PolicyArn'));
+    const versionId = params.get('VersionId') ?? '';
+    const document = policy.versions[Number(versionId.slice(1)) - 1];
+    if (!/^v\d+$/.test(versionId) || document === undefined) {
+      throw new IamError('NoSuchEntity', `Policy version ${versionId} does not exist.`);
+    }
+    const isDefault = versionId === `v${policy.versions.length}`;
+    return (
+      `<PolicyVersion><Document>${encoded(document)}</Document><VersionId>${versionId}</VersionId>` +
+      `<IsDefaultVersion>${isDefault}</IsDefaultVersion></PolicyVersion>`
+    );
+  },
+};
+
 export class FakeIamServer {
   /** Every call received, in order. */
   readonly calls: RecordedIamCall[] = [];
-  private readonly roles = new Map<string, StoredPolicy[]>();
-  private readonly faults: IamFault[] = [];
+  private readonly roles = new Map<string, StoredRole>();
+  private readonly faults: { fault: IamFault; action?: string }[] = [];
 
   private constructor(
     private readonly server: http.Server,
@@ -164,14 +268,29 @@ export class FakeIamServer {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** Registers (or replaces) a role and its identity policies. */
-  putRole(roleArn: string, policies: FakePolicy[]): void {
-    this.roles.set(roleArn, policies.map(store));
+  /** Registers (or replaces) a role, its identity policies and its trust policy (Lambda's by default). */
+  putRole(roleArn: string, policies: FakePolicy[], trust: PolicyDocument = LAMBDA_TRUST): void {
+    const account = roleArn.split(':')[4] ?? '';
+    this.roles.set(roleArn, { arn: roleArn, trust, policies: policies.map((p) => store(p, account)) });
   }
 
-  /** Answers the next `times` calls with `fault`. */
-  failNext(fault: IamFault, times = 1): void {
-    for (let i = 0; i < times; i++) this.faults.push(fault);
+  /** Attaches (or puts inline) one more policy on a role registered already. */
+  addPolicy(roleArn: string, policy: FakePolicy): void {
+    const role = this.roles.get(roleArn);
+    if (role === undefined) throw new Error(`no role ${roleArn}`);
+    role.policies.push(store(policy, roleArn.split(':')[4] ?? ''));
+  }
+
+  /** Replaces a registered role's trust policy. */
+  setTrust(roleArn: string, trust: PolicyDocument): void {
+    const role = this.roles.get(roleArn);
+    if (role === undefined) throw new Error(`no role ${roleArn}`);
+    role.trust = trust;
+  }
+
+  /** Answers the next `times` calls (of `action` only, when given) with `fault`. */
+  failNext(fault: IamFault, times = 1, action?: string): void {
+    for (let i = 0; i < times; i++) this.faults.push({ fault, ...(action === undefined ? {} : { action }) });
   }
 
   async close(): Promise<void> {
@@ -182,9 +301,15 @@ export class FakeIamServer {
 
   private handle(body: string, res: http.ServerResponse): void {
     const params = new URLSearchParams(body);
+    const optional = (field: keyof RecordedIamCall, param: string) =>
+      params.has(param) ? { [field]: params.get(param) ?? '' } : {};
     const call: RecordedIamCall = {
       action: params.get('Action') ?? '',
       roleArn: params.get('PolicySourceArn') ?? '',
+      ...optional('roleName', 'RoleName'),
+      ...optional('policyName', 'PolicyName'),
+      ...optional('policyArn', 'PolicyArn'),
+      ...optional('versionId', 'VersionId'),
       actionNames: members(params, 'ActionNames'),
       resourceArns: members(params, 'ResourceArns'),
       ...(params.has('MaxItems') ? { maxItems: params.get('MaxItems') ?? '' } : {}),
@@ -194,7 +319,7 @@ export class FakeIamServer {
     this.calls.push(call);
     let text: string;
     try {
-      text = this.simulate(call, params.get('Version'));
+      text = this.answer(call, params);
     } catch (error: unknown) {
       if (!(error instanceof IamError)) throw error;
       call.status = STATUS[error.code] ?? 400;
@@ -209,21 +334,65 @@ export class FakeIamServer {
   }
 
   /** The XML answer to a call, or an IamError. */
-  private simulate(call: RecordedIamCall, version: string | null): string {
-    const fault = this.faults.shift();
-    if (fault !== undefined) {
+  private answer(call: RecordedIamCall, params: URLSearchParams): string {
+    const at = this.faults.findIndex((f) => f.action === undefined || f.action === call.action);
+    if (at >= 0) {
+      const [{ fault }] = this.faults.splice(at, 1) as [{ fault: IamFault }];
       throw new IamError(...FAULTS[fault]);
     }
-    if (call.action !== 'SimulatePrincipalPolicy' || version !== '2010-05-08') {
+    const version = params.get('Version');
+    const read = READS[call.action];
+    if (version !== '2010-05-08' || (read === undefined && call.action !== 'SimulatePrincipalPolicy')) {
       throw new IamError('InvalidAction', `Could not find operation ${call.action} for version ${version}`);
     }
-    const policies = this.roles.get(call.roleArn);
-    if (policies === undefined) {
+    if (read !== undefined) {
+      const result = read.call(this, params);
+      return (
+        `<${call.action}Response xmlns="${XMLNS}"><${call.action}Result>${result}</${call.action}Result>` +
+        `<ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${call.action}Response>`
+      );
+    }
+    return this.simulate(call);
+  }
+
+  /** The role named `name` (the last part of its ARN), or NoSuchEntity. */
+  roleNamed(name: string | null): StoredRole {
+    const role = [...this.roles.values()].find((r) => r.arn.endsWith(`/${name ?? ''}`));
+    if (role === undefined) throw new IamError('NoSuchEntity', `The role with name ${name} cannot be found.`);
+    return role;
+  }
+
+  /** The managed policy at `arn`, attached to some role, or NoSuchEntity. */
+  managedPolicy(arn: string | null): StoredPolicy {
+    for (const role of this.roles.values()) {
+      const policy = role.policies.find((p) => p.arn !== undefined && p.arn === arn);
+      if (policy !== undefined) return policy;
+    }
+    throw new IamError('NoSuchEntity', `Policy ${arn} does not exist or is not attachable.`);
+  }
+
+  /** One page of `items` from `Marker`, with IsTruncated and the next Marker. */
+  page(items: string[], params: URLSearchParams): { members: string[]; tail: string } {
+    const start = Number(params.get('Marker') ?? '0');
+    const size = Math.min(Number(params.get('MaxItems') ?? '100'), this.options.pageSize ?? Infinity);
+    const end = start + size;
+    const truncated = end < items.length;
+    return {
+      members: items.slice(start, end),
+      tail: `<IsTruncated>${truncated}</IsTruncated>${truncated ? `<Marker>${end}</Marker>` : ''}`,
+    };
+  }
+
+  /** The answer to a SimulatePrincipalPolicy call. */
+  private simulate(call: RecordedIamCall): string {
+    const role = this.roles.get(call.roleArn);
+    if (role === undefined) {
       throw new IamError(
         'NoSuchEntity',
         `The role with name ${call.roleArn.split('/').pop()} cannot be found.`,
       );
     }
+    const policies = role.policies;
     if (call.actionNames.length === 0) throw new IamError('InvalidInput', 'ActionNames is required.');
     const maxItems = Number(call.maxItems ?? '100');
     if (!Number.isInteger(maxItems) || maxItems < 1 || maxItems > 1000) {

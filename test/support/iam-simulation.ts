@@ -84,7 +84,10 @@ export async function decide(
   /** The account of a resource that names none (`*`). */
   defaultAccount = '',
 ): Promise<EvaluationResult> {
-  const accountId = resource.split(':')[4] ?? defaultAccount;
+  // An AWS managed policy's ARN names "aws", not an account: IAM lets any account read one with its own
+  // identity policies, as it does its own resources (no cross-account resource policy to consult).
+  const named = resource.split(':')[4];
+  const accountId = named === undefined || named === 'aws' ? defaultAccount : named;
   const simulation: Simulation = {
     identityPolicies: policies,
     serviceControlPolicies: [],

@@ -9,7 +9,11 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
 import { type ConcreteEnv, resolveIntrinsics, resourceNamed, testApp } from './construct-helpers';
-import type { FakePolicy, PolicyDocument } from './fake-iam';
+import type { VerifyConfig } from '../../lambda/verify/checks';
+import { parseVerifyConfig } from '../../lambda/verify/config';
+import type { FakeEventBridgeServer } from './fake-eventbridge';
+import type { FakeIamServer, FakePolicy, PolicyDocument } from './fake-iam';
+import type { FakeLambdaServer } from './fake-lambda';
 import { ACCOUNT, REGION, rolePolicies, ROLES } from './iam-simulation';
 
 /** The logical-id prefix of the verifier's own resources. */
@@ -80,18 +84,68 @@ export function verifierEnvironment(template: Template, env: ConcreteEnv): Recor
   return resolveIntrinsics(variables, concrete, env) as Record<string, string>;
 }
 
-/** The terminator's three checked roles: their concrete ARNs in `env`, and their policies as the fake takes them. */
+/**
+ * The terminator's three checked roles: their concrete ARNs in `env`, their policies as the fake takes them, and
+ * their trust policies.
+ */
 export function checkedRoles(
   template: Template,
   env: ConcreteEnv,
-): { kind: keyof typeof ROLES; arn: string; policies: FakePolicy[] }[] {
+): { kind: keyof typeof ROLES; arn: string; policies: FakePolicy[]; trust: PolicyDocument }[] {
   const concrete = withConcreteRoleArns(template, env);
-  return (Object.keys(ROLES) as (keyof typeof ROLES)[]).map((kind) => ({
-    kind,
-    arn: roleArnIn(env, roleId(template, ROLES[kind])),
-    policies: rolePolicies(concrete, ROLES[kind], env).map(({ name, policy }) => ({
-      name,
-      document: policy as unknown as PolicyDocument,
-    })),
-  }));
+  return (Object.keys(ROLES) as (keyof typeof ROLES)[]).map((kind) => {
+    const id = roleId(template, ROLES[kind]);
+    const role = concrete.toJSON().Resources[id] as { Properties: { AssumeRolePolicyDocument: unknown } };
+    return {
+      kind,
+      arn: roleArnIn(env, id),
+      policies: rolePolicies(concrete, ROLES[kind], env).map(({ name, policy }) => ({
+        name,
+        document: policy as unknown as PolicyDocument,
+      })),
+      trust: resolveIntrinsics(role.Properties.AssumeRolePolicyDocument, concrete, env) as PolicyDocument,
+    };
+  });
+}
+
+/** The fakes a deployment is loaded into: IAM, Lambda and EventBridge. */
+export interface DeploymentFakes {
+  readonly iam: FakeIamServer;
+  readonly lambda: FakeLambdaServer;
+  readonly events: FakeEventBridgeServer;
+}
+
+/**
+ * Loads a synthesized deployment into the fakes, as CloudFormation would have created it in `env`: the three
+ * checked roles with their policies and trusts, every function with the statements its AWS::Lambda::Permission
+ * resources add to its policy (as Lambda writes them), and the request bus (no policy: the template has no
+ * AWS::Events::EventBusPolicy). Answers the verifier's configuration, resolved.
+ */
+export function loadDeployment(template: Template, env: ConcreteEnv, fakes: DeploymentFakes): VerifyConfig {
+  for (const role of checkedRoles(template, env)) fakes.iam.putRole(role.arn, role.policies, role.trust);
+  const concrete = withConcreteRoleArns(template, env);
+  const resources = concrete.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
+  const arnOf = (id: string) => `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${id}`;
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type === 'AWS::Lambda::Function') fakes.lambda.putFunction(arnOf(id));
+  }
+  for (const [id, r] of Object.entries(resources)) {
+    if (r.Type !== 'AWS::Lambda::Permission') continue;
+    const p = resolveIntrinsics(r.Properties, concrete, env) as Record<string, string>;
+    const principal = p.Principal!;
+    fakes.lambda.addStatement(p.FunctionName!, {
+      Sid: id,
+      Effect: 'Allow',
+      Principal: principal.endsWith('.amazonaws.com') ? { Service: principal } : { AWS: principal },
+      Action: p.Action,
+      Resource: p.FunctionName,
+      ...(p.SourceArn === undefined ? {} : { Condition: { ArnLike: { 'AWS:SourceArn': p.SourceArn } } }),
+    });
+  }
+  const config = parseVerifyConfig(verifierEnvironment(template, env));
+  fakes.events.putBus(config.eventBusArn);
+  return config;
 }

@@ -1,22 +1,46 @@
 /**
  * The verifier's Lambda entry: its configuration (VERIFY_CONFIG, checked at cold start), what it logs, the
- * metric it emits, and how it fails. IAM is the local fake (test/support/fake-iam.ts) behind the real client.
+ * metric it emits, and how it fails. IAM, Lambda and EventBridge are local fakes (test/support/fake-*.ts) behind
+ * the real clients.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { IAMClient } from '@aws-sdk/client-iam';
 import { METRICS_NAMESPACE, VERIFY_METRIC } from '../../../lib/contract';
 import { ConfigError } from '../../../lambda/errors';
 import type { VerifyConfig } from '../../../lambda/verify/checks';
 import { parseVerifyConfig } from '../../../lambda/verify/config';
-import { LeastPrivilegeViolationError, SimulationFailedError } from '../../../lambda/verify/errors';
-import type * as VerifyEntry from '../../../lambda/verify/handler';
-import type { FakeIamServer, FakePolicy } from '../../support/fake-iam';
+import {
+  LeastPrivilegeViolationError,
+  ReadFailedError,
+  SimulationFailedError,
+} from '../../../lambda/verify/errors';
+import { createVerifyHandler } from '../../../lambda/verify/run';
+import type { FakePolicy } from '../../support/fake-iam';
 import { captureOutput } from '../../support/handler-fixtures';
-import { ACCOUNT, type FakeIam, REGION, startFakeIam, verifyConfig } from '../../support/verify-fixtures';
+import {
+  ACCOUNT,
+  putCleanDeployment,
+  REGION,
+  startVerifierFakes,
+  type VerifierFakes,
+  verifyConfig,
+} from '../../support/verify-fixtures';
 
 const CONFIG: VerifyConfig = verifyConfig();
-const env = (config: unknown) => ({ VERIFY_CONFIG: JSON.stringify(config) });
+/** The environment as the construct writes it: cancel and describe domains by their position in `domains`. */
+const env = (config: object) => {
+  const raw = new Map<string, unknown>(Object.entries(config));
+  const domains: unknown[] = [raw.get('domains')].flat();
+  for (const key of ['cancelDomains', 'describeDomains']) {
+    const list = raw.get(key);
+    if (Array.isArray(list))
+      raw.set(
+        key,
+        list.map((domain: unknown) => (typeof domain === 'number' ? domain : domains.indexOf(domain))),
+      );
+  }
+  return { VERIFY_CONFIG: JSON.stringify(Object.fromEntries(raw)) };
+};
 
 describe('VERIFY_CONFIG', () => {
   test('a complete configuration is read as given', () => {
@@ -25,8 +49,11 @@ describe('VERIFY_CONFIG', () => {
       controlRoleArn: `arn:aws:iam::${ACCOUNT}:role/path/Control`,
       stateMachineRoleArn: `arn:aws:iam::${ACCOUNT}:role/Jobs`,
       handlerFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Handler`,
+      controlFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Control`,
       cancelDomains: ['orders'],
       describeDomains: ['billing'],
+      handlerRules: ['Bus/RequestRule', 'PolicySchedule'],
+      controlRules: ['Bus/ControlRule'],
     };
     expect(parseVerifyConfig(env(full))).toEqual(full);
   });
@@ -34,7 +61,7 @@ describe('VERIFY_CONFIG', () => {
   test.each<[string, Record<string, string | undefined>, string]>([
     ['missing', {}, 'VERIFY_CONFIG: is required: the verifier configuration as JSON'],
     ['not JSON', { VERIFY_CONFIG: '{domains' }, 'VERIFY_CONFIG: must be JSON ('],
-    ['not an object', env([]), 'VERIFY_CONFIG: the JSON must be an object (got array)'],
+    ['not an object', { VERIFY_CONFIG: '[]' }, 'VERIFY_CONFIG: the JSON must be an object (got array)'],
     [
       'an unknown field',
       env({ ...CONFIG, domain: 'x' }),
@@ -60,8 +87,13 @@ describe('VERIFY_CONFIG', () => {
     ],
     [
       'a cancel domain not chosen',
-      env({ ...CONFIG, cancelDomains: ['shipping'] }),
-      'VERIFY_CONFIG: cancelDomains[0]: must be one of the chosen domains (got "shipping", not in domains)',
+      env({ ...CONFIG, cancelDomains: [2] }),
+      'VERIFY_CONFIG: cancelDomains[0]: must be a position in domains, 0 to 1 (got 2)',
+    ],
+    [
+      'a describe domain by name',
+      { VERIFY_CONFIG: JSON.stringify({ ...CONFIG, describeDomains: ['orders'] }) },
+      'VERIFY_CONFIG: describeDomains[0]: must be a number (got string)',
     ],
     [
       'a role that is not a role',
@@ -71,12 +103,37 @@ describe('VERIFY_CONFIG', () => {
     [
       "another account's role",
       env({ ...CONFIG, controlRoleArn: 'arn:aws:iam::444455556666:role/Control' }),
-      'VERIFY_CONFIG: controlRoleArn: must be a role of account 111122223333 in partition aws',
+      'VERIFY_CONFIG: controlRoleArn: must be of account 111122223333, partition aws',
     ],
     [
-      'a state machine role without the function it invokes',
-      env({ ...CONFIG, stateMachineRoleArn: `arn:aws:iam::${ACCOUNT}:role/Jobs` }),
-      'VERIFY_CONFIG: handlerFunctionArn: is required with stateMachineRoleArn',
+      'no function',
+      env({ ...CONFIG, handlerFunctionArn: undefined }),
+      'VERIFY_CONFIG: handlerFunctionArn: is required',
+    ],
+    [
+      'a function of another region',
+      env({ ...CONFIG, controlFunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:Control` }),
+      'VERIFY_CONFIG: controlFunctionArn: must be of account 111122223333 in eu-west-1, partition aws',
+    ],
+    [
+      'a qualified function',
+      env({ ...CONFIG, handlerFunctionArn: `${CONFIG.handlerFunctionArn}:live` }),
+      'VERIFY_CONFIG: handlerFunctionArn: must be an unqualified Lambda function ARN',
+    ],
+    [
+      "a log group ARN without CloudFormation's :*",
+      env({ ...CONFIG, logGroupArn: CONFIG.logGroupArn.replace(/:\*$/, '') }),
+      "VERIFY_CONFIG: logGroupArn: must be a log group's ARN as CloudFormation gives it",
+    ],
+    [
+      'a bus of another account',
+      env({ ...CONFIG, eventBusArn: CONFIG.eventBusArn.replace(ACCOUNT, '444455556666') }),
+      'VERIFY_CONFIG: eventBusArn: must be of account 111122223333 in eu-west-1',
+    ],
+    [
+      'a rule given as a whole ARN',
+      env({ ...CONFIG, handlerRules: [`arn:aws:events:${REGION}:${ACCOUNT}:rule/R`] }),
+      "VERIFY_CONFIG: handlerRules[0]: must be a rule's ARN after rule/, [BUS/]NAME",
     ],
   ])('%s is refused, naming the field and the rule', (_what, given, message) => {
     let thrown: unknown;
@@ -105,51 +162,22 @@ describe('VERIFY_CONFIG', () => {
 });
 
 describe('the Lambda entry', () => {
-  let entry: typeof VerifyEntry;
-  let fake: FakeIamServer;
-  let iam: IAMClient;
-  const clean: FakePolicy = {
-    name: 'TerminatorRoleDefaultPolicy',
-    document: {
-      Version: '2012-10-17',
-      Statement: {
-        Effect: 'Allow',
-        Action: [
-          'swf:CountOpenWorkflowExecutions',
-          'swf:ListOpenWorkflowExecutions',
-          'swf:TerminateWorkflowExecution',
-        ],
-        Resource: CONFIG.domains.flatMap((d) => [
-          `arn:aws:swf:${REGION}:${ACCOUNT}:/domain/${d}`,
-          `arn:aws:swf::${ACCOUNT}:/domain/${d}`,
-        ]),
-      },
-    },
-  };
-
-  beforeAll(async () => {
-    // The entry reads its configuration when it is loaded, like Lambda's cold start.
-    process.env.VERIFY_CONFIG = JSON.stringify(CONFIG);
-    entry = await import('../../../lambda/verify/handler');
-  });
-
-  let server: FakeIam;
+  let fakes: VerifierFakes;
 
   beforeEach(async () => {
-    server = await startFakeIam();
-    ({ fake, iam } = server);
+    fakes = await startVerifierFakes();
   });
 
-  afterEach(() => server.close());
+  afterEach(() => fakes.close());
 
   /**
    * Runs one invocation (by default a single run: no settling waits); answers how it ended, its log lines and
    * its EMF documents.
    */
   async function invoke(settle: { delays?: number[]; sleep?: (ms: number) => Promise<void> } = {}) {
-    const handler = entry.createVerifyHandler({
+    const handler = createVerifyHandler({
       config: CONFIG,
-      iam,
+      ...fakes.clients,
       logger: new Logger({ logLevel: 'INFO', serviceName: 'verify-test' }),
       metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'verify-test' }),
       simulate: { sleep: () => Promise.resolve() },
@@ -171,41 +199,61 @@ describe('the Lambda entry', () => {
       value: d[VERIFY_METRIC],
     }));
 
-  test('a clean role: answers the report, logs the summary, emits VerificationFailed 0', async () => {
-    fake.putRole(CONFIG.handlerRoleArn, [clean]);
+  const startEverywhere: FakePolicy = {
+    name: 'StartEverywhere',
+    document: {
+      Version: '2012-10-17',
+      Statement: { Effect: 'Allow', Action: 'swf:StartWorkflowExecution', Resource: '*' },
+    },
+  };
+
+  test('a clean deployment: answers the report, logs the summary, emits VerificationFailed 0', async () => {
+    putCleanDeployment(fakes, CONFIG);
 
     const { report, error, lines, emf } = await invoke();
 
     expect(error).toBeUndefined();
-    expect(report).toMatchObject({ ok: true, failed: 0, calls: 2 });
+    expect(report).toMatchObject({ ok: true, failed: 0, findings: [] });
     expect(lines.map((l) => l.message)).toEqual(['least privilege verified']);
-    expect(lines[0]).toMatchObject({ level: 'INFO', failed: 0, calls: 2, function_request_id: 'req-1' });
+    expect(lines[0]).toMatchObject({
+      level: 'INFO',
+      refused: 0,
+      failed: 0,
+      calls: report?.calls,
+      function_request_id: 'req-1',
+    });
     expect(metricOf(emf)).toEqual([{ namespace: 'SwfTerminator', value: 0 }]);
   });
 
-  test('a broader role: throws LeastPrivilegeViolationError naming the first failures, one log line each, metric 1', async () => {
-    const start: FakePolicy = {
-      name: 'StartEverywhere',
-      document: {
-        Version: '2012-10-17',
-        Statement: { Effect: 'Allow', Action: 'swf:StartWorkflowExecution', Resource: '*' },
-      },
-    };
-    fake.putRole(CONFIG.handlerRoleArn, [clean, start]);
+  test('a broader role: throws LeastPrivilegeViolationError naming the statement first, one log line per finding and failure, metric 1', async () => {
+    putCleanDeployment(fakes, CONFIG);
+    fakes.iam.addPolicy(CONFIG.handlerRoleArn, startEverywhere);
 
     const { report, error, lines, emf } = await invoke();
 
     expect(report).toBeUndefined();
     expect(error).toBeInstanceOf(LeastPrivilegeViolationError);
     const message = (error as Error).message;
-    expect(message).toMatch(
-      /^least privilege violated: 5 of \d+ checks failed: the terminating function's role /,
+    expect(message).toMatch(/^least privilege violated: 1 grants refused, 5 of \d+ checks failed: /);
+    expect(message).toContain(
+      `the terminating function's role ${CONFIG.handlerRoleArn}: inline policy "StartEverywhere", ` +
+        'statement 1: Allow swf:StartWorkflowExecution on * is refused: the construct grants this role no ' +
+        'swf:StartWorkflowExecution',
     );
     expect(message).toContain(
       `swf:StartWorkflowExecution on arn:aws:swf:${REGION}:${ACCOUNT}:/domain/orders must be denied`,
     );
-    expect(message).toContain('of policy "StartEverywhere" (role)');
-    expect(message).toContain('(and 2 more, in the log)');
+    expect(message).toContain('(and 3 more, in the log)');
+    const refused = lines.filter((l) => l.message === 'least privilege: a grant is refused');
+    expect(refused).toEqual([
+      expect.objectContaining({
+        level: 'ERROR',
+        policy: 'inline policy "StartEverywhere"',
+        statement: 1,
+        action: 'swf:StartWorkflowExecution',
+        resource: '*',
+      }),
+    ]);
     const failed = lines.filter((l) => l.message === 'least privilege check failed');
     expect(failed).toHaveLength(5);
     expect(failed[0]).toMatchObject({
@@ -214,25 +262,38 @@ describe('the Lambda entry', () => {
       action: 'swf:StartWorkflowExecution',
       actual: 'allowed',
     });
-    expect(lines.at(-1)).toMatchObject({ message: 'least privilege violated', failed: 5 });
+    expect(lines.at(-1)).toMatchObject({ message: 'least privilege violated', refused: 1, failed: 5 });
     expect(metricOf(emf)).toEqual([{ namespace: 'SwfTerminator', value: 1 }]);
   });
 
-  test('IAM cannot answer: throws SimulationFailedError, logs why, emits VerificationFailed 1', async () => {
+  test('IAM cannot show the role: throws ReadFailedError, logs why, emits VerificationFailed 1', async () => {
     const { error, lines, emf } = await invoke();
 
-    expect(error).toBeInstanceOf(SimulationFailedError);
+    expect(error).toBeInstanceOf(ReadFailedError);
+    expect((error as Error).message).toContain(`reading the policies of ${CONFIG.handlerRoleArn} failed`);
     expect(lines.map((l) => l.message)).toEqual(['least privilege could not be verified']);
     expect(String(lines[0]?.error)).toContain('NoSuchEntity');
     expect(metricOf(emf)).toEqual([{ namespace: 'SwfTerminator', value: 1 }]);
   });
 
+  test('IAM cannot simulate: throws SimulationFailedError, logs why, emits VerificationFailed 1', async () => {
+    putCleanDeployment(fakes, CONFIG);
+    fakes.iam.failNext('access-denied', 1, 'SimulatePrincipalPolicy');
+
+    const { error, lines, emf } = await invoke();
+
+    expect(error).toBeInstanceOf(SimulationFailedError);
+    expect(String(lines[0]?.error)).toContain('AccessDenied');
+    expect(metricOf(emf)).toEqual([{ namespace: 'SwfTerminator', value: 1 }]);
+  });
+
   test('right after a deployment: a role IAM does not show yet is checked again after a wait, and then proven', async () => {
     // GIVEN a role IAM does not know at the first run (eventual consistency), and knows at the second
+    putCleanDeployment(fakes, CONFIG);
+    fakes.iam.failNext('access-denied', 1, 'GetRole');
     const waits: number[] = [];
     const sleep = (ms: number) => {
       waits.push(ms);
-      fake.putRole(CONFIG.handlerRoleArn, [clean]);
       return Promise.resolve();
     };
 
@@ -253,16 +314,8 @@ describe('the Lambda entry', () => {
 
   test('a violation that outlasts every wait fails the invocation, after each wait', async () => {
     // GIVEN a role that can start workflows, and stays so
-    fake.putRole(CONFIG.handlerRoleArn, [
-      clean,
-      {
-        name: 'StartEverywhere',
-        document: {
-          Version: '2012-10-17',
-          Statement: { Effect: 'Allow', Action: 'swf:StartWorkflowExecution', Resource: '*' },
-        },
-      },
-    ]);
+    putCleanDeployment(fakes, CONFIG);
+    fakes.iam.addPolicy(CONFIG.handlerRoleArn, startEverywhere);
     const waits: number[] = [];
 
     // WHEN

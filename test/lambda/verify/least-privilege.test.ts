@@ -107,17 +107,19 @@ const lineOf = (p: FakePolicy, needle: string) =>
     .findIndex((l) => l.includes(needle)) + 1;
 
 describe('a clean deployment', () => {
-  test('passes every check, in 4 SimulatePrincipalPolicy calls for 2 domains (one page each)', async () => {
+  test('passes every check, in 6 SimulatePrincipalPolicy calls for 2 domains (one page each)', async () => {
     putCleanRoles(fake);
 
     const report = await verify();
 
     expect(report.failures).toEqual([]);
-    expect(report).toMatchObject({ ok: true, failed: 0, calls: 4, checked: buildChecks(CONFIG).length });
+    expect(report).toMatchObject({ ok: true, failed: 0, calls: 6, checked: buildChecks(CONFIG).length });
     expect(fake.calls.map((c) => [c.roleArn, c.status, c.marker])).toEqual([
       [CONFIG.handlerRoleArn, 200, undefined],
       [CONFIG.handlerRoleArn, 200, undefined],
       [ROLE('TerminatorControlRole'), 200, undefined],
+      [ROLE('TerminatorControlRole'), 200, undefined],
+      [ROLE('TerminatorJobsRole'), 200, undefined],
       [ROLE('TerminatorJobsRole'), 200, undefined],
     ]);
     expect(report.results.filter((r) => r.actual === 'allowed')).toHaveLength(13);

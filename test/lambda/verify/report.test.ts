@@ -3,6 +3,7 @@
  */
 import type { Check } from '../../../lambda/verify/checks';
 import { LeastPrivilegeViolationError } from '../../../lambda/verify/errors';
+import { finding } from '../../../lambda/verify/findings';
 import {
   buildReport,
   describeStatement,
@@ -86,7 +87,7 @@ test('a statement without positions is still named', () => {
 test('the error names every failure when there are few, and counts the rest when there are many', () => {
   const one = buildReport([check('swf:X', 'allowed')], new Map(), 1);
   expect(new LeastPrivilegeViolationError(one).message).toBe(
-    `least privilege violated: 1 of 1 checks failed: ${one.failures[0]?.message}`,
+    `least privilege violated: 0 grants refused, 1 of 1 checks failed: ${one.failures[0]?.message}`,
   );
 
   const five = buildReport(
@@ -99,6 +100,28 @@ test('the error names every failure when there are few, and counts the rest when
   expect(error.message).toContain('swf:C on');
   expect(error.message).not.toContain('swf:D on');
   expect(error.message).toMatch(/\(and 2 more, in the log\)$/);
+});
+
+test('the error names the refused grants first (they name the statement to remove), then the failed checks', () => {
+  const refused = finding(
+    { subject: "the terminating function's role R", policy: 'inline policy "Extra"' },
+    { position: 2, effect: 'Allow', sid: 'Wide' },
+    { action: 'states:*', resource: '*', why: 'a wildcard action' },
+  );
+  const report = buildReport([check('swf:X', 'allowed')], new Map(), 1, [refused]);
+
+  expect(report).toMatchObject({ ok: false, failed: 1, findings: [refused] });
+  expect(new LeastPrivilegeViolationError(report).message).toBe(
+    "least privilege violated: 1 grants refused, 1 of 1 checks failed: the terminating function's role R: " +
+      'inline policy "Extra", statement 2 (Sid "Wide"): Allow states:* on * is refused: a wildcard action; ' +
+      `${report.failures[0]?.message}`,
+  );
+});
+
+test('a report with refused grants and every check passed is not ok', () => {
+  const refused = finding({ subject: 's', policy: 'p' }, undefined, { action: 'a', resource: 'r', why: 'w' });
+  expect(buildReport([], new Map(), 0, [refused]).ok).toBe(false);
+  expect(buildReport([], new Map(), 0, []).ok).toBe(true);
 });
 
 test('an implicit deny reached for want of context values proves nothing: the check fails, naming the keys', () => {

@@ -9,7 +9,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { buildChecks, type VerifyConfig } from '../../../lambda/verify/checks';
 import { SimulationFailedError } from '../../../lambda/verify/errors';
 import { buildReport, type VerifyReport } from '../../../lambda/verify/report';
-import { createIamClient, planCalls, simulateChecks } from '../../../lambda/verify/simulate';
+import { createIamClient } from '../../../lambda/verify/clients';
+import { planCalls, simulateChecks } from '../../../lambda/verify/simulate';
 import type { FakeIamServer } from '../../support/fake-iam';
 import {
   ACCOUNT,
@@ -83,9 +84,9 @@ describe('the calls', () => {
     const paged = await verify();
 
     expect(paged.results).toEqual(whole.results);
-    // 495 answers in 40s, then 100: 13 + 3 pages, all but the first of each call asked with a Marker
-    expect(paged.calls).toBe(16);
-    expect(fake.calls.filter((c) => c.marker !== undefined)).toHaveLength(14);
+    // 960 answers in 40s, then 275: 24 + 7 pages, all but the first of each call asked with a Marker
+    expect(paged.calls).toBe(31);
+    expect(fake.calls.filter((c) => c.marker !== undefined)).toHaveLength(29);
     expect(fake.calls.every((c) => c.status === 200 && c.maxItems === '1000')).toBe(true);
   });
 
@@ -197,15 +198,17 @@ describe('answers (unit, aws-sdk-client-mock)', () => {
     );
   });
 
-  test('planCalls: 2 calls for the handler, 1 for each other role, none over a page, each check asked by one call', () => {
+  test('planCalls: 2 calls for each role, none over a page, each check asked by one call', () => {
     const all = { ...CONFIG, controlRoleArn: ROLE('Control'), stateMachineRoleArn: ROLE('Jobs') };
     const calls = planCalls(buildChecks(all));
 
     expect(calls.map((c) => [c.roleArn, `${c.actions.length}x${c.resources.length}`])).toEqual([
-      [CONFIG.handlerRoleArn, '55x9'],
-      [CONFIG.handlerRoleArn, '5x20'],
-      [ROLE('Control'), '55x9'],
-      [ROLE('Jobs'), '55x9'],
+      [CONFIG.handlerRoleArn, '96x10'],
+      [CONFIG.handlerRoleArn, '11x25'],
+      [ROLE('Control'), '96x10'],
+      [ROLE('Control'), '6x5'],
+      [ROLE('Jobs'), '96x10'],
+      [ROLE('Jobs'), '6x5'],
     ]);
     for (const check of buildChecks(all)) {
       const asking = calls.filter(
