@@ -24,7 +24,7 @@ import {
   METRICS_NAMESPACE,
   MIN_END_RESERVE_MS,
 } from '../lib/contract';
-import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './act/pacer';
+import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './aws/pacer';
 import { logProgress, type ProgressLog } from './aws/job-logs';
 import { createJobs, createSfnClient, type JobsPort } from './aws/jobs';
 import { getDefaultSwf, type SwfPort } from './aws/swf';

@@ -122,7 +122,7 @@ export interface ParsedEvent {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// The settings a job acts with (lambda/plan/settings.ts derives them)
+// The settings a job acts with (lambda/job/settings.ts derives them)
 
 /** The function's configuration that a request was accepted under: what the job keeps. */
 export interface AcceptedUnder {
@@ -218,7 +218,7 @@ export interface FailedExecution {
   readonly error: string;
 }
 
-/** The counts of outcomes: a report's, and a job's totals carried from chunk to chunk (lambda/flows/job-state.ts). */
+/** The counts of outcomes: a report's, and a job's totals carried from chunk to chunk (lambda/job/write.ts). */
 export interface JobTotals {
   /** Executions the request named or matched (every outcome). */
   readonly matched: number;
@@ -244,7 +244,7 @@ export interface JobTotals {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// A job's state (lambda/parse/job-state.ts reads it, lambda/flows/job-state.ts writes it)
+// A job's state (lambda/parse/job-state.ts reads it, lambda/job/write.ts writes it)
 
 /**
  * Where a job stands, as the state machine's Choice reads it after each chunk: `running` goes on to the next

@@ -7,7 +7,7 @@
  * (`asked`), so it survives chunks, retries and redeployments; an abort stops both steps.
  */
 import type { ExecutionRef, ExecutionReport } from '../types';
-import type { CoreDeps, RunOptions } from './core';
+import type { WorkDeps, RunOptions } from '../work';
 import { runList } from './list';
 
 /** A run this job asked to cancel, and when SWF answered that it was asked (ISO 8601). */
@@ -41,7 +41,7 @@ const keyOf = (run: { workflowId: string; runId?: string }) => `${run.workflowId
  * @param job the runs not finished (the job's list) and, of those, the ones asked already
  */
 export async function runCancelThenTerminate(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   job: { readonly runs: readonly ExecutionRef[]; readonly asked: readonly AskedRun[] },
   now: () => Date,

@@ -6,10 +6,11 @@
  * cancelThenTerminate's second step, where SWF must show it asked to cancel.
  */
 import type { ExecutionRef, ExecutionReport } from '../types';
-import type { CoreDeps, RunOptions, RunRef, RunResult } from './core';
-import { type ItemResult, runKey, runPipeline } from './pipeline';
+import type { WorkDeps, RunOptions, RunRef, RunResult } from '../work';
+import { runKey } from '../match/recent-keys';
+import { type ItemResult, runPipeline } from './pipeline';
 import { checkBeforeActing, OUT_OF_TIME, resolveCurrentRun } from './run-checks';
-import { actor, paced } from './terminate';
+import { actor, paced } from './actor';
 
 function isRunRef(value: RunRef | ExecutionReport): value is RunRef {
   return !('outcome' in value);
@@ -24,7 +25,7 @@ interface ListItem {
 
 /** Runs the list; what is left when `shouldStop()` turned true comes back, re-queued entries first. */
 export async function runList(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   named: readonly ExecutionRef[],
 ): Promise<RunResult> {

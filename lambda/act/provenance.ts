@@ -9,6 +9,7 @@
  */
 import { LIMITS } from '../../lib/contract';
 import type { Provenance } from '../types';
+import type { ActingInvocation } from '../work';
 
 /** The first line of every termination's details. */
 export const PROVENANCE_MARKER = '--- cdk-swf-terminator provenance ---';
@@ -23,14 +24,6 @@ const FIELD_MAX = 100;
 function clean(value: string): string {
   const printable = value.replace(/[^\x20-\x7e]|["\\]/g, '_');
   return printable.length > FIELD_MAX ? `${printable.slice(0, FIELD_MAX - 3)}...` : printable;
-}
-
-/** The invocation that acts on a request. */
-export interface ActingInvocation {
-  /** The Lambda request id of this invocation. */
-  readonly functionRequestId: string;
-  /** Id of the job the invocation works on (the event id, or the console request id). */
-  readonly jobId: string;
 }
 
 /** The provenance block alone (at most ~900 characters by construction). */

@@ -7,9 +7,9 @@ import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { listingErrorText, type RunActivity, type SwfPort } from '../aws/swf';
 import { isThrottlingError } from '../aws/swf-client';
 import type { ExecutionReport, Selector } from '../types';
-import { activityMatches, needsActivity } from './activity';
-import type { CoreDeps, RunOptions, RunRef } from './core';
-import { listedExecution, matchesSelector } from './selector';
+import { activityMatches, needsActivity } from '../match/activity';
+import type { WorkDeps, RunOptions, RunRef } from '../work';
+import { listedExecution, matchesSelector } from '../match/selector';
 
 /**
  * A check that could not finish, or finished too late to act: the invocation's end reserve came, or SWF still
@@ -27,7 +27,7 @@ export const OUT_OF_TIME = Symbol('out of time');
  * for requestCancel, it was asked to cancel already), or `failed` when SWF could not be asked.
  */
 export async function confirmRun(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   run: RunRef,
   selector: Selector,
@@ -160,7 +160,7 @@ export const NOT_ASKED_ERROR =
  * `failed` (with {@link NOT_ASKED_ERROR}) when SWF shows no cancel request.
  */
 async function askedToCancel(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   run: RunRef,
 ): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {
@@ -196,7 +196,7 @@ async function askedToCancel(
  * or {@link OUT_OF_TIME} (hand the run on).
  */
 export async function checkBeforeActing(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   run: RunRef,
 ): Promise<true | ExecutionReport | typeof OUT_OF_TIME> {

@@ -6,12 +6,12 @@
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { LIST_PAGE_SIZE, type ListOpenInput } from '../aws/swf';
 import { ListingFailedError } from '../errors';
-import { allowanceOf } from '../plan/plan';
 import type { Selector } from '../types';
-import type { CoreDeps, RunOptions, RunRef, RunResult } from './core';
-import { type PipelineSource, RecentKeys, runPipeline } from './pipeline';
-import { listingFailure, matchesOf, selectorInput } from './selector';
-import { actor, paced } from './terminate';
+import { allowanceOf, type RunOptions, type RunRef, type RunResult, type WorkDeps } from '../work';
+import { RecentKeys } from '../match/recent-keys';
+import { type PipelineSource, runPipeline } from './pipeline';
+import { listingFailure, matchesOf, selectorInput } from '../match/selector';
+import { actor, paced } from './actor';
 
 /**
  * The selector's matches, as the pipeline's source: the next page is fetched while fewer than a page of
@@ -31,7 +31,7 @@ class SelectorSource implements PipelineSource<RunRef> {
   overflow = false;
 
   constructor(
-    private readonly deps: CoreDeps,
+    private readonly deps: WorkDeps,
     input: ListOpenInput,
     private readonly selector: Selector,
     private readonly requestTime: Date,
@@ -113,7 +113,7 @@ class SelectorSource implements PipelineSource<RunRef> {
 
 /** Runs the selector, after the plan stage counted it (lambda/plan/plan.ts). */
 export async function runSelector(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   selector: Selector,
 ): Promise<RunResult> {

@@ -105,7 +105,7 @@ export function logsProgressReader(
   return async (jobId, query) => {
     const { FilterLogEventsCommand } = await import('./logs-client');
     const logs = await client();
-    // Job ids hold no quote or backslash (Step Functions' name rules, lambda/parse/job-id.ts).
+    // Job ids hold no quote or backslash (Step Functions' name rules, lambda/job/id.ts).
     const key = `$.${PROGRESS_LOG_KEY}`;
     const filterPattern =
       query.finalOnly === true

@@ -17,7 +17,7 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { JOB_CHUNK_STATE } from '../../lib/contract';
-import { isValidJobId } from '../parse/job-id';
+import { isValidJobId } from '../job/id';
 import type { JobState } from '../types';
 
 /** Attempts per Step Functions call (throttling and transient errors, the SDK's standard retries). */

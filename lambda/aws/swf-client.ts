@@ -47,7 +47,7 @@ export const SWF_CALL_MAX_MS =
  * with exponential backoff and full jitter, up to {@link TRANSIENT_MAX_ATTEMPTS} attempts; throttling is
  * NOT retried by the SDK but handed straight back to the handler.
  *
- * Why: the handler paces itself (lambda/act/pacer.ts). A throttle the SDK retries internally is invisible to the
+ * Why: the handler paces itself (lambda/aws/pacer.ts). A throttle the SDK retries internally is invisible to the
  * pacer (it cannot slow down), holds an in-flight slot for up to ~50 s of backoff, and makes the time left in
  * the invocation unpredictable. Returned at once, a throttle slows the pacer down and the execution is
  * re-queued (never failed); List/Count calls retry throttling themselves ({@link retryThrottled}).
@@ -74,7 +74,7 @@ export function transientOnlyRetryStrategy(maxAttempts: number = TRANSIENT_MAX_A
 
 /**
  * Sockets the client may open at once: more than every call the handler can have in flight (the terminate
- * and cancel pacers' 64 each, lambda/act/pacer.ts MAX_IN_FLIGHT, and a few List and Describe calls), so no
+ * and cancel pacers' 64 each, lambda/aws/pacer.ts MAX_IN_FLIGHT, and a few List and Describe calls), so no
  * call that passed the job's guard waits for a socket and reaches SWF later than the guard allowed (the SDK's
  * own default is 50).
  */

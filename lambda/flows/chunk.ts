@@ -6,7 +6,7 @@
  */
 import { MAX_JOB_CHUNKS } from '../../lib/contract';
 import { type AskedRun, dueAt, runCancelThenTerminate } from '../act/cancel-then-terminate';
-import type { RunOptions, RunResult } from '../act/core';
+import type { RunOptions, RunResult } from '../work';
 import { runRequest } from '../act/terminate';
 import { InvalidRequestError, JobChunkLimitError, JobRedriveError } from '../errors';
 import { type ParsedChunk, parseChunkEvent } from '../parse/job-state';
@@ -14,7 +14,7 @@ import { planRequest } from '../plan/plan';
 import { summaryOf } from '../report/log';
 import type { ExecutionRef, JobState, JobStatus } from '../types';
 import { guardJob, type JobGuard } from './job-guard';
-import { addTotals, jobState, NO_TOTALS, wholeSecondAfter } from './job-state';
+import { addTotals, jobState, NO_TOTALS, wholeSecondAfter } from '../job/write';
 import { progressOf } from './progress';
 import type { Invocation, Runtime } from './runtime';
 

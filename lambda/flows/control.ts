@@ -8,7 +8,7 @@ import { ABORTED_BEFORE_START_KEY, type JobExecutionState, type JobsPort, type L
 import { describeError, InvalidRequestError } from '../errors';
 import { type ControlRequest, parseControlRequest } from '../parse/control';
 import type { JobState, JobTotals, Provenance } from '../types';
-import { addTotals, NO_TOTALS } from './job-state';
+import { addTotals, NO_TOTALS } from '../job/write';
 import type { Runtime } from './runtime';
 
 /** What a stopped job records as its cause: the reason and who asked, as JSON. */

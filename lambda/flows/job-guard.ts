@@ -17,7 +17,7 @@
  * acting pauses instead.
  */
 import type { JobDescription, JobsPort } from '../aws/jobs';
-import { monotonicMs } from '../act/pacer';
+import { monotonicMs } from '../aws/pacer';
 
 /** How often the guard looks, by default (ms). */
 export const LOOK_INTERVAL_MS = 1_000;

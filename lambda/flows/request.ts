@@ -8,20 +8,20 @@
  * run to cancel and terminates it after its own grace period (lambda/act/cancel-then-terminate.ts).
  */
 import { createHash } from 'node:crypto';
-import { needsActivity } from '../act/activity';
-import type { RunOptions, RunResult } from '../act/core';
+import { needsActivity } from '../match/activity';
+import type { RunOptions, RunResult } from '../work';
 import { runRequest } from '../act/terminate';
 import type { JobDescription } from '../aws/jobs';
 import { TerminationFailedError } from '../errors';
-import { isValidJobId } from '../parse/job-id';
+import { isValidJobId } from '../job/id';
 import { decide, estimateSeconds, planRequest } from '../plan/plan';
 import { resolveSelector } from '../plan/resolve';
-import { acceptedUnder, jobSettings } from '../plan/settings';
+import { acceptedUnder, jobSettings } from '../job/settings';
 import { summaryOf } from '../report/log';
 import type { ReportBuilder } from '../report/report';
 import type { AcceptedUnder, ActivityCriteria, JobSettings, ParsedEvent, Report, Selector } from '../types';
 import { guardJob, type JobGuard } from './job-guard';
-import { jobState } from './job-state';
+import { jobState } from '../job/write';
 import { progressOf } from './progress';
 import type { Invocation, Runtime } from './runtime';
 import { startJob } from './start-job';

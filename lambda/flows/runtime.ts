@@ -4,8 +4,8 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import type { CoreDeps } from '../act/core';
-import type { Clock } from '../act/pacer';
+import type { WorkDeps } from '../work';
+import type { Clock } from '../aws/pacer';
 import type { ProgressLog } from '../aws/job-logs';
 import type { JobsPort } from '../aws/jobs';
 import type { Config } from '../config';
@@ -19,7 +19,7 @@ export type HandlerContext = Pick<Context, 'awsRequestId'> &
 
 export interface Runtime {
   readonly config: Config;
-  readonly core: CoreDeps;
+  readonly core: WorkDeps;
   readonly logger: Logger;
   /** The invocation time (tests pin it). */
   readonly now: () => Date;

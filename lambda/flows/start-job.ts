@@ -4,7 +4,7 @@
  */
 import { ENV } from '../../lib/contract';
 import { describeError, JobHandOffError } from '../errors';
-import { isValidJobId } from '../parse/job-id';
+import { isValidJobId } from '../job/id';
 import type { JobState } from '../types';
 import type { Invocation, Runtime } from './runtime';
 

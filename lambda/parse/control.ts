@@ -11,7 +11,7 @@ import { CONTROL_REQUEST_KINDS } from '../../lib/contract';
 import type { JobExecutionState } from '../aws/jobs';
 import { InvalidRequestError } from '../errors';
 import { invalidRequestFrom } from './issues';
-import { isValidJobId } from './job-id';
+import { isValidJobId } from '../job/id';
 
 export type ControlRequest =
   | { readonly kind: 'abort'; readonly jobId: string; readonly reason: string }

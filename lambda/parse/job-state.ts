@@ -4,7 +4,7 @@
  *
  * - A selector needs no progress: terminated executions leave the open list, so listing again converges,
  *   and the start-time window stays capped at the original request time.
- * - The settings the request was accepted under (lambda/plan/settings.ts) travel with it, so a redeployment in
+ * - The settings the request was accepted under (lambda/job/settings.ts) travel with it, so a redeployment in
  *   between never changes what the job does.
  * - A chunk's event is parsed strictly and its request validated exactly like a new request (domain
  *   allow-list, limits, field rules, unknown fields): anyone who may invoke the function could have made it.
@@ -12,10 +12,10 @@
 import * as z from 'zod/mini';
 import { CANCEL_THEN_TERMINATE_MAX_EXECUTIONS, CHILD_POLICIES, JOB_EVENT_KEY } from '../../lib/contract';
 import { policyDigest, POLICY_NAME_PATTERN, POLICY_TRIGGERS } from '../../lib/policy-contract';
-import { needsActivity } from '../act/activity';
+import { needsActivity } from '../match/activity';
 import type { Config } from '../config';
 import { echo, EXECUTION_ERROR_MAX_CHARS, InvalidRequestError } from '../errors';
-import { configForCarriedJob, jobSettings } from '../plan/settings';
+import { configForCarriedJob, jobSettings } from '../job/settings';
 import type {
   AcceptedUnder,
   JobSettings,
@@ -29,20 +29,8 @@ import type {
 import { invalidRequestFrom } from './issues';
 import { policyPermits, requestPermits } from './action';
 import { parseRequest } from './request';
-import { wireRequest } from './wire';
-
-/**
- * The job state's version. 2: cancelThenTerminate's two steps in one job (`asked`), a policy's job carries
- * its policy. A chunk refuses any other version: a job started by another version fails at its next chunk,
- * loudly (JobFailed), rather than run under rules it was not accepted under.
- */
-export const JOB_STATE_VERSION = 2;
-
-/** Failures a job lists by name (the count in its totals is always exact). */
-export const JOB_FAILURES_LISTED_MAX = 50;
-
-/** The longest summary a job's state carries (a failed job's summary is its Fail state's cause). */
-export const JOB_SUMMARY_MAX = 4096;
+import { JOB_FAILURES_LISTED_MAX, JOB_STATE_VERSION, JOB_SUMMARY_MAX } from '../job/format';
+import { wireRequest } from '../job/wire';
 
 /** A chunk's event, parsed and validated. */
 export interface ParsedChunk {

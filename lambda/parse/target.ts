@@ -7,7 +7,7 @@ import { InvalidRequestError } from '../errors';
 import type { Target } from '../types';
 import { beforeEpochRule, compareInstants, instantOf } from './instants';
 import { fieldPath } from './issues';
-import type { RawRequest } from './request';
+import type { RawRequest } from './request-schema';
 
 /** The request's one target; refuses none, or more than one, naming the fields. */
 export function targetOf(r: RawRequest, prefix: string): Target {

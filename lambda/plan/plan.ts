@@ -4,9 +4,9 @@
  * answered inline or runs as a job. Every invocation plans, a job's chunk as much as a new request.
  */
 import { MAX_JOB_CHUNKS } from '../../lib/contract';
-import type { CoreDeps, RunOptions } from '../act/core';
-import { RecentKeys } from '../act/pipeline';
-import { listingFailure, matchesOf, selectorInput } from '../act/selector';
+import { allowanceOf, type RunOptions, type WorkDeps } from '../work';
+import { RecentKeys } from '../match/recent-keys';
+import { listingFailure, matchesOf, selectorInput } from '../match/selector';
 import { LIST_PAGE_SIZE, type ListOpenInput } from '../aws/swf';
 import type { Config } from '../config';
 import { describeError, JobTooLongError, ListingFailedError, TooManyExecutionsError } from '../errors';
@@ -20,11 +20,6 @@ export interface Plan {
   readonly listCalls: number;
 }
 
-/** How many executions this invocation may still act on: the job's limit less what earlier ones did. */
-export function allowanceOf(options: RunOptions): number {
-  return Math.max(0, options.settings.limit - options.alreadyActedOn);
-}
-
 function tooMany(options: RunOptions, count: number): TooManyExecutionsError {
   return new TooManyExecutionsError(count, allowanceOf(options), options.alreadyActedOn);
 }
@@ -33,7 +28,7 @@ function tooMany(options: RunOptions, count: number): TooManyExecutionsError {
  * Counts what the request names or matches and refuses it when that is more than the job's limit leaves
  * (TooManyExecutionsError, with nothing acted on). ListingFailedError when counting by listing fails.
  */
-export async function planRequest(deps: CoreDeps, options: RunOptions): Promise<Plan> {
+export async function planRequest(deps: WorkDeps, options: RunOptions): Promise<Plan> {
   const { request, requestTime } = options.parsed;
   const target = request.target;
   if (target.kind === 'selector') {
@@ -54,7 +49,7 @@ export async function planRequest(deps: CoreDeps, options: RunOptions): Promise<
  * end reserve fails the request.
  */
 async function countSelector(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   selector: Selector,
   input: ListOpenInput,

@@ -7,10 +7,10 @@
  * Resolving runs in one invocation: with Describe calls, it is refused up front when the candidates could not
  * all be described in the time it has.
  */
-import { activityMatches, needsActivity } from '../act/activity';
-import type { CoreDeps, RunOptions, RunRef } from '../act/core';
-import { RecentKeys } from '../act/pipeline';
-import { listingFailure, matchesOf, selectorInput } from '../act/selector';
+import { activityMatches, needsActivity } from '../match/activity';
+import { allowanceOf, type RunOptions, type RunRef, type WorkDeps } from '../work';
+import { RecentKeys } from '../match/recent-keys';
+import { listingFailure, matchesOf, selectorInput } from '../match/selector';
 import { HANDOFF_REQUEST_MAX_BYTES } from '../../lib/contract';
 import {
   ActivityCheckTooLongError,
@@ -18,9 +18,9 @@ import {
   ListingFailedError,
   TooManyExecutionsError,
 } from '../errors';
-import { wireBytes } from '../parse/wire';
+import { wireBytes } from '../job/wire';
 import type { ParsedEvent, Selector } from '../types';
-import { allowanceOf, INLINE_SHARE, type Rate } from './plan';
+import { INLINE_SHARE, type Rate } from './plan';
 
 /** What resolving found: the runs to act on, and how many candidates were described. */
 export interface Resolved {
@@ -38,7 +38,7 @@ export interface Resolved {
  *   ListingFailedError when listing or describing fails.
  */
 export async function resolveSelector(
-  deps: CoreDeps,
+  deps: WorkDeps,
   options: RunOptions,
   selector: Selector,
   describe: Rate,

@@ -3,7 +3,7 @@
  * state when SWF throttled it. (Every line also carries the invocation's context and the job's keys, which
  * the handler adds through Powertools' logger.)
  */
-import type { Pacer } from '../act/pacer';
+import type { Pacer } from '../aws/pacer';
 import type { JobTotals, ParsedEvent } from '../types';
 
 export function summaryOf(

@@ -6,11 +6,20 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { JOB_METRIC, METRIC } from '../../lib/contract';
 import { POLICY_METRIC, POLICY_METRICS_DIMENSION } from '../../lib/policy-contract';
-import type { Invocation } from '../flows/runtime';
 import type { Outcome } from '../types';
+import type { ReportBuilder } from './report';
+
+/** What an invocation counted, as its metrics read it (the flows' Invocation, lambda/flows/runtime.ts). */
+export interface InvocationFigures {
+  readonly report: ReportBuilder | undefined;
+  readonly jobStarted: boolean;
+  readonly jobAborted: boolean;
+  /** The policy the invocation ran, for the policy's own metrics. */
+  readonly policy: { readonly name: string; readonly capExceeded: boolean } | undefined;
+}
 
 /** Publishes the invocation's metrics; `rejected` is 1 when the request was refused. */
-export function publishMetrics(metrics: Metrics, invocation: Invocation, rejected: 0 | 1): void {
+export function publishMetrics(metrics: Metrics, invocation: InvocationFigures, rejected: 0 | 1): void {
   const report = invocation.report;
   const count = (outcome: Outcome) => report?.count(outcome) ?? 0;
   metrics.addMetric(METRIC.terminated, MetricUnit.Count, count('terminated'));

@@ -9,7 +9,7 @@ import { SWFClient, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-sw
 import { JOB_EVENT_KEY } from '../../lib/contract';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { JobsPort } from '../../lambda/aws/jobs';
-import { NO_TOTALS } from '../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../lambda/job/write';
 import { inMemoryJobs } from '../support/handler-bulk';
 import { captureOutput, jobStateFixture, makeHandler } from '../support/handler-fixtures';
 

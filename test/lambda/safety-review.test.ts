@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-swf';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { parseConfig, type Env } from '../../lambda/config';
-import { fitJobState } from '../../lambda/flows/job-state';
+import { fitJobState } from '../../lambda/job/write';
 import { type JobState } from '../../lambda/types';
 import { ENV, HANDOFF_PAYLOAD_MAX_BYTES, JOB_EVENT_KEY } from '../../lib/contract';
 import { InvalidRequestError, ListingFailedError, TooManyExecutionsError } from '../../lambda/errors';
@@ -29,7 +29,7 @@ import type { HandlerContext } from '../../lambda/handler';
 import { PROVENANCE_MARKER, readProvenance } from '../../lambda/act/provenance';
 import { ChildPolicy, type SwfTerminatorProps } from '../../lib';
 import { resolveIntrinsics } from '../support/construct-helpers';
-import { NO_TOTALS } from '../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../lambda/job/write';
 
 /**
  * The SDK's SWF client mocked for the tests of one describe only: the tests that run against the fake SWF

@@ -19,7 +19,7 @@ import {
 } from '../../lib';
 import { CLOSING_EVENT_TYPES } from '../../lib/policy-contract';
 import { parsePolicyEvent } from '../../lambda/parse/policy';
-import { wireRequest } from '../../lambda/parse/wire';
+import { wireRequest } from '../../lambda/job/wire';
 import { matchesEventPattern } from '../support/construct-event-pattern';
 import {
   functionOf,

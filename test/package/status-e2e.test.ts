@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PROGRESS_LOG_KEY } from '../../lambda/aws/job-logs';
 import { ABORTED_BEFORE_START_KEY } from '../../lambda/aws/jobs';
-import { NO_TOTALS } from '../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../lambda/job/write';
 import { HANDLER_ASSET_DIR } from '../../lib/handler-asset';
 import { functionOf, synthTerminator } from '../support/construct-helpers';
 import { definitionFromTemplate, FakeSfnServer } from '../support/fake-sfn';

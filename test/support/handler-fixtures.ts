@@ -10,7 +10,7 @@ import { type Config, type Env, parseConfig } from '../../lambda/config';
 import { createHandler, type Handler, type HandlerContext, type HandlerDeps } from '../../lambda/handler';
 import type { JobState, Report } from '../../lambda/types';
 import { createSwf, type SwfPort } from '../../lambda/aws/swf';
-import { NO_TOTALS } from '../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../lambda/job/write';
 
 export const DOMAIN = 'orders';
 /** A fixed invocation time, so selectors and run resolution are deterministic. */

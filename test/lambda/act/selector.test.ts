@@ -7,7 +7,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@aws-sdk/client-swf';
 import { mockClient } from 'aws-sdk-client-mock';
-import { listFilterFor, matchesSelector, startWindow } from '../../../lambda/act/selector';
+import { listFilterFor, matchesSelector, startWindow } from '../../../lambda/match/selector';
 
 const swf = mockClient(SWFClient);
 

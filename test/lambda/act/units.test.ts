@@ -17,10 +17,11 @@ import {
   realClock,
   RECOVERY_PER_SECOND,
   TokenBucket,
-} from '../../../lambda/act/pacer';
-import { RecentKeys, runPipeline, STOP_POLL_MS } from '../../../lambda/act/pipeline';
+} from '../../../lambda/aws/pacer';
+import { runPipeline, STOP_POLL_MS } from '../../../lambda/act/pipeline';
+import { RecentKeys } from '../../../lambda/match/recent-keys';
 import { parseRequest } from '../../../lambda/parse/request';
-import { wireRequest } from '../../../lambda/parse/wire';
+import { wireRequest } from '../../../lambda/job/wire';
 
 describe('the real clock', () => {
   test('monotonicMs reads milliseconds that only move forward', async () => {

@@ -13,7 +13,7 @@ import {
   PROGRESS_LOG_KEY,
   type ProgressRecord,
 } from '../../../lambda/aws/job-logs';
-import { NO_TOTALS } from '../../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../../lambda/job/write';
 import { FakeLogsServer } from '../../support/fake-logs';
 import { captureOutput } from '../../support/handler-fixtures';
 

@@ -8,7 +8,7 @@
 import type { ProgressLog, ProgressRecord } from '../../../lambda/aws/job-logs';
 import type { JobsPort, LastChunk } from '../../../lambda/aws/jobs';
 import { ABORTED_BEFORE_START_KEY } from '../../../lambda/aws/jobs';
-import { NO_TOTALS } from '../../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../../lambda/job/write';
 import { runControl, type JobStatusAnswer } from '../../../lambda/flows/control';
 import { inMemoryJobs, memoryProgressLog } from '../../support/handler-bulk';
 import { jobStateFixture } from '../../support/handler-fixtures';

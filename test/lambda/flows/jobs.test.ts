@@ -21,7 +21,7 @@ import type { JobState } from '../../../lambda/types';
 import { createJobs, createSfnClient } from '../../../lambda/aws/jobs';
 import { JOB_EVENT_KEY, MAX_JOB_CHUNKS } from '../../../lib/contract';
 import { readProvenance } from '../../../lambda/act/provenance';
-import { NO_TOTALS } from '../../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../../lambda/job/write';
 
 let swf: FakeSwfServer;
 let rig: JobRig;

@@ -7,7 +7,7 @@ import type { SwfPort } from '../../../lambda/aws/swf';
 import { JOB_EVENT_KEY } from '../../../lib/contract';
 import type { JobState } from '../../../lambda/types';
 import { InvalidRequestError } from '../../../lambda/errors';
-import { NO_TOTALS } from '../../../lambda/flows/job-state';
+import { NO_TOTALS } from '../../../lambda/job/write';
 import { FakeSwfServer, type FakeExecution } from '../../support/fake-swf';
 import { inMemoryJobs } from '../../support/handler-bulk';
 import { captureEmf, jobStateFixture, makeHandler, NOW, resolvedOf } from '../../support/handler-fixtures';

@@ -1,11 +1,19 @@
 /**
- * What the act stage works with: the collaborators it calls (SWF, the pacer, the List bucket) and the
- * options of one request's (or one chunk's) work.
+ * One request's (or one chunk's) work, as the plan and act stages both see it: the collaborators they call
+ * (SWF, the pacers, the List and Describe buckets), the options of the work, and how many executions it may
+ * still act on. Types and one pure rule only, below both stages, so neither imports the other.
  */
-import type { SwfPort } from '../aws/swf';
-import type { ExecutionRef, ExecutionReport, JobSettings, ParsedEvent, Selector } from '../types';
-import type { Pacer, TokenBucket } from './pacer';
-import type { ActingInvocation } from './provenance';
+import type { Pacer, TokenBucket } from './aws/pacer';
+import type { SwfPort } from './aws/swf';
+import type { ExecutionRef, ExecutionReport, JobSettings, ParsedEvent, Selector } from './types';
+
+/** The invocation that acts on a request. */
+export interface ActingInvocation {
+  /** The Lambda request id of this invocation. */
+  readonly functionRequestId: string;
+  /** Id of the job the invocation works on (the event id, or the console request id). */
+  readonly jobId: string;
+}
 
 /** A concrete run to terminate. */
 export interface RunRef {
@@ -13,7 +21,8 @@ export interface RunRef {
   readonly runId: string;
 }
 
-export interface CoreDeps {
+/** The collaborators the work calls. */
+export interface WorkDeps {
   readonly swf: SwfPort;
   /** Paces TerminateWorkflowExecution (module scope: shared by warm invocations of one container). */
   readonly pacer: Pacer;
@@ -69,3 +78,8 @@ export type RunResult =
   | { readonly done: true }
   /** Time ran out. `remaining` is the explicit list still to do (absent for a selector: it lists again). */
   | { readonly done: false; readonly remaining?: readonly ExecutionRef[] };
+
+/** How many more executions the work may act on: its limit, less what earlier invocations acted on. */
+export function allowanceOf(options: RunOptions): number {
+  return Math.max(0, options.settings.limit - options.alreadyActedOn);
+}

@@ -3,8 +3,8 @@
  */
 import { HANDOFF_PAYLOAD_MAX_BYTES } from '../../lib/contract';
 import { clip } from '../errors';
-import { JOB_FAILURES_LISTED_MAX, JOB_STATE_VERSION, JOB_SUMMARY_MAX } from '../parse/job-state';
-import { wireRequest } from '../parse/wire';
+import { JOB_FAILURES_LISTED_MAX, JOB_STATE_VERSION, JOB_SUMMARY_MAX } from './format';
+import { wireRequest } from './wire';
 import type {
   AcceptedUnder,
   ExecutionRef,

@@ -11,8 +11,8 @@ import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { type ListOpenInput, listingErrorText } from '../aws/swf';
 import { ListingFailedError } from '../errors';
 import type { Selector } from '../types';
-import type { RunRef } from './core';
-import { type RecentKeys, runKey } from './pipeline';
+import type { RunRef } from '../work';
+import { type RecentKeys, runKey } from './recent-keys';
 
 /** The filter arguments of ListOpenWorkflowExecutions for a selector (everything but domain and paging). */
 export interface SelectorListFilter {
@@ -93,7 +93,7 @@ export function listedExecution(info: WorkflowExecutionInfo): ListedExecution | 
  * filter the list call used: tag in its tagList, workflow type name (and version if given), workflowId prefix,
  * start time inside the window (inclusive), started no later than the request time, and not reported closed.
  * Incomplete entries never match. (`stalled` and `idleLongerThanSeconds` need more than the listing shows:
- * lambda/act/activity.ts.)
+ * lambda/match/activity.ts.)
  */
 export function matchesSelector(info: WorkflowExecutionInfo, selector: Selector, requestTime: Date): boolean {
   const listed = listedExecution(info);
