@@ -12,6 +12,7 @@ export default tseslint.config(
       'assets/**',
       '**/*.js',
       '**/*.mjs',
+      '**/*.cjs',
       '**/*.d.ts',
     ],
   },
