@@ -130,7 +130,7 @@ function stderrSummary(name: string, stderr: string): string | undefined {
 
 /** A fake SWF in its own process. */
 export class ServerProcess {
-  private pending?: (m: ServerMessage) => void;
+  private pending: ((m: ServerMessage) => void) | undefined;
   private stderr = '';
 
   private constructor(

@@ -22,7 +22,8 @@ export interface Config {
   /** SWF domains the handler may act on (never empty). */
   readonly allowedDomains: readonly string[];
   /** Child policy applied when a request names none; undefined leaves it to the workflow type's default. */
-  readonly defaultChildPolicy?: ChildPolicyValue;
+  // `| undefined`: a carried job's configuration overrides the function's with "none" (lambda/job/settings.ts).
+  readonly defaultChildPolicy?: ChildPolicyValue | undefined;
   /** Ceiling on executions one request may name or match. */
   readonly maxExecutions: number;
   /** When true, every request is a preview: nothing is terminated. */

@@ -23,21 +23,14 @@ import {
   LIST_RATE_PER_SECOND,
   METRICS_NAMESPACE,
   MIN_END_RESERVE_MS,
+  REQUEST_REFUSALS,
 } from '../lib/contract';
 import { type Clock, Pacer, perInvocation, realClock, TokenBucket } from './aws/pacer';
 import { logProgress, type ProgressLog } from './aws/job-logs';
 import { createJobs, createSfnClient, type JobsPort } from './aws/jobs';
 import { getDefaultSwf, type SwfPort } from './aws/swf';
 import { type Config, loadConfig } from './config';
-import {
-  ActivityCheckTooLongError,
-  clip,
-  describeError,
-  DomainNotAllowedError,
-  InvalidRequestError,
-  JobTooLongError,
-  TooManyExecutionsError,
-} from './errors';
+import { clip, describeError, InvalidRequestError } from './errors';
 import { handleChunk } from './flows/chunk';
 import { handlePolicy } from './flows/policy';
 import { type ControlAnswer, handleControl } from './flows/control';
@@ -92,13 +85,7 @@ export type Handler = (event: unknown, context: HandlerContext) => Promise<Handl
 const ABORT_POLL_MS = 1000;
 
 function isRefusal(error: unknown): boolean {
-  return (
-    error instanceof InvalidRequestError ||
-    error instanceof DomainNotAllowedError ||
-    error instanceof TooManyExecutionsError ||
-    error instanceof JobTooLongError ||
-    error instanceof ActivityCheckTooLongError
-  );
+  return error instanceof Error && (REQUEST_REFUSALS as readonly string[]).includes(error.name);
 }
 
 /**

@@ -3,7 +3,7 @@
  * each execution, and a job's state. Types only: every stage imports from here, and this imports nothing but
  * the contract with the construct.
  */
-import type { ActionValue, ChildPolicyValue } from '../lib/contract';
+import type { ActionValue, ChildPolicyValue, RequestWire } from '../lib/contract';
 import type { PolicyTriggerValue } from '../lib/policy-contract';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ export interface JobState {
   /** The job's id, its execution's name: the first event's id, or the console invocation's request id. */
   readonly jobId: string;
   /** The validated request in its wire form (an explicit list narrowed to what is left). */
-  readonly request: Record<string, unknown>;
+  readonly request: RequestWire;
   /** The function's settings the request was accepted under. */
   readonly acceptedUnder: AcceptedUnder;
   /** The original request time (ISO 8601): selectors and run resolution never reach past it. */

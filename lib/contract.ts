@@ -122,6 +122,33 @@ export const GRACE_PERIOD_SECONDS = { min: 60, max: 7 * 24 * 3600 } as const;
  */
 export const CANCEL_THEN_TERMINATE_MAX_EXECUTIONS = 500;
 
+/**
+ * The errors that refuse a request, by name (each class in lambda/errors.ts sets it): the handler answers them
+ * as a refusal (counted `Rejected`, nothing acted on), not as a failure to retry.
+ */
+export const REQUEST_REFUSALS = [
+  'InvalidRequestError',
+  'DomainNotAllowedError',
+  'TooManyExecutionsError',
+  'JobTooLongError',
+  'ActivityCheckTooLongError',
+] as const;
+
+/**
+ * The errors a job's chunk throws for a job that must not go on, whatever a retry would find: its request is
+ * refused (a redeployment narrowed what the function may do, or the chunk's event is not a valid job), it ran
+ * as many chunks as it may, or it was redriven. The state machine fails the job at once on them
+ * (lib/job-machine.ts).
+ */
+export const JOB_REFUSALS = [
+  'InvalidRequestError',
+  'DomainNotAllowedError',
+  'TooManyExecutionsError',
+  'JobTooLongError',
+  'JobChunkLimitError',
+  'JobRedriveError',
+] as const;
+
 /** Child policies SWF accepts for TerminateWorkflowExecution. */
 export const CHILD_POLICIES = ['TERMINATE', 'REQUEST_CANCEL', 'ABANDON'] as const;
 export type ChildPolicyValue = (typeof CHILD_POLICIES)[number];
@@ -218,8 +245,72 @@ export function swfNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+/**
+ * Checks a workflowId prefix: SWF's naming rule but for the literal `arn`, which is no workflowId but a fine
+ * prefix (it matches `arn-1`).
+ */
+export function swfPrefixProblem(prefix: string): string | undefined {
+  return swfNameProblem(prefix === 'arn' ? 'arn-' : prefix);
+}
+
 /** SWF's limit on a workflow type version (same character rule as names). */
 export const WORKFLOW_TYPE_VERSION_MAX = 64;
+
+/** Bounds of a selector's durations (openLongerThan, idleLongerThan), in whole seconds: a second to ten years. */
+export const DURATION_SECONDS = { min: 1, max: 10 * 365 * 24 * 3600 } as const;
+
+/**
+ * The selector criteria that narrow a listing of the domain: a selector (a request's or a policy's) must give
+ * one of them, or it would act on the whole domain. `stalled` and `startedAfter` do not narrow enough alone.
+ */
+export const NARROWING_CRITERIA = [
+  'tag',
+  'workflowType',
+  'workflowIdPrefix',
+  'startedBefore',
+  'openLongerThanSeconds',
+  'idleLongerThanSeconds',
+] as const;
+
+/** An execution a request names: a workflowId, and the run when given (else its open run). */
+export interface ExecutionWire {
+  readonly workflowId: string;
+  readonly runId?: string;
+}
+
+/** A selector as a request carries it: dates as ISO 8601 strings, durations in whole seconds. */
+export interface SelectorWire {
+  readonly tag?: string;
+  readonly workflowType?: { readonly name: string; readonly version?: string };
+  readonly workflowIdPrefix?: string;
+  readonly startedAfter?: string;
+  readonly startedBefore?: string;
+  readonly openLongerThanSeconds?: number;
+  readonly stalled?: true;
+  readonly idleLongerThanSeconds?: number;
+}
+
+/**
+ * A termination request as JSON carries it, on every path: what an operator sends, what a policy's rule
+ * delivers (the construct writes it: lib/policy-validation.ts), and what a job's state carries from chunk to
+ * chunk (lambda/job/wire.ts). The handler's schema accepts exactly this shape (lambda/parse/request-schema.ts
+ * holds a compile-time check), so tsc fails when the construct and the handler drift apart. One target: a
+ * workflowId (with an optional runId), a list of executions, or a selector.
+ */
+export interface RequestWire {
+  readonly domain: string;
+  readonly workflowId?: string;
+  readonly runId?: string;
+  readonly executions?: readonly ExecutionWire[];
+  readonly selector?: SelectorWire;
+  readonly reason?: string;
+  readonly details?: string;
+  readonly childPolicy?: ChildPolicyValue;
+  readonly action?: ActionValue;
+  readonly gracePeriodSeconds?: number;
+  readonly dryRun?: boolean;
+  readonly maxExecutions?: number;
+}
 
 /**
  * Characters of TerminateWorkflowExecution's `details` kept for the provenance block the handler appends

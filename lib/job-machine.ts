@@ -3,22 +3,16 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { JOB_CHUNK_STATE, JOB_EVENT_KEY, JOB_WAIT_STATE } from './contract';
+import {
+  JOB_CHUNK_STATE,
+  JOB_EVENT_KEY,
+  JOB_REFUSALS as CONTRACT_JOB_REFUSALS,
+  JOB_WAIT_STATE,
+} from './contract';
 import { acknowledgeWildcardResource } from './nag';
 
-/**
- * Errors a chunk throws for a job that must not go on, whatever a retry would find: the request is refused
- * (a redeployment narrowed what the function may do, or the chunk's event is not a valid job), or the job
- * ran as many chunks as it may. They fail the job at once.
- */
-export const JOB_REFUSALS = [
-  'InvalidRequestError',
-  'DomainNotAllowedError',
-  'TooManyExecutionsError',
-  'JobTooLongError',
-  'JobChunkLimitError',
-  'JobRedriveError',
-];
+/** The errors that fail a job at once (lib/contract.ts, where the handler's side reads them too). */
+export const JOB_REFUSALS: string[] = [...CONTRACT_JOB_REFUSALS];
 
 /** Properties of {@link JobMachine}. */
 export interface JobMachineProps {

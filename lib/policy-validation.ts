@@ -6,21 +6,27 @@
  */
 import { Duration, Token } from 'aws-cdk-lib';
 import {
+  ACTIONS,
   CANCEL_THEN_TERMINATE_MAX_EXECUTIONS,
   GRACE_PERIOD_SECONDS,
+  DURATION_SECONDS,
   LIMITS,
+  NARROWING_CRITERIA,
   REQUEST_DETAILS_MAX,
+  type RequestWire,
+  type SelectorWire,
   swfNameProblem,
+  swfPrefixProblem,
   WORKFLOW_TYPE_VERSION_MAX,
 } from './contract';
 import { CLOSING_EVENT_TYPES, POLICY_NAME_PATTERN } from './policy-contract';
 import { type PolicyMatch, SwfEventType } from './policy-options';
+import type { ChildPolicy } from './swf-terminator-props';
 import type { TerminationPolicyOptions } from './termination-policy';
 
 /** The most executions a policy acts on per run, by default. */
 export const DEFAULT_POLICY_MAX_EXECUTIONS = 100;
 /** A duration a match may give: a second to ten years, in whole seconds (as the handler reads them). */
-const DURATION_SECONDS = { min: 1, max: 10 * 365 * 24 * 3600 } as const;
 
 /** What the construct needs to know about the terminator a policy belongs to. */
 export interface PolicyHostSettings {
@@ -33,7 +39,7 @@ export interface PolicyHostSettings {
 export interface ResolvedPolicy {
   readonly name: string;
   /** The request the handler runs (wire form). */
-  readonly request: Record<string, unknown>;
+  readonly request: RequestWire;
   /** The role must be able to ask executions of the domain to cancel (a cancel action, not a dry run). */
   readonly cancels: boolean;
   /**
@@ -81,7 +87,7 @@ export function resolvePolicy(
           : "the terminator's maxExecutionsPerRequest)"),
     );
   }
-  const request: Record<string, unknown> = {
+  const request: RequestWire = {
     domain,
     selector,
     ...actionFields(action.kind, action.options, action.gracePeriod, fail),
@@ -125,7 +131,7 @@ function checkRenderable(value: unknown, fail: (message: string) => never, path 
 }
 
 /** The match as a request's selector, each criterion checked. */
-function selectorOf(match: PolicyMatch, fail: (message: string) => never): Record<string, unknown> {
+function selectorOf(match: PolicyMatch, fail: (message: string) => never): SelectorWire {
   const name = (prop: string, value: string): string => {
     if (Token.isUnresolved(value)) return value;
     const problem = swfNameProblem(value);
@@ -147,12 +153,13 @@ function selectorOf(match: PolicyMatch, fail: (message: string) => never): Recor
     name('workflowType.version', type.version);
   }
   if (match.workflowIdPrefix !== undefined) {
-    // The name rule but for the literal "arn": a prefix "arn" matches "arn-1".
-    name('workflowIdPrefix', match.workflowIdPrefix === 'arn' ? 'arn-' : match.workflowIdPrefix);
+    const prefix = match.workflowIdPrefix;
+    const problem = Token.isUnresolved(prefix) ? undefined : swfPrefixProblem(prefix);
+    if (problem !== undefined) fail(`match.workflowIdPrefix ${JSON.stringify(prefix)} ${problem}`);
   }
   const openLongerThanSeconds = seconds('openLongerThan', match.openLongerThan);
   const idleLongerThanSeconds = seconds('idleLongerThan', match.idleLongerThan);
-  const selector = {
+  const selector: SelectorWire = {
     ...(match.tag === undefined ? {} : { tag: name('tag', match.tag) }),
     ...(type === undefined
       ? {}
@@ -167,14 +174,8 @@ function selectorOf(match: PolicyMatch, fail: (message: string) => never): Recor
     ...(match.stalled === true ? { stalled: true } : {}),
     ...(idleLongerThanSeconds === undefined ? {} : { idleLongerThanSeconds }),
   };
-  const narrowing = [
-    'tag',
-    'workflowType',
-    'workflowIdPrefix',
-    'openLongerThanSeconds',
-    'idleLongerThanSeconds',
-  ];
-  if (!narrowing.some((key) => key in selector)) {
+  // A policy offers no startedBefore: the other narrowing criteria are its.
+  if (!NARROWING_CRITERIA.some((key) => key in selector)) {
     fail(
       'match would sweep the whole domain: give at least one of workflowType, tag, workflowIdPrefix, ' +
         'openLongerThan or idleLongerThan' +
@@ -215,10 +216,10 @@ function checkEventTrigger(
 /** The request fields of the action, checked. */
 function actionFields(
   kind: string,
-  options: { reason?: string; details?: string; childPolicy?: string },
+  options: { reason?: string; details?: string; childPolicy?: ChildPolicy },
   gracePeriod: Duration | undefined,
   fail: (message: string) => never,
-): Record<string, unknown> {
+): Pick<RequestWire, 'action' | 'reason' | 'details' | 'childPolicy' | 'gracePeriodSeconds'> {
   const { reason, details, childPolicy } = options;
   if (reason !== undefined && !Token.isUnresolved(reason) && reason.length > LIMITS.reasonMax) {
     fail(`action reason must be at most ${LIMITS.reasonMax} characters (got ${reason.length})`);
@@ -226,10 +227,14 @@ function actionFields(
   if (details !== undefined && !Token.isUnresolved(details) && details.length > REQUEST_DETAILS_MAX) {
     fail(`action details must be at most ${REQUEST_DETAILS_MAX} characters (got ${details.length})`);
   }
-  const fields: Record<string, unknown> = {
-    action: kind,
+  const action =
+    ACTIONS.find((a) => a === kind) ??
+    fail(`action ${JSON.stringify(kind)} is not one of ${ACTIONS.join(', ')}`);
+  const fields: Pick<RequestWire, 'action' | 'reason' | 'details' | 'childPolicy'> = {
+    action,
     ...(reason === undefined ? {} : { reason }),
     ...(details === undefined ? {} : { details }),
+    // The enum's values are SWF's names (lib/swf-terminator-props.ts), so it is the wire's type.
     ...(childPolicy === undefined ? {} : { childPolicy }),
   };
   if (kind === 'cancelThenTerminate') {
@@ -244,7 +249,7 @@ function actionFields(
           `${Duration.seconds(GRACE_PERIOD_SECONDS.min).toHumanString()} to ${Duration.seconds(GRACE_PERIOD_SECONDS.max).toHumanString()}`,
       );
     }
-    fields.gracePeriodSeconds = seconds;
+    return { ...fields, gracePeriodSeconds: seconds };
   }
   return fields;
 }

@@ -7,7 +7,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import { Construct } from 'constructs';
-import { METRICS_SERVICE_DIMENSION } from './contract';
+import { METRICS_SERVICE_DIMENSION, type RequestWire } from './contract';
 import {
   policyDigest,
   POLICY_EVENT_KEY,
@@ -199,7 +199,7 @@ const EVENT_FIELDS = [
 const INPUT_TEMPLATE_MAX_LENGTH = 8192;
 
 /** Refuses a policy whose rule input EventBridge would refuse (long details, in practice). */
-function checkInputLength(name: string, request: Record<string, unknown>): void {
+function checkInputLength(name: string, request: RequestWire): void {
   // As EventBridge keeps it: the event's fields as `<name>` placeholders.
   const template = JSON.stringify({
     [POLICY_EVENT_KEY]: { name, trigger: 'backstop', request },

@@ -71,7 +71,7 @@ export const ABORTED_BEFORE_START_KEY = 'swfTerminatorAbortedBeforeStart';
 /** What a job's history says of its chunks: the state the last one handed back, and whether one was working. */
 export interface LastChunk {
   /** The state the job's last finished chunk handed back; undefined before any finished. */
-  readonly state?: JobState;
+  readonly state?: JobState | undefined;
   /**
    * True when an attempt of a chunk had started and not ended when the history ends (it was working when the
    * job stopped, or works now); false between attempts (a retry's wait) and between chunks.

@@ -2,6 +2,7 @@
  * A parsed request written back in the form a request event has (dates as ISO strings): what a job's state
  * carries from chunk to chunk, re-validated by each chunk as a request (lambda/parse/request.ts).
  */
+import type { ExecutionWire, RequestWire, SelectorWire } from '../../lib/contract';
 import type { ExecutionRef, TerminationRequest } from '../types';
 
 /** The size of the request as a job's state carries it (JSON bytes), to compare with HANDOFF_REQUEST_MAX_BYTES. */
@@ -10,12 +11,9 @@ export function wireBytes(request: TerminationRequest): number {
 }
 
 /** The request in its wire form; `executions`, when given, replaces a list's (what remains of it). */
-export function wireRequest(
-  request: TerminationRequest,
-  executions?: readonly ExecutionRef[],
-): Record<string, unknown> {
+export function wireRequest(request: TerminationRequest, executions?: readonly ExecutionRef[]): RequestWire {
   const target = request.target;
-  let targetFields: Record<string, unknown>;
+  let targetFields: { selector: SelectorWire } | { executions: readonly ExecutionWire[] };
   if (target.kind === 'selector') {
     const s = target.selector;
     targetFields = {

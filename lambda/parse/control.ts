@@ -42,8 +42,8 @@ function buildSchemas() {
     status: z.strictObject({ status: z.strictObject({ jobId }) }),
     jobs: z.strictObject({
       jobs: z.strictObject({
-        state: z.optional(z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'])),
-        limit: z.optional(z.int().check(z.gte(1), z.lte(JOBS_LISTED_MAX))),
+        state: z.exactOptional(z.enum(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'])),
+        limit: z.exactOptional(z.int().check(z.gte(1), z.lte(JOBS_LISTED_MAX))),
       }),
     }),
   };

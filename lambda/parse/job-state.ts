@@ -10,7 +10,12 @@
  *   allow-list, limits, field rules, unknown fields): anyone who may invoke the function could have made it.
  */
 import * as z from 'zod/mini';
-import { CANCEL_THEN_TERMINATE_MAX_EXECUTIONS, CHILD_POLICIES, JOB_EVENT_KEY } from '../../lib/contract';
+import {
+  CANCEL_THEN_TERMINATE_MAX_EXECUTIONS,
+  CHILD_POLICIES,
+  JOB_EVENT_KEY,
+  type RequestWire,
+} from '../../lib/contract';
 import { policyDigest, POLICY_NAME_PATTERN, POLICY_TRIGGERS } from '../../lib/policy-contract';
 import { needsActivity } from '../match/activity';
 import type { Config } from '../config';
@@ -61,7 +66,7 @@ function buildSchema() {
     request: z.unknown(),
     acceptedUnder: z.strictObject({
       dryRun: z.boolean(),
-      defaultChildPolicy: z.optional(z.enum(CHILD_POLICIES)),
+      defaultChildPolicy: z.exactOptional(z.enum(CHILD_POLICIES)),
       maxExecutions: z.int().check(z.gte(1)),
     }),
     requestTime: instant,
@@ -74,7 +79,7 @@ function buildSchema() {
         trigger: z.enum(POLICY_TRIGGERS),
         eventId: id,
         time: instant,
-        eventType: z.optional(id),
+        eventType: z.exactOptional(id),
       }),
     ]),
     progress: z.union([
@@ -87,7 +92,7 @@ function buildSchema() {
       alreadyClosed: count,
       noOpenRun: count,
       // Absent from the state of a job started by a version before it: none then.
-      noLongerMatches: z.optional(count),
+      noLongerMatches: z.exactOptional(count),
       failed: count,
       wouldTerminate: count,
       cancelRequested: count,
@@ -97,7 +102,7 @@ function buildSchema() {
       .array(
         z.strictObject({
           workflowId: id,
-          runId: z.optional(z.string().check(z.maxLength(64))),
+          runId: z.exactOptional(z.string().check(z.maxLength(64))),
           // Clipped to EXECUTION_ERROR_MAX_CHARS plus the note of the original length.
           error: z.string().check(z.maxLength(EXECUTION_ERROR_MAX_CHARS + 32)),
         }),
@@ -105,9 +110,9 @@ function buildSchema() {
       .check(z.maxLength(JOB_FAILURES_LISTED_MAX)),
     chunks: count,
     status: z.enum(['running', 'done', 'failed', 'aborted']),
-    lastProgressAt: z.optional(instant),
-    notBefore: z.optional(instant),
-    asked: z.optional(
+    lastProgressAt: z.exactOptional(instant),
+    notBefore: z.exactOptional(instant),
+    asked: z.exactOptional(
       z
         .array(
           z.strictObject({
@@ -118,7 +123,7 @@ function buildSchema() {
         )
         .check(z.maxLength(CANCEL_THEN_TERMINATE_MAX_EXECUTIONS)),
     ),
-    policy: z.optional(
+    policy: z.exactOptional(
       z.strictObject({
         name: z.string().check(z.regex(POLICY_NAME_PATTERN)),
         trigger: z.enum(POLICY_TRIGGERS),
@@ -126,10 +131,10 @@ function buildSchema() {
         request: z.unknown(),
       }),
     ),
-    recheck: z.optional(
+    recheck: z.exactOptional(
       z.strictObject({
-        stalled: z.optional(z.literal(true)),
-        idleLongerThanSeconds: z.optional(z.int().check(z.gte(1))),
+        stalled: z.exactOptional(z.literal(true)),
+        idleLongerThanSeconds: z.exactOptional(z.int().check(z.gte(1))),
       }),
     ),
     summary: z.string().check(z.maxLength(JOB_SUMMARY_MAX)),
@@ -208,8 +213,9 @@ export function parseChunkEvent(event: unknown, config: Config, now: Date): Pars
   const carried = new Date(body.requestTime);
   const state: JobState = {
     ...body,
-    // Validated as a request just above (and the policy by checkPolicyJob).
-    request: body.request as Record<string, unknown>,
+    // Validated as a request just above (and the policy by checkPolicyJob), by the schema that accepts
+    // exactly RequestWire (lambda/parse/request-schema.ts).
+    request: body.request as RequestWire,
     ...(policy === undefined ? {} : { policy: policy.text }),
     totals: { ...body.totals, noLongerMatches: body.totals.noLongerMatches ?? 0 },
   };

@@ -91,7 +91,7 @@ function buildSchema() {
     source: id,
     'detail-type': id,
     account: id,
-    region: z.optional(id),
+    region: z.exactOptional(id),
     time: z.iso.datetime({ offset: true }),
     resources: z.array(z.string().check(z.maxLength(2048))),
     detail: z.unknown(),
@@ -105,8 +105,8 @@ function buildSchema() {
   return {
     event: z.strictObject({
       [POLICY_EVENT_KEY]: policy,
-      event: z.optional(envelope),
-      preview: z.optional(z.literal(true)),
+      event: z.exactOptional(envelope),
+      preview: z.exactOptional(z.literal(true)),
     }),
     swfDetail,
   };

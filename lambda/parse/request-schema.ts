@@ -10,7 +10,10 @@ import {
   GRACE_PERIOD_SECONDS,
   LIMITS,
   REQUEST_DETAILS_MAX,
+  DURATION_SECONDS,
   swfNameProblem,
+  swfPrefixProblem,
+  type RequestWire,
   WORKFLOW_TYPE_VERSION_MAX,
 } from '../../lib/contract';
 
@@ -23,9 +26,6 @@ function nameCheck(value: string, ctx: { addIssue: (issue: { code: 'custom'; mes
 
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
-
-/** The longest duration a selector may give (openLongerThanSeconds, idleLongerThanSeconds): ten years. */
-const MAX_DURATION_SECONDS = 10 * 365 * 24 * 3600;
 
 /**
  * Builds the schemas. Called on first use, not at module load: building them (regexes, closures) is the
@@ -78,58 +78,57 @@ function buildSchemas() {
 
   const executionSchema = z.strictObject({
     workflowId: swfName,
-    runId: z.optional(runIdString),
+    runId: z.exactOptional(runIdString),
   });
 
   /** A workflowId prefix: SWF's character rule for names, 1-256 characters. */
   const prefixString = z.string().check(
     z.superRefine((value, ctx) => {
-      // The whole-name rule but the literal "arn" (a prefix "arn" matches "arn-123").
-      const problem = swfNameProblem(value === 'arn' ? 'arn-' : value);
+      const problem = swfPrefixProblem(value);
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     }),
   );
 
   /** A duration in whole seconds: at least 1, at most ten years. */
-  const seconds = z.int().check(z.gte(1), z.lte(MAX_DURATION_SECONDS));
+  const seconds = z.int().check(z.gte(DURATION_SECONDS.min), z.lte(DURATION_SECONDS.max));
 
   const selectorSchema = z.strictObject({
-    tag: z.optional(swfName),
-    workflowType: z.optional(
+    tag: z.exactOptional(swfName),
+    workflowType: z.exactOptional(
       z.strictObject({
         name: swfName,
-        version: z.optional(versionString),
+        version: z.exactOptional(versionString),
       }),
     ),
-    workflowIdPrefix: z.optional(prefixString),
-    startedAfter: z.optional(dateTime),
-    startedBefore: z.optional(dateTime),
-    openLongerThanSeconds: z.optional(seconds),
-    stalled: z.optional(z.literal(true)),
-    idleLongerThanSeconds: z.optional(seconds),
+    workflowIdPrefix: z.exactOptional(prefixString),
+    startedAfter: z.exactOptional(dateTime),
+    startedBefore: z.exactOptional(dateTime),
+    openLongerThanSeconds: z.exactOptional(seconds),
+    stalled: z.exactOptional(z.literal(true)),
+    idleLongerThanSeconds: z.exactOptional(seconds),
   });
 
   const requestSchema = z.strictObject({
     domain: swfName,
-    workflowId: z.optional(swfName),
-    runId: z.optional(runIdString),
-    executions: z.optional(z.array(executionSchema).check(z.minLength(1))),
-    selector: z.optional(selectorSchema),
-    reason: z.optional(maxChars(LIMITS.reasonMax)),
-    details: z.optional(
+    workflowId: z.exactOptional(swfName),
+    runId: z.exactOptional(runIdString),
+    executions: z.exactOptional(z.array(executionSchema).check(z.minLength(1))),
+    selector: z.exactOptional(selectorSchema),
+    reason: z.exactOptional(maxChars(LIMITS.reasonMax)),
+    details: z.exactOptional(
       maxChars(
         REQUEST_DETAILS_MAX,
         ` (SWF's ${LIMITS.detailsMax} minus ${LIMITS.detailsMax - REQUEST_DETAILS_MAX} kept for provenance)`,
       ),
     ),
-    childPolicy: z.optional(z.enum(CHILD_POLICIES)),
-    action: z.optional(z.enum(ACTIONS)),
-    gracePeriodSeconds: z.optional(
+    childPolicy: z.exactOptional(z.enum(CHILD_POLICIES)),
+    action: z.exactOptional(z.enum(ACTIONS)),
+    gracePeriodSeconds: z.exactOptional(
       z.int().check(z.gte(GRACE_PERIOD_SECONDS.min), z.lte(GRACE_PERIOD_SECONDS.max)),
     ),
-    dryRun: z.optional(z.boolean()),
+    dryRun: z.exactOptional(z.boolean()),
     // Checked in parseRequest against the function's ceiling, which the schema (built once) does not know.
-    maxExecutions: z.optional(z.unknown()),
+    maxExecutions: z.exactOptional(z.unknown()),
   });
 
   return { requestSchema };
@@ -143,3 +142,22 @@ export function getSchemas(): ReturnType<typeof buildSchemas> {
 }
 
 export type RawRequest = z.infer<ReturnType<typeof buildSchemas>['requestSchema']>;
+
+/** Arrays and fields made writable, all the way down: a schema's output is, a wire type need not be. */
+type Writable<T> = T extends readonly (infer U)[]
+  ? Writable<U>[]
+  : T extends object
+    ? { -readonly [K in keyof T]: Writable<T[K]> }
+    : T;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+
+/**
+ * Compile-time only: the schema accepts exactly the wire form the construct writes and a job carries
+ * (RequestWire, lib/contract.ts), so a field added, dropped or retyped on one side fails `tsc` until the other
+ * follows. maxExecutions is the one difference: the schema takes any value and parseRequest checks it against
+ * the function's ceiling, with a message of its own.
+ */
+export type RequestSchemaIsTheWire = Assert<
+  Same<Omit<RawRequest, 'maxExecutions'>, Writable<Omit<RequestWire, 'maxExecutions'>>>
+>;

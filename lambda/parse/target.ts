@@ -3,6 +3,7 @@
  * or a selector (at least one narrowing criterion, a start-time window that is not inverted, dates rounded so
  * the window only ever narrows).
  */
+import { NARROWING_CRITERIA } from '../../lib/contract';
 import { InvalidRequestError } from '../errors';
 import type { Target } from '../types';
 import { beforeEpochRule, compareInstants, instantOf } from './instants';
@@ -51,18 +52,12 @@ export function targetOf(r: RawRequest, prefix: string): Target {
     // Unreachable: exactly one target was given above.
     throw new InvalidRequestError(field('selector'), 'is required');
   }
-  if (
-    s.tag === undefined &&
-    s.workflowType === undefined &&
-    s.workflowIdPrefix === undefined &&
-    s.startedBefore === undefined &&
-    s.openLongerThanSeconds === undefined &&
-    s.idleLongerThanSeconds === undefined
-  ) {
+  if (NARROWING_CRITERIA.every((key) => s[key] === undefined)) {
+    const [last, ...rest] = [...NARROWING_CRITERIA].reverse();
     throw new InvalidRequestError(
       field('selector'),
-      'must give at least one of tag, workflowType, workflowIdPrefix, startedBefore, openLongerThanSeconds or ' +
-        'idleLongerThanSeconds (to select everything, give startedBefore: <now>)',
+      `must give at least one of ${rest.reverse().join(', ')} or ${last ?? ''} (to select everything, give ` +
+        'startedBefore: <now>)',
     );
   }
   for (const name of ['startedAfter', 'startedBefore'] as const) {

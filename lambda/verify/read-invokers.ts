@@ -39,7 +39,7 @@ async function qualifiersOf(
 ): Promise<Qualifier[]> {
   const found: Qualifier[] = [];
   const pages = async (
-    list: (Marker: string | undefined) => Promise<{ names: Qualifier[]; next?: string }>,
+    list: (Marker: string | undefined) => Promise<{ names: Qualifier[]; next: string | undefined }>,
   ): Promise<void> => {
     let marker: string | undefined;
     for (let page = 1; ; page++) {

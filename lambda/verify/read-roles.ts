@@ -53,7 +53,9 @@ function readEncoded(text: string | undefined): ReadDocument {
 /** Every item of a paged IAM list. */
 async function everyPage<T>(
   what: string,
-  page: (marker: string | undefined) => Promise<{ items: T[]; isTruncated?: boolean; marker?: string }>,
+  page: (
+    marker: string | undefined,
+  ) => Promise<{ items: T[]; isTruncated: boolean | undefined; marker: string | undefined }>,
 ): Promise<T[]> {
   const items: T[] = [];
   let marker: string | undefined;

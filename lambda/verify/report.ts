@@ -20,11 +20,11 @@ export interface Position {
 /** A statement IAM says determined a decision (`MatchedStatements`). */
 export interface MatchedStatement {
   /** The policy's identifier: its name for an inline policy. */
-  readonly sourcePolicyId?: string;
+  readonly sourcePolicyId?: string | undefined;
   /** user | group | role | aws-managed | user-managed | resource | none. */
-  readonly sourcePolicyType?: string;
-  readonly start?: Position;
-  readonly end?: Position;
+  readonly sourcePolicyType?: string | undefined;
+  readonly start?: Position | undefined;
+  readonly end?: Position | undefined;
 }
 
 /** IAM's answer for one role, action and resource. */

@@ -23,7 +23,7 @@ import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { parseConfig, type Env } from '../../lambda/config';
 import { fitJobState } from '../../lambda/job/write';
 import { type JobState } from '../../lambda/types';
-import { ENV, HANDOFF_PAYLOAD_MAX_BYTES, JOB_EVENT_KEY } from '../../lib/contract';
+import { ENV, HANDOFF_PAYLOAD_MAX_BYTES, JOB_EVENT_KEY, type RequestWire } from '../../lib/contract';
 import { InvalidRequestError, ListingFailedError, TooManyExecutionsError } from '../../lambda/errors';
 import type { HandlerContext } from '../../lambda/handler';
 import { PROVENANCE_MARKER, readProvenance } from '../../lambda/act/provenance';
@@ -304,9 +304,10 @@ describe("defect 3: a job's state drops listed failures, never the request, to f
 
 describe("defect 4: a job's chunk is validated exactly like a request", () => {
   const swf = mockedSwf();
+  // Requests a chunk must refuse: not RequestWire, by design.
   const body = (request: Record<string, unknown>) =>
     jobStateFixture({
-      request,
+      request: request as unknown as RequestWire,
       acceptedUnder: { dryRun: false, maxExecutions: 2 },
       totals: NO_TOTALS,
       chunks: 0,

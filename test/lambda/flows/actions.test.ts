@@ -408,7 +408,7 @@ describe("cancelThenTerminate: one job asks, then terminates what is still open 
       provenance: { via: 'console', requestId: 'req-ctt' },
       request: { action: 'cancelThenTerminate', gracePeriodSeconds: GRACE },
     });
-    const executions = (state.request as { executions: { workflowId: string; runId: string }[] }).executions;
+    const executions = state.request.executions ?? [];
     expect([...executions].sort((a, b) => a.workflowId.localeCompare(b.workflowId))).toEqual(runs.map(ref));
   });
 

@@ -9,7 +9,7 @@ import { config, jobStateFixture, NOW } from '../../support/handler-fixtures';
 import { parseChunkEvent } from '../../../lambda/parse/job-state';
 import { InvalidRequestError } from '../../../lambda/errors';
 import type { JobState, PolicyText } from '../../../lambda/types';
-import { JOB_EVENT_KEY } from '../../../lib/contract';
+import { type ActionValue, JOB_EVENT_KEY, type RequestWire } from '../../../lib/contract';
 import { policyDigest } from '../../../lib/policy-contract';
 
 const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:jobs:stalled-evt-9';
@@ -89,7 +89,7 @@ describe("a policy's job is checked like the policy's run", () => {
     expect(rule).toMatch(/not a policy deployed with this function/);
   });
 
-  test.each([
+  test.each<[string, Partial<RequestWire>]>([
     ['an action the policy does not take', { action: 'cancelThenTerminate', gracePeriodSeconds: 600 }],
     ['a dry-run policy acting for real', { dryRun: true }],
     ['another domain', { domain: 'billing' }],
@@ -115,7 +115,7 @@ describe("a policy's job is checked like the policy's run", () => {
   );
 
   test("GIVEN a policy's job with a selector other than the policy's match WHEN it arrives THEN it is refused", () => {
-    const request = {
+    const request: RequestWire = {
       domain: 'orders',
       selector: { workflowType: { name: 'Payment' } },
       action: 'requestCancel',
@@ -165,7 +165,7 @@ describe("a policy's job is checked like the policy's run", () => {
 });
 
 describe("cancelThenTerminate's record of the runs it asked", () => {
-  const asking = (asked: JobState['asked'], action = 'cancelThenTerminate') =>
+  const asking = (asked: JobState['asked'], action: ActionValue = 'cancelThenTerminate') =>
     jobStateFixture({
       request: {
         domain: 'orders',
