@@ -13,4 +13,11 @@ module.exports = {
   // The example app imports the package by name, as a consumer does; tsconfig.json maps it the same way.
   moduleNameMapper: { '^cdk-swf-terminator$': '<rootDir>/lib/index.ts' },
   testTimeout: 60000,
+  // With --coverage (npm test): what the tests reach of the product, by V8's own counters (no
+  // instrumentation pass), and a floor so coverage cannot fall unnoticed.
+  coverageProvider: 'v8',
+  collectCoverageFrom: ['lib/**/*.ts', 'lambda/**/*.ts', '!**/*.d.ts'],
+  coverageReporters: ['text-summary'],
+  // Today's level (98.3% of statements and lines, 92.4% of branches, 97.4% of functions), rounded down.
+  coverageThreshold: { global: { statements: 98, branches: 92, functions: 97, lines: 98 } },
 };
