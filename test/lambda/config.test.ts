@@ -8,6 +8,12 @@ import {
   DEFAULT_TERMINATE_BURST,
   DEFAULT_TERMINATE_RATE_PER_SECOND,
 } from '../../lib/contract';
+import { DOMAIN } from '../support/handler-fixtures';
+import { synthTerminator } from '../support/construct-helpers';
+import { type Env } from '../../lambda/config';
+import { ENV } from '../../lib/contract';
+import { ChildPolicy, type SwfTerminatorProps } from '../../lib';
+import { resolveIntrinsics } from '../support/construct-helpers';
 
 describe('parseConfig', () => {
   test('defaults: only ALLOWED_DOMAINS is required', () => {
@@ -208,5 +214,95 @@ describe('parseConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as ConfigError).variable).toBe('MAX_EXECUTIONS');
     expect((error as ConfigError).name).toBe('ConfigError');
+  });
+});
+
+describe('every value the construct can write, the handler reads back as the same setting', () => {
+  /**
+   * Each function's environment as synthesized (intrinsics resolved as CloudFormation would, in one account
+   * and region), parsed by the handler's own configuration reader.
+   */
+  function configsOf(props: Partial<SwfTerminatorProps>) {
+    const { template } = synthTerminator(props);
+    const where = { partition: 'aws', account: '123456789012', region: 'eu-west-1' };
+    const read = (prefix: string) => {
+      const [resource] = Object.entries(template.findResources('AWS::Lambda::Function'))
+        .filter(([id]) => id.startsWith(prefix))
+        .map(([, r]) => r as { Properties: { Environment: { Variables: unknown } } });
+      return parseConfig(
+        resolveIntrinsics(resource!.Properties.Environment.Variables, template, where) as Env,
+      );
+    };
+    return { handler: read('TerminatorHandler'), control: read('TerminatorControlHandler') };
+  }
+  const configOf = (props: Partial<SwfTerminatorProps>) => configsOf(props).handler;
+  const long = 'd'.repeat(256);
+
+  test.each<[string, Partial<SwfTerminatorProps>, (c: ReturnType<typeof parseConfig>) => unknown, unknown]>([
+    [
+      'the state machine',
+      {},
+      (c) => c.stateMachineArn,
+      expect.stringMatching(
+        /^arn:aws:states:eu-west-1:123456789012:stateMachine:TestStack-Terminator-[A-F0-9]{8}$/,
+      ),
+    ],
+    ['maxExecutionsPerRequest 1', { maxExecutionsPerRequest: 1 }, (c) => c.maxExecutions, 1],
+    ['maxExecutionsPerRequest 100000', { maxExecutionsPerRequest: 100_000 }, (c) => c.maxExecutions, 100_000],
+    ['terminateRatePerSecond 60', { terminateRatePerSecond: 60 }, (c) => c.terminateRatePerSecond, 60],
+    ['terminateRatePerSecond 0.5', { terminateRatePerSecond: 0.5 }, (c) => c.terminateRatePerSecond, 0.5],
+    ['terminateRatePerSecond 1e-7', { terminateRatePerSecond: 1e-7 }, (c) => c.terminateRatePerSecond, 1e-7],
+    ['terminateBurst 1', { terminateBurst: 1 }, (c) => c.terminateBurst, 1],
+    ['terminateBurst 2000', { terminateBurst: 2000 }, (c) => c.terminateBurst, 2000],
+    [
+      'reservedConcurrentExecutions 1000',
+      { reservedConcurrentExecutions: 1000, terminateBurst: 2000 },
+      (c) => c.rateShares,
+      1000,
+    ],
+    ['dryRun true', { dryRun: true }, (c) => c.dryRun, true],
+    ['dryRun false', { dryRun: false }, (c) => c.dryRun, false],
+    ['childPolicy ABANDON', { childPolicy: ChildPolicy.ABANDON }, (c) => c.defaultChildPolicy, 'ABANDON'],
+    ['no childPolicy', {}, (c) => c.defaultChildPolicy, undefined],
+    ['requestDetailType of 1 character', { requestDetailType: 'x' }, (c) => c.requestDetailType, 'x'],
+    [
+      'requestDetailType of 128 characters with inner spaces',
+      { requestDetailType: `a ${'b'.repeat(124)} c` },
+      (c) => c.requestDetailType,
+      `a ${'b'.repeat(124)} c`,
+    ],
+    ['one domain', { domains: ['orders'] }, (c) => c.allowedDomains, ['orders']],
+    ['a 256-character domain', { domains: [long] }, (c) => c.allowedDomains, [long]],
+    [
+      'domains with IAM wildcards and inner spaces',
+      { domains: ['ord*', 'bill?', 'x$y', 'my domain'] },
+      (c) => c.allowedDomains,
+      ['ord*', 'bill?', 'x$y', 'my domain'],
+    ],
+  ])('%s', (_name, props, read, expected) => {
+    expect(read(configOf(props))).toEqual(expected);
+  });
+
+  test('the control function reads the same settings, and that it is the control function', () => {
+    const { handler, control } = configsOf({ dryRun: true, childPolicy: ChildPolicy.ABANDON });
+    expect(handler.controlOnly).toBe(false);
+    expect(control).toEqual({ ...handler, controlOnly: true });
+  });
+});
+
+describe('requestDetailType is the same string for the rule and the handler', () => {
+  test.each([' SWF Termination Request', 'SWF Termination Request ', '\tx'])(
+    'the construct refuses %j at synth, naming the rule',
+    (detailType) => {
+      expect(() => synthTerminator({ requestDetailType: detailType })).toThrow(
+        /requestDetailType .* must not start or end with whitespace/,
+      );
+    },
+  );
+
+  test('the handler refuses an edge space rather than trimming it', () => {
+    expect(() => parseConfig({ [ENV.allowedDomains]: DOMAIN, [ENV.requestDetailType]: ' x' })).toThrow(
+      /REQUEST_DETAIL_TYPE.*whitespace/,
+    );
   });
 });

@@ -14,7 +14,7 @@ const swf = mockClient(SWFClient);
 beforeEach(() => {
   swf.reset();
   swf.on(TerminateWorkflowExecutionCommand).resolves({});
-  // issue 4: a selector is counted first; a count within the limit goes straight to listing + terminating.
+  // A selector is counted first; a count within the limit goes straight to listing + terminating.
   swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 10, truncated: false });
 });
 

@@ -294,7 +294,7 @@ describe('run resolution and selectors over the wire', () => {
       tagList: () => ['batch-8'],
     });
     await startServer([...matching, ...others]);
-    // issue 4: terminations are paced (default 50/s); a fast rate keeps this test about paging, not pacing.
+    // Terminations are paced (default 50/s); a fast rate keeps this test about paging, not pacing.
     const handler = httpHandler({
       MAX_EXECUTIONS: '5000',
       TERMINATE_RATE_PER_SECOND: '5000',

@@ -13,6 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { ListingFailedError } from '../../../lambda/errors';
 import { createSwf, RepeatedPageTokenError } from '../../../lambda/aws/swf';
+import { clockChecks, collector } from '../../support/job-rig';
 
 const swf = mockClient(SWFClient);
 
@@ -112,6 +113,73 @@ describe('listOpen: a page token answered with itself', () => {
 
     // THEN the execution failed (so the invocation throws and is retried), nothing was terminated
     expect((error as Error).message).toMatch(/resolving the current run failed.*RepeatedPageTokenError/);
+    expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
+  });
+});
+
+describe('every listing loop ends, whatever the page tokens do', () => {
+  /** A listing that never ends by itself: one match per page, and the page token `tokenOf(call)`. */
+  function listing(tokenOf: (call: number) => string) {
+    let call = 0;
+    swf.on(ListOpenWorkflowExecutionsCommand).callsFake(() => {
+      call += 1;
+      return {
+        executionInfos: [info(`wf-${call}`, `r-${call}`, { tags: ['t'] })],
+        nextPageToken: tokenOf(call),
+      };
+    });
+  }
+  /** Tokens A, B, A, B... */
+  const cyclingTokens = () => {
+    listing((call) => (call % 2 ? 'A' : 'B'));
+  };
+  /** A new token on every page. */
+  const endlessTokens = () => {
+    listing((call) => `T${call}`);
+  };
+
+  test('a dry-run selector: A -> B -> A fails the listing after three pages', async () => {
+    cyclingTokens();
+    swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 3, truncated: false });
+    const { handler } = makeHandler();
+    const run = handler({ domain: DOMAIN, selector: { tag: 't' }, dryRun: true }, clockChecks(1e9));
+    await expect(run).rejects.toThrow(ListingFailedError);
+    expect(swf.commandCalls(ListOpenWorkflowExecutionsCommand)).toHaveLength(3);
+  });
+
+  test('the counting pass: A -> B -> A fails the request before anything is terminated', async () => {
+    cyclingTokens();
+    swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 3, truncated: true });
+    const { handler } = makeHandler();
+    await expect(handler({ domain: DOMAIN, selector: { tag: 't' } }, clockChecks(1e9))).rejects.toThrow(
+      ListingFailedError,
+    );
+    expect(swf.commandCalls(ListOpenWorkflowExecutionsCommand)).toHaveLength(3);
+    expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
+  });
+
+  test.each([
+    ['a dry-run selector', { selector: { tag: 't' }, dryRun: true }, false],
+    ['the counting pass', { selector: { tag: 't' } }, true],
+  ])('%s stops at the invocation deadline, failing loudly', async (_name, target, truncated) => {
+    endlessTokens();
+    swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 3, truncated });
+    const { handler } = makeHandler();
+    await expect(handler({ domain: DOMAIN, ...target }, clockChecks(20))).rejects.toThrow(/end reserve/);
+    expect(swf.commandCalls(ListOpenWorkflowExecutionsCommand).length).toBeLessThan(25);
+    expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
+  });
+
+  test('resolving a run-less workflowId stops at the deadline and hands the entry on', async () => {
+    endlessTokens();
+    const { sent, jobs } = collector();
+    const { handler } = makeHandler({ deps: { jobs, endReserveMs: 1_000 } });
+    const executions = [{ workflowId: 'a' }, { workflowId: 'b' }];
+    const report = await handler({ domain: DOMAIN, executions }, clockChecks(20));
+    expect(report.job).toMatchObject({ state: 'started', reason: 'out-of-time' });
+    // Handed on unresolved (in whichever order their listings stopped), nothing dropped, nothing acted on.
+    expect(sent[0]!.request.executions).toEqual(expect.arrayContaining(executions));
+    expect(sent[0]!.request.executions).toHaveLength(2);
     expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
   });
 });

@@ -19,7 +19,7 @@ import { commands, requestIndex, runSequence, step } from '../../support/deliver
 const FIXED_SEED = 20261207;
 
 /**
- * What the property test found against the code before the third safety review's fixes, as sequences that
+ * What the property test found against the code before one request got one job on every path, as sequences that
  * fail there every time (the soak's own finds were timing-dependent: their seeds and paths are in the note
  * of that change). Kept as examples.
  */

@@ -1,5 +1,5 @@
 /**
- * Issue 10: jobs on Step Functions, end to end. The synthesized state machine runs on the fake Step
+ * Jobs on Step Functions, end to end. The synthesized state machine runs on the fake Step
  * Functions server (aws-local-stepfunctions), its chunks on the real handler, which talks to both fakes
  * through the real SDK clients: a whole job, an abort mid-job, a failing chunk retried, a re-delivered
  * request, failed executions, status and listing.

@@ -26,6 +26,7 @@ import {
 } from '../../../lambda/errors';
 import { PROVENANCE_MARKER } from '../../../lambda/act/provenance';
 import { handler as moduleHandler } from '../../../lambda/handler';
+import { listOf } from '../../support/job-rig';
 
 const swf = mockClient(SWFClient);
 
@@ -64,7 +65,7 @@ describe('outcomes', () => {
       cancelRequested: 0,
       wouldCancel: 0,
       executions: [{ workflowId: 'wf-1', runId: 'run-1', outcome: 'terminated' }],
-      // issue 4: every report names its job (here the console invocation's request id).
+      // Every report names its job (here the console invocation's request id).
       jobId: 'console-req-1',
     });
     expect(terminateInputs()).toEqual([
@@ -557,14 +558,14 @@ describe('metrics (EMF on stdout)', () => {
 describe('report', () => {
   test('more than 1000 executions: the list is truncated and flagged, the counts stay exact', async () => {
     const infos = Array.from({ length: 1005 }, (_, i) => info(`wf-${i}`, `r-${i}`, { tags: ['t'] }));
-    // issue 4: a selector is counted first (CountOpenWorkflowExecutions), then listed while terminating.
+    // A selector is counted first (CountOpenWorkflowExecutions), then listed while terminating.
     swf.on(CountOpenWorkflowExecutionsCommand).resolves({ count: 1005, truncated: false });
     swf
       .on(ListOpenWorkflowExecutionsCommand)
       .resolvesOnce({ executionInfos: infos.slice(0, 1000), nextPageToken: 'p2' })
       .resolvesOnce({ executionInfos: infos.slice(1000) });
     swf.on(TerminateWorkflowExecutionCommand).resolves({});
-    // issue 4: terminations are paced (default 50/s); a fast rate keeps this test about the report.
+    // Terminations are paced (default 50/s); a fast rate keeps this test about the report.
     const { handler } = makeHandler({
       env: { MAX_EXECUTIONS: '5000', TERMINATE_RATE_PER_SECOND: '100000', TERMINATE_BURST: '100000' },
     });
@@ -615,5 +616,16 @@ describe('the module-scope handler', () => {
     expect(terminateInputs()).toEqual([
       expect.objectContaining({ domain: 'billing', workflowId: 'a', runId: 'r' }),
     ]);
+  });
+});
+
+describe('a request the job could not carry is refused before any SWF call', () => {
+  test('a console list over the hand-off limit: InvalidRequestError naming the limit, no SWF call', async () => {
+    const { handler } = makeHandler({ env: { MAX_EXECUTIONS: '20000' } });
+    const executions = listOf(20_000, 'order-with-a-longish-workflow-id-');
+    const refusal = handler({ domain: DOMAIN, executions }, context);
+    await expect(refusal).rejects.toThrow(InvalidRequestError);
+    await expect(refusal).rejects.toThrow(/196608 bytes/);
+    expect(swf.calls()).toHaveLength(0);
   });
 });

@@ -3,11 +3,12 @@
  * carries beyond a request: a policy's job is accepted only as a run of a policy deployed with the function
  * (its digest), making exactly the request that policy makes, and its runs are confirmed against the
  * policy's match; cancelThenTerminate's record of the runs it asked names runs of its own list only.
- * (The strict schema itself: test/lambda/act/units.test.ts.)
  */
 import { config, jobStateFixture, NOW } from '../../support/handler-fixtures';
-import { parseChunkEvent } from '../../../lambda/parse/job-state';
-import { InvalidRequestError } from '../../../lambda/errors';
+import { isChunkEvent, parseChunkEvent } from '../../../lambda/parse/job-state';
+import { parseRequest } from '../../../lambda/parse/request';
+import { wireRequest } from '../../../lambda/job/wire';
+import { DomainNotAllowedError, InvalidRequestError } from '../../../lambda/errors';
 import type { JobState, PolicyText } from '../../../lambda/types';
 import { type ActionValue, JOB_EVENT_KEY, type RequestWire } from '../../../lib/contract';
 import { policyDigest } from '../../../lib/policy-contract';
@@ -200,5 +201,52 @@ describe("cancelThenTerminate's record of the runs it asked", () => {
     const asked = [{ workflowId: 'a', runId: 'r-a', askedAt: '2025-06-01T11:00:00.000Z' }];
 
     expect(refusal(asking(asked, 'terminate'), cancels).field).toBe(`${JOB_EVENT_KEY}.asked`);
+  });
+});
+
+describe("a job's chunk events: strict, re-validated", () => {
+  const cfg = config();
+  const request = parseRequest(
+    { domain: 'orders', selector: { tag: 't', startedBefore: '2025-05-01T00:00:00.000Z' }, reason: 'r' },
+    cfg,
+  );
+  const body = () => jobStateFixture({ request: wireRequest(request) });
+  const execution = 'arn:aws:states:us-east-1:123456789012:execution:jobs:evt-1';
+  const event = (b: object = body()) => ({ [JOB_EVENT_KEY]: b, execution });
+
+  test('round trip: the request, provenance, request time, settings and totals come back', () => {
+    expect(isChunkEvent(event())).toBe(true);
+    const parsed = parseChunkEvent(event(), cfg, NOW);
+    expect(parsed.parsed.request).toEqual(request);
+    expect(parsed.parsed.requestTime).toEqual(new Date('2025-06-01T11:00:00.000Z'));
+    expect(parsed.execution).toBe(execution);
+    expect(parsed.settings).toEqual({ dryRun: false, reason: 'r', limit: 1000, action: 'terminate' });
+    expect(parsed.state).toMatchObject({ jobId: 'evt-1', chunks: 1, totals: { terminated: 4 } });
+  });
+
+  test('a carried request time later than now is capped at now', () => {
+    const parsed = parseChunkEvent(event({ ...body(), requestTime: '2030-01-01T00:00:00Z' }), cfg, NOW);
+    expect(parsed.parsed.requestTime).toEqual(NOW);
+  });
+
+  test.each([
+    ['an unknown field', { ...body(), extra: 1 }],
+    ['a wrong version (a job started by the version before)', { ...body(), version: 1 }],
+    ['a negative chunk count', { ...body(), chunks: -1 }],
+    ['an unknown status', { ...body(), status: 'paused' }],
+    ['a negative total', { ...body(), totals: { ...body().totals, failed: -1 } }],
+    ['a bad provenance', { ...body(), provenance: { via: 'console' } }],
+    ['an invalid embedded request', { ...body(), request: { domain: 'orders', selector: {} } }],
+  ])('%s is refused with InvalidRequestError', (_name, b) => {
+    expect(() => parseChunkEvent(event(b), cfg, NOW)).toThrow(InvalidRequestError);
+  });
+
+  test('an embedded request for a domain no longer allowed is refused', () => {
+    const b = { ...body(), request: { ...wireRequest(request), domain: 'payments' } };
+    expect(() => parseChunkEvent(event(b), cfg, NOW)).toThrow(DomainNotAllowedError);
+  });
+
+  test('an extra top-level key next to the state is refused', () => {
+    expect(() => parseChunkEvent({ ...event(), domain: 'orders' }, cfg, NOW)).toThrow(InvalidRequestError);
   });
 });

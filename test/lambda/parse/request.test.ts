@@ -6,6 +6,9 @@ import { LIMITS, REQUEST_DETAILS_MAX } from '../../../lib/contract';
 import { DomainNotAllowedError, InvalidRequestError, TooManyExecutionsError } from '../../../lambda/errors';
 import { parseEvent } from '../../../lambda/parse/event';
 import { parseRequest } from '../../../lambda/parse/request';
+import { captureEmf, jobStateFixture } from '../../support/handler-fixtures';
+import { type Env } from '../../../lambda/config';
+import { JOB_EVENT_KEY } from '../../../lib/contract';
 
 const swf = mockClient(SWFClient);
 
@@ -734,5 +737,62 @@ describe('validator properties', () => {
       NOW,
     );
     expect(parsed.requestTime).toEqual(new Date(999));
+  });
+});
+
+describe('refusals name the field and the real rule, and echo at most a short prefix', () => {
+  async function refusal(event: unknown, env: Env = {}): Promise<Error> {
+    const { handler } = makeHandler({ env });
+    const { outcome } = await captureEmf(() => handler(event, context));
+    if (!('rejected' in outcome)) throw new Error('expected a refusal');
+    expect(swf.calls()).toHaveLength(0);
+    return outcome.rejected as Error;
+  }
+
+  test('maxExecutions 1e400 (Infinity once parsed) names the real rule, not "non-integer"', async () => {
+    const error = await refusal(JSON.parse(`{"domain":"${DOMAIN}","workflowId":"w","maxExecutions":1e400}`));
+    expect(error.message).toMatch(/^maxExecutions: must be an integer from 1 to 1000/);
+    expect(error.message).not.toMatch(/non-integer/);
+  });
+
+  test('maxExecutions 1e16 names the function ceiling, not 2^53', async () => {
+    const error = await refusal({ domain: DOMAIN, workflowId: 'w', maxExecutions: 1e16 });
+    expect(error.message).toMatch(/from 1 to 1000/);
+    expect(error.message).not.toMatch(/9007199254740991/);
+  });
+
+  test("a chunk's error names its path once, with the real rule", async () => {
+    const event = { [JOB_EVENT_KEY]: { ...jobStateFixture(), version: 1 }, execution: 'x' };
+    const error = await refusal(event);
+    expect(error.message).toMatch(/^swfTerminatorJob\.version: must be 2 \(got 1\)/);
+    expect(error.message).not.toMatch(/swfTerminatorJob\.swfTerminatorJob/);
+    expect(error.message).not.toMatch(/Invalid input/);
+  });
+
+  test('a 2 MB childPolicy: the message stays short and still names the field and the values allowed', async () => {
+    const error = await refusal({ domain: DOMAIN, workflowId: 'w', childPolicy: 'X'.repeat(2_000_000) });
+    expect(error.message.length).toBeLessThan(300);
+    expect(error.message).toMatch(/^childPolicy: must be one of TERMINATE, REQUEST_CANCEL, ABANDON/);
+  });
+
+  test('100,000 unknown keys: the message names the first and counts the rest', async () => {
+    const event: Record<string, unknown> = { domain: DOMAIN, workflowId: 'w' };
+    for (let i = 0; i < 100_000; i++) event[`unknown-${i}`] = i;
+    const error = await refusal(event);
+    expect(error.message.length).toBeLessThan(300);
+    expect(error.message).toMatch(/unknown-0/);
+    expect(error.message).toMatch(/nor are 99999 others/);
+  });
+
+  test('an unknown key of 1 MB is echoed as a short prefix', async () => {
+    const error = await refusal({ domain: DOMAIN, workflowId: 'w', ['k'.repeat(1_000_000)]: 1 });
+    expect(error.message.length).toBeLessThan(300);
+  });
+
+  test('a detail-type of 1 MB is echoed as a short prefix', async () => {
+    const error = await refusal(
+      envelope({ domain: DOMAIN, workflowId: 'w' }, { 'detail-type': 'x'.repeat(1e6) }),
+    );
+    expect(error.message.length).toBeLessThan(300);
   });
 });

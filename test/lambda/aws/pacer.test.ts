@@ -1,38 +1,16 @@
 /**
- * Issue 4, unit level (fake clock, no server): the token bucket, the adaptive pacer, the pipeline, the
- * bounded de-duplication and the strict parsing of a job's chunk events.
+ * The pacing of calls to SWF (lambda/aws/pacer.ts), on a fake clock: the token bucket and the adaptive pacer.
  */
 import { fakeClock } from '../../support/handler-bulk';
-import { config, jobStateFixture, NOW } from '../../support/handler-fixtures';
-import { isChunkEvent, parseChunkEvent } from '../../../lambda/parse/job-state';
-import { JOB_EVENT_KEY } from '../../../lib/contract';
-import { DomainNotAllowedError, InvalidRequestError } from '../../../lambda/errors';
 import {
   ISOLATED_DECREASE_FACTOR,
   MAX_IN_FLIGHT,
   MIN_IN_FLIGHT,
-  monotonicMs,
   Pacer,
   perInvocation,
-  realClock,
   RECOVERY_PER_SECOND,
   TokenBucket,
 } from '../../../lambda/aws/pacer';
-import { runPipeline, STOP_POLL_MS } from '../../../lambda/act/pipeline';
-import { RecentKeys } from '../../../lambda/match/recent-keys';
-import { parseRequest } from '../../../lambda/parse/request';
-import { wireRequest } from '../../../lambda/job/wire';
-
-describe('the real clock', () => {
-  test('monotonicMs reads milliseconds that only move forward', async () => {
-    const a = monotonicMs();
-    await new Promise((r) => setTimeout(r, 25));
-    const b = monotonicMs();
-    expect(b - a).toBeGreaterThanOrEqual(20);
-    expect(b - a).toBeLessThan(1000);
-    expect(realClock.now()).toBeGreaterThanOrEqual(b);
-  });
-});
 
 describe('TokenBucket (fake clock)', () => {
   test('a full bucket gives its burst at once, then one token per 1/rate', async () => {
@@ -216,181 +194,5 @@ describe('Pacer', () => {
     const pacer = new Pacer({ ratePerSecond: 50, burst: 10 }, fakeClock());
     for (let i = 0; i < 10_000; i++) pacer.observe(i % 20 === 0 ? 900 : 10);
     expect(pacer.p99LatencyMs()).toBe(900);
-  });
-});
-
-describe('runPipeline', () => {
-  test('re-queues retried items, never loses one, respects the in-flight limit', async () => {
-    const items = Array.from({ length: 50 }, (_, i) => i);
-    let next = 0;
-    const attempts = new Map<number, number>();
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const result = await runPipeline<number>({
-      source: { next: () => Promise.resolve(items[next++]) },
-      act: async (item) => {
-        inFlight++;
-        maxInFlight = Math.max(maxInFlight, inFlight);
-        await new Promise((r) => setImmediate(r));
-        inFlight--;
-        const n = (attempts.get(item) ?? 0) + 1;
-        attempts.set(item, n);
-        return item % 7 === 0 && n < 3 ? 'retry' : 'done';
-      },
-      inFlightLimit: () => 4,
-    });
-    expect(result).toEqual({ stopped: false, requeued: [] });
-    expect([...attempts.keys()].sort((a, b) => a - b)).toEqual(items);
-    expect(attempts.get(14)).toBe(3);
-    expect(maxInFlight).toBeLessThanOrEqual(4);
-  });
-
-  test('stops starting work when told to; in-flight work finishes; re-queued work is returned', async () => {
-    let next = 0;
-    let started = 0;
-    const done = new Set<number>();
-    const result = await runPipeline<number>({
-      source: { next: () => Promise.resolve(next < 100 ? next++ : undefined) },
-      act: async (item) => {
-        started++;
-        await new Promise((r) => setImmediate(r));
-        if (item === 1) return 'retry';
-        done.add(item);
-        return 'done';
-      },
-      inFlightLimit: () => 2,
-      shouldStop: () => started >= 10,
-    });
-    expect(result.stopped).toBe(true);
-    expect(started).toBeLessThanOrEqual(11);
-    expect(next).toBeLessThan(100);
-    // Nothing taken from the source is lost: each item is done or handed back (item 1 always retries).
-    expect(result.requeued).toContain(1);
-    const taken = Array.from({ length: next }, (_, i) => i);
-    expect([...done, ...result.requeued].sort((a, b) => a - b)).toEqual(taken);
-  });
-
-  test('a page slow to come does not hold the stop: the pipeline stops while waiting, after its in-flight work', async () => {
-    let n = 0;
-    const done: number[] = [];
-    const stopAt = Date.now() + 100;
-    const started = Date.now();
-    const result = await runPipeline<number>({
-      // Two items, then a page that never comes.
-      source: {
-        next: () => (n < 2 ? Promise.resolve(n++) : new Promise<number | undefined>(() => undefined)),
-      },
-      act: async (item) => {
-        // Item 1 is still in flight when the stop comes (at 100 ms) and is noticed (by 100 + 250 ms).
-        await new Promise((r) => setTimeout(r, item === 1 ? 2 * STOP_POLL_MS + 200 : 0));
-        done.push(item);
-        return 'done';
-      },
-      inFlightLimit: () => 4,
-      shouldStop: () => Date.now() >= stopAt,
-    });
-    expect(result).toEqual({ stopped: true, requeued: [] });
-    expect(done).toEqual([0, 1]);
-    expect(Date.now() - started).toBeLessThan(2 * STOP_POLL_MS + 200 + 1000);
-  });
-
-  test('a page abandoned at the stop that fails later is dropped', async () => {
-    // Jest fails a test on an unhandled rejection by itself, so waiting past the late failure is the check.
-    const late = new Promise<number | undefined>((_, reject) => {
-      setTimeout(() => {
-        reject(new Error('listing broke after the stop'));
-      }, STOP_POLL_MS * 2);
-    });
-    let stop = false;
-    setTimeout(() => (stop = true), 10);
-    const result = await runPipeline<number>({
-      source: { next: () => late },
-      act: () => Promise.resolve('done' as const),
-      inFlightLimit: () => 1,
-      shouldStop: () => stop,
-    });
-    expect(result).toEqual({ stopped: true, requeued: [] });
-    await new Promise((r) => setTimeout(r, STOP_POLL_MS * 3));
-  });
-
-  test('an error from the source is rethrown after the in-flight items finished', async () => {
-    let finished = 0;
-    let n = 0;
-    const run = runPipeline<number>({
-      source: {
-        next: () => (n === 3 ? Promise.reject(new Error('listing broke')) : Promise.resolve(n++)),
-      },
-      act: async () => {
-        await new Promise((r) => setImmediate(r));
-        finished++;
-        return 'done';
-      },
-      inFlightLimit: () => 5,
-    });
-    await expect(run).rejects.toThrow('listing broke');
-    expect(finished).toBe(3);
-  });
-});
-
-describe('RecentKeys: bounded de-duplication', () => {
-  test('catches a repeat on the next page, forgets pages before that, stays at two pages of keys', () => {
-    const recent = new RecentKeys();
-    for (let page = 0; page < 200; page++) {
-      for (let i = 0; i < 1000; i++) recent.add(`p${page}-${i}`);
-      expect(recent.size).toBeLessThanOrEqual(2000);
-      recent.rotate();
-    }
-    expect(recent.size).toBe(1000);
-    expect(recent.has('p199-5')).toBe(true); // previous page
-    recent.rotate();
-    expect(recent.has('p199-5')).toBe(false);
-    expect(recent.size).toBe(0);
-  });
-});
-
-describe("a job's chunk events: strict, re-validated", () => {
-  const cfg = config();
-  const request = parseRequest(
-    { domain: 'orders', selector: { tag: 't', startedBefore: '2025-05-01T00:00:00.000Z' }, reason: 'r' },
-    cfg,
-  );
-  const body = () => jobStateFixture({ request: wireRequest(request) });
-  const execution = 'arn:aws:states:us-east-1:123456789012:execution:jobs:evt-1';
-  const event = (b: object = body()) => ({ [JOB_EVENT_KEY]: b, execution });
-
-  test('round trip: the request, provenance, request time, settings and totals come back', () => {
-    expect(isChunkEvent(event())).toBe(true);
-    const parsed = parseChunkEvent(event(), cfg, NOW);
-    expect(parsed.parsed.request).toEqual(request);
-    expect(parsed.parsed.requestTime).toEqual(new Date('2025-06-01T11:00:00.000Z'));
-    expect(parsed.execution).toBe(execution);
-    expect(parsed.settings).toEqual({ dryRun: false, reason: 'r', limit: 1000, action: 'terminate' });
-    expect(parsed.state).toMatchObject({ jobId: 'evt-1', chunks: 1, totals: { terminated: 4 } });
-  });
-
-  test('a carried request time later than now is capped at now', () => {
-    const parsed = parseChunkEvent(event({ ...body(), requestTime: '2030-01-01T00:00:00Z' }), cfg, NOW);
-    expect(parsed.parsed.requestTime).toEqual(NOW);
-  });
-
-  test.each([
-    ['an unknown field', { ...body(), extra: 1 }],
-    ['a wrong version (a job started by the version before)', { ...body(), version: 1 }],
-    ['a negative chunk count', { ...body(), chunks: -1 }],
-    ['an unknown status', { ...body(), status: 'paused' }],
-    ['a negative total', { ...body(), totals: { ...body().totals, failed: -1 } }],
-    ['a bad provenance', { ...body(), provenance: { via: 'console' } }],
-    ['an invalid embedded request', { ...body(), request: { domain: 'orders', selector: {} } }],
-  ])('%s is refused with InvalidRequestError', (_name, b) => {
-    expect(() => parseChunkEvent(event(b), cfg, NOW)).toThrow(InvalidRequestError);
-  });
-
-  test('an embedded request for a domain no longer allowed is refused', () => {
-    const b = { ...body(), request: { ...wireRequest(request), domain: 'payments' } };
-    expect(() => parseChunkEvent(event(b), cfg, NOW)).toThrow(DomainNotAllowedError);
-  });
-
-  test('an extra top-level key next to the state is refused', () => {
-    expect(() => parseChunkEvent({ ...event(), domain: 'orders' }, cfg, NOW)).toThrow(InvalidRequestError);
   });
 });
