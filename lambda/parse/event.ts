@@ -5,10 +5,10 @@
 import * as z from 'zod/mini';
 import type { Config } from '../config';
 import { echo, InvalidRequestError } from '../errors';
-import type { ParsedEvent, Provenance } from '../types';
+import type { Provenance } from '../types';
 import { beforeEpochRule, endOfStatedUnit, instantOf } from './instants';
 import { invalidRequestFrom, typeOf } from './issues';
-import { isRecord, parseRequest } from './request';
+import { isRecord } from './request';
 
 /** EventBridge's envelope: the fields recorded as provenance. */
 function buildEnvelopeSchema() {
@@ -36,7 +36,7 @@ export interface Envelope {
   /** Where field paths of the body start in error messages: '' or 'detail'. */
   readonly prefix: string;
   readonly provenance: Provenance;
-  /** See {@link ParsedEvent.requestTime}. */
+  /** See ParsedEvent.requestTime (lambda/types.ts). */
   readonly requestTime: Date;
 }
 
@@ -100,20 +100,4 @@ export function unwrapEvent(event: unknown, invocation: InvocationInfo, config: 
     provenance: { via: 'eventbridge', eventId: id, source, account, time },
     requestTime: new Date(requestTime),
   };
-}
-
-/**
- * Parses the invocation's event as a termination request ({@link unwrapEvent}, then {@link parseRequest}).
- *
- * @param now the invocation time
- * @throws InvalidRequestError, DomainNotAllowedError, TooManyExecutionsError. Never calls SWF.
- */
-export function parseEvent(
-  event: unknown,
-  invocation: InvocationInfo,
-  config: Config,
-  now: Date,
-): ParsedEvent {
-  const { body, prefix, provenance, requestTime } = unwrapEvent(event, invocation, config, now);
-  return { request: parseRequest(body, config, prefix), provenance, requestTime };
 }

@@ -30,6 +30,7 @@ import {
 } from '../support/construct-helpers';
 import {
   addContractPolicies,
+  contractDeployment,
   addRetireCheckoutV1,
   addStalled,
   addStuckImports,
@@ -128,7 +129,7 @@ const domainArnPattern = (domain: string) => ({
 
 describe('a schedule policy', () => {
   // GIVEN the issue's three policies
-  const { template } = synthWithPolicies(addContractPolicies);
+  const { template } = contractDeployment();
 
   test('makes one rule with its schedule, targeting the handler with the DLQ and the retry policy', () => {
     // WHEN
@@ -200,7 +201,7 @@ describe('a schedule policy', () => {
 
 describe('an event policy', () => {
   // GIVEN the issue's three policies
-  const { template } = synthWithPolicies(addContractPolicies);
+  const { template } = contractDeployment();
 
   test("makes an event rule on the account's DEFAULT bus (no EventBusName) for SWF's events about its domain", () => {
     // WHEN
@@ -321,7 +322,7 @@ describe('an event policy', () => {
 
 describe('every policy rule may invoke the handler and reach the dead-letter queue', () => {
   // GIVEN the issue's three policies
-  const { template } = synthWithPolicies(addContractPolicies);
+  const { template } = contractDeployment();
   const policyRules = [
     'TerminatorStuckImportsSchedule',
     'TerminatorRetireCheckoutV1Events',
@@ -630,7 +631,7 @@ describe("the handler accepts every request the construct writes (its own valida
 
   test("the issue's three policies, each rule: parsed as a run of the policy, the request unchanged", () => {
     // GIVEN
-    const { template } = synthWithPolicies(addContractPolicies);
+    const { template } = contractDeployment();
     const config = handlerConfig(template, ENV);
     const runs = renderedRuns(template);
     expect(runs.map((r) => r.rule.replace(/[A-F0-9]{8}$/, ''))).toEqual([
@@ -1135,15 +1136,4 @@ describe('synth-time refusals name the policy and the rule', () => {
       expect(() => add(options, {}, id)).not.toThrow();
     },
   );
-
-  test('a duplicate id fails as CDK does for any construct', () => {
-    // GIVEN
-    const stack = new Stack(testApp(), 'TestStack');
-    const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders', 'billing'] });
-    addStuckImports(terminator);
-    // WHEN / THEN
-    expect(() => addStuckImports(terminator)).toThrow(
-      /There is already a Construct with name 'StuckImports'/,
-    );
-  });
 });

@@ -11,6 +11,9 @@ import { createHandler, type Handler, type HandlerContext, type HandlerDeps } fr
 import type { JobState, Report } from '../../lambda/types';
 import { createSwf, type SwfPort } from '../../lambda/aws/swf';
 import { NO_TOTALS } from '../../lambda/job/write';
+import { type InvocationInfo, unwrapEvent } from '../../lambda/parse/event';
+import { parseRequest } from '../../lambda/parse/request';
+import type { ParsedEvent } from '../../lambda/types';
 
 export const DOMAIN = 'orders';
 /** A fixed invocation time, so selectors and run resolution are deterministic. */
@@ -195,4 +198,15 @@ export function jobStateFixture(overrides: Partial<JobState> = {}): JobState {
     summary: 'running',
     ...overrides,
   };
+}
+
+/** Parses an invocation's event as the request flow does: its envelope unwrapped, then the request. */
+export function parseEvent(
+  event: unknown,
+  invocation: InvocationInfo,
+  config: Config,
+  now: Date,
+): ParsedEvent {
+  const { body, prefix, provenance, requestTime } = unwrapEvent(event, invocation, config, now);
+  return { request: parseRequest(body, config, prefix), provenance, requestTime };
 }

@@ -40,6 +40,17 @@ export function synthWithPolicies(
   return { stack, terminator, template: Template.fromStack(stack) };
 }
 
+let contract: ReturnType<typeof synthWithPolicies> | undefined;
+
+/**
+ * The terminator with the three policies of the contract (addContractPolicies), synthesized once per test file:
+ * for tests that only read its template.
+ */
+export function contractDeployment(): ReturnType<typeof synthWithPolicies> {
+  contract ??= synthWithPolicies(addContractPolicies);
+  return contract;
+}
+
 /** The first policy: a schedule sweep of orders for ImportOrders runs tagged nightly, open 6 h+. */
 export function addStuckImports(terminator: SwfTerminator): TerminationPolicy {
   return terminator.addPolicy('StuckImports', {

@@ -1,7 +1,6 @@
-import { config, envelope, NOW } from '../../support/handler-fixtures';
+import { config, envelope, NOW, parseEvent } from '../../support/handler-fixtures';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseEvent } from '../../../lambda/parse/event';
 
 const dir = join(__dirname, '..', '..', '..', 'events');
 const files = readdirSync(dir).filter((f) => f.endsWith('.json'));

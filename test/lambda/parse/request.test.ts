@@ -1,10 +1,17 @@
-import { makeHandler, context, envelope, config, NOW, DOMAIN } from '../../support/handler-fixtures';
+import {
+  makeHandler,
+  context,
+  envelope,
+  config,
+  NOW,
+  DOMAIN,
+  parseEvent,
+} from '../../support/handler-fixtures';
 import { SWFClient } from '@aws-sdk/client-swf';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { LIMITS, REQUEST_DETAILS_MAX } from '../../../lib/contract';
 import { DomainNotAllowedError, InvalidRequestError, TooManyExecutionsError } from '../../../lambda/errors';
-import { parseEvent } from '../../../lambda/parse/event';
 import { parseRequest } from '../../../lambda/parse/request';
 import { captureEmf, jobStateFixture } from '../../support/handler-fixtures';
 import { type Env } from '../../../lambda/config';
