@@ -1,5 +1,5 @@
 /**
- * Bulk benchmark (issue 4, "Benchmark"): one selector request that matches 10,000 open executions, against
+ * Bulk benchmark: one selector request that matches 10,000 open executions, against
  * a local SWF (test/support/fake-swf.ts) that enforces SWF's token buckets, time-scaled so the run stays
  * short, with a realistic per-call latency. Everything is reported as a ratio measured in the same run.
  *

@@ -1,5 +1,5 @@
 /**
- * Policy sweep benchmark (issue 12): a schedule policy's run over a domain of 100,000 open executions of
+ * Policy sweep benchmark: a schedule policy's run over a domain of 100,000 open executions of
  * which 1% carry the policy's tag, against the local SWF (its own process, SWF's token buckets at real speed,
  * 30 ms per call), the handler in another process bundled as deployed, invoked with the policy's event as
  * the rule delivers it and the default 5-minute timeout. What a user feels, as ratios from the same run:

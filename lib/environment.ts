@@ -99,7 +99,7 @@ export function environmentSizeProblem(
  * 160 bytes), and a rule's name selected from its ARN at 64. An estimate for a size check, not a bound: an ARN of
  * a resource with a much longer name is longer.
  */
-export function deployedBytes(resolved: unknown): number {
+function deployedBytes(resolved: unknown): number {
   if (typeof resolved === 'string') return Buffer.byteLength(JSON.stringify(resolved)) - 2;
   if (typeof resolved === 'number' || typeof resolved === 'boolean') return String(resolved).length;
   if (resolved === null || typeof resolved !== 'object') return 0;

@@ -3,16 +3,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import {
-  JOB_CHUNK_STATE,
-  JOB_EVENT_KEY,
-  JOB_REFUSALS as CONTRACT_JOB_REFUSALS,
-  JOB_WAIT_STATE,
-} from './contract';
+import { JOB_CHUNK_STATE, JOB_EVENT_KEY, JOB_REFUSALS, JOB_WAIT_STATE } from './contract';
 import { acknowledgeWildcardResource } from './nag';
-
-/** The errors that fail a job at once (lib/contract.ts, where the handler's side reads them too). */
-export const JOB_REFUSALS: string[] = [...CONTRACT_JOB_REFUSALS];
 
 /** Properties of {@link JobMachine}. */
 export interface JobMachineProps {
@@ -59,8 +51,9 @@ export class JobMachine extends Construct {
       taskTimeout: sfn.Timeout.duration(props.handlerTimeout.plus(Duration.minutes(1))),
       comment: "Works on the job for a bounded time; answers the job's next state",
     });
-    // Retriers are tried in order: the first whose errors match decides.
-    chunk.addRetry({ errors: JOB_REFUSALS, maxAttempts: 0 });
+    // Retriers are tried in order: the first whose errors match decides. Refusals (lib/contract.ts, where the
+    // handler's side reads them too) fail the job at once.
+    chunk.addRetry({ errors: [...JOB_REFUSALS], maxAttempts: 0 });
     chunk.addRetry({
       // The function's reserved concurrency is busy (another job's chunk, an inline request): wait for a turn.
       errors: ['Lambda.TooManyRequestsException'],

@@ -9,16 +9,15 @@
  * Resources are literal ARNs, never patterns: a domain named `ord*` is checked as the ARN ending `ord*`
  * (the grant writes it `ord${*}`, docs/facts.md "IAM for SWF").
  */
-import type { GrantedResources, RoleKind } from '../../lib/role-grants';
-import { highRiskDenials } from './risk-probes';
 import {
-  ALL_SWF_ACTIONS,
   CANCEL_ACTION,
   DESCRIBE_ACTION,
-  DOMAIN_SWF_ACTIONS,
-  SWF_WRITE_ACTIONS,
+  type GrantedResources,
+  type RoleKind,
   TERMINATE_ACTIONS,
-} from './swf-actions';
+} from '../../lib/role-grants';
+import { highRiskDenials } from './risk-probes';
+import { ALL_SWF_ACTIONS, DOMAIN_SWF_ACTIONS, SWF_WRITE_ACTIONS } from './swf-actions';
 
 /**
  * What the verifier checks, as the construct deployed it: the resources its roles are granted

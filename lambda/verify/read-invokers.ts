@@ -19,7 +19,8 @@ import { describeError } from '../errors';
 import type { ResourcePolicyRead } from './audit-invokers';
 import { ReadFailedError } from './errors';
 import { readDocument } from './policy-document';
-import { MAX_LIST_PAGES, type ReadOptions } from './read-roles';
+import { everyPage } from './paging';
+import type { ReadOptions } from './read-roles';
 
 /** Items asked for per page of Lambda's lists. */
 export const LAMBDA_PAGE_ITEMS = 1000;
@@ -37,40 +38,28 @@ async function qualifiersOf(
   FunctionName: string,
   options: ReadOptions,
 ): Promise<Qualifier[]> {
-  const found: Qualifier[] = [];
-  const pages = async (
-    list: (Marker: string | undefined) => Promise<{ names: Qualifier[]; next: string | undefined }>,
-  ): Promise<void> => {
-    let marker: string | undefined;
-    for (let page = 1; ; page++) {
-      const { names, next } = await retryThrottled(() => list(marker), options.sleep);
-      found.push(...names);
-      if (next === undefined || next === '') return;
-      if (page >= MAX_LIST_PAGES) throw new Error(`a list was still truncated after ${page} pages`);
-      marker = next;
-    }
-  };
-  await pages(async (Marker) => {
-    const page = await lambda.send(
-      new ListVersionsByFunctionCommand({ FunctionName, Marker, MaxItems: LAMBDA_PAGE_ITEMS }),
+  const paged = <T>(call: () => Promise<T>) => retryThrottled(call, options.sleep);
+  const versions = await everyPage(async (Marker) => {
+    const page = await paged(() =>
+      lambda.send(new ListVersionsByFunctionCommand({ FunctionName, Marker, MaxItems: LAMBDA_PAGE_ITEMS })),
     );
-    const names = (page.Versions ?? [])
+    const items = (page.Versions ?? [])
       .map((v) => v.Version)
       .filter((v): v is string => v !== undefined && v !== '$LATEST')
       .map((version) => ({ qualifier: version, label: ` (version ${version})` }));
-    return { names, next: page.NextMarker };
+    return { items, next: page.NextMarker };
   });
-  await pages(async (Marker) => {
-    const page = await lambda.send(
-      new ListAliasesCommand({ FunctionName, Marker, MaxItems: LAMBDA_PAGE_ITEMS }),
+  const aliases = await everyPage(async (Marker) => {
+    const page = await paged(() =>
+      lambda.send(new ListAliasesCommand({ FunctionName, Marker, MaxItems: LAMBDA_PAGE_ITEMS })),
     );
-    const names = (page.Aliases ?? [])
+    const items = (page.Aliases ?? [])
       .map((a) => a.Name)
       .filter((a): a is string => a !== undefined)
       .map((alias) => ({ qualifier: alias, label: ` (alias ${alias})` }));
-    return { names, next: page.NextMarker };
+    return { items, next: page.NextMarker };
   });
-  return found;
+  return [...versions, ...aliases];
 }
 
 const isNotFound = (error: unknown) => error instanceof Error && error.name === 'ResourceNotFoundException';

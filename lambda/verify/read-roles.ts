@@ -21,12 +21,11 @@ import { retryThrottled } from '../aws/swf-client';
 import { describeError } from '../errors';
 import type { RolePolicyRead, RoleRead } from './audit-roles';
 import { ReadFailedError } from './errors';
+import { everyPage, type Page } from './paging';
 import { type ReadDocument, readDocument } from './policy-document';
 
 /** The most items IAM gives on a page of a list (its `MaxItems` range is 1-1000). */
 export const LIST_MAX_ITEMS = 1000;
-/** A list still truncated after this many pages is refused (IAM would be looping). */
-export const MAX_LIST_PAGES = 50;
 
 export interface ReadOptions {
   /** The wait between throttled attempts (tests make it instant). */
@@ -50,26 +49,19 @@ function readEncoded(text: string | undefined): ReadDocument {
   return readDocument(json);
 }
 
-/** Every item of a paged IAM list. */
-async function everyPage<T>(
-  what: string,
-  page: (
-    marker: string | undefined,
-  ) => Promise<{ items: T[]; isTruncated: boolean | undefined; marker: string | undefined }>,
-): Promise<T[]> {
-  const items: T[] = [];
-  let marker: string | undefined;
-  for (let pages = 1; ; pages++) {
-    const answer = await page(marker);
-    items.push(...answer.items);
-    if (answer.isTruncated !== true) return items;
-    if (answer.marker === undefined || answer.marker === '') {
-      throw new ReadFailedError(what, 'IAM said the list was truncated but gave no Marker');
-    }
-    if (pages >= MAX_LIST_PAGES)
-      throw new ReadFailedError(what, `the list was still truncated after ${pages} pages`);
-    marker = answer.marker;
+/**
+ * An IAM list page as {@link everyPage} follows it: IAM says `IsTruncated` and gives the `Marker` of the next
+ * page; truncated without a marker is an answer that cannot be followed.
+ */
+function iamPage<T>(
+  items: readonly T[] | undefined,
+  isTruncated: boolean | undefined,
+  marker: string | undefined,
+): Page<T> {
+  if (isTruncated === true && (marker === undefined || marker === '')) {
+    throw new Error('IAM said the list was truncated but gave no Marker');
   }
+  return { items: items ?? [], next: isTruncated === true ? marker : undefined };
 }
 
 /** Reads `roleArn`'s trust policy and every policy that applies to it. */
@@ -83,11 +75,11 @@ export async function readRole(
   const send = <T>(call: () => Promise<T>) => retryThrottled(call, options.sleep);
   try {
     const role = await send(() => iam.send(new GetRoleCommand({ RoleName })));
-    const inlineNames = await everyPage(what, async (Marker) => {
+    const inlineNames = await everyPage(async (Marker) => {
       const page = await send(() =>
         iam.send(new ListRolePoliciesCommand({ RoleName, MaxItems: LIST_MAX_ITEMS, Marker })),
       );
-      return { items: page.PolicyNames ?? [], isTruncated: page.IsTruncated, marker: page.Marker };
+      return iamPage(page.PolicyNames, page.IsTruncated, page.Marker);
     });
     const policies: RolePolicyRead[] = [];
     for (const PolicyName of inlineNames) {
@@ -97,11 +89,11 @@ export async function readRole(
         document: readEncoded(inline.PolicyDocument),
       });
     }
-    const attached = await everyPage(what, async (Marker) => {
+    const attached = await everyPage(async (Marker) => {
       const page = await send(() =>
         iam.send(new ListAttachedRolePoliciesCommand({ RoleName, MaxItems: LIST_MAX_ITEMS, Marker })),
       );
-      return { items: page.AttachedPolicies ?? [], isTruncated: page.IsTruncated, marker: page.Marker };
+      return iamPage(page.AttachedPolicies, page.IsTruncated, page.Marker);
     });
     for (const { PolicyArn } of attached) {
       if (PolicyArn === undefined)

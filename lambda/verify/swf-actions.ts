@@ -88,6 +88,3 @@ export const WILDCARD_ONLY_SWF_ACTIONS: readonly string[] = ['swf:ListDomains', 
 export const DOMAIN_SWF_ACTIONS: readonly string[] = ALL_SWF_ACTIONS.filter(
   (action) => !WILDCARD_ONLY_SWF_ACTIONS.includes(action),
 );
-
-// What the terminating function is granted in the chosen domains: the construct's table (lib/role-grants.ts).
-export { CANCEL_ACTION, DESCRIBE_ACTION, TERMINATE_ACTIONS } from '../../lib/role-grants';

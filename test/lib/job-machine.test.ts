@@ -5,7 +5,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { definitionFromTemplate } from '../support/fake-sfn';
 import { functionOf, onlyResource, resourceNamed, synthTerminator } from '../support/construct-helpers';
-import { JOB_REFUSALS } from '../../lib/job-machine';
+import { JOB_REFUSALS } from '../../lib/contract';
 
 const FUNCTION_ARN = 'arn:aws:lambda:us-east-1:123456789012:function:handler';
 
@@ -102,7 +102,7 @@ describe('the state machine', () => {
 
   test('retries a chunk with backoff, waits its turn when the function is busy, never retries a refusal', () => {
     expect(definition.States.Chunk?.Retry).toEqual([
-      { ErrorEquals: JOB_REFUSALS, MaxAttempts: 0 },
+      { ErrorEquals: [...JOB_REFUSALS], MaxAttempts: 0 },
       {
         ErrorEquals: ['Lambda.TooManyRequestsException'],
         IntervalSeconds: 5,
