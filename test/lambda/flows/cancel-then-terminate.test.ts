@@ -95,6 +95,15 @@ function chunkOutputs(execution: SfnExecution): JobState[] {
     .map((e) => JSON.parse((e.stateExitedEventDetails as { output: string }).output) as JobState);
 }
 
+/**
+ * How many asks the job `jobId` has recorded in its state so far. The handler stamps `askedAt` once SWF has
+ * answered, so a test that moves the clock must wait for this, not for SWF's own record of the ask.
+ */
+function recordedAsks(jobId: string): number {
+  const outputs = chunkOutputs(rig!.sfn.executions.get(jobId)!);
+  return outputs.at(-1)?.asked?.length ?? 0;
+}
+
 function stateOfRun(workflowId: string, runId = `run-${workflowId}`) {
   return swf!.execution(DOMAIN, workflowId, runId);
 }
@@ -327,7 +336,8 @@ describe('only the runs its own asking recorded are terminated, each after its o
     // AND, as the README advises, R2 asks B again 14 minutes later
     clock.set(T0 + 14 * 60_000);
     await rig!.handler(cancelThenTerminate({ executions: exact(['b']) }, 600), workingTime('r2', 10_000));
-    await until(() => askedAt('b').length === 1, "R2's asking");
+    // (the job stamps its ask after SWF answers: wait for the job's record, not SWF's, before the clock moves)
+    await until(() => recordedAsks('r2') === 1, "R2's asking");
     // AND R1's grace period (from A's ask) ends, a minute later
     clock.set(T0 + 15 * 60_000);
     const r1 = await sfn.finished('r1');
@@ -382,7 +392,7 @@ describe('only the runs its own asking recorded are terminated, each after its o
     // WHEN the second chunk asks the rest 50 s later
     clock.set(T0 + 50_000);
     release();
-    await until(() => server.cancellations().length === 10, 'every run asked');
+    await until(() => recordedAsks('slow') === 10, 'every run asked');
     // AND the first runs' grace period ends (not yet the others')
     clock.set(T0 + GRACE_MS + 1_000);
     await until(() => server.terminations.length >= early.length, "the first runs' terminations");
