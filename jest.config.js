@@ -13,6 +13,9 @@ module.exports = {
   // The example app imports the package by name, as a consumer does; tsconfig.json maps it the same way.
   moduleNameMapper: { '^cdk-swf-terminator$': '<rootDir>/lib/index.ts' },
   testTimeout: 60000,
+  // Both cores of the CI machine (jest's default leaves one idle): the slowest files mostly wait on real time
+  // (grace periods, abort latency, paced calls), so two workers overlap them with the CPU-bound synths.
+  maxWorkers: 2,
   // With --coverage (npm test): what the tests reach of the product, by V8's own counters (no
   // instrumentation pass), and a floor so coverage cannot fall unnoticed.
   coverageProvider: 'v8',

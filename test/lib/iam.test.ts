@@ -1,27 +1,27 @@
 /**
  * Least privilege, proven: the policies of the three roles the construct synthesizes (the handler's, the
  * control function's, the state machine's), resolved for one concrete account and region, are evaluated by
- * an IAM policy simulator (@cloud-copilot/iam-simulate), allowed and denied cases both.
+ * an IAM policy simulator (@cloud-copilot/iam-simulate). Each role is one decision table (allowed and denied
+ * cells both), proven whole by one assertion whose diff names every wrong cell.
  */
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { EvaluationResult } from '@cloud-copilot/iam-simulate';
 import { SwfTerminator } from '../../lib';
 import { functionOf, onlyResource, testApp } from '../support/construct-helpers';
 import {
-  ALL_SWF_ACTIONS,
-  decide as simulate,
-  type NamedPolicy,
-  ROLES,
-  rolePolicies,
-  swfArn as domainArn,
-  WILDCARD_ONLY_SWF_ACTIONS,
   ACCOUNT,
+  ALL_SWF_ACTIONS,
+  bothForms,
+  type Cell,
+  decisionTable,
   DOMAINS,
   ENV,
   OTHER_ACCOUNT,
   REGION,
-  ROLE_ARN,
+  ROLES,
+  rolePolicies,
+  swfArn as domainArn,
+  WILDCARD_ONLY_SWF_ACTIONS,
 } from '../support/iam-simulation';
 
 /** SWF domain ARN, in the Service Authorization Reference form (no region) or the regional form. */
@@ -44,25 +44,21 @@ const stateMachineName = String(
   onlyResource(template, 'AWS::StepFunctions::StateMachine').resource.Properties.StateMachineName,
 );
 
-const identityPolicies = rolePolicies(template, ROLES.handler, ENV);
+const handlerPolicies = rolePolicies(template, ROLES.handler, ENV);
 const controlPolicies = rolePolicies(template, ROLES.control, ENV);
 const stateMachinePolicies = rolePolicies(template, ROLES.stateMachine, ENV);
 
-/** The simulator's verdict for the handler's role (or `policies`) calling `action` on `resource`. */
-function decide(
-  action: string,
-  resource: string,
-  mode: 'validated' | 'unvalidated' = 'validated',
-  policies: NamedPolicy[] = identityPolicies,
-): Promise<EvaluationResult> {
-  return simulate(policies, ROLE_ARN, action, resource, mode, ACCOUNT);
-}
+const ALLOWED: Cell['expected'] = 'Allowed';
+const DENIED: Cell['expected'] = 'ImplicitlyDenied';
 
+/** The SWF actions the handler may call in its domains. */
 const ALLOWED_ACTIONS = [
   'swf:TerminateWorkflowExecution',
   'swf:ListOpenWorkflowExecutions',
   'swf:CountOpenWorkflowExecutions',
 ];
+/** SWF's actions that name a domain (the others take only `*`). */
+const DOMAIN_ACTIONS = ALL_SWF_ACTIONS.filter((a) => !WILDCARD_ONLY_SWF_ACTIONS.includes(a));
 
 const lambdaArn = (name: string, account = ACCOUNT, region = REGION) =>
   `arn:aws:lambda:${region}:${account}:function:${name}`;
@@ -72,290 +68,238 @@ const executionArn = (machine: string, job: string, account = ACCOUNT, region = 
   `arn:aws:states:${region}:${account}:execution:${machine}:${job}`;
 
 /** Actions no role of the terminator may take, whatever the resource. */
-const FORBIDDEN_EVERYWHERE = [
-  ['iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/anything`],
-  ['sts:AssumeRole', `arn:aws:iam::${ACCOUNT}:role/anything`],
-  ['s3:GetObject', 'arn:aws:s3:::any-bucket/any-key'],
-  ['lambda:InvokeFunction', lambdaArn('another-function')],
-  ['states:StartExecution', stateMachineArn('another-machine')],
-] as const;
+const FORBIDDEN_EVERYWHERE: Cell[] = [
+  { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/anything`, expected: DENIED },
+  { action: 'sts:AssumeRole', resource: `arn:aws:iam::${ACCOUNT}:role/anything`, expected: DENIED },
+  { action: 's3:GetObject', resource: 'arn:aws:s3:::any-bucket/any-key', expected: DENIED },
+  { action: 'lambda:InvokeFunction', resource: lambdaArn('another-function'), expected: DENIED },
+  { action: 'states:StartExecution', resource: stateMachineArn('another-machine'), expected: DENIED },
+];
 
 /**
  * What a function may do with Step Functions: with its own state machine's executions (its jobs), start, read,
  * stop and list (the control function starts one only to record an abort that came before its job). Never
  * with another state machine, a look-alike, or its definition.
  */
-function ownJobCases() {
+function ownJobCells(): Cell[] {
   const own = stateMachineArn(stateMachineName);
   const job = executionArn(stateMachineName, 'evt-1234');
+  const cell = (
+    action: string,
+    why: string,
+    resource: string,
+    expected: Cell['expected'] = DENIED,
+  ): Cell => ({
+    action,
+    resource,
+    why,
+    expected,
+  });
   return [
-    ['states:StartExecution', 'its own state machine', own, 'Allowed'],
-    ['states:ListExecutions', 'its own state machine', own, 'Allowed'],
-    ['states:DescribeExecution', 'a job of its own', job, 'Allowed'],
-    ['states:GetExecutionHistory', 'a job of its own', job, 'Allowed'],
-    ['states:StopExecution', 'a job of its own', job, 'Allowed'],
-    ['states:StartExecution', 'another state machine', stateMachineArn('another'), 'ImplicitlyDenied'],
-    [
-      'states:StartExecution',
-      'a look-alike name',
-      stateMachineArn(`${stateMachineName}2`),
-      'ImplicitlyDenied',
-    ],
-    [
+    cell('states:StartExecution', 'its own state machine', own, ALLOWED),
+    cell('states:ListExecutions', 'its own state machine', own, ALLOWED),
+    cell('states:DescribeExecution', 'a job of its own', job, ALLOWED),
+    cell('states:GetExecutionHistory', 'a job of its own', job, ALLOWED),
+    cell('states:StopExecution', 'a job of its own', job, ALLOWED),
+    cell('states:StartExecution', 'another state machine', stateMachineArn('another')),
+    cell('states:StartExecution', 'a look-alike name', stateMachineArn(`${stateMachineName}2`)),
+    cell(
       'states:StartExecution',
       'its own in another account',
       stateMachineArn(stateMachineName, OTHER_ACCOUNT),
-      'ImplicitlyDenied',
-    ],
-    [
-      'states:StopExecution',
-      "another machine's execution",
-      executionArn('another', 'evt-1234'),
-      'ImplicitlyDenied',
-    ],
-    [
+    ),
+    cell('states:StopExecution', "another machine's execution", executionArn('another', 'evt-1234')),
+    cell(
       'states:StopExecution',
       "a look-alike machine's execution",
       executionArn(`${stateMachineName}2`, 'x'),
-      'ImplicitlyDenied',
-    ],
-    [
+    ),
+    cell(
       'states:DescribeExecution',
       'a job of its own in another region',
       executionArn(stateMachineName, 'x', ACCOUNT, 'us-east-1'),
-      'ImplicitlyDenied',
-    ],
-    ['states:StartSyncExecution', 'its own state machine', own, 'ImplicitlyDenied'],
-    ['states:DescribeStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
-    ['states:UpdateStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
-    ['states:DeleteStateMachine', 'its own state machine', own, 'ImplicitlyDenied'],
-    ['lambda:InvokeFunction', 'the handler itself', lambdaArn(functionId), 'ImplicitlyDenied'],
-  ] as const;
+    ),
+    cell('states:StartSyncExecution', 'its own state machine', own),
+    cell('states:DescribeStateMachine', 'its own state machine', own),
+    cell('states:UpdateStateMachine', 'its own state machine', own),
+    cell('states:DeleteStateMachine', 'its own state machine', own),
+    cell('lambda:InvokeFunction', 'the handler itself', lambdaArn(functionId)),
+  ];
 }
 
 /**
  * Reading a job's progress back (FilterLogEvents): on the functions' own log group, nowhere else, and no
  * other read of logs.
  */
-function ownLogCases() {
+function ownLogCells(): Cell[] {
   const own = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}:*`;
   return [
-    ['logs:FilterLogEvents', own, 'Allowed'],
-    [
-      'logs:FilterLogEvents',
-      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other:*`,
-      'ImplicitlyDenied',
-    ],
-    [
-      'logs:FilterLogEvents',
-      `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}2:*`,
-      'ImplicitlyDenied',
-    ],
-    [
-      'logs:FilterLogEvents',
-      `arn:aws:logs:${REGION}:${OTHER_ACCOUNT}:log-group:${logGroupId}:*`,
-      'ImplicitlyDenied',
-    ],
-    ['logs:GetLogEvents', own, 'ImplicitlyDenied'],
-    ['logs:StartQuery', own, 'ImplicitlyDenied'],
-    ['logs:DeleteLogGroup', own, 'ImplicitlyDenied'],
-  ] as const;
+    { action: 'logs:FilterLogEvents', resource: own, expected: ALLOWED },
+    {
+      action: 'logs:FilterLogEvents',
+      resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/other:*`,
+      expected: DENIED,
+    },
+    {
+      action: 'logs:FilterLogEvents',
+      resource: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}2:*`,
+      expected: DENIED,
+    },
+    {
+      action: 'logs:FilterLogEvents',
+      resource: `arn:aws:logs:${REGION}:${OTHER_ACCOUNT}:log-group:${logGroupId}:*`,
+      expected: DENIED,
+    },
+    { action: 'logs:GetLogEvents', resource: own, expected: DENIED },
+    { action: 'logs:StartQuery', resource: own, expected: DENIED },
+    { action: 'logs:DeleteLogGroup', resource: own, expected: DENIED },
+  ];
 }
 
-describe("the handler's role", () => {
-  test('every role has one policy, with no wildcard action and no "*" resource', () => {
-    // THEN
-    for (const policies of [identityPolicies, controlPolicies, stateMachinePolicies]) {
-      expect(policies).toHaveLength(1);
-      for (const { policy } of policies) {
-        const text = JSON.stringify(policy);
-        expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
-        expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
-      }
-    }
-  });
-
-  test.each(
-    DOMAINS.flatMap((domain) =>
-      ALLOWED_ACTIONS.flatMap((action) => [
-        [action, swfArn(domain), 'validated'] as const,
-        [action, swfArn(domain, REGION), 'unvalidated'] as const,
-      ]),
-    ),
-  )('ALLOWS %s on %s (%s)', async (action, resource, mode) => {
-    // WHEN / THEN
-    await expect(decide(action, resource, mode)).resolves.toBe('Allowed');
-  });
-
-  test.each(
-    ALLOWED_ACTIONS.flatMap((action) =>
-      [
-        ['another domain', 'shipping'],
-        ['a prefix of a chosen domain', 'order'],
-        ['a suffix-extended domain', 'orders2'],
-        ['a path under a chosen domain', 'orders/x'],
-        ['a look-alike domain', 'orders-prod'],
-      ].flatMap(([why, domain]) => [
-        [action, why, swfArn(domain!), 'validated'] as const,
-        [action, why, swfArn(domain!, REGION), 'unvalidated'] as const,
-      ]),
-    ),
-  )('DENIES %s for %s: %s (%s)', async (action, _why, resource, mode) => {
-    // WHEN / THEN
-    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
-  });
-
-  test.each(
-    ALLOWED_ACTIONS.flatMap((action) => [
-      [action, 'another region', swfArn('orders', 'us-east-1'), 'unvalidated'] as const,
-      [action, 'another account', swfArn('orders', '', OTHER_ACCOUNT), 'validated'] as const,
-      [
+/** The handler's SWF calls: the three it needs in each chosen domain, nothing else anywhere. */
+function handlerSwfCells(): Cell[] {
+  const lookAlikes = [
+    ['another domain', 'shipping'],
+    ['a prefix of a chosen domain', 'order'],
+    ['a suffix-extended domain', 'orders2'],
+    ['a path under a chosen domain', 'orders/x'],
+    ['a look-alike domain', 'orders-prod'],
+  ] as const;
+  return [
+    ...ALLOWED_ACTIONS.flatMap((action) => [
+      ...DOMAINS.flatMap((domain) => bothForms(action, domain, ALLOWED)),
+      ...lookAlikes.flatMap(([why, domain]) => bothForms(action, domain, DENIED, why)),
+      ...bothForms(action, 'orders', DENIED, 'another account', OTHER_ACCOUNT),
+      {
         action,
-        'another account, regional form',
-        swfArn('orders', REGION, OTHER_ACCOUNT),
-        'unvalidated',
-      ] as const,
+        resource: swfArn('orders', 'us-east-1'),
+        why: 'another region',
+        mode: 'unvalidated',
+        expected: DENIED,
+      } as const,
     ]),
-  )('DENIES %s in %s: %s (%s)', async (action, _why, resource, mode) => {
-    // WHEN / THEN
-    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
-  });
+    ...DOMAIN_ACTIONS.filter((a) => !ALLOWED_ACTIONS.includes(a)).flatMap((action) =>
+      bothForms(action, 'orders', DENIED),
+    ),
+    ...WILDCARD_ONLY_SWF_ACTIONS.map((action) => ({ action, resource: '*', expected: DENIED })),
+  ];
+}
 
-  test.each(
-    ALL_SWF_ACTIONS.filter(
-      (action) => !ALLOWED_ACTIONS.includes(action) && !WILDCARD_ONLY_SWF_ACTIONS.includes(action),
-    ).flatMap((action) => [
-      [action, swfArn('orders'), 'validated'] as const,
-      [action, swfArn('orders', REGION), 'unvalidated'] as const,
-    ]),
-  )('DENIES every other SWF action on a chosen domain: %s on %s (%s)', async (action, resource, mode) => {
-    // WHEN / THEN
-    await expect(decide(action, resource, mode)).resolves.toBe('ImplicitlyDenied');
-  });
-
-  test.each(WILDCARD_ONLY_SWF_ACTIONS)('DENIES %s (a "*"-only action)', async (action) => {
-    // WHEN / THEN
-    await expect(decide(action, '*')).resolves.toBe('ImplicitlyDenied');
-  });
-
-  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
-    // WHEN / THEN
-    await expect(decide(action, resource)).resolves.toBe('ImplicitlyDenied');
-  });
-
-  test.each(ownJobCases())('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
-    // WHEN / THEN
-    await expect(decide(action, resource)).resolves.toBe(expected);
-  });
-
-  test.each(ownLogCases())('%s on %s is %s', async (action, resource, expected) => {
-    // WHEN / THEN
-    await expect(decide(action, resource)).resolves.toBe(expected);
-  });
-
+/** Writing its own logs, and sending what failed to its own dead-letter queue: nowhere else, nothing more. */
+function handlerLogAndQueueCells(): Cell[] {
   const ownLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${logGroupId}`;
+  const ownStream = `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`;
   const otherLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/something-else`;
-  test.each([
-    ['logs:CreateLogStream', `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`, 'Allowed'],
-    ['logs:PutLogEvents', `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`, 'Allowed'],
-    ['logs:CreateLogStream', `${otherLogGroup}:log-stream:x`, 'ImplicitlyDenied'],
-    ['logs:PutLogEvents', `${otherLogGroup}:log-stream:x`, 'ImplicitlyDenied'],
-    ['logs:PutLogEvents', `${ownLogGroup}2:log-stream:x`, 'ImplicitlyDenied'],
-    ['logs:DeleteLogGroup', ownLogGroup, 'ImplicitlyDenied'],
-    ['logs:CreateLogGroup', ownLogGroup, 'ImplicitlyDenied'],
-  ])('%s on %s is %s', async (action, resource, expected) => {
-    // WHEN / THEN
-    await expect(decide(action, resource)).resolves.toBe(expected);
-  });
-
   const ownQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueId}`;
-  test.each([
-    ['sqs:SendMessage', ownQueue, 'Allowed'],
-    ['sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`, 'ImplicitlyDenied'],
-    ['sqs:ReceiveMessage', ownQueue, 'ImplicitlyDenied'],
-    ['sqs:DeleteMessage', ownQueue, 'ImplicitlyDenied'],
-    ['sqs:GetQueueAttributes', ownQueue, 'ImplicitlyDenied'],
-    ['sqs:PurgeQueue', ownQueue, 'ImplicitlyDenied'],
-  ])('%s on %s is %s', async (action, resource, expected) => {
-    // WHEN / THEN
-    await expect(decide(action, resource)).resolves.toBe(expected);
+  const cell = (action: string, resource: string, expected: Cell['expected'] = DENIED): Cell => ({
+    action,
+    resource,
+    expected,
   });
+  return [
+    cell('logs:CreateLogStream', ownStream, ALLOWED),
+    cell('logs:PutLogEvents', ownStream, ALLOWED),
+    cell('logs:CreateLogStream', `${otherLogGroup}:log-stream:x`),
+    cell('logs:PutLogEvents', `${otherLogGroup}:log-stream:x`),
+    cell('logs:PutLogEvents', `${ownLogGroup}2:log-stream:x`),
+    cell('logs:DeleteLogGroup', ownLogGroup),
+    cell('logs:CreateLogGroup', ownLogGroup),
+    cell('sqs:SendMessage', ownQueue, ALLOWED),
+    cell('sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`),
+    cell('sqs:ReceiveMessage', ownQueue),
+    cell('sqs:DeleteMessage', ownQueue),
+    cell('sqs:GetQueueAttributes', ownQueue),
+    cell('sqs:PurgeQueue', ownQueue),
+  ];
+}
+
+test('every role has one policy, with no wildcard action and no "*" resource', () => {
+  for (const policies of [handlerPolicies, controlPolicies, stateMachinePolicies]) {
+    expect(policies).toHaveLength(1);
+    for (const { policy } of policies) {
+      const text = JSON.stringify(policy);
+      expect(text).not.toMatch(/"Action":"[a-z0-9]+:\*"|"[a-z0-9]+:\*"/);
+      expect(text).not.toMatch(/"Resource":"\*"|"\*"/);
+    }
+  }
 });
 
-describe("the control function's role: its own jobs, no SWF at all", () => {
-  test.each(ALL_SWF_ACTIONS.filter((a) => !WILDCARD_ONLY_SWF_ACTIONS.includes(a)))(
-    'DENIES %s on a chosen domain',
-    async (action) => {
-      await expect(decide(action, swfArn('orders'), 'validated', controlPolicies)).resolves.toBe(
-        'ImplicitlyDenied',
-      );
-    },
-  );
-
-  test.each(ownJobCases())('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
-    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe(expected);
-  });
-
-  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
-    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe('ImplicitlyDenied');
-  });
-
-  test.each(ownLogCases())('%s on %s is %s', async (action, resource, expected) => {
-    await expect(decide(action, resource, 'validated', controlPolicies)).resolves.toBe(expected);
-  });
+test("the handler's role: terminate, list and count in its domains, its own jobs and logs, its own queue", async () => {
+  // WHEN
+  const { actual, expected } = await decisionTable(handlerPolicies, [
+    ...handlerSwfCells(),
+    ...FORBIDDEN_EVERYWHERE,
+    ...ownJobCells(),
+    ...ownLogCells(),
+    ...handlerLogAndQueueCells(),
+  ]);
+  // THEN
+  expect(actual).toEqual(expected);
 });
 
-describe("the state machine's role: it may invoke the handler, nothing else", () => {
-  test.each([
-    ['lambda:InvokeFunction', 'the handler', lambdaArn(functionId), 'Allowed'],
-    ['lambda:InvokeFunction', 'a version of the handler', `${lambdaArn(functionId)}:1`, 'Allowed'],
-    ['lambda:InvokeFunction', 'the control function', lambdaArn(controlFunctionId), 'ImplicitlyDenied'],
-    ['lambda:InvokeFunction', 'another function', lambdaArn('another-function'), 'ImplicitlyDenied'],
-    ['lambda:InvokeFunction', 'a look-alike name', lambdaArn(`${functionId}2`), 'ImplicitlyDenied'],
-    [
-      'lambda:InvokeFunction',
-      'its name in another account',
-      lambdaArn(functionId, OTHER_ACCOUNT),
-      'ImplicitlyDenied',
-    ],
-    ['lambda:UpdateFunctionCode', 'the handler', lambdaArn(functionId), 'ImplicitlyDenied'],
-    ['lambda:UpdateFunctionConfiguration', 'the handler', lambdaArn(functionId), 'ImplicitlyDenied'],
-    ['states:StartExecution', 'its own state machine', stateMachineArn(stateMachineName), 'ImplicitlyDenied'],
-    ['swf:TerminateWorkflowExecution', 'a chosen domain', swfArn('orders'), 'ImplicitlyDenied'],
-  ])('%s on %s (%s) is %s', async (action, _what, resource, expected) => {
-    await expect(decide(action, resource, 'validated', stateMachinePolicies)).resolves.toBe(expected);
-  });
-
-  test.each(FORBIDDEN_EVERYWHERE)('DENIES %s on %s', async (action, resource) => {
-    await expect(decide(action, resource, 'validated', stateMachinePolicies)).resolves.toBe(
-      'ImplicitlyDenied',
-    );
-  });
+test("the control function's role: its own jobs and logs, no SWF at all", async () => {
+  // WHEN
+  const { actual, expected } = await decisionTable(controlPolicies, [
+    ...DOMAIN_ACTIONS.map((action) => ({ action, resource: swfArn('orders'), expected: DENIED })),
+    ...ownJobCells(),
+    ...FORBIDDEN_EVERYWHERE,
+    ...ownLogCells(),
+  ]);
+  // THEN
+  expect(actual).toEqual(expected);
 });
 
-describe('domain names holding characters IAM reads as wildcards', () => {
+test("the state machine's role: it may invoke the handler, nothing else", async () => {
+  // GIVEN
+  const cell = (
+    action: string,
+    why: string,
+    resource: string,
+    expected: Cell['expected'] = DENIED,
+  ): Cell => ({
+    action,
+    resource,
+    why,
+    expected,
+  });
+  // WHEN
+  const { actual, expected } = await decisionTable(stateMachinePolicies, [
+    cell('lambda:InvokeFunction', 'the handler', lambdaArn(functionId), ALLOWED),
+    cell('lambda:InvokeFunction', 'a version of the handler', `${lambdaArn(functionId)}:1`, ALLOWED),
+    cell('lambda:InvokeFunction', 'the control function', lambdaArn(controlFunctionId)),
+    cell('lambda:InvokeFunction', 'another function', lambdaArn('another-function')),
+    cell('lambda:InvokeFunction', 'a look-alike name', lambdaArn(`${functionId}2`)),
+    cell('lambda:InvokeFunction', 'its name in another account', lambdaArn(functionId, OTHER_ACCOUNT)),
+    cell('lambda:UpdateFunctionCode', 'the handler', lambdaArn(functionId)),
+    cell('lambda:UpdateFunctionConfiguration', 'the handler', lambdaArn(functionId)),
+    cell('states:StartExecution', 'its own state machine', stateMachineArn(stateMachineName)),
+    cell('swf:TerminateWorkflowExecution', 'a chosen domain', swfArn('orders')),
+    ...FORBIDDEN_EVERYWHERE,
+  ]);
+  // THEN
+  expect(actual).toEqual(expected);
+});
+
+test("the handler's role, for domains named with characters IAM reads as wildcards, grants them literally", async () => {
   // GIVEN domains named with '*', '?' and '$', which SWF allows in names
-  const literalPolicies = rolePolicies(synthFor(['ord*', 'a?c', 'x$y']), ROLES.handler, ENV);
-  const terminate = 'swf:TerminateWorkflowExecution';
-
-  test.each([
-    ['ord*', swfArn('ord*'), 'unvalidated'],
-    ['ord*, regional form', swfArn('ord*', REGION), 'unvalidated'],
-    ['a?c', swfArn('a?c'), 'unvalidated'],
-    ['x$y', swfArn('x$y'), 'unvalidated'],
-  ] as const)('ALLOWS the domain literally named %s', async (_why, resource, mode) => {
-    // WHEN / THEN
-    await expect(decide(terminate, resource, mode, literalPolicies)).resolves.toBe('Allowed');
+  const literal = rolePolicies(synthFor(['ord*', 'a?c', 'x$y']), ROLES.handler, ENV);
+  const terminate = (resource: string, why: string, expected: Cell['expected']): Cell => ({
+    action: 'swf:TerminateWorkflowExecution',
+    resource,
+    why,
+    mode: 'unvalidated',
+    expected,
   });
-
-  test.each([
-    ['"orders" (ord* read as a wildcard)', swfArn('orders')],
-    ['"ord" (ord* read as a wildcard)', swfArn('ord', REGION)],
-    ['"abc" (a?c read as a wildcard)', swfArn('abc')],
-  ] as const)('DENIES %s', async (_why, resource) => {
-    // WHEN / THEN
-    await expect(decide(terminate, resource, 'unvalidated', literalPolicies)).resolves.toBe(
-      'ImplicitlyDenied',
-    );
-  });
+  // WHEN
+  const { actual, expected } = await decisionTable(literal, [
+    terminate(swfArn('ord*'), 'the domain literally named ord*', ALLOWED),
+    terminate(swfArn('ord*', REGION), 'the domain literally named ord*', ALLOWED),
+    terminate(swfArn('a?c'), 'the domain literally named a?c', ALLOWED),
+    terminate(swfArn('x$y'), 'the domain literally named x$y', ALLOWED),
+    terminate(swfArn('orders'), 'ord* read as a wildcard', DENIED),
+    terminate(swfArn('ord', REGION), 'ord* read as a wildcard', DENIED),
+    terminate(swfArn('abc'), 'a?c read as a wildcard', DENIED),
+  ]);
+  // THEN
+  expect(actual).toEqual(expected);
 });

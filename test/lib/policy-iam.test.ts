@@ -3,7 +3,8 @@
  * as test/lib/iam.test.ts proves it without: for each configuration, the handler's role may call
  * RequestCancelWorkflowExecution and DescribeWorkflowExecution exactly where a policy (or
  * allowCancelRequests) needs it, in both ARN forms, and nowhere else; the control function's role and the
- * state machine's role gain nothing. Allowed and denied cases both.
+ * state machine's role gain nothing. One decision table per configuration and role, allowed and denied cells
+ * both, proven whole by one assertion whose diff names every wrong cell.
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
@@ -12,14 +13,15 @@ import { PolicyAction, PolicyTrigger, SwfEventType, SwfTerminator, type SwfTermi
 import { testApp } from '../support/construct-helpers';
 import {
   ACCOUNT,
-  decide,
+  bothForms,
+  type Cell,
+  decisionTable,
   DOMAIN_SWF_ACTIONS,
   DOMAINS,
   ENV,
   type NamedPolicy,
   OTHER_ACCOUNT,
   REGION,
-  ROLE_ARN,
   ROLES,
   rolePolicies,
 } from '../support/iam-simulation';
@@ -190,84 +192,55 @@ const SYNTHESIZED = new Map(CONFIGURATIONS.map((c) => [c.name, synthFor(c.add, c
 const BASELINE = synthFor(() => undefined);
 const synthesized = (name: string) => SYNTHESIZED.get(name)!;
 
-/** The verdict for the handler's role (or `policies`) calling `action` on `resource`. */
-const verdict = (
-  policies: NamedPolicy[],
-  action: string,
-  resource: string,
-  mode: 'validated' | 'unvalidated' = 'validated',
-) => decide(policies, ROLE_ARN, action, resource, mode);
+const ALLOWED: Cell['expected'] = 'Allowed';
+const DENIED: Cell['expected'] = 'ImplicitlyDenied';
 
-describe.each(CONFIGURATIONS)("the handler's role, $name", (configuration) => {
-  const { handler } = synthesized(configuration.name);
+/** The handler's SWF calls under `configuration`, every one with IAM's expected answer. */
+function handlerCells(configuration: Configuration): Cell[] {
+  const granted = (action: string) => (action === CANCEL ? configuration.cancel : configuration.describe);
+  const others = DOMAIN_SWF_ACTIONS.filter((a) => ![...ALWAYS_ALLOWED, CANCEL, DESCRIBE].includes(a));
+  return [
+    ...[CANCEL, DESCRIBE].flatMap((action) => [
+      ...DOMAINS.flatMap((domain) => [
+        ...bothForms(action, domain, granted(action).includes(domain) ? ALLOWED : DENIED),
+        ...bothForms(action, domain.slice(0, -1), DENIED, 'a prefix of the domain'),
+        ...bothForms(action, `${domain}2`, DENIED, 'the domain with a suffix'),
+        ...bothForms(action, `${domain}-prod`, DENIED, 'a look-alike domain'),
+        ...bothForms(action, `${domain}/x`, DENIED, 'a path under the domain'),
+        ...bothForms(action, domain, DENIED, 'the domain in another account', OTHER_ACCOUNT),
+        {
+          action,
+          resource: swfArn(domain, 'us-east-1'),
+          why: 'the domain in another region',
+          mode: 'unvalidated',
+          expected: DENIED,
+        } as const,
+      ]),
+      ...bothForms(action, 'shipping', DENIED, 'another domain'),
+    ]),
+    ...DOMAINS.flatMap((domain) => [
+      ...ALWAYS_ALLOWED.map((action) => ({ action, resource: swfArn(domain), expected: ALLOWED })),
+      ...others.map((action) => ({ action, resource: swfArn(domain), expected: DENIED })),
+    ]),
+  ];
+}
 
-  test.each(
-    [CANCEL, DESCRIBE].flatMap((action) =>
-      DOMAINS.flatMap((domain) => {
-        const granted = (action === CANCEL ? configuration.cancel : configuration.describe).includes(domain);
-        const expected = granted ? 'Allowed' : 'ImplicitlyDenied';
-        return [
-          [action, domain, swfArn(domain), 'validated', expected] as const,
-          [action, domain, swfArn(domain, REGION), 'unvalidated', expected] as const,
-        ];
-      }),
-    ),
-  )('%s in %s: %s (%s) is %s', async (action, _domain, resource, mode, expected) => {
-    // WHEN / THEN
-    await expect(verdict(handler, action, resource, mode)).resolves.toBe(expected);
-  });
+/** The SWF calls the control and state machine roles never gain: every one the handler may make, denied. */
+const NEVER_GAINED: Cell[] = [CANCEL, DESCRIBE, ...ALWAYS_ALLOWED].flatMap((action) =>
+  DOMAINS.flatMap((domain) => bothForms(action, domain, DENIED)),
+);
 
-  test.each(
-    [CANCEL, DESCRIBE].flatMap((action) =>
-      DOMAINS.flatMap((domain) =>
-        [
-          ['another domain', swfArn('shipping'), 'validated'],
-          ['a prefix of the domain', swfArn(domain.slice(0, -1)), 'validated'],
-          ['the domain with a suffix', swfArn(`${domain}2`), 'validated'],
-          ['a look-alike domain', swfArn(`${domain}-prod`), 'validated'],
-          ['a path under the domain', swfArn(`${domain}/x`), 'validated'],
-          ['the domain in another account', swfArn(domain, '', OTHER_ACCOUNT), 'validated'],
-          [
-            'the domain in another account, regional form',
-            swfArn(domain, REGION, OTHER_ACCOUNT),
-            'unvalidated',
-          ],
-          ['the domain in another region', swfArn(domain, 'us-east-1'), 'unvalidated'],
-        ].map(
-          ([why, resource, mode]) => [action, why!, resource!, mode as 'validated' | 'unvalidated'] as const,
-        ),
-      ),
-    ),
-  )('DENIES %s on %s: %s (%s)', async (action, _why, resource, mode) => {
-    // WHEN / THEN
-    await expect(verdict(handler, action, resource, mode)).resolves.toBe('ImplicitlyDenied');
-  });
+describe.each(CONFIGURATIONS)('$name', (configuration) => {
+  const { handler, control, stateMachine } = synthesized(configuration.name);
 
-  test('gains no other SWF action in any domain (but the three it always has)', async () => {
-    // GIVEN
-    const extra = [
-      ...(configuration.cancel.length > 0 ? [CANCEL] : []),
-      ...(configuration.describe.length > 0 ? [DESCRIBE] : []),
-    ];
-    const others = DOMAIN_SWF_ACTIONS.filter((a) => !ALWAYS_ALLOWED.includes(a) && !extra.includes(a));
+  test("the handler's role may cancel and describe exactly where it needs to, and gains no other SWF action", async () => {
     // WHEN
-    const verdicts = await Promise.all(
-      DOMAINS.flatMap((domain) =>
-        others.map(
-          async (action) => [action, domain, await verdict(handler, action, swfArn(domain))] as const,
-        ),
-      ),
-    );
+    const { actual, expected } = await decisionTable(handler, handlerCells(configuration));
     // THEN
-    expect(verdicts.filter(([, , v]) => v !== 'ImplicitlyDenied')).toEqual([]);
-    for (const domain of DOMAINS) {
-      for (const action of ALWAYS_ALLOWED) {
-        await expect(verdict(handler, action, swfArn(domain))).resolves.toBe('Allowed');
-      }
-    }
+    expect(actual).toEqual(expected);
   });
 
-  test('writes each grant as one statement, in both ARN forms of each domain, and none without one', () => {
+  test("the handler's role writes each grant as one statement, in both ARN forms of each domain, and none without one", () => {
     // GIVEN
     const statements = handler.flatMap(
       ({ policy }) =>
@@ -296,38 +269,22 @@ describe.each(CONFIGURATIONS)("the handler's role, $name", (configuration) => {
     }
     expect(JSON.stringify(handler)).not.toMatch(/"Resource":"\*"|"\*"|"swf:\*"/);
   });
+
+  test.each([
+    ['control function', () => control, () => BASELINE.control],
+    ['state machine', () => stateMachine, () => BASELINE.stateMachine],
+  ] as const)(
+    "the %s's role gains nothing: a terminator's without policies, no SWF call",
+    async (_role, policies, baseline) => {
+      // THEN
+      expect(policies()).toEqual(baseline());
+      const { actual, expected } = await decisionTable(policies(), NEVER_GAINED);
+      expect(actual).toEqual(expected);
+    },
+  );
 });
 
-describe.each(CONFIGURATIONS)(
-  'the control role and the state machine role gain nothing: $name',
-  (configuration) => {
-    const { control, stateMachine } = synthesized(configuration.name);
-
-    test('their policies are those of a terminator without policies', () => {
-      // THEN
-      expect(control).toEqual(BASELINE.control);
-      expect(stateMachine).toEqual(BASELINE.stateMachine);
-    });
-
-    test.each(
-      [CANCEL, DESCRIBE, ...ALWAYS_ALLOWED].flatMap((action) =>
-        DOMAINS.flatMap((domain) =>
-          (['control', 'stateMachine'] as const).flatMap((role) => [
-            [role, action, swfArn(domain), 'validated'] as const,
-            [role, action, swfArn(domain, REGION), 'unvalidated'] as const,
-          ]),
-        ),
-      ),
-    )('DENIES the %s role %s on %s (%s)', async (role, action, resource, mode) => {
-      // WHEN / THEN
-      await expect(
-        verdict(role === 'control' ? control : stateMachine, action, resource, mode),
-      ).resolves.toBe('ImplicitlyDenied');
-    });
-  },
-);
-
-describe('domain names IAM would read as wildcards stay literal in the policy grants', () => {
+test('domain names IAM would read as wildcards stay literal in the policy grants', async () => {
   // GIVEN a cancelling sweep of a domain named with '*', and a describing sweep of one named with '?'
   const stack = new Stack(testApp(), 'IamStack', { env: { account: ACCOUNT, region: REGION } });
   const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['ord*', 'a?c', 'orders'] });
@@ -345,17 +302,23 @@ describe('domain names IAM would read as wildcards stay literal in the policy gr
     action: PolicyAction.terminate(),
   });
   const handler = rolePolicies(Template.fromStack(stack), ROLES.handler, ENV);
-
-  test.each([
-    [CANCEL, 'the domain literally named ord*', swfArn('ord*'), 'Allowed'],
-    [CANCEL, 'the domain literally named ord*, regional form', swfArn('ord*', REGION), 'Allowed'],
-    [CANCEL, '"orders" (ord* read as a wildcard)', swfArn('orders'), 'ImplicitlyDenied'],
-    [CANCEL, '"ord" (ord* read as a wildcard)', swfArn('ord', REGION), 'ImplicitlyDenied'],
-    [DESCRIBE, 'the domain literally named a?c', swfArn('a?c'), 'Allowed'],
-    [DESCRIBE, '"abc" (a?c read as a wildcard)', swfArn('abc'), 'ImplicitlyDenied'],
-    [DESCRIBE, 'the domain literally named ord*', swfArn('ord*'), 'ImplicitlyDenied'],
-  ] as const)('%s on %s is %s', async (action, _why, resource, expected) => {
-    // WHEN / THEN
-    await expect(verdict(handler, action, resource, 'unvalidated')).resolves.toBe(expected);
+  const cell = (action: string, why: string, resource: string, expected: Cell['expected']): Cell => ({
+    action,
+    resource,
+    why,
+    mode: 'unvalidated',
+    expected,
   });
+  // WHEN
+  const { actual, expected } = await decisionTable(handler, [
+    cell(CANCEL, 'the domain literally named ord*', swfArn('ord*'), ALLOWED),
+    cell(CANCEL, 'the domain literally named ord*', swfArn('ord*', REGION), ALLOWED),
+    cell(CANCEL, 'ord* read as a wildcard', swfArn('orders'), DENIED),
+    cell(CANCEL, 'ord* read as a wildcard', swfArn('ord', REGION), DENIED),
+    cell(DESCRIBE, 'the domain literally named a?c', swfArn('a?c'), ALLOWED),
+    cell(DESCRIBE, 'a?c read as a wildcard', swfArn('abc'), DENIED),
+    cell(DESCRIBE, 'the domain literally named ord*', swfArn('ord*'), DENIED),
+  ]);
+  // THEN
+  expect(actual).toEqual(expected);
 });

@@ -106,3 +106,48 @@ export async function decide(
   }
   return result.overallResult;
 }
+
+/** One cell of a decision table: a call a role might make, and IAM's expected answer. */
+export interface Cell {
+  readonly action: string;
+  readonly resource: string;
+  /** What the resource is (another account, a look-alike name, ...), shown in the cell's name. */
+  readonly why?: string;
+  readonly mode?: 'validated' | 'unvalidated';
+  readonly expected: EvaluationResult;
+}
+
+/**
+ * The simulator's answer for every cell, beside the expected one, both keyed by the cell's name: one
+ * `expect(actual).toEqual(expected)` then proves the whole table, and its diff names every wrong cell.
+ */
+export async function decisionTable(
+  policies: NamedPolicy[],
+  cells: readonly Cell[],
+): Promise<{ actual: Record<string, EvaluationResult>; expected: Record<string, EvaluationResult> }> {
+  const expected: Record<string, EvaluationResult> = {};
+  const actual: Record<string, EvaluationResult> = {};
+  await Promise.all(
+    cells.map(async ({ action, resource, why, mode = 'validated', expected: answer }) => {
+      const name = `${action} on ${resource}${why === undefined ? '' : ` (${why})`}${mode === 'unvalidated' ? ' [regional form]' : ''}`;
+      if (name in expected) throw new Error(`two cells are named ${name}`);
+      expected[name] = answer;
+      actual[name] = await decide(policies, ROLE_ARN, action, resource, mode, ACCOUNT);
+    }),
+  );
+  return { actual, expected };
+}
+
+/** `action` on `domain` in both ARN forms (the reference's, validated; the regional one, unvalidated). */
+export function bothForms(
+  action: string,
+  domain: string,
+  expected: EvaluationResult,
+  why?: string,
+  account = ACCOUNT,
+): Cell[] {
+  return [
+    { action, resource: swfArn(domain, account), expected, why },
+    { action, resource: swfArn(domain, account, REGION), mode: 'unvalidated', expected, why },
+  ];
+}
