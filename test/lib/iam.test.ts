@@ -67,6 +67,14 @@ const stateMachineArn = (name: string, account = ACCOUNT, region = REGION) =>
 const executionArn = (machine: string, job: string, account = ACCOUNT, region = REGION) =>
   `arn:aws:states:${region}:${account}:execution:${machine}:${job}`;
 
+/** `action` on `resource` (what it is: `why`), expected `expected` (denied unless given). */
+const cell = (action: string, why: string, resource: string, expected: Cell['expected'] = DENIED): Cell => ({
+  action,
+  resource,
+  why,
+  expected,
+});
+
 /** Actions no role of the terminator may take, whatever the resource. */
 const FORBIDDEN_EVERYWHERE: Cell[] = [
   { action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/anything`, expected: DENIED },
@@ -84,17 +92,6 @@ const FORBIDDEN_EVERYWHERE: Cell[] = [
 function ownJobCells(): Cell[] {
   const own = stateMachineArn(stateMachineName);
   const job = executionArn(stateMachineName, 'evt-1234');
-  const cell = (
-    action: string,
-    why: string,
-    resource: string,
-    expected: Cell['expected'] = DENIED,
-  ): Cell => ({
-    action,
-    resource,
-    why,
-    expected,
-  });
   return [
     cell('states:StartExecution', 'its own state machine', own, ALLOWED),
     cell('states:ListExecutions', 'its own state machine', own, ALLOWED),
@@ -191,25 +188,25 @@ function handlerLogAndQueueCells(): Cell[] {
   const ownStream = `${ownLogGroup}:log-stream:2024/01/01/[$LATEST]abc`;
   const otherLogGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/something-else`;
   const ownQueue = `arn:aws:sqs:${REGION}:${ACCOUNT}:${queueId}`;
-  const cell = (action: string, resource: string, expected: Cell['expected'] = DENIED): Cell => ({
+  const call = (action: string, resource: string, expected: Cell['expected'] = DENIED): Cell => ({
     action,
     resource,
     expected,
   });
   return [
-    cell('logs:CreateLogStream', ownStream, ALLOWED),
-    cell('logs:PutLogEvents', ownStream, ALLOWED),
-    cell('logs:CreateLogStream', `${otherLogGroup}:log-stream:x`),
-    cell('logs:PutLogEvents', `${otherLogGroup}:log-stream:x`),
-    cell('logs:PutLogEvents', `${ownLogGroup}2:log-stream:x`),
-    cell('logs:DeleteLogGroup', ownLogGroup),
-    cell('logs:CreateLogGroup', ownLogGroup),
-    cell('sqs:SendMessage', ownQueue, ALLOWED),
-    cell('sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`),
-    cell('sqs:ReceiveMessage', ownQueue),
-    cell('sqs:DeleteMessage', ownQueue),
-    cell('sqs:GetQueueAttributes', ownQueue),
-    cell('sqs:PurgeQueue', ownQueue),
+    call('logs:CreateLogStream', ownStream, ALLOWED),
+    call('logs:PutLogEvents', ownStream, ALLOWED),
+    call('logs:CreateLogStream', `${otherLogGroup}:log-stream:x`),
+    call('logs:PutLogEvents', `${otherLogGroup}:log-stream:x`),
+    call('logs:PutLogEvents', `${ownLogGroup}2:log-stream:x`),
+    call('logs:DeleteLogGroup', ownLogGroup),
+    call('logs:CreateLogGroup', ownLogGroup),
+    call('sqs:SendMessage', ownQueue, ALLOWED),
+    call('sqs:SendMessage', `arn:aws:sqs:${REGION}:${ACCOUNT}:another-queue`),
+    call('sqs:ReceiveMessage', ownQueue),
+    call('sqs:DeleteMessage', ownQueue),
+    call('sqs:GetQueueAttributes', ownQueue),
+    call('sqs:PurgeQueue', ownQueue),
   ];
 }
 
@@ -250,18 +247,6 @@ test("the control function's role: its own jobs and logs, no SWF at all", async 
 });
 
 test("the state machine's role: it may invoke the handler, nothing else", async () => {
-  // GIVEN
-  const cell = (
-    action: string,
-    why: string,
-    resource: string,
-    expected: Cell['expected'] = DENIED,
-  ): Cell => ({
-    action,
-    resource,
-    why,
-    expected,
-  });
   // WHEN
   const { actual, expected } = await decisionTable(stateMachinePolicies, [
     cell('lambda:InvokeFunction', 'the handler', lambdaArn(functionId), ALLOWED),
