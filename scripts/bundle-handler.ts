@@ -46,10 +46,12 @@ export const BUNDLE_OPTIONS = {
 /**
  * Modules the handler loads only when it needs them (an `import()` of their path), bundled apart into files of
  * their own beside `index.js` so that no cold start parses their code: by the path the handler imports them
- * with, the file they are built from. The CloudWatch Logs client (a job's status reads the log group).
+ * with, the file they are built from. The CloudWatch Logs client (a job's status reads the log group), and
+ * the DynamoDB client (an event policy's circuit breaker).
  */
 export const LAZY_MODULES: Readonly<Record<string, string>> = {
   './logs-client': 'lambda/aws/logs-client.ts',
+  './dynamodb-client': 'lambda/aws/dynamodb-client.ts',
 };
 
 /** Leaves each lazy module's import to a `require` of its own file, beside the bundle. */
