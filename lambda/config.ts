@@ -15,6 +15,7 @@ import {
   ENV,
   swfNameProblem,
 } from '../lib/contract';
+import type { BreakerLimits } from './aws/breaker';
 import { ConfigError, echo } from './errors';
 import { POLICY_DIGEST_LENGTH } from '../lib/policy-contract';
 
@@ -52,6 +53,8 @@ export interface Config {
   readonly policyDigests: readonly string[];
   /** The functions' log group, where chunks log their job's progress (a status reads it back). */
   readonly logGroupName?: string;
+  /** The event policies' circuit breakers: their table, and each policy's bound (none without event policies). */
+  readonly breakers?: { readonly table: string; readonly limits: ReadonlyMap<string, BreakerLimits> };
 }
 
 /** Environment as a plain record (process.env, or a test's object). */
@@ -192,6 +195,8 @@ export function parseConfig(env: Env): Config {
     );
   }
 
+  const breakers = breakersOf(env);
+
   return {
     allowedDomains,
     ...(defaultChildPolicy === undefined ? {} : { defaultChildPolicy }),
@@ -209,7 +214,46 @@ export function parseConfig(env: Env): Config {
     describeDomains,
     policyDigests,
     ...(rawLogGroup === '' ? {} : { logGroupName: rawLogGroup }),
+    ...(breakers === undefined ? {} : { breakers }),
   };
+}
+
+/** The breakers' table and bounds, both set or neither. */
+function breakersOf(env: Record<string, string | undefined>): Config['breakers'] {
+  const table = env[ENV.breakerTable] ?? '';
+  const raw = env[ENV.policyBreakers] ?? '';
+  if (table === '' && raw === '') return undefined;
+  if (table === '' || raw === '') {
+    throw new ConfigError(
+      table === '' ? ENV.breakerTable : ENV.policyBreakers,
+      `must be set with ${table === '' ? ENV.policyBreakers : ENV.breakerTable}`,
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    parsed = undefined;
+  }
+  const rule =
+    'must be JSON: { "POLICY": { "cap": a positive integer, "windowSeconds": a positive number } }';
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigError(ENV.policyBreakers, `${rule} (got ${echo(raw)})`);
+  }
+  const limits = new Map<string, BreakerLimits>();
+  for (const [name, value] of Object.entries(parsed)) {
+    const { cap, windowSeconds } = (value ?? {}) as { cap?: unknown; windowSeconds?: unknown };
+    if (
+      !Number.isInteger(cap) ||
+      (cap as number) < 1 ||
+      typeof windowSeconds !== 'number' ||
+      !(windowSeconds > 0)
+    ) {
+      throw new ConfigError(ENV.policyBreakers, `${rule} (policy ${echo(name)} is not)`);
+    }
+    limits.set(name, { cap: cap as number, windowMs: windowSeconds * 1000 });
+  }
+  return { table, limits };
 }
 
 /**

@@ -13,6 +13,8 @@
  * and ActivityCheckTooLongError after counting (Count, List or Describe calls), before any is asked or
  * terminated.
  */
+import type { BreakerTable } from './aws/breaker';
+import { dynamoBreakerTable } from './aws/breaker-table';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import {
@@ -74,6 +76,8 @@ export interface HandlerDeps {
    * the configuration's LOG_GROUP_NAME with CloudWatch Logs (none without it).
    */
   readonly progress?: ProgressLog;
+  /** The circuit breakers' table; default: the configuration's BREAKER_TABLE in DynamoDB (none without it). */
+  readonly breakers?: BreakerTable;
 }
 
 /** A request's report, a chunk's job state, or a control request's answer. */
@@ -115,6 +119,7 @@ function runtimeOf(deps: HandlerDeps): Runtime {
   const describe = perInvocation(DESCRIBE_RATE_PER_SECOND, DESCRIBE_BURST, config.rateShares);
   const pacer = deps.pacer ?? new Pacer(terminate, clock);
   let jobs = deps.jobs;
+  let breakers = deps.breakers;
   return {
     config,
     logger,
@@ -138,6 +143,12 @@ function runtimeOf(deps: HandlerDeps): Runtime {
     reserveMs: () => deps.endReserveMs ?? Math.max(MIN_END_RESERVE_MS, 3 * pacer.p99LatencyMs()),
     abortPollMs: deps.abortPollMs ?? ABORT_POLL_MS,
     progress: deps.progress ?? logProgress(logger, config.logGroupName),
+    breakers() {
+      if (breakers === undefined && config.breakers !== undefined) {
+        breakers = dynamoBreakerTable(config.breakers.table);
+      }
+      return breakers;
+    },
   };
 }
 

@@ -163,6 +163,8 @@ export type Outcome =
   | 'no-longer-matches'
   | 'would-terminate'
   | 'would-cancel'
+  /** An event policy's circuit breaker was tripped: not acted on (lambda/aws/breaker.ts). */
+  | 'passed-over'
   | 'failed';
 
 export interface ExecutionReport {
@@ -241,6 +243,8 @@ export interface JobTotals {
   readonly cancelRequested: number;
   /** Executions a preview would have asked to cancel. */
   readonly wouldCancel: number;
+  /** Executions an event policy's tripped circuit breaker passed over (present only when some were). */
+  readonly passedOver?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------

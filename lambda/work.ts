@@ -69,6 +69,12 @@ export interface RunOptions {
    * List call per run, just before it); one SWF shows not asked is reported failed, never terminated.
    */
   readonly askedOnly?: true;
+  /**
+   * An event policy's circuit breaker (lambda/aws/breaker.ts): asked once a run has passed its checks, just
+   * before the first call that acts on it; false: the run is recorded `passed-over`, never acted on. Asked
+   * again for a run put back (throttled): the breaker counts a run once, however often it is asked.
+   */
+  readonly admit?: (run: RunRef) => Promise<boolean>;
   /** Something worth a warning log line. */
   readonly warn: (message: string, extra: Record<string, unknown>) => void;
 }

@@ -53,6 +53,13 @@ export const ENV = {
    * policyDigest): a policy run whose policy is not one of them is refused.
    */
   policyDigests: 'POLICY_DIGESTS',
+  /** The DynamoDB table of the event policies' circuit breakers (set only when an event policy exists). */
+  breakerTable: 'BREAKER_TABLE',
+  /**
+   * Each event policy's circuit breaker, as JSON: `{ "NAME": { "cap": N, "windowSeconds": S } }`: at most N
+   * runs acted on in any window of S seconds.
+   */
+  policyBreakers: 'POLICY_BREAKERS',
 } as const;
 
 /** Defaults of the pacing settings. */

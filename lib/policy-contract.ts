@@ -55,6 +55,8 @@ export const POLICY_METRIC = {
   failed: 'PolicyFailed',
   /** 1 when a run matched more than its maxExecutions and was refused before acting. */
   capExceeded: 'PolicyCapExceeded',
+  /** Executions an event policy's tripped circuit breaker passed over (not acted on). */
+  passedOver: 'PolicyPassedOver',
 } as const;
 
 /**

@@ -178,6 +178,15 @@ export class TerminationPolicy extends Construct {
   public metricCapExceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(POLICY_METRIC.capExceeded, props);
   }
+
+  /**
+   * Executions an event policy's tripped circuit breaker passed over: more matched in its `capWindow` than its
+   * `maxExecutions`. Alarm on any: an event storm is under way, and the backstop sweep or a reset acts on them.
+   * @default - Sum over 5 minutes
+   */
+  public metricPassedOver(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(POLICY_METRIC.passedOver, props);
+  }
 }
 
 /**

@@ -33,6 +33,10 @@ export function actor(deps: WorkDeps, options: RunOptions): (run: RunRef) => Pro
     // The job's guard (lambda/flows/job-guard.ts): no call starts once the job is stopped, nor while the
     // last look that said "carry on" is too old. Put back: a stopped job hands it on as left to do.
     if (gate !== undefined && !(await gate())) return 'retry';
+    if (options.admit !== undefined && !(await options.admit(run))) {
+      record({ workflowId: run.workflowId, runId: run.runId, outcome: 'passed-over' });
+      return 'done';
+    }
     const started = performance.now();
     const result = await call(run);
     if (result.kind === 'not-sent') return 'retry';

@@ -305,7 +305,7 @@ async function jobStatus(
 /** Field by field, the larger of two totals. */
 function maxTotals(a: JobTotals, b: JobTotals): JobTotals {
   const keys = Object.keys(NO_TOTALS) as (keyof JobTotals)[];
-  return Object.fromEntries(keys.map((k) => [k, Math.max(a[k], b[k])])) as unknown as JobTotals;
+  return Object.fromEntries(keys.map((k) => [k, Math.max(a[k] ?? 0, b[k] ?? 0)])) as unknown as JobTotals;
 }
 
 function parseObject(json: string | undefined): Record<string, unknown> | undefined {

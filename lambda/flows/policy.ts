@@ -5,11 +5,18 @@
  * where the match reads activity: lambda/act/run-checks.ts), never on what the event says about it. A sweep
  * that matches more than the policy's maxExecutions is refused before anything is done, with a log line and
  * the policy's CapExceeded metric: the next run looks again.
+ *
+ * An event policy's runs that act (its SWF events, its backstop sweep) each pass its circuit breaker
+ * (lambda/aws/breaker.ts) first: at most its maxExecutions acted on per rolling capWindow, across all its
+ * invocations. A run the breaker passes over is recorded `passed-over`, logged with its execution, and counted
+ * in the PolicyPassedOver metric; a tripped breaker answers before any SWF call.
  */
+import { Breaker } from '../aws/breaker';
 import { TooManyExecutionsError } from '../errors';
 import type { PolicyRun } from '../parse/policy';
 import { ReportBuilder } from '../report/report';
 import type { Report } from '../types';
+import type { RunRef } from '../work';
 import { handleRequest } from './request';
 import type { Invocation, Runtime } from './runtime';
 
@@ -25,10 +32,33 @@ export async function handlePolicy(
   // Every run the policy acts on is confirmed against its whole match from SWF's facts first.
   const match = run.request.target.selector;
 
+  const breaker = breakerOf(runtime, run);
+  const admit =
+    breaker === undefined
+      ? undefined
+      : async (ref: RunRef) => (await breaker.admit(ref.workflowId, ref.runId)) === 'admitted';
+
   if (run.execution !== undefined) {
     const { workflowId, runId } = run.execution;
+    if (breaker !== undefined && (await breaker.passOverIfTripped())) {
+      return passedOver(runtime, invocation, run.execution);
+    }
+    // cancelThenTerminate acts in a job of its own: its one run passes the breaker before the job starts.
+    if (
+      admit !== undefined &&
+      run.request.action === 'cancelThenTerminate' &&
+      !(await admit(run.execution))
+    ) {
+      return passedOver(runtime, invocation, run.execution);
+    }
     const request = { ...run.request, target: { kind: 'single' as const, execution: { workflowId, runId } } };
-    return handleRequest(runtime, invocation, { request, provenance, requestTime, policy: text }, match);
+    return handleRequest(
+      runtime,
+      invocation,
+      { request, provenance, requestTime, policy: text },
+      match,
+      run.request.action === 'cancelThenTerminate' ? undefined : admit,
+    );
   }
 
   try {
@@ -37,6 +67,7 @@ export async function handlePolicy(
       invocation,
       { request: run.request, provenance, requestTime, policy: text },
       match,
+      admit,
     );
   } catch (error: unknown) {
     if (!(error instanceof TooManyExecutionsError)) throw error;
@@ -50,4 +81,27 @@ export async function handlePolicy(
     });
     return new ReportBuilder(run.request.dryRun === true).build({ refused: error.message });
   }
+}
+
+/**
+ * The breaker of an event policy's run that may act (an SWF event or the backstop sweep, not in preview);
+ * none for a schedule policy, whose cap refuses a whole run instead.
+ */
+function breakerOf(runtime: Runtime, run: PolicyRun): Breaker | undefined {
+  const { config } = runtime;
+  const limits = config.breakers?.limits.get(run.name);
+  const table = runtime.breakers();
+  if (limits === undefined || table === undefined) return undefined;
+  if (run.trigger !== 'event' && run.trigger !== 'backstop') return undefined;
+  if (run.request.dryRun === true || config.dryRun) return undefined;
+  return new Breaker(table, run.name, limits, () => runtime.now().getTime());
+}
+
+/** The report of an SWF event's run the breaker passed over: recorded, logged with its execution, counted. */
+function passedOver(runtime: Runtime, invocation: Invocation, execution: RunRef): Report {
+  const builder = new ReportBuilder(false);
+  builder.add({ workflowId: execution.workflowId, runId: execution.runId, outcome: 'passed-over' });
+  invocation.report = builder;
+  runtime.logger.warn("execution passed-over: the policy's circuit breaker is tripped", { ...execution });
+  return builder.build();
 }

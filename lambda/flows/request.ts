@@ -58,6 +58,7 @@ export async function handleRequest(
   invocation: Invocation,
   accepted: ParsedEvent,
   confirm?: Selector,
+  admit?: RunOptions['admit'],
 ): Promise<Report> {
   const { config, logger } = runtime;
   const jobId = jobIdOf(accepted);
@@ -82,7 +83,7 @@ export async function handleRequest(
       runtime,
       invocation,
       accepted,
-      { jobId, snapshot, settings, builder, record, guard },
+      { jobId, snapshot, settings, builder, record, guard, ...(admit === undefined ? {} : { admit }) },
       confirm,
     );
   } finally {
@@ -98,6 +99,8 @@ interface Accepted {
   readonly builder: ReportBuilder;
   readonly record: RunOptions['record'];
   readonly guard: JobGuard | undefined;
+  /** An event policy's circuit breaker, asked before each run is acted on inline. */
+  readonly admit?: RunOptions['admit'];
 }
 
 /** Unless its job exists: plans the request, then acts on it inline or starts its job. */
@@ -109,7 +112,7 @@ async function planAndAct(
   confirm: Selector | undefined,
 ): Promise<Report> {
   const { config, core, logger } = runtime;
-  const { jobId, snapshot, settings, builder, record, guard } = fixed;
+  const { jobId, snapshot, settings, builder, record, guard, admit } = fixed;
   await guard?.ready;
   if (guard?.stopped === true && guard.stoppedBy !== undefined) {
     return reportExisting(runtime, builder, jobId, guard.stoppedBy);
@@ -128,6 +131,7 @@ async function planAndAct(
     ...(guard === undefined ? {} : { mayAct: () => guard.mayAct(() => invocation.timeIsShort()) }),
     alreadyActedOn: 0,
     ...(check === undefined ? {} : { confirm: check }),
+    ...(admit === undefined ? {} : { admit }),
     warn: (message, extra) => {
       logger.warn(message, extra);
     },

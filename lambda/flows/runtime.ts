@@ -8,6 +8,7 @@ import type { WorkDeps } from '../work';
 import type { Clock } from '../aws/pacer';
 import type { ProgressLog } from '../aws/job-logs';
 import type { JobsPort } from '../aws/jobs';
+import type { BreakerTable } from '../aws/breaker';
 import type { Config } from '../config';
 import type { Rates } from '../plan/plan';
 import { ReportBuilder } from '../report/report';
@@ -35,6 +36,8 @@ export interface Runtime {
   readonly abortPollMs: number;
   /** Where chunks record their job's progress, and a status reads it back. */
   readonly progress: ProgressLog;
+  /** The event policies' circuit breakers; undefined when the function has none (no BREAKER_TABLE). */
+  breakers(): BreakerTable | undefined;
 }
 
 /** One invocation: its context and what it counted, which the handler publishes as metrics. */

@@ -27,7 +27,8 @@ export function describeTotals(totals: JobTotals): string {
     `${totals.matched} matched: ${totals.terminated} terminated, ${totals.wouldTerminate} would be terminated ` +
     `(preview), ${cancels(totals)}${totals.alreadyClosed} already closed, ${totals.noOpenRun} with no open run, ` +
     (totals.noLongerMatches > 0 ? `${totals.noLongerMatches} no longer matching, ` : '') +
-    `${totals.failed} failed`
+    `${totals.failed} failed` +
+    (totals.passedOver === undefined ? '' : `, ${totals.passedOver} passed over (circuit breaker tripped)`)
   );
 }
 
@@ -129,5 +130,8 @@ export function addTotals(a: JobTotals, b: JobTotals): JobTotals {
     wouldTerminate: a.wouldTerminate + b.wouldTerminate,
     cancelRequested: a.cancelRequested + b.cancelRequested,
     wouldCancel: a.wouldCancel + b.wouldCancel,
+    ...(a.passedOver === undefined && b.passedOver === undefined
+      ? {}
+      : { passedOver: (a.passedOver ?? 0) + (b.passedOver ?? 0) }),
   };
 }

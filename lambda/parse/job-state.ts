@@ -97,6 +97,7 @@ function buildSchema() {
       wouldTerminate: count,
       cancelRequested: count,
       wouldCancel: count,
+      passedOver: z.exactOptional(count),
     }),
     failures: z
       .array(

@@ -27,6 +27,7 @@ export function summaryOf(
       ? { cancelRequested: totals.cancelRequested, wouldCancel: totals.wouldCancel }
       : {}),
     failed: totals.failed,
+    ...(totals.passedOver === undefined ? {} : { passedOver: totals.passedOver }),
     ...(pacer.throttles > 0 ? { throttles: pacer.throttles, rate: pacer.currentRate } : {}),
   };
 }

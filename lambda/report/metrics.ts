@@ -46,6 +46,7 @@ export function publishMetrics(metrics: Metrics, invocation: InvocationFigures, 
     [POLICY_METRIC.wouldAct, count('would-terminate') + count('would-cancel')],
     [POLICY_METRIC.failed, count('failed')],
     [POLICY_METRIC.capExceeded, policy.capExceeded ? 1 : 0],
+    [POLICY_METRIC.passedOver, count('passed-over')],
   ];
   for (const [name, value] of figures) {
     const single = metrics.singleMetric();

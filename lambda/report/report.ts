@@ -23,6 +23,7 @@ export class ReportBuilder {
     'no-longer-matches': 0,
     'would-terminate': 0,
     'would-cancel': 0,
+    'passed-over': 0,
     failed: 0,
   };
   /** Executions named or matched: every outcome but a cancelThenTerminate's second step. */
@@ -75,6 +76,7 @@ export class ReportBuilder {
       wouldTerminate: c['would-terminate'],
       cancelRequested: c['cancel-requested'],
       wouldCancel: c['would-cancel'],
+      ...(c['passed-over'] === 0 ? {} : { passedOver: c['passed-over'] }),
     };
   }
 

@@ -1,0 +1,140 @@
+/**
+ * An event policy's circuit breaker, end to end: the real handler, SWF's events for an event policy, the HTTP
+ * fake of SWF, and the breakers' table on a real DynamoDB implementation (dynalite, started here). An event
+ * storm does not become a mass termination: at most the policy's maxExecutions are acted on per window, and
+ * every event passed over is recorded with its execution.
+ */
+import '../../support/handler-env';
+import { dynamoBreakerTable } from '../../../lambda/aws/breaker-table';
+import type { BreakerTable } from '../../../lambda/aws/breaker';
+import { FakeSwfServer, makeExecutions } from '../../support/fake-swf';
+import { makeHandler, type TestHandler } from '../../support/handler-fixtures';
+import { type LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
+import {
+  deployedDigest,
+  fakeSwfPort,
+  FUNCTION_ARN,
+  INVOKED_AT,
+  policyOf,
+  policyRun,
+  POLICY_NAME,
+  SCHEDULED_TIME,
+  secondsBefore,
+  swfEvent,
+} from '../../support/policy-events';
+
+let dynamo: LocalDynamoDb;
+let server: FakeSwfServer | undefined;
+beforeEach(async () => {
+  dynamo = await startLocalDynamoDb();
+});
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+  await dynamo.close();
+});
+
+/** The event policy: terminate OrderFlow runs on their started event, at most `cap` an hour. */
+const policy = (cap: number, extra: Record<string, unknown> = {}) =>
+  policyOf(
+    {
+      domain: 'orders',
+      selector: { workflowType: { name: 'OrderFlow' } },
+      maxExecutions: cap,
+      dryRun: false,
+      ...extra,
+    },
+    { name: POLICY_NAME, trigger: 'event' },
+  );
+
+/** SWF's started event for `workflowId`'s run, with an id of its own. */
+const started = (workflowId: string, delivery = 0) =>
+  swfEvent('workflow-execution-started', {
+    id: `evt-${workflowId}-${delivery}`,
+    time: SCHEDULED_TIME,
+    domain: 'orders',
+    workflowId,
+    runId: `run-${workflowId}`,
+    workflowType: { name: 'OrderFlow', version: '1' },
+  });
+
+/** One function instance (its own runtime, as a Lambda container has), deployed with the policy. */
+function instance(cap: number, table: BreakerTable): TestHandler {
+  return makeHandler({
+    env: {
+      POLICY_DIGESTS: deployedDigest(policyRun(policy(cap), started('any'))),
+      BREAKER_TABLE: dynamo.tableName,
+      POLICY_BREAKERS: JSON.stringify({ [POLICY_NAME]: { cap, windowSeconds: 3600 } }),
+    },
+    swf: fakeSwfPort(server!),
+    now: () => INVOKED_AT,
+    deps: { breakers: table, endReserveMs: 1_000 },
+  });
+}
+
+const context = (id: string) => ({ awsRequestId: id, invokedFunctionArn: FUNCTION_ARN });
+
+test('an event storm: 10,000 started events, 20 invocations at once, a cap of 50: exactly 50 terminated, every other event recorded passed over', async () => {
+  // GIVEN 10,000 open OrderFlow runs, and 20 instances of the function, each with a client of its own
+  server = await FakeSwfServer.start({
+    domains: ['orders'],
+    executions: makeExecutions(10_000, {
+      domain: 'orders',
+      prefix: 'storm-',
+      workflowType: () => ({ name: 'OrderFlow', version: '1' }),
+      startTimestamp: () => secondsBefore(3600),
+    }),
+    recordCalls: false,
+  });
+  const instances = Array.from({ length: 20 }, () => {
+    const client = dynamo.client();
+    return instance(
+      50,
+      dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(client)),
+    );
+  });
+  // WHEN each run's started event is taken by the next free instance
+  const outcomes = new Map<string, number>();
+  let next = 0;
+  await Promise.all(
+    instances.map(async ({ handler }, i) => {
+      while (next < 10_000) {
+        const n = next++;
+        const report = await handler(policyRun(policy(50), started(`storm-${n}`)), context(`req-${i}-${n}`));
+        for (const { outcome } of report.executions) outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+      }
+    }),
+  );
+  // THEN SWF saw exactly 50 terminations, and each of the other 9,950 events answered passed-over
+  expect(server.terminations).toHaveLength(50);
+  expect(Object.fromEntries(outcomes)).toEqual({ terminated: 50, 'passed-over': 9_950 });
+  expect(server.openCount('orders')).toBe(9_950);
+}, 180_000);
+
+test('a tripped breaker acts on nothing more, not even a duplicate of an event it acted on', async () => {
+  // GIVEN a cap of 1, and run a's event acted on
+  server = await FakeSwfServer.start({
+    domains: ['orders'],
+    executions: makeExecutions(3, {
+      domain: 'orders',
+      prefix: 'dup-',
+      workflowType: () => ({ name: 'OrderFlow', version: '1' }),
+      startTimestamp: () => secondsBefore(3600),
+    }),
+  });
+  const { handler } = instance(
+    1,
+    dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(dynamo.client())),
+  );
+  const first = await handler(policyRun(policy(1), started('dup-0')), context('r1'));
+  expect(first.executions).toEqual([{ workflowId: 'dup-0', runId: 'run-dup-0', outcome: 'terminated' }]);
+  // WHEN b's event trips the breaker, and a's event is delivered again
+  const b = await handler(policyRun(policy(1), started('dup-1')), context('r2'));
+  const tripped = Date.now();
+  const again = await handler(policyRun(policy(1), started('dup-0', 1)), context('r3'));
+  // THEN both are passed over, each recorded with its run, before any SWF call; a was terminated once
+  expect(b.executions).toEqual([{ workflowId: 'dup-1', runId: 'run-dup-1', outcome: 'passed-over' }]);
+  expect(again.executions).toEqual([{ workflowId: 'dup-0', runId: 'run-dup-0', outcome: 'passed-over' }]);
+  expect(server.terminations.map((t) => t.workflowId)).toEqual(['dup-0']);
+  expect(server.calls.filter((c) => c.at >= tripped)).toEqual([]);
+});
