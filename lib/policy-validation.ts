@@ -40,6 +40,8 @@ export interface ResolvedPolicy {
   readonly name: string;
   /** The request the handler runs (wire form). */
   readonly request: RequestWire;
+  /** An event policy's circuit breaker: at most `cap` runs acted on per `windowSeconds`. */
+  readonly breaker?: { readonly cap: number; readonly windowSeconds: number };
   /** The role must be able to ask executions of the domain to cancel (a cancel action, not a dry run). */
   readonly cancels: boolean;
   /**
@@ -73,7 +75,10 @@ export function resolvePolicy(
   const isEvent = trigger.eventTypes !== undefined;
   if (isEvent) checkEventTrigger(trigger.eventTypes ?? [], match, fail);
 
-  const ceiling = action.kind === 'cancelThenTerminate' ? CANCEL_THEN_TERMINATE_MAX_EXECUTIONS : Infinity;
+  const ceiling = Math.min(
+    action.kind === 'cancelThenTerminate' ? CANCEL_THEN_TERMINATE_MAX_EXECUTIONS : Infinity,
+    isEvent ? EVENT_POLICY_MAX_EXECUTIONS : Infinity,
+  );
   const maxExecutions = options.maxExecutions ?? Math.min(DEFAULT_POLICY_MAX_EXECUTIONS, host.maxExecutions);
   const limit = Math.min(host.maxExecutions, ceiling);
   if (
@@ -82,9 +87,11 @@ export function resolvePolicy(
   ) {
     fail(
       `maxExecutions ${maxExecutions} must be an integer from 1 to ${limit} (` +
-        (limit === ceiling
-          ? `cancelThenTerminate hands at most ${ceiling} runs to the job that terminates them)`
-          : "the terminator's maxExecutionsPerRequest)"),
+        (limit !== ceiling
+          ? "the terminator's maxExecutionsPerRequest)"
+          : action.kind === 'cancelThenTerminate' && ceiling === CANCEL_THEN_TERMINATE_MAX_EXECUTIONS
+            ? `cancelThenTerminate hands at most ${ceiling} runs to the job that terminates them)`
+            : `an event policy's circuit breaker counts at most ${EVENT_POLICY_MAX_EXECUTIONS} runs per window)`),
     );
   }
   const request: RequestWire = {
@@ -98,7 +105,41 @@ export function resolvePolicy(
   const activity = match.stalled === true || match.idleLongerThan !== undefined;
   // A dry run asks nothing to cancel: the role gets the action only once the policy may use it.
   const cancels = action.kind !== 'terminate' && request.dryRun === false;
-  return { name, request, cancels, describes: activity };
+  const breaker = isEvent
+    ? { cap: maxExecutions, windowSeconds: capWindowSeconds(options.capWindow, fail) }
+    : undefined;
+  if (!isEvent && options.capWindow !== undefined) {
+    fail(
+      "capWindow is an event policy's (its circuit breaker's window): a schedule policy's maxExecutions " +
+        'refuses a whole run instead',
+    );
+  }
+  return { name, request, cancels, describes: activity, ...(breaker === undefined ? {} : { breaker }) };
+}
+
+/**
+ * The most an event policy's breaker counts per window: its record holds one entry per run acted on in the
+ * window, about 40 bytes each, in one DynamoDB item of at most 400 KB (docs/facts.md, DynamoDB).
+ */
+export const EVENT_POLICY_MAX_EXECUTIONS = 5_000;
+/** An event policy's breaker window: 1 hour unless given, from 1 minute to 7 days. */
+const DEFAULT_CAP_WINDOW_SECONDS = 3_600;
+const MIN_CAP_WINDOW_SECONDS = 60;
+const MAX_CAP_WINDOW_SECONDS = 7 * 24 * 3_600;
+
+function capWindowSeconds(window: Duration | undefined, fail: (message: string) => never): number {
+  if (window === undefined) return DEFAULT_CAP_WINDOW_SECONDS;
+  if (Token.isUnresolved(window.toSeconds({ integral: false }))) {
+    return fail('capWindow must be known at synth (a token was given)');
+  }
+  const seconds = window.toSeconds({ integral: false });
+  if (!Number.isInteger(seconds) || seconds < MIN_CAP_WINDOW_SECONDS || seconds > MAX_CAP_WINDOW_SECONDS) {
+    fail(
+      `capWindow ${window.toHumanString()} must be whole seconds from 1 minute to 7 days (the circuit ` +
+        "breaker's window)",
+    );
+  }
+  return seconds;
 }
 
 /**

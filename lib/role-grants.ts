@@ -29,6 +29,15 @@ export const JOB_EXECUTION_ACTIONS: readonly string[] = [
 ];
 /** Delivering a failed invocation's record to the dead-letter queue. */
 export const DEAD_LETTER_ACTION = 'sqs:SendMessage';
+/**
+ * Counting an event policy's runs in its circuit breaker's record (lambda/aws/breaker-table.ts): read it,
+ * write it on the version read, count a run passed over.
+ */
+export const BREAKER_ACTIONS: readonly string[] = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+];
 /** The state machine runs a job's chunks on the terminating function. */
 export const INVOKE_ACTION = 'lambda:InvokeFunction';
 
@@ -66,6 +75,8 @@ export interface GrantedResources {
   readonly stateMachineArn: string;
   readonly deadLetterQueueArn: string;
   readonly handlerFunctionArn: string;
+  /** The event policies' circuit breakers' table (only when the terminator has an event policy). */
+  readonly breakerTableArn?: string;
 }
 
 /**
@@ -138,6 +149,13 @@ export function roleGrants(r: GrantedResources): Record<RoleKind, RoleGrant[]> {
       actions: [CANCEL_ACTION],
       resources: inDomains(r.cancelDomains),
       why: 'ask executions to cancel where cancelling is chosen',
+    });
+  }
+  if (r.breakerTableArn !== undefined) {
+    handler.push({
+      actions: BREAKER_ACTIONS,
+      resources: [r.breakerTableArn],
+      why: "count its event policies' runs in their circuit breakers",
     });
   }
   if (r.describeDomains.length > 0) {

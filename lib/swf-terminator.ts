@@ -3,6 +3,8 @@
  * queue, the state machine that runs jobs, and the rules that route requests to them. Its props are in
  * lib/swf-terminator-props.ts, their validation in lib/validation.ts, the IAM statements in lib/permissions.ts.
  */
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { BreakerTable } from './breaker-table';
 import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -96,6 +98,12 @@ export class SwfTerminator extends Construct {
   private readonly targetOptions: targets.LambdaFunctionProps;
   private readonly policyDigests: string[] = [];
   private readonly policyNames: string[] = [];
+  /** The terminating function's role, which the event policies' breaker table is granted to. */
+  private readonly handlerRole: iam.Role;
+  /** The terminating function, as the construct made it (`handler` exposes it as an interface). */
+  private readonly handlerFunction: lambda.Function;
+  /** The event policies' circuit breakers, created with the first event policy. */
+  private breakers?: BreakerTable;
   /** The construct's rules that invoke the terminating function: the only ones its resource policy may name. */
   private readonly handlerRules: events.IRule[] = [];
 
@@ -143,6 +151,7 @@ export class SwfTerminator extends Construct {
     const jobs = jobArns(this, stateMachineName);
 
     const role = createTerminatingRole(this, domains, logGroup.logGroupArn, jobs);
+    this.handlerRole = role;
     // Beyond terminating, only what a feature needs: cancel requests (allowCancelRequests, or a policy that
     // cancels) and Describe calls (a policy that sweeps for stalled or idle executions), domain by domain.
     this.cancelGrant = new DomainActionGrant(this, role, 'CancelInChosenDomains', CANCEL_ACTION);
@@ -193,6 +202,7 @@ export class SwfTerminator extends Construct {
       description: 'Terminates SWF workflow executions in the chosen domains on request, and runs jobs',
     });
     this.handler = fn;
+    this.handlerFunction = fn;
 
     const jobMachine = new JobMachine(this, 'Jobs', {
       handler: fn,
@@ -251,6 +261,7 @@ export class SwfTerminator extends Construct {
       controlRules: () => [rules.controlRule],
       cancelDomains: () => this.cancelGrant.domains,
       describeDomains: () => this.describeGrant.domains,
+      breakerTableArn: () => this.breakers?.table.tableArn,
       logGroup,
       serviceName: this.serviceName,
       onDeploy: props.verifyOnDeploy ?? true,
@@ -281,7 +292,13 @@ export class SwfTerminator extends Construct {
    */
   public _registerPolicy(
     domain: string,
-    policy: { name: string; cancel: boolean; describe: boolean; digest: string },
+    policy: {
+      name: string;
+      cancel: boolean;
+      describe: boolean;
+      digest: string;
+      breaker?: { cap: number; windowSeconds: number };
+    },
   ): void {
     // A policy's name is its runs' job ids, its metrics' dimension and its provenance: two of one name would
     // share all three (and one's jobs would answer for the other's).
@@ -295,6 +312,18 @@ export class SwfTerminator extends Construct {
     this.policyDigests.push(policy.digest);
     if (policy.cancel) this.cancelGrant.add(domain);
     if (policy.describe) this.describeGrant.add(domain);
+    if (policy.breaker !== undefined) {
+      this.breakers ??= new BreakerTable(this, 'Breakers', this.handlerRole, [this.handlerFunction]);
+      this.breakers.add(policy.name, policy.breaker);
+    }
+  }
+
+  /**
+   * The event policies' circuit breakers' table: one item per event policy, its runs acted on in the current
+   * window. Created with the first event policy (undefined until then).
+   */
+  public get breakerTable(): dynamodb.ITable | undefined {
+    return this.breakers?.table;
   }
 
   /**

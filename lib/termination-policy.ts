@@ -17,6 +17,7 @@ import {
   SWF_EVENT_DETAIL_TYPE,
   SWF_EVENT_SOURCE,
 } from './policy-contract';
+import type { Duration } from 'aws-cdk-lib';
 import type { PolicyAction, PolicyMatch, PolicyTrigger } from './policy-options';
 import { resolvePolicy } from './policy-validation';
 import type { SwfTerminator } from './swf-terminator';
@@ -32,12 +33,26 @@ export interface TerminationPolicyOptions {
   /** What it does to each execution it matches. */
   readonly action: PolicyAction;
   /**
-   * The most executions one run may act on: a run that matches more is refused whole, before acting, with a
-   * log line and the policy's CapExceeded metric.
+   * The policy's cap, with two meanings. A sweep (a schedule policy's run, an event policy's backstop) that
+   * matches more is refused whole, before acting, with a log line and the policy's CapExceeded metric. An
+   * event policy also acts on at most this many executions in any `capWindow`, across all its invocations
+   * (its circuit breaker): once more match, it passes over every event until the window has passed.
    *
-   * @default 100, or the terminator's maxExecutionsPerRequest if lower (cancelThenTerminate allows at most 500)
+   * @default 100, or the terminator's maxExecutionsPerRequest if lower (cancelThenTerminate allows at most
+   * 500; an event policy at most 5,000)
    */
   readonly maxExecutions?: number;
+  /**
+   * An event policy's circuit breaker window: at most `maxExecutions` executions acted on in any window this
+   * long, counted exactly across all its invocations (in a DynamoDB table the terminator creates for its
+   * event policies). Once an event would exceed it, the breaker trips: the policy acts on nothing more, and
+   * every event it passes over is logged with its execution and counted (PolicyPassedOver), until a window has
+   * passed since the trip or an operator resets it (a `resetBreaker` control request). Event policies only: a
+   * schedule policy's cap refuses a whole run instead. From 1 minute to 7 days, in whole seconds.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly capWindow?: Duration;
   /**
    * Report what the policy would do, and do nothing. A new policy previews until this is set to false.
    *
@@ -87,6 +102,7 @@ export class TerminationPolicy extends Construct {
       name,
       cancel: resolved.cancels,
       describe: resolved.describes,
+      ...(resolved.breaker === undefined ? {} : { breaker: resolved.breaker }),
       digest: policyDigest(
         name,
         props.trigger.eventTypes === undefined ? 'schedule' : 'event',

@@ -43,6 +43,8 @@ export interface LeastPrivilegeVerifierProps {
   /** Where the role may cancel, and describe: read at synth, after every policy was added. */
   readonly cancelDomains: () => readonly string[];
   readonly describeDomains: () => readonly string[];
+  /** The event policies' circuit breakers' table, if there is one: read at synth, after every policy. */
+  readonly breakerTableArn: () => string | undefined;
   readonly logGroup: logs.ILogGroup;
   readonly serviceName: string;
   /** Run at every deployment that changes the roles' policies (or the verifier). */
@@ -141,6 +143,7 @@ export class LeastPrivilegeVerifier extends Construct {
           logGroupArn: props.logGroup.logGroupArn,
           stateMachineArn: props.stateMachineArn,
           deadLetterQueueArn: props.deadLetterQueueArn,
+          ...(props.breakerTableArn() === undefined ? {} : { breakerTableArn: props.breakerTableArn() }),
           eventBusArn: props.eventBus.eventBusArn,
           handlerRules: props.handlerRules().map(ruleName),
           controlRules: props.controlRules().map(ruleName),

@@ -10,6 +10,8 @@
  * runId, so a run delivered twice is counted once: at-least-once delivery never uses up the cap.
  */
 
+import { createHash } from 'node:crypto';
+
 /** An event policy's bound: runs acted on per rolling window. */
 export interface BreakerLimits {
   readonly cap: number;
@@ -43,9 +45,16 @@ export const EMPTY_BREAKER: BreakerRecord = { acted: {}, passedOver: 0, passedOv
 
 export type Verdict = 'admitted' | 'passed-over';
 
-/** The key a run is counted under. */
+/**
+ * The key a run is counted under: a digest of its workflowId and runId, 16 characters whatever their length
+ * (up to 256 and 64), so that a record of lib/policy-validation.ts's EVENT_POLICY_MAX_EXECUTIONS entries stays
+ * well inside DynamoDB's 400 KB item. 96 bits: two runs of one window sharing a key is not a practical concern.
+ */
 export function runKey(workflowId: string, runId: string): string {
-  return JSON.stringify([workflowId, runId]);
+  return createHash('sha256')
+    .update(JSON.stringify([workflowId, runId]))
+    .digest('base64url')
+    .slice(0, 16);
 }
 
 /** True while a trip is in force: it began less than a window ago, and no reset came after it. */

@@ -54,6 +54,10 @@ const ARNS = {
     /^arn:(?<partition>[^:]+):states:(?<region>[^:]+):(?<account>\d{12}):stateMachine:[\w-]{1,80}$/,
     'a state machine ARN, arn:PARTITION:states:REGION:ACCOUNT:stateMachine:NAME',
   ],
+  breakerTableArn: [
+    /^arn:(?<partition>[^:]+):dynamodb:(?<region>[^:]+):(?<account>\d{12}):table\/[\w.-]{3,255}$/,
+    'a DynamoDB table ARN, arn:PARTITION:dynamodb:REGION:ACCOUNT:table/NAME',
+  ],
   deadLetterQueueArn: [
     /^arn:(?<partition>[^:]+):sqs:(?<region>[^:]+):(?<account>\d{12}):[\w-]{1,80}(\.fifo)?$/,
     'an SQS queue ARN, arn:PARTITION:sqs:REGION:ACCOUNT:NAME',
@@ -101,6 +105,7 @@ function buildSchema() {
     logGroupArn: arn('logGroupArn'),
     stateMachineArn: arn('stateMachineArn'),
     deadLetterQueueArn: arn('deadLetterQueueArn'),
+    breakerTableArn: z.exactOptional(arn('breakerTableArn')),
     eventBusArn: arn('eventBusArn'),
     handlerRules: rules,
     controlRules: rules,

@@ -36,8 +36,10 @@ describe('the shipped handler asset', () => {
     },
   );
 
-  test('holds one CommonJS bundle with every dependency inside, its lazily loaded module, and their source maps', () => {
+  test('holds one CommonJS bundle with every dependency inside, its lazily loaded modules, and their source maps', () => {
     expect(fs.readdirSync(HANDLER_ASSET_DIR).sort()).toEqual([
+      'dynamodb-client.js',
+      'dynamodb-client.js.map',
       'index.js',
       'index.js.map',
       'logs-client.js',
@@ -49,10 +51,14 @@ describe('the shipped handler asset', () => {
     const required = [...code.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]!);
     const external = new Set(required.filter((m) => !m.startsWith('node:') && !isBuiltin(m)));
     expect([...external]).toEqual(['@aws-sdk/signature-v4-crt']);
-    // The CloudWatch Logs client is the one module imported on demand, from its own file beside the bundle.
+    // The CloudWatch Logs and DynamoDB clients are the modules imported on demand, each from its own file.
     const imported = [...code.matchAll(/import\("([^"]+)"\)/g)].map((m) => m[1]!);
-    expect([...new Set(imported.filter((m) => !m.startsWith('node:')))]).toEqual(['./logs-client.js']);
+    expect([...new Set(imported.filter((m) => !m.startsWith('node:')))].sort()).toEqual([
+      './dynamodb-client.js',
+      './logs-client.js',
+    ]);
     expect(code).not.toContain('FilterLogEventsCommand extends');
+    expect(code).not.toContain('GetItemCommand extends');
     // The source map names the sources (stack traces point at lambda/*.ts) without carrying their text.
     const map = JSON.parse(fs.readFileSync(path.join(HANDLER_ASSET_DIR, 'index.js.map'), 'utf8')) as {
       sources: string[];

@@ -244,6 +244,13 @@ describe('VERIFY_CONFIG', () => {
       eventBusArn: `${at('events')}:event-bus/${onlyResource(template, 'AWS::Events::EventBus').logicalId}`,
       handlerRules: rulesTargeting(template, handlerId),
       controlRules: rulesTargeting(template, controlId),
+      // the event policies' breakers' table, when there is an event policy
+      ...Object.fromEntries(
+        Object.keys(template.findResources('AWS::DynamoDB::Table')).map((id) => [
+          'breakerTableArn',
+          `${at('dynamodb')}:table/${id}`,
+        ]),
+      ),
     };
   }
 

@@ -87,7 +87,7 @@ export function resolveIntrinsics(value: unknown, template: Template, env: Concr
       };
       const resolved = pseudo[ref];
       // A log group's or a bus's Ref is its name: taken to be its logical id, like every physical name here.
-      const named = ['AWS::Logs::LogGroup', 'AWS::Events::EventBus'];
+      const named = ['AWS::Logs::LogGroup', 'AWS::Events::EventBus', 'AWS::DynamoDB::Table'];
       if (resolved === undefined && named.includes(resources[ref]?.Type ?? '')) return ref;
       if (resolved === undefined) throw new Error(`cannot resolve Ref ${ref}`);
       return resolved;
@@ -126,6 +126,9 @@ export function resolveIntrinsics(value: unknown, template: Template, env: Concr
       if (attr === 'Arn' && type === 'AWS::Lambda::Function') {
         // The unqualified function ARN, as CloudFormation's GetAtt Arn returns it.
         return `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${logicalId}`;
+      }
+      if (attr === 'Arn' && type === 'AWS::DynamoDB::Table') {
+        return `arn:${env.partition}:dynamodb:${env.region}:${env.account}:table/${logicalId}`;
       }
       throw new Error(`cannot resolve Fn::GetAtt ${logicalId}.${attr} (${String(type)})`);
     }
