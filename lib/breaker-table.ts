@@ -1,8 +1,9 @@
 /**
  * The event policies' circuit breakers' table: created with the terminator's first event policy, one item per
  * policy (partition key `policy`), on demand, its items expiring by TTL (`expiresAt`) a while after their
- * window. The terminating function may read and write its items and nothing else (lib/role-grants.ts,
- * BREAKER_ACTIONS); both functions are told its name and each event policy's bound (lib/contract.ts, ENV).
+ * window. The terminating function may read and write its items, the control function read and update them
+ * (an operator's status and reset), nothing else (lib/role-grants.ts); both functions are told its name and
+ * each event policy's bound (lib/contract.ts, ENV).
  */
 import { Lazy, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -10,7 +11,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from './contract';
-import { BREAKER_ACTIONS } from './role-grants';
+import { BREAKER_ACTIONS, BREAKER_CONTROL_ACTIONS } from './role-grants';
 
 /** An event policy's bound, as the handler reads it (POLICY_BREAKERS). */
 export interface BreakerBound {
@@ -22,7 +23,18 @@ export class BreakerTable extends Construct {
   public readonly table: dynamodb.Table;
   private readonly bounds: Record<string, BreakerBound> = {};
 
-  constructor(scope: Construct, id: string, handlerRole: iam.Role, functions: readonly lambda.Function[]) {
+  /**
+   * @param handlerRole the terminating function's role: it counts the policies' runs
+   * @param controlRole the control function's role: it reads and resets a breaker for an operator
+   * @param functions both functions, told the table and each policy's bound
+   */
+  constructor(
+    scope: Construct,
+    id: string,
+    handlerRole: iam.Role,
+    controlRole: iam.Role,
+    functions: readonly lambda.Function[],
+  ) {
     super(scope, id);
     this.table = new dynamodb.Table(this, 'Table', {
       partitionKey: { name: 'policy', type: dynamodb.AttributeType.STRING },
@@ -41,6 +53,13 @@ export class BreakerTable extends Construct {
       new iam.PolicyStatement({
         sid: 'CountEventPolicyRuns',
         actions: [...BREAKER_ACTIONS],
+        resources: [this.table.tableArn],
+      }),
+    );
+    controlRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAndResetEventPolicyBreakers',
+        actions: [...BREAKER_CONTROL_ACTIONS],
         resources: [this.table.tableArn],
       }),
     );

@@ -213,8 +213,11 @@ export const HANDOFF_REQUEST_MAX_BYTES = 192 * 1024;
 /** The key of a job's state in the event the state machine gives each chunk. */
 export const JOB_EVENT_KEY = 'swfTerminatorJob';
 
-/** The keys of a control request (`{ "abort": ... }`, `{ "status": ... }`, `{ "jobs": ... }`): exactly one. */
-export const CONTROL_REQUEST_KINDS = ['abort', 'status', 'jobs'] as const;
+/**
+ * The keys of a control request (`{ "abort": ... }`, `{ "status": ... }`, `{ "jobs": ... }`,
+ * `{ "resetBreaker": ... }`): exactly one.
+ */
+export const CONTROL_REQUEST_KINDS = ['abort', 'status', 'jobs', 'resetBreaker'] as const;
 
 /** The name of the state machine's chunk state: its exits in an execution's history carry the job's state. */
 export const JOB_CHUNK_STATE = 'Chunk';

@@ -38,6 +38,8 @@ export const BREAKER_ACTIONS: readonly string[] = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
 ];
+/** An operator reading or resetting an event policy's breaker (the control function's `status`, `resetBreaker`). */
+export const BREAKER_CONTROL_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 /** The state machine runs a job's chunks on the terminating function. */
 export const INVOKE_ACTION = 'lambda:InvokeFunction';
 
@@ -165,9 +167,17 @@ export function roleGrants(r: GrantedResources): Record<RoleKind, RoleGrant[]> {
       why: 'describe executions where describing is chosen',
     });
   }
+  const control = functionGrants(r);
+  if (r.breakerTableArn !== undefined) {
+    control.push({
+      actions: BREAKER_CONTROL_ACTIONS,
+      resources: [r.breakerTableArn],
+      why: "read and reset its event policies' circuit breakers for an operator",
+    });
+  }
   return {
     handler,
-    control: functionGrants(r),
+    control,
     stateMachine: [
       {
         actions: [INVOKE_ACTION],

@@ -102,6 +102,9 @@ export class SwfTerminator extends Construct {
   private readonly handlerRole: iam.Role;
   /** The terminating function, as the construct made it (`handler` exposes it as an interface). */
   private readonly handlerFunction: lambda.Function;
+  /** The control function and its role, likewise. */
+  private readonly controlFunction: lambda.Function;
+  private readonly controlRole: iam.Role;
   /** The event policies' circuit breakers, created with the first event policy. */
   private breakers?: BreakerTable;
   /** The construct's rules that invoke the terminating function: the only ones its resource policy may name. */
@@ -214,7 +217,8 @@ export class SwfTerminator extends Construct {
     // The control function: the same code, control requests only, no SWF permission, a concurrency of its
     // own so that a stop request never waits for the terminating function's turn.
     const controlRole = createControlRole(this, logGroup.logGroupArn, jobs);
-    this.controlHandler = new lambda.Function(this, 'ControlHandler', {
+    this.controlRole = controlRole;
+    this.controlFunction = new lambda.Function(this, 'ControlHandler', {
       ...shared,
       memorySize: 256,
       timeout: Duration.seconds(30),
@@ -223,6 +227,7 @@ export class SwfTerminator extends Construct {
       environment: { ...environment, [ENV.controlOnly]: 'true' },
       description: 'Stops, describes and lists the SWF terminator jobs (abort, status, jobs requests)',
     });
+    this.controlHandler = this.controlFunction;
 
     if (props.eventBus) {
       this.eventBus = props.eventBus;
@@ -313,7 +318,10 @@ export class SwfTerminator extends Construct {
     if (policy.cancel) this.cancelGrant.add(domain);
     if (policy.describe) this.describeGrant.add(domain);
     if (policy.breaker !== undefined) {
-      this.breakers ??= new BreakerTable(this, 'Breakers', this.handlerRole, [this.handlerFunction]);
+      this.breakers ??= new BreakerTable(this, 'Breakers', this.handlerRole, this.controlRole, [
+        this.handlerFunction,
+        this.controlFunction,
+      ]);
       this.breakers.add(policy.name, policy.breaker);
     }
   }

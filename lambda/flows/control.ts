@@ -3,6 +3,7 @@
  * channels as termination requests (the bus, the console), so whoever may request a termination may stop one,
  * and they act on the terminator's own jobs only (executions of its state machine).
  */
+import { Breaker, type BreakerStatus } from '../aws/breaker';
 import { latestByInvocation, type ProgressLog } from '../aws/job-logs';
 import { ABORTED_BEFORE_START_KEY, type JobExecutionState, type JobsPort, type LastChunk } from '../aws/jobs';
 import { describeError, InvalidRequestError } from '../errors';
@@ -85,6 +86,8 @@ export type ControlAnswer =
       };
     }
   | { readonly status: JobStatusAnswer }
+  /** An event policy's circuit breaker: after a `status` of it, or after an operator's `resetBreaker`. */
+  | { readonly breaker: { readonly policy: string; readonly reset?: true } & BreakerStatus }
   | {
       readonly jobs: readonly {
         readonly jobId: string;
@@ -124,9 +127,9 @@ async function abortJob(jobs: JobsPort, jobId: string, cause: AbortCause): Promi
   throw new Error(`job ${jobId}: it was neither found to stop nor could its abort be recorded; ask again`);
 }
 
-/** Carries out a control request. */
+/** Carries out a control request about a job. */
 export async function runControl(
-  request: ControlRequest,
+  request: Exclude<ControlRequest, { kind: 'breaker-status' | 'reset-breaker' }>,
   jobs: JobsPort,
   provenance: Provenance,
   progress?: ProgressLog,
@@ -321,6 +324,11 @@ export async function handleControl(
   provenance: Provenance,
 ): Promise<ControlAnswer> {
   const request = parseControlRequest(body, prefix);
+  if (request.kind === 'breaker-status' || request.kind === 'reset-breaker') {
+    const answer = await breakerControl(runtime, request, prefix, provenance);
+    runtime.logger.info(`control ${request.kind}`, { provenance, request, answer });
+    return answer;
+  }
   const jobs = runtime.jobs();
   if (jobs === undefined) {
     throw new InvalidRequestError(
@@ -332,4 +340,30 @@ export async function handleControl(
   const answer = await runControl(request, jobs, provenance, runtime.progress);
   runtime.logger.info(`control ${request.kind}`, { provenance, request, answer });
   return answer;
+}
+
+/**
+ * An event policy's circuit breaker, read or reset by an operator. A reset starts a fresh window at once and
+ * is recorded with who asked (the request's provenance) and why, in the breaker's record and this log line.
+ */
+async function breakerControl(
+  runtime: Runtime,
+  request: Extract<ControlRequest, { kind: 'breaker-status' | 'reset-breaker' }>,
+  prefix: string,
+  provenance: Provenance,
+): Promise<ControlAnswer> {
+  const limits = runtime.config.breakers?.limits.get(request.policy);
+  const table = runtime.breakers();
+  if (limits === undefined || table === undefined) {
+    const field = `${prefix === '' ? '' : `${prefix}.`}${request.kind === 'reset-breaker' ? 'resetBreaker' : 'status'}.policy`;
+    throw new InvalidRequestError(
+      field,
+      `must name an event policy deployed with this function (got ${JSON.stringify(request.policy)})`,
+    );
+  }
+  const breaker = new Breaker(table, request.policy, limits, () => runtime.now().getTime());
+  if (request.kind === 'breaker-status')
+    return { breaker: { policy: request.policy, ...(await breaker.status()) } };
+  const status = await breaker.reset(JSON.stringify(provenance), request.reason);
+  return { breaker: { policy: request.policy, reset: true, ...status } };
 }

@@ -1,7 +1,8 @@
 /**
  * The event policies' circuit breakers, as the construct deploys them: one DynamoDB table, only with an event
- * policy, on demand with a TTL; the terminating function alone may read and write its items (proven by the
- * IAM simulator, allowed and denied); each event policy's bound in both functions' environment, read back by
+ * policy, on demand with a TTL; the terminating function may read and write its items, the control function
+ * read and update them (an operator's status and reset), the state machine nothing (proven by the IAM
+ * simulator, allowed and denied); each event policy's bound in both functions' environment, read back by
  * the handler's own configuration; capWindow checked at synth.
  */
 import { Duration } from 'aws-cdk-lib';
@@ -79,7 +80,7 @@ test("one table for every event policy: on demand, TTL on expiresAt, each policy
   });
 });
 
-test("the terminating function's role may read and write the table's items, nothing else of DynamoDB; the other roles nothing", async () => {
+test("the terminating function's role may read and write the table's items, the control function's read and update them, nothing else of DynamoDB", async () => {
   // GIVEN
   const { template } = synthWithPolicies(addStorming, {}, concrete);
   const table = onlyResource(template, 'AWS::DynamoDB::Table').logicalId;
@@ -103,7 +104,15 @@ test("the terminating function's role may read and write the table's items, noth
   // WHEN / THEN
   for (const [role, cells] of [
     [ROLES.handler, [...items.map((a) => call(a, own, 'Allowed')), ...never]],
-    [ROLES.control, [...items.map((a) => call(a, own)), ...never]],
+    [
+      ROLES.control,
+      [
+        call('dynamodb:GetItem', own, 'Allowed'),
+        call('dynamodb:UpdateItem', own, 'Allowed'),
+        call('dynamodb:PutItem', own),
+        ...never,
+      ],
+    ],
     [ROLES.stateMachine, [...items.map((a) => call(a, own)), ...never]],
   ] as const) {
     const { actual, expected } = await decisionTable(rolePolicies(template, role, ENV), cells);

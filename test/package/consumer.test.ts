@@ -217,6 +217,8 @@ describe('the package as a consumer installs it', () => {
         'API.md',
         'LICENSE',
         'README.md',
+        'assets/handler/dynamodb-client.js',
+        'assets/handler/dynamodb-client.js.map',
         'assets/handler/index.js',
         'assets/handler/index.js.map',
         'assets/handler/logs-client.js',
@@ -233,6 +235,8 @@ describe('the package as a consumer installs it', () => {
     // The shipped handler is the one this repository built.
     expect(packedFiles).toContain('assets/handler/index.js');
     expect(fs.readdirSync(HANDLER_ASSET_DIR).sort()).toEqual([
+      'dynamodb-client.js',
+      'dynamodb-client.js.map',
       'index.js',
       'index.js.map',
       'logs-client.js',

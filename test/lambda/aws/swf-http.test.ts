@@ -304,7 +304,10 @@ describe('run resolution and selectors over the wire', () => {
     const report = await handler({ domain: DOMAIN, selector: { tag: 'batch-7' } }, context);
 
     expect(server.callCount('ListOpenWorkflowExecutions')).toBeGreaterThanOrEqual(3);
-    expect(report).toMatchObject({ matched: 2500, terminated: 2500, failed: 0, truncated: true });
+    expect(report).toMatchObject({ matched: 2500, failed: 0, truncated: true });
+    // (a terminate whose answer was lost to a timeout is retried and finds its run closed: the report can only
+    // say already-closed for it; SWF's own record below is what proves each match terminated exactly once)
+    expect(report.terminated + report.alreadyClosed).toBe(2500);
     const terminated = server.terminations.map((t) => t.workflowId);
     expect(new Set(terminated).size).toBe(2500);
     expect(terminated.every((w) => w.startsWith('batch-'))).toBe(true);

@@ -138,3 +138,85 @@ test('a tripped breaker acts on nothing more, not even a duplicate of an event i
   expect(server.terminations.map((t) => t.workflowId)).toEqual(['dup-0']);
   expect(server.calls.filter((c) => c.at >= tripped)).toEqual([]);
 });
+
+test("an operator reads a policy's breaker, resets it with a reason (recorded with who asked), and the policy acts again", async () => {
+  // GIVEN a cap of 1, tripped by b's event after a's was acted on
+  server = await FakeSwfServer.start({
+    domains: ['orders'],
+    executions: makeExecutions(3, {
+      domain: 'orders',
+      prefix: 'op-',
+      workflowType: () => ({ name: 'OrderFlow', version: '1' }),
+      startTimestamp: () => secondsBefore(3600),
+    }),
+  });
+  const { handler, raw } = instance(
+    1,
+    dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(dynamo.client())),
+  );
+  await handler(policyRun(policy(1), started('op-0')), context('r1'));
+  await handler(policyRun(policy(1), started('op-1')), context('r2'));
+
+  // WHEN an operator asks for the policy's status (the console)
+  const status = await raw({ status: { policy: POLICY_NAME } }, { awsRequestId: 'ops-status' });
+  // THEN it shows the window's count, the trip and what it passed over
+  expect(status).toEqual({
+    breaker: {
+      policy: POLICY_NAME,
+      cap: 1,
+      windowSeconds: 3600,
+      actedInWindow: 1,
+      tripped: true,
+      trippedSince: INVOKED_AT.toISOString(),
+      trippedUntil: new Date(INVOKED_AT.getTime() + 3_600_000).toISOString(),
+      passedOver: 1,
+      passedOverTotal: 1,
+    },
+  });
+
+  // WHEN the operator resets it, saying why
+  const reset = await raw(
+    { resetBreaker: { policy: POLICY_NAME, reason: 'bad deploy rolled back (INC-9)' } },
+    { awsRequestId: 'ops-reset' },
+  );
+  // THEN the answer shows a fresh window and the reset, recorded with who asked
+  expect(reset).toMatchObject({
+    breaker: {
+      policy: POLICY_NAME,
+      reset: true,
+      tripped: false,
+      actedInWindow: 0,
+      passedOver: 1,
+      lastReset: { reason: 'bad deploy rolled back (INC-9)', at: INVOKED_AT.toISOString() },
+    },
+  });
+  expect(JSON.parse((reset as { breaker: { lastReset: { by: string } } }).breaker.lastReset.by)).toEqual({
+    via: 'console',
+    requestId: 'ops-reset',
+  });
+  // AND the policy acts again: c's event terminates c
+  const c = await handler(policyRun(policy(1), started('op-2')), context('r3'));
+  expect(c.executions).toEqual([{ workflowId: 'op-2', runId: 'run-op-2', outcome: 'terminated' }]);
+});
+
+test('a breaker control request naming no event policy of the function is refused, naming the field, before any call', async () => {
+  server = await FakeSwfServer.start({ domains: ['orders'] });
+  const { raw } = instance(
+    1,
+    dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(dynamo.client())),
+  );
+  await expect(raw({ status: { policy: 'NoSuchPolicy' } }, { awsRequestId: 'x' })).rejects.toMatchObject({
+    name: 'InvalidRequestError',
+    message: expect.stringMatching(/^status\.policy: must name an event policy deployed with this function/),
+  });
+  await expect(
+    raw({ resetBreaker: { policy: 'bad name!', reason: 'r' } }, { awsRequestId: 'y' }),
+  ).rejects.toMatchObject({
+    name: 'InvalidRequestError',
+    message: expect.stringMatching(/resetBreaker\.policy/),
+  });
+  await expect(raw({ resetBreaker: { policy: POLICY_NAME } }, { awsRequestId: 'z' })).rejects.toMatchObject({
+    name: 'InvalidRequestError',
+    message: expect.stringMatching(/resetBreaker\.reason/),
+  });
+});

@@ -590,7 +590,7 @@ describe('control requests', () => {
     [{ status: { jobId: 'a'.repeat(81) } }, /^status\.jobId: must be a job id/],
     [
       { status: { jobId: 'evt-1' }, abort: { jobId: 'evt-1', reason: 'r' } },
-      /exactly one of abort, status or jobs/,
+      /exactly one of abort, status, jobs, resetBreaker is allowed/,
     ],
     [{ jobs: { limit: 1000 } }, /^jobs\.limit: must be at most 100/],
     [{ jobs: { state: 'PAUSED' } }, /^jobs\.state: must be one of RUNNING/],

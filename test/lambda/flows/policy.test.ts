@@ -306,6 +306,7 @@ describe('what a scheduled sweep records and reports', () => {
       PolicyWouldAct: 0,
       PolicyFailed: 0,
       PolicyCapExceeded: 0,
+      PolicyPassedOver: 0,
     });
     const policyDocs = docs.filter((d) => d.policy === POLICY_NAME);
     expect(policyDocs.length).toBeGreaterThan(0);
