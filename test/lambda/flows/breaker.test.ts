@@ -72,20 +72,31 @@ function instance(cap: number, table: BreakerTable): TestHandler {
   });
 }
 
+/** SWF with `count` open OrderFlow runs in orders, `<prefix>0`.., started an hour before the invocation. */
+function openRuns(count: number, prefix: string, options: { recordCalls?: boolean } = {}) {
+  return FakeSwfServer.start({
+    domains: ['orders'],
+    executions: makeExecutions(count, {
+      domain: 'orders',
+      prefix,
+      workflowType: () => ({ name: 'OrderFlow', version: '1' }),
+      startTimestamp: () => secondsBefore(3600),
+    }),
+    ...options,
+  });
+}
+
+/** The breakers' table on the local DynamoDB, through a client of its own (one function instance's). */
+const localTable = () => {
+  const client = dynamo.client();
+  return dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(client));
+};
+
 const context = (id: string) => ({ awsRequestId: id, invokedFunctionArn: FUNCTION_ARN });
 
 test('an event storm: 10,000 started events, 20 invocations at once, a cap of 50: exactly 50 terminated, every other event recorded passed over', async () => {
   // GIVEN 10,000 open OrderFlow runs, and 20 instances of the function, each with a client of its own
-  server = await FakeSwfServer.start({
-    domains: ['orders'],
-    executions: makeExecutions(10_000, {
-      domain: 'orders',
-      prefix: 'storm-',
-      workflowType: () => ({ name: 'OrderFlow', version: '1' }),
-      startTimestamp: () => secondsBefore(3600),
-    }),
-    recordCalls: false,
-  });
+  server = await openRuns(10_000, 'storm-', { recordCalls: false });
   const instances = Array.from({ length: 20 }, () => {
     const client = dynamo.client();
     return instance(
@@ -113,19 +124,8 @@ test('an event storm: 10,000 started events, 20 invocations at once, a cap of 50
 
 test('a tripped breaker acts on nothing more, not even a duplicate of an event it acted on', async () => {
   // GIVEN a cap of 1, and run a's event acted on
-  server = await FakeSwfServer.start({
-    domains: ['orders'],
-    executions: makeExecutions(3, {
-      domain: 'orders',
-      prefix: 'dup-',
-      workflowType: () => ({ name: 'OrderFlow', version: '1' }),
-      startTimestamp: () => secondsBefore(3600),
-    }),
-  });
-  const { handler } = instance(
-    1,
-    dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(dynamo.client())),
-  );
+  server = await openRuns(3, 'dup-');
+  const { handler } = instance(1, localTable());
   const first = await handler(policyRun(policy(1), started('dup-0')), context('r1'));
   expect(first.executions).toEqual([{ workflowId: 'dup-0', runId: 'run-dup-0', outcome: 'terminated' }]);
   // WHEN b's event trips the breaker, and a's event is delivered again
@@ -141,19 +141,8 @@ test('a tripped breaker acts on nothing more, not even a duplicate of an event i
 
 test("an operator reads a policy's breaker, resets it with a reason (recorded with who asked), and the policy acts again", async () => {
   // GIVEN a cap of 1, tripped by b's event after a's was acted on
-  server = await FakeSwfServer.start({
-    domains: ['orders'],
-    executions: makeExecutions(3, {
-      domain: 'orders',
-      prefix: 'op-',
-      workflowType: () => ({ name: 'OrderFlow', version: '1' }),
-      startTimestamp: () => secondsBefore(3600),
-    }),
-  });
-  const { handler, raw } = instance(
-    1,
-    dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(dynamo.client())),
-  );
+  server = await openRuns(3, 'op-');
+  const { handler, raw } = instance(1, localTable());
   await handler(policyRun(policy(1), started('op-0')), context('r1'));
   await handler(policyRun(policy(1), started('op-1')), context('r2'));
 
@@ -201,10 +190,7 @@ test("an operator reads a policy's breaker, resets it with a reason (recorded wi
 
 test('a breaker control request naming no event policy of the function is refused, naming the field, before any call', async () => {
   server = await FakeSwfServer.start({ domains: ['orders'] });
-  const { raw } = instance(
-    1,
-    dynamoBreakerTable(dynamo.tableName, () => Promise.resolve(dynamo.client())),
-  );
+  const { raw } = instance(1, localTable());
   await expect(raw({ status: { policy: 'NoSuchPolicy' } }, { awsRequestId: 'x' })).rejects.toMatchObject({
     name: 'InvalidRequestError',
     message: expect.stringMatching(/^status\.policy: must name an event policy deployed with this function/),
