@@ -12,10 +12,11 @@ import { InvalidRequestError, JobChunkLimitError, JobRedriveError } from '../err
 import { type ParsedChunk, parseChunkEvent } from '../parse/job-state';
 import { planRequest } from '../plan/plan';
 import { summaryOf } from '../report/log';
-import type { ExecutionRef, JobState, JobStatus } from '../types';
+import type { ExecutionRef, JobState, JobStatus, ParsedEvent } from '../types';
 import { guardJob, type JobGuard } from './job-guard';
 import { addTotals, jobState, NO_TOTALS, wholeSecondAfter } from '../job/write';
 import { progressOf } from './progress';
+import { admitThrough, breakerFor } from './policy';
 import type { Invocation, Runtime } from './runtime';
 
 export async function handleChunk(
@@ -143,6 +144,7 @@ async function work(
       state.totals.cancelRequested +
       state.totals.wouldCancel,
     ...(chunk.confirm === undefined ? {} : { confirm: chunk.confirm }),
+    ...backstopAdmission(runtime, parsed, settings.dryRun),
     warn: (message, extra) => {
       logger.warn(message, extra);
     },
@@ -174,4 +176,20 @@ function nextWake(
   if ((outcome.remaining?.length ?? 0) > asked.length) return undefined; // some are still to be asked
   const grace = chunk.settings.gracePeriodSeconds ?? 0;
   return wholeSecondAfter(new Date(Math.min(...asked.map((run) => dueAt(run, grace)))));
+}
+
+/**
+ * A backstop sweep's job: each run passes its event policy's circuit breaker, as the sweep's inline runs do
+ * (lambda/flows/policy.ts). Not an SWF event's cancelThenTerminate job: its one run passed the breaker before
+ * the job started, and must still be terminated after its grace period, whatever the breaker says by then.
+ */
+function backstopAdmission(
+  runtime: Runtime,
+  parsed: ParsedEvent,
+  dryRun: boolean,
+): Pick<RunOptions, 'admit'> {
+  const policy = parsed.policy;
+  if (policy?.trigger !== 'backstop') return {};
+  const breaker = breakerFor(runtime, policy.name, policy.trigger, dryRun);
+  return breaker === undefined ? {} : { admit: admitThrough(breaker) };
 }

@@ -11,6 +11,7 @@
  * invocations. A run the breaker passes over is recorded `passed-over`, logged with its execution, and counted
  * in the PolicyPassedOver metric; a tripped breaker answers before any SWF call.
  */
+import type { PolicyTriggerValue } from '../../lib/policy-contract';
 import { Breaker } from '../aws/breaker';
 import { TooManyExecutionsError } from '../errors';
 import type { PolicyRun } from '../parse/policy';
@@ -32,11 +33,8 @@ export async function handlePolicy(
   // Every run the policy acts on is confirmed against its whole match from SWF's facts first.
   const match = run.request.target.selector;
 
-  const breaker = breakerOf(runtime, run);
-  const admit =
-    breaker === undefined
-      ? undefined
-      : async (ref: RunRef) => (await breaker.admit(ref.workflowId, ref.runId)) === 'admitted';
+  const breaker = breakerFor(runtime, run.name, run.trigger, run.request.dryRun === true);
+  const admit = breaker === undefined ? undefined : admitThrough(breaker);
 
   if (run.execution !== undefined) {
     const { workflowId, runId } = run.execution;
@@ -84,17 +82,27 @@ export async function handlePolicy(
 }
 
 /**
- * The breaker of an event policy's run that may act (an SWF event or the backstop sweep, not in preview);
- * none for a schedule policy, whose cap refuses a whole run instead.
+ * The breaker of an event policy's run that may act (an SWF event or the backstop sweep, inline or in its
+ * job's chunks; not in preview); none for a schedule policy, whose cap refuses a whole run instead.
  */
-function breakerOf(runtime: Runtime, run: PolicyRun): Breaker | undefined {
+export function breakerFor(
+  runtime: Runtime,
+  policy: string,
+  trigger: PolicyTriggerValue,
+  dryRun: boolean,
+): Breaker | undefined {
   const { config } = runtime;
-  const limits = config.breakers?.limits.get(run.name);
+  const limits = config.breakers?.limits.get(policy);
   const table = runtime.breakers();
   if (limits === undefined || table === undefined) return undefined;
-  if (run.trigger !== 'event' && run.trigger !== 'backstop') return undefined;
-  if (run.request.dryRun === true || config.dryRun) return undefined;
-  return new Breaker(table, run.name, limits, () => runtime.now().getTime());
+  if (trigger !== 'event' && trigger !== 'backstop') return undefined;
+  if (dryRun || config.dryRun) return undefined;
+  return new Breaker(table, policy, limits, () => runtime.now().getTime());
+}
+
+/** The breaker as the act stage asks it, run by run (RunOptions.admit). */
+export function admitThrough(breaker: Breaker): (run: RunRef) => Promise<boolean> {
+  return async (run) => (await breaker.admit(run.workflowId, run.runId)) === 'admitted';
 }
 
 /** The report of an SWF event's run the breaker passed over: recorded, logged with its execution, counted. */

@@ -8,7 +8,11 @@ import '../../support/handler-env';
 import { dynamoBreakerTable } from '../../../lambda/aws/breaker-table';
 import type { BreakerTable } from '../../../lambda/aws/breaker';
 import { FakeSwfServer, makeExecutions } from '../../support/fake-swf';
-import { makeHandler, type TestHandler } from '../../support/handler-fixtures';
+import { jobStateFixture, makeHandler, type TestHandler } from '../../support/handler-fixtures';
+import { inMemoryJobs } from '../../support/handler-bulk';
+import { JOB_EVENT_KEY, type RequestWire } from '../../../lib/contract';
+import { NO_TOTALS } from '../../../lambda/job/write';
+import type { JobState } from '../../../lambda/types';
 import { type LocalDynamoDb, startLocalDynamoDb } from '../../support/local-dynamodb';
 import {
   deployedDigest,
@@ -205,4 +209,53 @@ test('a breaker control request naming no event policy of the function is refuse
     name: 'InvalidRequestError',
     message: expect.stringMatching(/resetBreaker\.reason/),
   });
+});
+
+test("a backstop sweep's job passes the same breaker: its chunk acts on the room the events left, and passes over the rest", async () => {
+  // GIVEN a cap of 3 per hour, two runs' events acted on, and three more runs open
+  server = await openRuns(5, 'bs-');
+  const table = localTable();
+  const { handler } = instance(3, table);
+  await handler(policyRun(policy(3), started('bs-0')), context('e0'));
+  await handler(policyRun(policy(3), started('bs-1')), context('e1'));
+  // WHEN the policy's backstop sweep runs as a job, and its chunk is invoked
+  const jobs = inMemoryJobs();
+  const jobId = `${POLICY_NAME}-sched-1`;
+  // (the request exactly as the construct writes it: the policy's own)
+  const request = policy(3).request as unknown as RequestWire;
+  const state = jobStateFixture({
+    jobId,
+    request,
+    acceptedUnder: { dryRun: false, maxExecutions: 3 },
+    requestTime: INVOKED_AT.toISOString(),
+    provenance: {
+      via: 'policy',
+      policy: POLICY_NAME,
+      trigger: 'backstop',
+      eventId: 'sched-1',
+      time: SCHEDULED_TIME,
+    },
+    policy: { name: POLICY_NAME, trigger: 'backstop', request },
+    progress: { target: 'selector' },
+    totals: NO_TOTALS,
+  });
+  await jobs.jobs.start(state);
+  const { raw } = makeHandler({
+    env: {
+      POLICY_DIGESTS: deployedDigest(policyRun(policy(3), started('any'))),
+      BREAKER_TABLE: dynamo.tableName,
+      POLICY_BREAKERS: JSON.stringify({ [POLICY_NAME]: { cap: 3, windowSeconds: 3600 } }),
+    },
+    swf: fakeSwfPort(server),
+    now: () => INVOKED_AT,
+    deps: { breakers: table, jobs: jobs.jobs, endReserveMs: 1_000 },
+  });
+  const answer = (await raw(
+    { [JOB_EVENT_KEY]: state, execution: jobs.jobs.executionArn(jobId) },
+    { awsRequestId: 'chunk-1' },
+  )) as JobState;
+  // THEN one more run is terminated (3 in the window in all), the other two are passed over
+  expect(server.terminations).toHaveLength(3);
+  expect(answer.totals).toMatchObject({ matched: 3, terminated: 1, passedOver: 2 });
+  expect(answer.summary).toMatch(/2 passed over \(circuit breaker tripped\)/);
 });
