@@ -13,6 +13,9 @@ module.exports = {
   // The example app imports the package by name, as a consumer does; tsconfig.json maps it the same way.
   moduleNameMapper: { '^cdk-swf-terminator$': '<rootDir>/lib/index.ts' },
   testTimeout: 60000,
+  // Every temporary file of the run (each synth's cdk.out above all) under one directory, removed at the end.
+  globalSetup: '<rootDir>/test/support/temp-dir-setup.ts',
+  globalTeardown: '<rootDir>/test/support/temp-dir-teardown.ts',
   // Both cores of the CI machine (jest's default leaves one idle): the slowest files mostly wait on real time
   // (grace periods, abort latency, paced calls), so two workers overlap them with the CPU-bound synths.
   maxWorkers: 2,
