@@ -119,7 +119,7 @@ export function resolvePolicy(
 
 /**
  * The most an event policy's breaker counts per window: its record holds one entry per run acted on in the
- * window, about 40 bytes each, in one DynamoDB item of at most 400 KB (docs/facts.md, DynamoDB).
+ * window, about 30 bytes each, in one DynamoDB item of at most 400 KB (docs/facts.md, DynamoDB).
  */
 export const EVENT_POLICY_MAX_EXECUTIONS = 5_000;
 /** An event policy's breaker window: 1 hour unless given, from 1 minute to 7 days. */

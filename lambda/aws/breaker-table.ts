@@ -97,23 +97,28 @@ export function dynamoBreakerTable(tableName: string, client?: () => Promise<Dyn
 
     async reset(policy, { at, by, reason }, expiresAt) {
       const [{ UpdateItemCommand }, dynamo] = await Promise.all([load(), clientOf()]);
-      await dynamo.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: key(policy),
-          // The trip's start stays, as history: a trip is in force only if it began after the last reset.
-          UpdateExpression:
-            'SET acted = :none, resetAt = :at, resetBy = :by, resetReason = :reason, expiresAt = :expires ' +
-            'ADD version :one',
-          ExpressionAttributeValues: {
-            ':none': { M: {} },
-            ':at': n(at),
-            ':by': { S: by },
-            ':reason': { S: reason },
-            ':expires': n(expiresAt),
-            ':one': n(1),
-          },
-        }),
+      // The same request delivered again (its provenance is `by`) changes nothing: applied twice, it would
+      // empty a window the policy has used since the first.
+      return conditional(() =>
+        dynamo.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: key(policy),
+            // The trip's start stays, as history: a trip is in force only if it began after the last reset.
+            UpdateExpression:
+              'SET acted = :none, resetAt = :at, resetBy = :by, resetReason = :reason, expiresAt = :expires ' +
+              'ADD version :one',
+            ExpressionAttributeValues: {
+              ':none': { M: {} },
+              ':at': n(at),
+              ':by': { S: by },
+              ':reason': { S: reason },
+              ':expires': n(expiresAt),
+              ':one': n(1),
+            },
+            ConditionExpression: 'attribute_not_exists(resetBy) OR resetBy <> :by',
+          }),
+        ),
       );
     },
 

@@ -11,6 +11,7 @@
  */
 
 import { createHash } from 'node:crypto';
+import { realClock } from './pacer';
 
 /** An event policy's bound: runs acted on per rolling window. */
 export interface BreakerLimits {
@@ -141,8 +142,11 @@ export interface BreakerTable {
    * none is (then the caller judges the run in full).
    */
   passOverIfTripped(policy: string, trippedAfter: number): Promise<boolean>;
-  /** In one write: no run counted in the window, and the reset recorded (a trip before it is no longer in force). */
-  reset(policy: string, reset: BreakerReset, expiresAt: number): Promise<void>;
+  /**
+   * In one write: no run counted in the window, and the reset recorded (a trip before it is no longer in
+   * force). False, changing nothing, when the last reset recorded is this one (`by`: a duplicate delivery).
+   */
+  reset(policy: string, reset: BreakerReset, expiresAt: number): Promise<boolean>;
 }
 
 /** How often a write that lost to another invocation's is tried again, and how long it waits in between. */
@@ -186,14 +190,17 @@ export class Breaker {
       } else if (await this.table.write(this.policy, next, record.version, this.expiresAt(now))) {
         return verdict;
       }
-      await sleep(Math.random() * Math.min(MAX_BACKOFF_MS, attempt * 2));
+      await realClock.sleep(Math.random() * Math.min(MAX_BACKOFF_MS, attempt * 2));
     }
     throw new BreakerUnavailableError(
       `the breaker of policy ${this.policy} changed under every one of ${MAX_ATTEMPTS} attempts`,
     );
   }
 
-  /** A fresh window and no trip, recorded with who asked and why (one atomic update: it never waits). */
+  /**
+   * A fresh window and no trip, recorded with who asked and why (one atomic update: it never waits). `by`
+   * names the request: the same request delivered again is not a second reset.
+   */
   async reset(by: string, reason: string): Promise<BreakerStatus> {
     const now = this.now();
     await this.table.reset(this.policy, { at: now, by, reason }, this.expiresAt(now));
@@ -209,8 +216,6 @@ export class Breaker {
     return Math.ceil((now + this.limits.windowMs) / 1000) + RECORD_KEPT_SECONDS;
   }
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** How long a record outlives its window (its TTL), for its history: 30 days. */
 export const RECORD_KEPT_SECONDS = 30 * 24 * 3600;

@@ -192,6 +192,24 @@ test("an operator reads a policy's breaker, resets it with a reason (recorded wi
   expect(c.executions).toEqual([{ workflowId: 'op-2', runId: 'run-op-2', outcome: 'terminated' }]);
 });
 
+test('the same reset delivered again is not a second reset: the window the policy used since stays counted', async () => {
+  // GIVEN a cap of 1: a's event acted on, b's tripped it, an operator's reset, then c's event acted on
+  server = await openRuns(4, 'rr-');
+  const { handler, raw } = instance(1, localTable());
+  await handler(policyRun(policy(1), started('rr-0')), context('r1'));
+  await handler(policyRun(policy(1), started('rr-1')), context('r2'));
+  const reset = { resetBreaker: { policy: POLICY_NAME, reason: 'rolled back' } };
+  await raw(reset, { awsRequestId: 'ops-reset' });
+  await handler(policyRun(policy(1), started('rr-2')), context('r3'));
+  // WHEN Lambda delivers the same reset request again (its retry keeps the request id)
+  const again = await raw(reset, { awsRequestId: 'ops-reset' });
+  // THEN the window still counts c, and d's event is passed over
+  expect(again).toMatchObject({ breaker: { actedInWindow: 1, lastReset: { reason: 'rolled back' } } });
+  const d = await handler(policyRun(policy(1), started('rr-3')), context('r4'));
+  expect(d.executions).toEqual([{ workflowId: 'rr-3', runId: 'run-rr-3', outcome: 'passed-over' }]);
+  expect(server.terminations.map((t) => t.workflowId)).toEqual(['rr-0', 'rr-2']);
+});
+
 test('a breaker control request naming no event policy of the function is refused, naming the field, before any call', async () => {
   server = await FakeSwfServer.start({ domains: ['orders'] });
   const { raw } = instance(1, localTable());
