@@ -179,6 +179,16 @@ export interface ExecutionReport {
    * cancel, after its grace period. Counted in the outcome's total, not again in `matched`.
    */
   readonly afterGrace?: true;
+  /** A preview of a selector: the run as SWF listed it, so an operator sees what would be acted on. */
+  readonly seen?: ExecutionSeen;
+}
+
+/** A listed run's type, start and tags, as SWF listed them. */
+export interface ExecutionSeen {
+  readonly workflowType?: { readonly name: string; readonly version: string };
+  /** ISO 8601. */
+  readonly startedAt?: string;
+  readonly tags?: readonly string[];
 }
 
 /**

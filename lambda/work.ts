@@ -5,7 +5,14 @@
  */
 import type { Pacer, TokenBucket } from './aws/pacer';
 import type { SwfPort } from './aws/swf';
-import type { ExecutionRef, ExecutionReport, JobSettings, ParsedEvent, Selector } from './types';
+import type {
+  ExecutionRef,
+  ExecutionReport,
+  ExecutionSeen,
+  JobSettings,
+  ParsedEvent,
+  Selector,
+} from './types';
 
 /** The invocation that acts on a request. */
 export interface ActingInvocation {
@@ -19,6 +26,8 @@ export interface ActingInvocation {
 export interface RunRef {
   readonly workflowId: string;
   readonly runId: string;
+  /** A selector's match: the run as listed, which a preview reports. */
+  readonly seen?: ExecutionSeen;
 }
 
 /** The collaborators the work calls. */

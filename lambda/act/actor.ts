@@ -19,7 +19,12 @@ export function actor(deps: WorkDeps, options: RunOptions): (run: RunRef) => Pro
   if (settings.dryRun) {
     const outcome = cancels ? 'would-cancel' : 'would-terminate';
     return (run) => {
-      record({ workflowId: run.workflowId, runId: run.runId, outcome });
+      record({
+        workflowId: run.workflowId,
+        runId: run.runId,
+        outcome,
+        ...(run.seen === undefined ? {} : { seen: run.seen }),
+      });
       return Promise.resolve('done');
     };
   }

@@ -10,7 +10,7 @@
 import type { WorkflowExecutionInfo } from '@aws-sdk/client-swf';
 import { type ListOpenInput, listingErrorText } from '../aws/swf';
 import { ListingFailedError } from '../errors';
-import type { Selector } from '../types';
+import type { ExecutionSeen, Selector } from '../types';
 import type { RunRef } from '../work';
 import { type RecentKeys, runKey } from './recent-keys';
 
@@ -149,8 +149,20 @@ export function* matchesOf(
     const key = runKey(listed.workflowId, listed.runId);
     if (recent.has(key)) continue;
     recent.add(key);
-    yield { workflowId: listed.workflowId, runId: listed.runId };
+    yield { workflowId: listed.workflowId, runId: listed.runId, seen: seenOf(info) };
   }
+}
+
+/** A listed run's type, start and tags: what a preview shows of it. */
+function seenOf(info: WorkflowExecutionInfo): ExecutionSeen {
+  const type = info.workflowType;
+  return {
+    ...(type?.name === undefined || type.version === undefined
+      ? {}
+      : { workflowType: { name: type.name, version: type.version } }),
+    ...(info.startTimestamp === undefined ? {} : { startedAt: info.startTimestamp.toISOString() }),
+    ...(info.tagList === undefined || info.tagList.length === 0 ? {} : { tags: info.tagList }),
+  };
 }
 
 /** A listing's failure as the request's error, naming the domain and what was acted on before it. */

@@ -715,7 +715,15 @@ describe('a preview', () => {
 
     // THEN
     expect(report.executions).toEqual([
-      { workflowId: 'order-1', runId: 'run-order-1', outcome: 'would-cancel' },
+      {
+        workflowId: 'order-1',
+        runId: 'run-order-1',
+        outcome: 'would-cancel',
+        seen: expect.objectContaining({
+          workflowType: { name: 'OrderFlow', version: '1' },
+          tags: ['nightly'],
+        }),
+      },
     ]);
     expect(server.callCount('RequestCancelWorkflowExecution')).toBe(0);
   });

@@ -185,7 +185,7 @@ describe('dry run', () => {
     expect(report).toMatchObject({ dryRun: true, matched: 1, terminated: 0 });
   });
 
-  test('a dry-run selector lists but never terminates', async () => {
+  test('a dry-run selector lists but never terminates, and reports each run as listed', async () => {
     swf
       .on(ListOpenWorkflowExecutionsCommand)
       .resolves({ executionInfos: [info('a', 'r1', { tags: ['batch-7'] })] });
@@ -194,7 +194,18 @@ describe('dry run', () => {
     const report = await handler({ domain: DOMAIN, selector: { tag: 'batch-7' }, dryRun: true }, context);
 
     expect(swf.commandCalls(TerminateWorkflowExecutionCommand)).toHaveLength(0);
-    expect(report.executions).toEqual([{ workflowId: 'a', runId: 'r1', outcome: 'would-terminate' }]);
+    expect(report.executions).toEqual([
+      {
+        workflowId: 'a',
+        runId: 'r1',
+        outcome: 'would-terminate',
+        seen: {
+          workflowType: { name: 'OrderFlow', version: '1' },
+          startedAt: '2025-05-01T00:00:00.000Z',
+          tags: ['batch-7'],
+        },
+      },
+    ]);
   });
 });
 
