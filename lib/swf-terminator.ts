@@ -5,7 +5,7 @@
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { BreakerTable } from './breaker-table';
-import { Duration, Names, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -42,6 +42,12 @@ import { createRequestRules } from './request-rules';
 import { CANCEL_ACTION, DESCRIBE_ACTION } from './role-grants';
 import { resolveSettings, type TerminatorSettings } from './validation';
 import { LeastPrivilegeVerifier } from './verifier';
+import {
+  OPERATOR_METADATA_KEY,
+  OPERATOR_METADATA_VERSION,
+  type OperatorMetadata,
+  type PolicyManifest,
+} from './operator-contract';
 
 /**
  * Deploys what terminates Amazon SWF workflow executions in the chosen domains: the terminating function
@@ -98,6 +104,8 @@ export class SwfTerminator extends Construct {
   private readonly targetOptions: targets.LambdaFunctionProps;
   private readonly policyDigests: string[] = [];
   private readonly policyNames: string[] = [];
+  /** What the operator's command lists of each policy (lib/operator-contract.ts). */
+  private readonly policyManifests: PolicyManifest[] = [];
   /** The terminating function's role, which the event policies' breaker table is granted to. */
   private readonly handlerRole: iam.Role;
   /** The terminating function, as the construct made it (`handler` exposes it as an interface). */
@@ -273,6 +281,26 @@ export class SwfTerminator extends Construct {
       ...(props.verificationSchedule === undefined ? {} : { schedule: props.verificationSchedule }),
       checkAfter: [role, controlRole, jobMachine],
     }).function;
+
+    // How the operator's command finds these functions in the stack, whatever names CloudFormation gives them.
+    const terminatorPath = this.node.path;
+    markForOperators(fn, () => ({
+      version: OPERATOR_METADATA_VERSION,
+      terminator: terminatorPath,
+      role: 'handler',
+      domains: [...domains],
+      policies: this.policyManifests,
+    }));
+    for (const [operatorRole, target] of [
+      ['control', this.controlFunction],
+      ['verifier', this.verifier],
+    ] as const) {
+      markForOperators(target, () => ({
+        version: OPERATOR_METADATA_VERSION,
+        terminator: terminatorPath,
+        role: operatorRole,
+      }));
+    }
   }
 
   /**
@@ -303,6 +331,7 @@ export class SwfTerminator extends Construct {
       describe: boolean;
       digest: string;
       breaker?: { cap: number; windowSeconds: number };
+      manifest: PolicyManifest;
     },
   ): void {
     // A policy's name is its runs' job ids, its metrics' dimension and its provenance: two of one name would
@@ -314,6 +343,7 @@ export class SwfTerminator extends Construct {
       );
     }
     this.policyNames.push(policy.name);
+    this.policyManifests.push(policy.manifest);
     this.policyDigests.push(policy.digest);
     if (policy.cancel) this.cancelGrant.add(domain);
     if (policy.describe) this.describeGrant.add(domain);
@@ -367,6 +397,30 @@ export class SwfTerminator extends Construct {
       );
     }
     return grant;
+  }
+
+  /**
+   * Lets `grantee` operate the terminator with the `swf-terminator` command: invoke the terminating function
+   * (requests, and their previews), the control function (status, jobs, abort) and the verifier, and read
+   * the stack's template and resources (how the command finds them). Nothing else: every SWF call is the
+   * functions' own, under their roles.
+   */
+  public grantOperate(grantee: iam.IGrantable): iam.Grant {
+    const stack = Stack.of(this);
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions: [...OPERATE_ACTIONS],
+      resourceArns: [
+        this.handler.functionArn,
+        this.controlHandler.functionArn,
+        this.verifier.functionArn,
+        stack.formatArn({
+          service: 'cloudformation',
+          resource: 'stack',
+          resourceName: `${stack.stackName}/*`,
+        }),
+      ],
+    });
   }
 
   /**
@@ -468,4 +522,17 @@ export class SwfTerminator extends Construct {
   public metricVerificationFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(VERIFY_METRIC, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
+}
+
+/** What `grantOperate` grants: one action per API the command calls. */
+const OPERATE_ACTIONS = [
+  'lambda:InvokeFunction',
+  'cloudformation:GetTemplate',
+  'cloudformation:DescribeStackResource',
+] as const;
+
+/** Writes the operator's metadata entry (lib/operator-contract.ts) on a function's template resource. */
+function markForOperators(fn: lambda.IFunction, entry: () => OperatorMetadata): void {
+  const resource = fn.node.defaultChild as CfnResource;
+  resource.addMetadata(OPERATOR_METADATA_KEY, Lazy.any({ produce: entry }));
 }

@@ -19,7 +19,8 @@ import {
 } from './policy-contract';
 import type { Duration } from 'aws-cdk-lib';
 import type { PolicyAction, PolicyMatch, PolicyTrigger } from './policy-options';
-import { resolvePolicy } from './policy-validation';
+import { type ResolvedPolicy, resolvePolicy } from './policy-validation';
+import { type PolicyManifest, policyPreviewPayload } from './operator-contract';
 import type { SwfTerminator } from './swf-terminator';
 
 /** What a termination policy does, when, and to what: the props of {@link SwfTerminator.addPolicy}. */
@@ -108,6 +109,7 @@ export class TerminationPolicy extends Construct {
         props.trigger.eventTypes === undefined ? 'schedule' : 'event',
         resolved.request,
       ),
+      manifest: policyManifest(name, props.trigger, resolved),
     });
 
     checkInputLength(name, resolved.request);
@@ -118,10 +120,7 @@ export class TerminationPolicy extends Construct {
         event: Object.fromEntries(EVENT_FIELDS.map((key) => [key, events.EventField.fromPath(`$.${key}`)])),
       });
     const target = (trigger: PolicyTriggerValue) => terminator._policyTarget(input(trigger));
-    this.previewPayload = JSON.stringify({
-      [POLICY_EVENT_KEY]: { name, trigger: 'schedule', request: resolved.request },
-      preview: true,
-    });
+    this.previewPayload = policyPreviewPayload(name, resolved.request);
 
     const trigger = props.trigger;
     if (trigger.eventTypes === undefined) {
@@ -273,5 +272,18 @@ function swfEventPattern(
       eventType: [...eventTypes],
       ...(Object.keys(executionInfo).length === 0 ? {} : { workflowExecutionDetail: { executionInfo } }),
     },
+  };
+}
+
+/** What the operator's command lists of a policy (lib/operator-contract.ts), as deployed. */
+function policyManifest(name: string, trigger: PolicyTrigger, resolved: ResolvedPolicy): PolicyManifest {
+  const schedule = trigger.eventTypes === undefined ? trigger.sweepSchedule : trigger.backstopSchedule;
+  return {
+    name,
+    trigger: trigger.eventTypes === undefined ? 'schedule' : 'event',
+    ...(schedule === undefined ? {} : { schedule: schedule.expressionString }),
+    ...(trigger.eventTypes === undefined ? {} : { eventTypes: [...trigger.eventTypes] }),
+    ...(resolved.breaker === undefined ? {} : { breaker: resolved.breaker }),
+    request: resolved.request as unknown as Record<string, unknown>,
   };
 }
