@@ -6,7 +6,9 @@
  *
  * The four stages in the middle do not import one another: what two of them share lives below them. The
  * verifier (lambda/verify/) is a function of its own beside them. The construct (lib/) never imports the
- * handler, and the handler imports from lib/ only the files both sides share.
+ * handler, and the handler imports from lib/ only the files both sides share. The operator's command (cli/)
+ * talks to a deployed terminator through AWS only: it imports neither the handler nor the construct, only the
+ * contract files, and nothing imports it.
  */
 const BASE = '^lambda/((match|job|aws)/|(types|errors|config|work)\\.ts$)';
 const STAGES = '^lambda/(parse|plan|act|report)/';
@@ -69,6 +71,20 @@ module.exports = {
       severity: 'error',
       from: { path: '^lambda/' },
       to: { path: '^lib/', pathNot: '^lib/(contract|policy-contract|role-grants)\\.ts$' },
+    },
+    {
+      name: 'cli-imports-only-the-shared-contract',
+      comment:
+        "The command works through the deployed functions: it shares the contract, never the handler's code or aws-cdk-lib.",
+      severity: 'error',
+      from: { path: '^cli/' },
+      to: { path: '^(lambda/|lib/)', pathNot: '^lib/(contract|policy-contract|operator-contract)\\.ts$' },
+    },
+    {
+      name: 'nothing-imports-the-cli',
+      severity: 'error',
+      from: { path: '^(lambda|lib)/' },
+      to: { path: '^cli/' },
     },
   ],
   options: {

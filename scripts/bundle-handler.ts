@@ -7,6 +7,8 @@
  * Deterministic: the same sources and lockfile give the same bytes (no timestamps, source paths relative
  * to the repository), so the asset's hash, and a deployment, change only when the handler does.
  *
+ * Also bundles the operator's command line (cli/main.ts) into assets/cli/swf-terminator.js, package.json's `bin`.
+ *
  * Run by `npm run build` (and so by `prepack`); `npx tsx scripts/bundle-handler.ts [assets dir]`.
  */
 import * as fs from 'node:fs';
@@ -90,11 +92,35 @@ export async function bundle(entry: string, outdir: string): Promise<void> {
   }
 }
 
+/** The operator's command, as package.json's `bin` names it: one file, every library it uses inside. */
+export const CLI_ENTRY = 'cli/main.ts';
+export const CLI_FILE = 'cli/swf-terminator.js';
+
+/**
+ * Bundles the command line into `<assets>/cli/swf-terminator.js`: CommonJS for Node.js 20 (the oldest
+ * Node.js the package supports: an operator's machine, not Lambda's runtime), with a shebang, so that
+ * `npx swf-terminator` runs it with nothing more installed.
+ */
+export async function bundleCli(assets: string): Promise<void> {
+  const outfile = path.join(assets, CLI_FILE);
+  fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
+  await build({
+    ...BUNDLE_OPTIONS,
+    target: 'node20',
+    sourcemap: false,
+    entryPoints: [CLI_ENTRY],
+    outfile,
+    banner: { js: '#!/usr/bin/env node' },
+  });
+  fs.chmodSync(outfile, 0o755);
+}
+
 if (require.main === module) {
   const assets = path.resolve(process.argv[2] ?? path.join(ROOT, 'assets'));
-  Promise.all(
-    Object.entries(ASSET_ENTRIES).map(([dir, entry]) => bundle(entry, path.join(assets, dir))),
-  ).catch((error: unknown) => {
+  Promise.all([
+    ...Object.entries(ASSET_ENTRIES).map(([dir, entry]) => bundle(entry, path.join(assets, dir))),
+    bundleCli(assets),
+  ]).catch((error: unknown) => {
     console.error(error);
     process.exitCode = 1;
   });

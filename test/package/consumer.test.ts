@@ -210,13 +210,14 @@ afterAll(() => {
 });
 
 describe('the package as a consumer installs it', () => {
-  test('the tarball holds the compiled library, the prebuilt handler, the assembly and docs, nothing else', () => {
+  test('the tarball holds the compiled library, the prebuilt handler, the command, the assembly and docs, nothing else', () => {
     expect(packedFiles).toEqual(
       [
         '.jsii',
         'API.md',
         'LICENSE',
         'README.md',
+        'assets/cli/swf-terminator.js',
         'assets/handler/dynamodb-client.js',
         'assets/handler/dynamodb-client.js.map',
         'assets/handler/index.js',
@@ -242,6 +243,18 @@ describe('the package as a consumer installs it', () => {
       'logs-client.js',
       'logs-client.js.map',
     ]);
+  });
+
+  test('the installed command runs from the app (npx swf-terminator --help), with nothing more installed', async () => {
+    const app = path.join(work, 'js-app');
+    const { stdout } = await sh(app, 'npx', ['--no-install', 'swf-terminator', '--help']);
+    expect(stdout).toContain('Usage: swf-terminator [options] [command]');
+    expect(stdout).toMatch(/terminate \[options\]\s+preview, confirm, then terminate/);
+    expect(stdout).toContain('Exit codes:');
+    // Bundled: the command's libraries are inside it, none is in the app.
+    for (const library of ['commander', '@clack/prompts', 'cli-progress', 'cli-table3', 'picocolors']) {
+      expect(fs.existsSync(path.join(app, 'node_modules', library))).toBe(false);
+    }
   });
 
   test('neither esbuild nor Docker is on the path or in either app', async () => {

@@ -1,0 +1,185 @@
+/**
+ * terminate, cancel and preview: the same request runs first as a dry run, which shows the domain, the count
+ * and the first executions; then the operator confirms (typing the domain's name above a threshold, y/N
+ * below); then the real request goes with `maxExecutions` set to the count the operator saw, so nothing
+ * beyond what was confirmed can be acted on: if more match by then, the terminator refuses the whole request,
+ * and the command says so and offers to preview again. A request that becomes a job is followed to its end.
+ */
+import { confirm, isCancel, text } from '@clack/prompts';
+import { type Context, callHandler, failure } from './context';
+import { CommandError, EXIT, type ExitCode } from './exit-codes';
+import { countsLine, executionsTable, type ReportLike, wouldAct } from './report-view';
+import { count } from './ui';
+import { describeEnd, exitOf, watchJob } from './watch';
+
+export interface ActOptions {
+  /** `preview`: show what the request would do, and stop. */
+  readonly previewOnly: boolean;
+  /** `--yes`: no question (for scripts). */
+  readonly yes: boolean;
+  /** Above this many executions, the operator types the domain's name to confirm. */
+  readonly confirmThreshold: number;
+  /** Executions listed in the preview. */
+  readonly show: number;
+  /** Now, for pinning a selector's window (tests give their clock). */
+  readonly now?: () => Date;
+}
+
+/** The criteria that make a selector narrow enough on their own (lib/contract.ts NARROWING_CRITERIA, less the end). */
+const NARROW_WITHOUT_END = [
+  'tag',
+  'workflowType',
+  'workflowIdPrefix',
+  'openLongerThanSeconds',
+  'idleLongerThanSeconds',
+];
+
+/**
+ * The preview and the real request share one window: a selector's runs started after the preview cannot
+ * join the real request. `startedBefore` is set to the preview's time unless the selector ends earlier, and
+ * only when the selector is narrow without it (a bare end would turn a refused selector into a valid one).
+ */
+export function pinWindow(request: Record<string, unknown>, now: Date): Record<string, unknown> {
+  const selector = request.selector as Record<string, unknown> | undefined;
+  if (selector === undefined || typeof selector !== 'object') return request;
+  if (selector.startedBefore !== undefined) return request;
+  if (!NARROW_WITHOUT_END.some((key) => selector[key] !== undefined)) return request;
+  return {
+    ...request,
+    selector: { ...selector, startedBefore: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString() },
+  };
+}
+
+const verbOf = (request: Record<string, unknown>) =>
+  request.action === 'requestCancel'
+    ? { ask: 'Ask', what: 'to cancel' }
+    : request.action === 'cancelThenTerminate'
+      ? { ask: 'Cancel, then terminate,', what: '' }
+      : { ask: 'Terminate', what: '' };
+
+export async function act(
+  ctx: Context,
+  given: Record<string, unknown>,
+  options: ActOptions,
+): Promise<ExitCode> {
+  const { ui } = ctx;
+  const previewOnly = options.previewOnly || given.dryRun === true;
+  const request = pinWindow(given, (options.now ?? (() => new Date()))());
+  const domain = typeof request.domain === 'string' ? request.domain : '';
+  for (;;) {
+    // 1. The preview: the same request, acting on nothing.
+    const previewAnswer = await callHandler(ctx, { ...request, dryRun: true });
+    if (!previewAnswer.ok) throw failure(previewAnswer);
+    const preview = previewAnswer.value as ReportLike;
+    const matched = preview.matched ?? 0;
+    const toAct = wouldAct(preview);
+    showPreview(ctx, domain, preview, options.show);
+    if (previewOnly) {
+      if (ui.json) ui.result({ preview });
+      return EXIT.done;
+    }
+    if (toAct === 0) {
+      ui.out('Nothing to act on; nothing sent.');
+      if (ui.json) ui.result({ preview, sent: false });
+      return EXIT.done;
+    }
+
+    // 2. The confirmation.
+    const verb = verbOf(request);
+    if (
+      !(await confirmed(
+        ctx,
+        `${verb.ask} ${count(toAct)} execution${toAct === 1 ? '' : 's'} ${verb.what} in domain ${domain}?`.replace(
+          '  ',
+          ' ',
+        ),
+        domain,
+        toAct,
+        options,
+      ))
+    ) {
+      if (ui.json) ui.result({ preview, sent: false });
+      return EXIT.notConfirmed;
+    }
+
+    // 3. The real request, bound to what was confirmed.
+    const bound = { ...request, maxExecutions: matched };
+    delete (bound as { dryRun?: unknown }).dryRun;
+    const answer = await callHandler(ctx, bound, true);
+    if (!answer.ok && answer.errorType === 'TooManyExecutionsError') {
+      ui.err(
+        ui.c.yellow(
+          `More executions match now than the ${count(matched)} you confirmed: nothing was acted on. (${answer.errorMessage})`,
+        ),
+      );
+      if (ui.interactive && !options.yes) {
+        const again = await confirm({ message: 'Preview again?', initialValue: false });
+        if (!isCancel(again) && again) continue;
+      }
+      throw new CommandError('Refused: more match than were confirmed; preview again.', EXIT.refused);
+    }
+    if (!answer.ok) throw failure(answer);
+    return finish(ctx, answer.value as ReportLike, matched);
+  }
+}
+
+function showPreview(ctx: Context, domain: string, preview: ReportLike, show: number): void {
+  const { ui } = ctx;
+  const toAct = wouldAct(preview);
+  ui.out(
+    `${ui.c.bold('Preview')} in domain ${ui.c.bold(domain)}: ${count(preview.matched ?? 0)} matched, ${count(toAct)} would be acted on (${countsLine(ui, preview)})`,
+  );
+  const executions = (preview.executions ?? []).filter((e) => e.outcome.startsWith('would-'));
+  if (executions.length > 0) {
+    ui.out(executionsTable(ui, executions, show));
+    if (toAct > show) ui.out(`... and ${count(toAct - Math.min(show, executions.length))} more`);
+  }
+}
+
+/** Asks the operator; true to go on. Refuses without a terminal unless --yes. */
+async function confirmed(
+  ctx: Context,
+  question: string,
+  domain: string,
+  toAct: number,
+  options: ActOptions,
+): Promise<boolean> {
+  const { ui } = ctx;
+  if (options.yes) return true;
+  if (!ui.interactive) {
+    ui.err('Not confirmed: no terminal to ask on. Add --yes to act without a question (scripts).');
+    return false;
+  }
+  if (toAct > options.confirmThreshold) {
+    const answer = await text({ message: `${question} Type the domain name to confirm:` });
+    if (isCancel(answer) || answer.trim() !== domain) {
+      ui.err(ui.c.yellow(`Not confirmed (the answer was not "${domain}"); nothing sent.`));
+      return false;
+    }
+    return true;
+  }
+  const answer = await confirm({ message: question, initialValue: false });
+  if (isCancel(answer) || !answer) {
+    ui.err('Not confirmed; nothing sent.');
+    return false;
+  }
+  return true;
+}
+
+/** The real request's answer: inline results, or the job it became, followed to its end. */
+async function finish(ctx: Context, report: ReportLike, confirmedCount: number): Promise<ExitCode> {
+  const { ui } = ctx;
+  if (report.job !== undefined && report.jobId !== undefined) {
+    const inline = (report.matched ?? 0) > 0 ? ` (${countsLine(ui, report)} before the hand-off)` : '';
+    ui.out(`Job ${ui.c.bold(report.jobId)} started${inline}. Ctrl-C offers to abort it.`);
+    const status = await watchJob(ctx, report.jobId, confirmedCount);
+    describeEnd(ctx, status);
+    if (ui.json) ui.result({ report, job: status });
+    return exitOf(status);
+  }
+  ui.out(`Done: ${countsLine(ui, report)}.`);
+  const failed = (report.executions ?? []).filter((e) => e.outcome === 'failed');
+  if (failed.length > 0) ui.out(executionsTable(ui, failed, 20));
+  if (ui.json) ui.result({ report });
+  return (report.failed ?? 0) > 0 ? EXIT.failed : EXIT.done;
+}
