@@ -11,6 +11,7 @@ import { CommandError, EXIT, type ExitCode } from './exit-codes';
 import { countsLine, executionsTable, type ReportLike, wouldAct } from './report-view';
 import { count } from './ui';
 import { describeEnd, exitOf, watchJob } from './watch';
+import { pinWindow } from './window';
 
 export interface ActOptions {
   /** `preview`: show what the request would do, and stop. */
@@ -23,31 +24,6 @@ export interface ActOptions {
   readonly show: number;
   /** Now, for pinning a selector's window (tests give their clock). */
   readonly now?: () => Date;
-}
-
-/** The criteria that make a selector narrow enough on their own (lib/contract.ts NARROWING_CRITERIA, less the end). */
-const NARROW_WITHOUT_END = [
-  'tag',
-  'workflowType',
-  'workflowIdPrefix',
-  'openLongerThanSeconds',
-  'idleLongerThanSeconds',
-];
-
-/**
- * The preview and the real request share one window: a selector's runs started after the preview cannot
- * join the real request. `startedBefore` is set to the preview's time unless the selector ends earlier, and
- * only when the selector is narrow without it (a bare end would turn a refused selector into a valid one).
- */
-export function pinWindow(request: Record<string, unknown>, now: Date): Record<string, unknown> {
-  const selector = request.selector as Record<string, unknown> | undefined;
-  if (selector === undefined || typeof selector !== 'object') return request;
-  if (selector.startedBefore !== undefined) return request;
-  if (!NARROW_WITHOUT_END.some((key) => selector[key] !== undefined)) return request;
-  return {
-    ...request,
-    selector: { ...selector, startedBefore: new Date(Math.floor(now.getTime() / 1000) * 1000).toISOString() },
-  };
 }
 
 const verbOf = (request: Record<string, unknown>) =>

@@ -64,7 +64,12 @@ export function wouldAct(report: ReportLike): number {
 }
 
 /** `terminated 1,200 · already closed 3`: the counts that are not zero. */
-export function countsLine(ui: Ui, totals: ReportLike): string {
+export function countsLine(ui: Ui, given: ReportLike): string {
+  // A preview's report counts what it would terminate only in its executions (a job's totals count it).
+  const totals =
+    given.dryRun === true && given.wouldTerminate === undefined
+      ? { ...given, wouldTerminate: wouldAct(given) - (given.wouldCancel ?? 0) }
+      : given;
   const parts = COUNTS.filter(([key]) => typeof totals[key] === 'number' && totals[key] > 0).map(
     ([key, label]) => {
       const text = `${label} ${count(totals[key] as number)}`;
