@@ -81,9 +81,17 @@ module.exports = {
       to: { path: '^(lambda/|lib/)', pathNot: '^lib/(contract|policy-contract|operator-contract)\\.ts$' },
     },
     {
+      name: 'local-servers-stand-alone',
+      comment:
+        "local/ is AWS on this machine (the demo's, and the tests'): it runs the shipped bundles, never imports the handler or the command.",
+      severity: 'error',
+      from: { path: '^local/' },
+      to: { path: '^(lambda|cli)/|^lib/', pathNot: '^lib/(contract|operator-contract)\\.ts$' },
+    },
+    {
       name: 'nothing-imports-the-cli',
       severity: 'error',
-      from: { path: '^(lambda|lib)/' },
+      from: { path: '^(lambda|lib|local)/' },
       to: { path: '^cli/' },
     },
   ],

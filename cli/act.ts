@@ -24,6 +24,8 @@ export interface ActOptions {
   readonly show: number;
   /** Now, for pinning a selector's window (tests give their clock). */
   readonly now?: () => Date;
+  /** Told the job's id when the request becomes a job, before it is watched (the demo's scripted abort). */
+  readonly onJob?: (jobId: string) => void;
 }
 
 const verbOf = (request: Record<string, unknown>) =>
@@ -95,7 +97,7 @@ export async function act(
       throw new CommandError('Refused: more match than were confirmed; preview again.', EXIT.refused);
     }
     if (!answer.ok) throw failure(answer);
-    return finish(ctx, answer.value as ReportLike, matched);
+    return finish(ctx, answer.value as ReportLike, matched, options.onJob);
   }
 }
 
@@ -143,11 +145,17 @@ async function confirmed(
 }
 
 /** The real request's answer: inline results, or the job it became, followed to its end. */
-async function finish(ctx: Context, report: ReportLike, confirmedCount: number): Promise<ExitCode> {
+async function finish(
+  ctx: Context,
+  report: ReportLike,
+  confirmedCount: number,
+  onJob?: (jobId: string) => void,
+): Promise<ExitCode> {
   const { ui } = ctx;
   if (report.job !== undefined && report.jobId !== undefined) {
     const inline = (report.matched ?? 0) > 0 ? ` (${countsLine(ui, report)} before the hand-off)` : '';
     ui.out(`Job ${ui.c.bold(report.jobId)} started${inline}. Ctrl-C offers to abort it.`);
+    onJob?.(report.jobId);
     const status = await watchJob(ctx, report.jobId, confirmedCount);
     describeEnd(ctx, status);
     if (ui.json) ui.result({ report, job: status });

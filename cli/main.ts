@@ -186,6 +186,18 @@ export function program(run: (code: ExitCode) => void): Command {
       ),
     );
   root
+    .command('demo')
+    .description(
+      'try it with no AWS account: a terminator on this machine, a thousand executions, the whole flow',
+    )
+    .option('-y, --yes', 'answer for me, and abort the job part way')
+    .action(async (opts: { yes?: boolean }) => {
+      const ui = terminalUi(root.opts<GlobalFlags>().json === true);
+      // Loaded only here: the local servers are a bundle of their own (assets/cli/demo.js).
+      const { demo } = await import('./demo');
+      run(await demo(ui, opts.yes === true));
+    });
+  root
     .command('verify')
     .description('run the least-privilege verifier and show its result')
     .action(withContext((ctx) => verify(ctx)));
@@ -217,6 +229,9 @@ export async function main(argv: readonly string[]): Promise<ExitCode> {
 }
 
 if (require.main === module) {
+  // The SDK warns on every run that a future version needs Node.js 22: true, and nothing an operator at the
+  // prompt can act on (the package supports Node.js 20 while Node.js does). Silenced unless set otherwise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   void main(process.argv.slice(2)).then((code) => {
     process.exit(code);
   });

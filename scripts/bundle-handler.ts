@@ -56,17 +56,20 @@ export const LAZY_MODULES: Readonly<Record<string, string>> = {
   './dynamodb-client': 'lambda/aws/dynamodb-client.ts',
 };
 
-/** Leaves each lazy module's import to a `require` of its own file, beside the bundle. */
-const lazyModules: Plugin = {
-  name: 'lazy-modules',
-  setup(b) {
-    const paths = Object.keys(LAZY_MODULES).map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-    b.onResolve({ filter: new RegExp(`^(${paths.join('|')})$`) }, (args) => ({
-      path: `${args.path}.js`,
-      external: true,
-    }));
-  },
-};
+/** Leaves each import of one of `modules` (by the path it is imported with) to a `require` of its own file. */
+function lazy(modules: Readonly<Record<string, string>>): Plugin {
+  return {
+    name: 'lazy-modules',
+    setup(b) {
+      const paths = Object.keys(modules).map((p) => p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
+      b.onResolve({ filter: new RegExp(`^(${paths.join('|')})$`) }, (args) => ({
+        path: `${args.path}.js`,
+        external: true,
+      }));
+    },
+  };
+}
+const lazyModules = lazy(LAZY_MODULES);
 
 /**
  * Bundles `entry` (a path from the repository root) into `outdir/index.js` (+ `index.js.map`), and, when the
@@ -104,16 +107,29 @@ export const CLI_FILE = 'cli/swf-terminator.js';
 export async function bundleCli(assets: string): Promise<void> {
   const outfile = path.join(assets, CLI_FILE);
   fs.rmSync(path.dirname(outfile), { recursive: true, force: true });
+  const options = { ...BUNDLE_OPTIONS, target: 'node20', sourcemap: false } as const;
   await build({
-    ...BUNDLE_OPTIONS,
-    target: 'node20',
-    sourcemap: false,
+    ...options,
     entryPoints: [CLI_ENTRY],
     outfile,
     banner: { js: '#!/usr/bin/env node' },
+    plugins: [lazy(CLI_LAZY_MODULES)],
   });
   fs.chmodSync(outfile, 0o755);
+  for (const [name, source] of Object.entries(CLI_LAZY_MODULES)) {
+    await build({
+      ...options,
+      entryPoints: [source],
+      outfile: path.join(path.dirname(outfile), `${name}.js`),
+    });
+  }
 }
+
+/**
+ * The command's modules loaded only by the subcommand that needs them, each bundled into a file of its own
+ * beside the command: `demo` (the local servers it runs a terminator on, the Step Functions interpreter).
+ */
+const CLI_LAZY_MODULES: Readonly<Record<string, string>> = { './demo': 'cli/demo.ts' };
 
 if (require.main === module) {
   const assets = path.resolve(process.argv[2] ?? path.join(ROOT, 'assets'));

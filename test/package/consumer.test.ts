@@ -217,6 +217,7 @@ describe('the package as a consumer installs it', () => {
         'API.md',
         'LICENSE',
         'README.md',
+        'assets/cli/demo.js',
         'assets/cli/swf-terminator.js',
         'assets/handler/dynamodb-client.js',
         'assets/handler/dynamodb-client.js.map',
@@ -256,6 +257,14 @@ describe('the package as a consumer installs it', () => {
       expect(fs.existsSync(path.join(app, 'node_modules', library))).toBe(false);
     }
   });
+
+  test('the installed command runs its demo: a terminator on this machine, a job, its abort, what was left', async () => {
+    const app = path.join(work, 'js-app');
+    const { stdout } = await sh(app, 'npx', ['--no-install', 'swf-terminator', 'demo', '--yes']);
+    expect(stdout).toContain('Preview in domain demo: 600 matched');
+    expect(stdout).toMatch(/Job \S+ ABORTED: terminated \d+/);
+    expect(stdout).toContain('live:     400 of 400 still open: never matched, never touched');
+  }, 120_000);
 
   test('neither esbuild nor Docker is on the path or in either app', async () => {
     await expect(sh(work, 'sh', ['-c', 'command -v esbuild'])).rejects.toThrow();

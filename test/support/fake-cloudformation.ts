@@ -7,7 +7,7 @@
  * CloudFormation does.
  */
 import { randomUUID } from 'node:crypto';
-import { type LocalServer, startLocalServer } from './local-server';
+import { type LocalServer, startLocalServer } from '../../local/server';
 
 const XMLNS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 const xml = (text: string) =>

@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import type { PolicyDocument } from './fake-iam';
-import { type LocalAnswer, type LocalServer, startLocalServer } from './local-server';
+import { type LocalAnswer, type LocalServer, startLocalServer } from '../../local/server';
 
 const json = (status: number, value: unknown): LocalAnswer => ({
   status,

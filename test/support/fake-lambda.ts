@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as http from 'node:http';
 import type { PolicyDocument } from './fake-iam';
-import { type LocalAnswer, type LocalServer, startLocalServer } from './local-server';
+import { type LocalAnswer, type LocalServer, startLocalServer } from '../../local/server';
 
 /** A function as the fake holds it: its policy and each version's and alias's, by qualifier. */
 interface FakeFunction {

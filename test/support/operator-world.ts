@@ -1,11 +1,9 @@
 /**
  * A deployed terminator, offline, for the operator's command: a stack synthesized in a concrete account and
- * region, and local servers for every AWS API on the path: CloudFormation (the stack's template and
- * resources), Lambda (the shipped handler bundle as the terminating and the control function, the shipped
- * verifier bundle as the verifier, each in a process of its own with the environment the template gives it),
- * SWF (the executions), Step Functions (the synthesized state machine, its chunks invoking the local
- * terminating function), CloudWatch Logs (the functions' log lines, which a job's status reads back), and IAM,
- * Lambda's policies and EventBridge for the verifier. Only the endpoints differ from AWS.
+ * region, run by local/deployment.ts (SWF, Step Functions, CloudWatch Logs, and the shipped handler bundle as
+ * the terminating and the control function), with the shipped verifier bundle as the verifier (on local IAM,
+ * Lambda policies and EventBridge loaded with the template's) and CloudFormation answering the stack's
+ * template and resources. Only the endpoints differ from AWS.
  *
  * Needs the bundles (`npm run build`); nothing is rebuilt here.
  */
@@ -15,13 +13,13 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
 import { HANDLER_ASSET_DIR, VERIFIER_ASSET_DIR } from '../../lib/handler-asset';
-import { functionOf, resolveIntrinsics, testApp } from './construct-helpers';
+import { LOCAL_CREDENTIALS, startLocalDeployment } from '../../local/deployment';
+import type { LocalLambda } from '../../local/lambda';
+import type { FakeSfnServer, TemplateJson } from '../../local/sfn';
+import type { FakeExecution, FakeSwfServer } from '../../local/swf';
+import { testApp } from './construct-helpers';
 import { FakeCloudFormationServer } from './fake-cloudformation';
-import { FakeLogsServer } from './fake-logs';
-import { definitionFromTemplate, FakeSfnServer } from './fake-sfn';
-import { type FakeExecution, FakeSwfServer } from './fake-swf';
 import { ENV } from './iam-simulation';
-import { LocalLambda } from './local-lambda';
 import {
   loadDeployment,
   verifierEnvironment,
@@ -32,13 +30,7 @@ import { startVerifierFakes, type VerifierFakes } from './verify-fixtures';
 
 export const CLI_BUNDLE = path.resolve(__dirname, '..', '..', 'assets', 'cli', 'swf-terminator.js');
 export const STACK_NAME = 'Ops';
-
-const CREDENTIALS = {
-  AWS_REGION: ENV.region,
-  AWS_ACCESS_KEY_ID: 'AKIDTEST',
-  AWS_SECRET_ACCESS_KEY: 'test-secret',
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-};
+const HANDLER_BUNDLE = path.join(HANDLER_ASSET_DIR, 'index.js');
 
 export interface WorldOptions {
   readonly props?: Partial<SwfTerminatorProps>;
@@ -63,11 +55,7 @@ export interface OperatorWorld {
 }
 
 export async function startOperatorWorld(options: WorldOptions = {}): Promise<OperatorWorld> {
-  for (const bundle of [
-    CLI_BUNDLE,
-    path.join(HANDLER_ASSET_DIR, 'index.js'),
-    path.join(VERIFIER_ASSET_DIR, 'index.js'),
-  ]) {
+  for (const bundle of [CLI_BUNDLE, HANDLER_BUNDLE, path.join(VERIFIER_ASSET_DIR, 'index.js')]) {
     if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run npm run build first`);
   }
   const stack = new Stack(testApp(), STACK_NAME, { env: { account: ENV.account, region: ENV.region } });
@@ -78,76 +66,30 @@ export async function startOperatorWorld(options: WorldOptions = {}): Promise<Op
   options.addPolicies?.(terminator);
   const template = withConcreteRoleArns(Template.fromStack(stack), ENV);
 
-  const environmentOf = (logicalId: string) => {
-    const resource = template.toJSON().Resources[logicalId] as {
-      Properties: { Environment: { Variables: unknown } };
-    };
-    return resolveIntrinsics(resource.Properties.Environment.Variables, template, ENV) as Record<
-      string,
-      string
-    >;
-  };
-  const handler = functionOf(template, 'handler');
-  const control = functionOf(template, 'control');
-  const verifier = verifierFunction(template);
-  const handlerEnv = environmentOf(handler.logicalId);
-  const logGroup = handlerEnv.LOG_GROUP_NAME ?? '';
-
-  const swf = await FakeSwfServer.start({ domains: ['orders', 'billing'] });
-  const logs = await FakeLogsServer.start({ pageSize: 1000, emptyPagesFirst: 0 });
+  // The verifier reads the deployment from local IAM, Lambda and EventBridge, loaded with the template's.
   const verifierFakes: VerifierFakes = await startVerifierFakes();
   loadDeployment(template, ENV, verifierFakes);
-  // The state machine's chunks invoke the local terminating function, which starts after it.
-  const ready: { local?: LocalLambda } = {};
-  const sfn = await FakeSfnServer.start({
-    definition: definitionFromTemplate(
-      template,
-      `arn:aws:lambda:${ENV.region}:${ENV.account}:function:${handler.logicalId}`,
-    ),
-    stateMachineArn: handlerEnv.STATE_MACHINE_ARN ?? '',
-    invoke: async (event) => {
-      const answer = await ready.local!.invoke(handler.logicalId, event);
-      if (answer === 'throttled') {
-        throw Object.assign(new Error('Rate Exceeded.'), { name: 'Lambda.TooManyRequestsException' });
-      }
-      if (!answer.ok) throw Object.assign(new Error(answer.errorMessage), { name: answer.errorType });
-      return answer.value;
-    },
-  });
-  const endpoints = {
-    ...CREDENTIALS,
-    AWS_ENDPOINT_URL_SWF: swf.endpoint,
-    AWS_ENDPOINT_URL_SFN: sfn.endpoint,
-    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint,
-  };
-  ready.local = await LocalLambda.start(
-    {
-      [handler.logicalId]: {
-        bundle: path.join(HANDLER_ASSET_DIR, 'index.js'),
-        env: { ...handlerEnv, ...endpoints, ...options.handlerEnv },
-        ...(options.handlerTimeoutMs === undefined ? {} : { timeoutMs: options.handlerTimeoutMs }),
-      },
-      [control.logicalId]: {
-        bundle: path.join(HANDLER_ASSET_DIR, 'index.js'),
-        env: { ...environmentOf(control.logicalId), ...endpoints },
-        timeoutMs: 30_000,
-      },
-      [verifier.logicalId]: {
+  const deployment = await startLocalDeployment({
+    template: template.toJSON() as TemplateJson,
+    env: ENV,
+    handlerBundle: HANDLER_BUNDLE,
+    domains: ['orders', 'billing'],
+    ...(options.handlerEnv === undefined ? {} : { handlerEnv: options.handlerEnv }),
+    ...(options.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: options.handlerTimeoutMs }),
+    moreFunctions: {
+      [verifierFunction(template).logicalId]: {
         bundle: path.join(VERIFIER_ASSET_DIR, 'index.js'),
         env: {
           ...verifierEnvironment(template, ENV),
-          ...CREDENTIALS,
+          ...LOCAL_CREDENTIALS(ENV.region),
           ...verifierFakes.endpoints,
           POWERTOOLS_LOG_LEVEL: 'SILENT',
         },
       },
     },
-    (_fn, line) => {
-      logs.put(logGroup, line);
-    },
-  );
+  });
   const cloudFormation = await FakeCloudFormationServer.start({ [STACK_NAME]: template.toJSON() });
-  const lambda = ready.local;
+  const { swf, sfn, lambda, handler } = deployment;
   return {
     swf,
     sfn,
@@ -155,14 +97,14 @@ export async function startOperatorWorld(options: WorldOptions = {}): Promise<Op
     cloudFormation,
     template,
     cliEnv: {
-      ...CREDENTIALS,
+      ...LOCAL_CREDENTIALS(ENV.region),
       AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
       AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
       SWF_TERMINATOR_STACK: STACK_NAME,
     },
     requestsActedOn: () =>
       lambda.invocations
-        .filter((i) => i.functionName === handler.logicalId && i.outcome !== 'throttled')
+        .filter((i) => i.functionName === handler && i.outcome !== 'throttled')
         .map((i) => i.event)
         .filter(
           (e): e is Record<string, unknown> =>
@@ -172,14 +114,8 @@ export async function startOperatorWorld(options: WorldOptions = {}): Promise<Op
             (e as { dryRun?: unknown }).dryRun !== true,
         ),
     close: async () => {
-      await lambda.close();
-      await Promise.all([
-        swf.close(),
-        sfn.close(),
-        logs.close(),
-        cloudFormation.close(),
-        verifierFakes.close(),
-      ]);
+      await deployment.close();
+      await Promise.all([cloudFormation.close(), verifierFakes.close()]);
     },
   };
 }

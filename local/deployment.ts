@@ -1,0 +1,143 @@
+/**
+ * A terminator deployed on this machine: from its synthesized template, local servers for every AWS API its
+ * functions call (SWF, Step Functions running the synthesized state machine, CloudWatch Logs) and its
+ * terminating and control functions, the shipped handler bundle each in a process of its own with the
+ * environment the template gives it (the standard endpoint variables pointing at the local servers). Only the
+ * endpoints differ from AWS. `swf-terminator demo` runs on it; so do the command's tests (with a verifier and
+ * CloudFormation beside it: test/support/operator-world.ts).
+ */
+import { OPERATOR_METADATA_KEY, type OperatorMetadata } from '../lib/operator-contract';
+import { type ConcreteEnv, resolveIn } from './intrinsics';
+import { LocalLambda, type LocalFunction } from './lambda';
+import { FakeLogsServer } from './logs';
+import { definitionFromTemplate, FakeSfnServer, type TemplateJson } from './sfn';
+import { FakeSwfServer } from './swf';
+
+/** Credentials and region for the local servers: the SDK signs with them, nothing checks them. */
+export const LOCAL_CREDENTIALS = (region: string): Record<string, string> => ({
+  AWS_REGION: region,
+  AWS_ACCESS_KEY_ID: 'AKIDLOCAL',
+  AWS_SECRET_ACCESS_KEY: 'local-secret',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+});
+
+export interface LocalDeploymentOptions {
+  /** The synthesized stack holding one terminator. */
+  readonly template: TemplateJson;
+  readonly env: ConcreteEnv;
+  /** The shipped handler bundle (assets/handler/index.js). */
+  readonly handlerBundle: string;
+  /** The SWF domains the local SWF server knows. */
+  readonly domains: readonly string[];
+  /** Settings of the terminating function beyond its template's (e.g. a rate for the local SWF). */
+  readonly handlerEnv?: Record<string, string>;
+  /** The terminating function's timeout (ms). Default: Lambda's 900,000. */
+  readonly handlerTimeoutMs?: number;
+  /** More functions to run beside the two (a test's verifier), by name. */
+  readonly moreFunctions?: Record<string, LocalFunction>;
+}
+
+export interface LocalDeployment {
+  readonly swf: FakeSwfServer;
+  readonly sfn: FakeSfnServer;
+  readonly logs: FakeLogsServer;
+  readonly lambda: LocalLambda;
+  /** The functions' names (their logical ids, as every physical name here). */
+  readonly handler: string;
+  readonly control: string;
+  close(): Promise<void>;
+}
+
+/** The logical id of the function the construct marked with `role` (lib/operator-contract.ts). */
+export function markedFunction(template: TemplateJson, role: OperatorMetadata['role']): string {
+  const found = Object.entries(template.Resources).filter(([, r]) => {
+    const metadata = (r as { Metadata?: Record<string, unknown> }).Metadata?.[OPERATOR_METADATA_KEY];
+    return (metadata as OperatorMetadata | undefined)?.role === role;
+  });
+  if (found.length !== 1)
+    throw new Error(`expected one ${role} function in the template, found ${found.length}`);
+  return found.map(([id]) => id).join('');
+}
+
+/** The environment the template gives function `logicalId`, every intrinsic resolved in `env`. */
+export function functionEnvironment(
+  template: TemplateJson,
+  logicalId: string,
+  env: ConcreteEnv,
+): Record<string, string> {
+  const properties = template.Resources[logicalId]?.Properties as
+    { Environment?: { Variables?: unknown } } | undefined;
+  return resolveIn(properties?.Environment?.Variables ?? {}, template, env) as Record<string, string>;
+}
+
+export async function startLocalDeployment(options: LocalDeploymentOptions): Promise<LocalDeployment> {
+  const { template, env } = options;
+  const handler = markedFunction(template, 'handler');
+  const control = markedFunction(template, 'control');
+  const handlerEnv = functionEnvironment(template, handler, env);
+  const logGroup = handlerEnv.LOG_GROUP_NAME ?? '';
+
+  const swf = await FakeSwfServer.start({ domains: [...options.domains] });
+  const logs = await FakeLogsServer.start({ pageSize: 1000, emptyPagesFirst: 0 });
+  // The state machine's chunks invoke the local terminating function, which starts after it.
+  const ready: { lambda?: LocalLambda } = {};
+  const sfn = await FakeSfnServer.start({
+    definition: definitionFromTemplate(
+      template,
+      `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${handler}`,
+    ),
+    stateMachineArn: handlerEnv.STATE_MACHINE_ARN ?? '',
+    invoke: async (event) => {
+      if (ready.lambda === undefined) throw new Error('the functions are not started yet');
+      const answer = await ready.lambda.invoke(handler, event);
+      if (answer === 'throttled') {
+        throw Object.assign(new Error('Rate Exceeded.'), { name: 'Lambda.TooManyRequestsException' });
+      }
+      if (!answer.ok) throw Object.assign(new Error(answer.errorMessage), { name: answer.errorType });
+      return answer.value;
+    },
+  });
+  const endpoints = {
+    ...LOCAL_CREDENTIALS(env.region),
+    AWS_ENDPOINT_URL_SWF: swf.endpoint,
+    AWS_ENDPOINT_URL_SFN: sfn.endpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint,
+  };
+  let lambda: LocalLambda;
+  try {
+    lambda = await LocalLambda.start(
+      {
+        [handler]: {
+          bundle: options.handlerBundle,
+          env: { ...handlerEnv, ...endpoints, ...options.handlerEnv },
+          ...(options.handlerTimeoutMs === undefined ? {} : { timeoutMs: options.handlerTimeoutMs }),
+        },
+        [control]: {
+          bundle: options.handlerBundle,
+          env: { ...functionEnvironment(template, control, env), ...endpoints },
+          timeoutMs: 30_000,
+        },
+        ...options.moreFunctions,
+      },
+      (_fn, line) => {
+        logs.put(logGroup, line);
+      },
+    );
+  } catch (error) {
+    await Promise.all([swf.close(), sfn.close(), logs.close()]);
+    throw error;
+  }
+  ready.lambda = lambda;
+  return {
+    swf,
+    sfn,
+    logs,
+    lambda,
+    handler,
+    control,
+    close: async () => {
+      await lambda.close();
+      await Promise.all([swf.close(), sfn.close(), logs.close()]);
+    },
+  };
+}
