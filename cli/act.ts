@@ -83,7 +83,7 @@ export async function act(
     // 3. The real request, bound to what was confirmed.
     const bound = { ...request, maxExecutions: matched };
     delete (bound as { dryRun?: unknown }).dryRun;
-    const answer = await callHandler(ctx, bound, true);
+    const answer = await sendOnce(ctx, bound);
     if (!answer.ok && answer.errorType === 'TooManyExecutionsError') {
       ui.err(
         ui.c.yellow(
@@ -91,13 +91,34 @@ export async function act(
         ),
       );
       if (ui.interactive && !options.yes) {
-        const again = await confirm({ message: 'Preview again?', initialValue: false });
+        const again = await confirm({
+          message: 'Preview again?',
+          initialValue: false,
+          output: ui.promptOutput,
+        });
         if (!isCancel(again) && again) continue;
       }
       throw new CommandError('Refused: more match than were confirmed; preview again.', EXIT.refused);
     }
     if (!answer.ok) throw failure(answer);
     return finish(ctx, answer.value as ReportLike, matched, options.onJob);
+  }
+}
+
+/**
+ * Sends the real request once. An answer lost on the way (a dropped connection, a timeout) is not sent again:
+ * the request may have run, and the operator is told where to look.
+ */
+async function sendOnce(ctx: Context, request: Record<string, unknown>) {
+  try {
+    return await callHandler(ctx, request, true);
+  } catch (error) {
+    const { name, message } = error as Error;
+    throw new CommandError(
+      `No answer came back for the request (${name}: ${message.slice(0, 200)}); it is not sent again. ` +
+        "It may have run: see swf-terminator jobs, and the terminator's log group.",
+      EXIT.unreachable,
+    );
   }
 }
 
@@ -129,14 +150,17 @@ async function confirmed(
     return false;
   }
   if (toAct > options.confirmThreshold) {
-    const answer = await text({ message: `${question} Type the domain name to confirm:` });
+    const answer = await text({
+      message: `${question} Type the domain name to confirm:`,
+      output: ui.promptOutput,
+    });
     if (isCancel(answer) || answer.trim() !== domain) {
       ui.err(ui.c.yellow(`Not confirmed (the answer was not "${domain}"); nothing sent.`));
       return false;
     }
     return true;
   }
-  const answer = await confirm({ message: question, initialValue: false });
+  const answer = await confirm({ message: question, initialValue: false, output: ui.promptOutput });
   if (isCancel(answer) || !answer) {
     ui.err('Not confirmed; nothing sent.');
     return false;

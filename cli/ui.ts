@@ -13,6 +13,8 @@ export interface Ui {
   /** Both standard input and output are a terminal: questions can be asked, a progress bar drawn. */
   readonly interactive: boolean;
   readonly c: Colors;
+  /** Where questions are drawn: standard error with --json (standard output holds the JSON document only). */
+  readonly promptOutput: NodeJS.WriteStream;
   /** A line on standard output (not in --json mode: human text goes to standard error then). */
   out(line?: string): void;
   /** A line on standard error: notes, warnings, errors. */
@@ -31,6 +33,7 @@ export function terminalUi(json: boolean): Ui {
     json,
     interactive,
     c,
+    promptOutput: json ? process.stderr : process.stdout,
     out: (line = '') => (json ? process.stderr : process.stdout).write(`${line}\n`),
     err: (line) => process.stderr.write(`${line}\n`),
     result: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),

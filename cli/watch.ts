@@ -46,6 +46,7 @@ export function exitOf(status: JobStatus): ExitCode {
 /** Asks whether to abort; sends the abort when the answer is yes. True if it was sent. */
 async function offerAbort(ctx: Context, jobId: string): Promise<boolean> {
   const answer = await confirm({
+    output: ctx.ui.promptOutput,
     message: `Abort job ${jobId}? (No leaves it running)`,
     initialValue: false,
   });
@@ -54,6 +55,7 @@ async function offerAbort(ctx: Context, jobId: string): Promise<boolean> {
     return false;
   }
   const reason = await text({
+    output: ctx.ui.promptOutput,
     message: 'Reason for the abort (recorded with who asked):',
     defaultValue: 'aborted by an operator (swf-terminator)',
     placeholder: 'aborted by an operator (swf-terminator)',

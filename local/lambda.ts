@@ -86,6 +86,8 @@ interface Running {
 
 export class LocalLambda {
   readonly invocations: RecordedInvocation[] = [];
+  /** Invocations whose answer is lost on the way back (see {@link loseAnswers}). */
+  private readonly losing: ((functionName: string, event: unknown) => boolean)[] = [];
 
   private constructor(
     private readonly server: http.Server,
@@ -152,6 +154,17 @@ export class LocalLambda {
     }
   }
 
+  /**
+   * From now on, an invocation `when` matches runs to its end, and then its client's connection is dropped
+   * instead of answered: a lost answer (a network fault, a client timeout). Returns the undo.
+   */
+  loseAnswers(when: (functionName: string, event: unknown) => boolean): () => void {
+    this.losing.push(when);
+    return () => {
+      this.losing.splice(this.losing.indexOf(when), 1);
+    };
+  }
+
   async close(): Promise<void> {
     for (const fn of this.functions.values()) {
       fn.child.kill();
@@ -182,7 +195,12 @@ export class LocalLambda {
       );
       return;
     }
-    const answer = await this.invoke(name, JSON.parse(body === '' ? 'null' : body) as unknown);
+    const event = JSON.parse(body === '' ? 'null' : body) as unknown;
+    const answer = await this.invoke(name, event);
+    if (answer !== 'throttled' && this.losing.some((when) => when(name, event))) {
+      res.socket?.destroy();
+      return;
+    }
     if (answer === 'throttled') {
       reply(
         429,

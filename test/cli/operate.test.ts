@@ -207,6 +207,25 @@ describe('without a terminal (scripts)', () => {
     expect(world.cloudFormation.calls).toHaveLength(calls);
   });
 
+  test('a real request whose answer is lost is not sent again, and the command says where to look (exit 5)', async () => {
+    world.swf.addExecutions(openExecutions(3, 'lost'));
+    const isReal = (_fn: string, event: unknown) =>
+      typeof event === 'object' && event !== null && (event as { dryRun?: unknown }).dryRun !== true;
+    const undo = world.lambda.loseAnswers(isReal);
+    const before = world.requestsActedOn().length;
+    try {
+      const { code, stderr } = await script(['terminate', '--domain', 'orders', '--tag', 'lost', '--yes']);
+      expect(code).toBe(5);
+      expect(stderr).toContain('No answer came back for the request');
+      expect(stderr).toContain('it is not sent again. It may have run: see swf-terminator jobs');
+    } finally {
+      undo();
+    }
+    // The request ran once (its answer was lost after it did) and was never sent a second time.
+    expect(world.requestsActedOn()).toHaveLength(before + 1);
+    expect(world.swf.terminations.filter((t) => t.workflowId.startsWith('lost-'))).toHaveLength(3);
+  });
+
   test('a usage error names the flag (exit 64); a stack that does not exist is an AWS error (exit 5)', async () => {
     const usage = await script(['terminate', '--tag', 't']);
     expect(usage.code).toBe(64);
