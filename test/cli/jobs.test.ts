@@ -4,38 +4,14 @@
  * reason typed), and `status` and `jobs` show what the job did. The terminating function's timeout is cut
  * short here, so that 2,000 executions outgrow one invocation and run as a job on the local state machine.
  */
-import { TmuxSession } from '../support/tmux';
-import {
-  CLI_BUNDLE,
-  openExecutions,
-  type OperatorWorld,
-  startOperatorWorld,
-} from '../support/operator-world';
+import type { TmuxSession } from '../support/tmux';
+import { openExecutions, useOperatorWorld } from '../support/operator-world';
 
-let world: OperatorWorld;
-const sessions: TmuxSession[] = [];
-
-function run(...args: string[]): TmuxSession {
-  const session = TmuxSession.start([process.execPath, CLI_BUNDLE, ...args], world.cliEnv);
-  sessions.push(session);
-  return session;
-}
-
-beforeAll(async () => {
-  world = await startOperatorWorld({
-    props: { maxExecutionsPerRequest: 5000 },
-    // 100 terminations a second, and about 5 s of work per invocation (45 s, less the 40 s end reserve).
-    handlerEnv: { TERMINATE_RATE_PER_SECOND: '100', TERMINATE_BURST: '20' },
-    handlerTimeoutMs: 45_000,
-  });
-}, 120_000);
-
-afterEach(() => {
-  for (const session of sessions.splice(0)) session.kill();
-});
-
-afterAll(async () => {
-  await world.close();
+const { world: worldOf, terminal } = useOperatorWorld({
+  props: { maxExecutionsPerRequest: 5000 },
+  // 100 terminations a second, and about 5 s of work per invocation (45 s, less the 40 s end reserve).
+  handlerEnv: { TERMINATE_RATE_PER_SECOND: '100', TERMINATE_BURST: '20' },
+  handlerTimeoutMs: 45_000,
 });
 
 /** The job's progress as the bar shows it: `done/total`, the last drawn. */
@@ -57,8 +33,16 @@ async function waitForProgress(session: TmuxSession, atLeast: number): Promise<n
 
 test('a job shows a moving progress bar; Ctrl-C asks, No leaves it running, Yes aborts it with the reason', async () => {
   // GIVEN 2,000 open executions tagged nightly-3, confirmed
-  world.swf.addExecutions(openExecutions(2000, 'nightly-3'));
-  const session = run('terminate', '--domain', 'orders', '--tag', 'nightly-3', '--reason', 'runaway import');
+  worldOf().swf.addExecutions(openExecutions(2000, 'nightly-3'));
+  const session = terminal(
+    'terminate',
+    '--domain',
+    'orders',
+    '--tag',
+    'nightly-3',
+    '--reason',
+    'runaway import',
+  );
   await session.waitFor('Terminate 2,000 executions in domain orders?');
   session.type('orders');
 
@@ -92,35 +76,37 @@ test('a job shows a moving progress bar; Ctrl-C asks, No leaves it running, Yes 
   expect(end).toContain('Abort sent');
   expect(end).toMatch(new RegExp(`Job ${jobId} ABORTED: terminated [\\d,]+`));
   expect(end).toContain('abort: wrong tag (INC-7)');
-  const terminated = world.swf.terminations.filter((t) => t.workflowId.startsWith('nightly-3-')).length;
+  const terminated = worldOf().swf.terminations.filter((t) => t.workflowId.startsWith('nightly-3-')).length;
   expect(terminated).toBeGreaterThan(0);
   expect(terminated).toBeLessThan(2000);
   // AND nothing more is terminated after the abort (the job stopped)
   await new Promise((resolve) => setTimeout(resolve, 3000));
-  expect(world.swf.terminations.filter((t) => t.workflowId.startsWith('nightly-3-')).length).toBe(terminated);
+  expect(worldOf().swf.terminations.filter((t) => t.workflowId.startsWith('nightly-3-')).length).toBe(
+    terminated,
+  );
 
   // WHEN the operator asks for the job's status, and the list of aborted jobs
-  const status = run('status', jobId);
+  const status = terminal('status', jobId);
   expect(await status.exitCode()).toBe(3);
   expect(status.screen()).toContain('ABORTED');
   expect(status.screen()).toMatch(
     new RegExp(`Job ${jobId} ABORTED: terminated ${terminated.toLocaleString('en-US')}`),
   );
-  const jobs = run('jobs', '--state', 'aborted');
+  const jobs = terminal('jobs', '--state', 'aborted');
   expect(await jobs.exitCode()).toBe(0);
   expect(jobs.screen()).toContain(jobId);
 }, 120_000);
 
 test('abort JOB --reason stops a job that another terminal watches', async () => {
   // GIVEN a job running, started with --yes, watched with status --watch
-  world.swf.addExecutions(openExecutions(2000, 'nightly-4'));
-  const starter = run('terminate', '--domain', 'orders', '--tag', 'nightly-4', '--yes');
+  worldOf().swf.addExecutions(openExecutions(2000, 'nightly-4'));
+  const starter = terminal('terminate', '--domain', 'orders', '--tag', 'nightly-4', '--yes');
   const jobId = /Job (\S+) started/.exec(await starter.waitFor(/Job \S+ started/))![1]!;
-  const watcher = run('status', jobId, '--watch');
+  const watcher = terminal('status', jobId, '--watch');
   await waitForProgress(watcher, 1);
 
   // WHEN another operator aborts it
-  const aborter = run('abort', jobId, '--reason', 'stop now');
+  const aborter = terminal('abort', jobId, '--reason', 'stop now');
   expect(await aborter.exitCode()).toBe(0);
   expect(aborter.screen()).toContain(`Abort sent: job ${jobId} stops within 2 s`);
 

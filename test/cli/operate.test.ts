@@ -1,5 +1,5 @@
 /**
- * The rest of the command, as shipped, against the local deployment (test/support/operator-world.ts):
+ * The rest of the command, as shipped, against the local deployment (test/support/operator-worldOf().ts):
  * `policies` and `policies preview` and `verify` in a real terminal; and what scripts rely on, without a
  * terminal: no question is ever answered for them (no --yes, nothing sent), `--json`, the exit codes, a
  * refusal shown as the terminator worded it (the field and the rule), a list on standard input, cancel.
@@ -10,22 +10,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import { PolicyAction, PolicyTrigger, SwfEventType } from '../../lib';
 import { functionOf } from '../support/construct-helpers';
 import type { FakeExecution } from '../support/fake-swf';
-import {
-  CLI_BUNDLE,
-  openExecutions,
-  type OperatorWorld,
-  startOperatorWorld,
-} from '../support/operator-world';
-import { TmuxSession } from '../support/tmux';
-
-let world: OperatorWorld;
-const sessions: TmuxSession[] = [];
-
-function inTerminal(...args: string[]): TmuxSession {
-  const session = TmuxSession.start([process.execPath, CLI_BUNDLE, ...args], world.cliEnv);
-  sessions.push(session);
-  return session;
-}
+import { CLI_BUNDLE, openExecutions, useOperatorWorld } from '../support/operator-world';
 
 /** Runs the command without a terminal (as a script does): its exit code and outputs. */
 function script(args: string[], input = ''): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -33,7 +18,7 @@ function script(args: string[], input = ''): Promise<{ code: number; stdout: str
     const child = execFile(
       process.execPath,
       [CLI_BUNDLE, ...args],
-      { env: { PATH: process.env.PATH ?? '', ...world.cliEnv }, timeout: 60_000 },
+      { env: { PATH: process.env.PATH ?? '', ...worldOf().cliEnv }, timeout: 60_000 },
       (error, stdout, stderr) => {
         resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
       },
@@ -44,40 +29,30 @@ function script(args: string[], input = ''): Promise<{ code: number; stdout: str
 
 const hoursAgo = (hours: number) => Date.now() / 1000 - hours * 3600;
 
-beforeAll(async () => {
-  world = await startOperatorWorld({
-    props: { allowCancelRequests: true },
-    addPolicies: (terminator) => {
-      terminator.addPolicy('StuckImports', {
-        domain: 'orders',
-        trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.minutes(15))),
-        match: { tag: 'nightly', openLongerThan: Duration.hours(6) },
-        action: PolicyAction.terminate({ reason: 'stuck (RB-12)' }),
-        maxExecutions: 200,
-      });
-      terminator.addPolicy('RetireCheckoutV1', {
-        domain: 'billing',
-        trigger: PolicyTrigger.onExecutionEvent([SwfEventType.WORKFLOW_EXECUTION_STARTED]),
-        match: { workflowType: { name: 'Checkout', version: '1' } },
-        action: PolicyAction.terminate({}),
-        maxExecutions: 20,
-        dryRun: false,
-      });
-    },
-  });
-}, 120_000);
-
-afterEach(() => {
-  for (const session of sessions.splice(0)) session.kill();
-});
-
-afterAll(async () => {
-  await world.close();
+const { world: worldOf, terminal } = useOperatorWorld({
+  props: { allowCancelRequests: true },
+  addPolicies: (terminator) => {
+    terminator.addPolicy('StuckImports', {
+      domain: 'orders',
+      trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.minutes(15))),
+      match: { tag: 'nightly', openLongerThan: Duration.hours(6) },
+      action: PolicyAction.terminate({ reason: 'stuck (RB-12)' }),
+      maxExecutions: 200,
+    });
+    terminator.addPolicy('RetireCheckoutV1', {
+      domain: 'billing',
+      trigger: PolicyTrigger.onExecutionEvent([SwfEventType.WORKFLOW_EXECUTION_STARTED]),
+      match: { workflowType: { name: 'Checkout', version: '1' } },
+      action: PolicyAction.terminate({}),
+      maxExecutions: 20,
+      dryRun: false,
+    });
+  },
 });
 
 describe('in a terminal', () => {
   test('policies lists each deployed policy: trigger, match, action, cap, dry run or live', async () => {
-    const session = inTerminal('policies');
+    const session = terminal('policies');
     expect(await session.exitCode()).toBe(0);
     const screen = session.screen();
     expect(screen).toMatch(
@@ -96,19 +71,19 @@ describe('in a terminal', () => {
     }));
     const young = openExecutions(2, 'nightly', 'young');
     const untagged = { ...openExecutions(1, 'other', 'untagged')[0]!, startTimestamp: hoursAgo(7) };
-    world.swf.addExecutions([...old, ...young, untagged]);
+    worldOf().swf.addExecutions([...old, ...young, untagged]);
 
-    const session = inTerminal('policies', 'preview', 'StuckImports');
+    const session = terminal('policies', 'preview', 'StuckImports');
     expect(await session.exitCode()).toBe(0);
     const screen = session.screen();
     expect(screen).toContain('Policy StuckImports would act on: would terminate 3 (3 matched now)');
     for (const id of ['stuck-0', 'stuck-1', 'stuck-2']) expect(screen).toContain(id);
     for (const id of ['young-0', 'untagged-0']) expect(screen).not.toContain(id);
-    expect(world.swf.terminations).toHaveLength(0);
+    expect(worldOf().swf.terminations).toHaveLength(0);
   });
 
   test('verify runs the least-privilege verifier and shows its result by role', async () => {
-    const session = inTerminal('verify');
+    const session = terminal('verify');
     expect(await session.exitCode(60_000)).toBe(0);
     const screen = session.screen();
     expect(screen).toMatch(/handler\s.*\d+\s.*\d+\s.*0/);
@@ -118,17 +93,17 @@ describe('in a terminal', () => {
 
 describe('without a terminal (scripts)', () => {
   test('without --yes nothing is sent, and the command says how to act anyway (exit 4)', async () => {
-    world.swf.addExecutions(openExecutions(5, 'script-1'));
-    const before = world.requestsActedOn().length;
+    worldOf().swf.addExecutions(openExecutions(5, 'script-1'));
+    const before = worldOf().requestsActedOn().length;
     const { code, stderr } = await script(['terminate', '--domain', 'orders', '--tag', 'script-1']);
     expect(code).toBe(4);
     expect(stderr).toContain('Not confirmed: no terminal to ask on. Add --yes');
-    expect(world.requestsActedOn()).toHaveLength(before);
-    expect(world.swf.terminations.filter((t) => t.workflowId.startsWith('script-1-'))).toHaveLength(0);
+    expect(worldOf().requestsActedOn()).toHaveLength(before);
+    expect(worldOf().swf.terminations.filter((t) => t.workflowId.startsWith('script-1-'))).toHaveLength(0);
   });
 
   test('--yes --json acts on what the preview counted and prints one JSON document', async () => {
-    world.swf.addExecutions(openExecutions(5, 'script-2'));
+    worldOf().swf.addExecutions(openExecutions(5, 'script-2'));
     const { code, stdout } = await script([
       '--json',
       'terminate',
@@ -141,11 +116,11 @@ describe('without a terminal (scripts)', () => {
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as { report: { terminated: number; dryRun: boolean } };
     expect(result.report).toMatchObject({ terminated: 5, dryRun: false });
-    expect(world.swf.terminations.filter((t) => t.workflowId.startsWith('script-2-'))).toHaveLength(5);
+    expect(worldOf().swf.terminations.filter((t) => t.workflowId.startsWith('script-2-'))).toHaveLength(5);
   });
 
   test('a list on standard input is terminated by workflowId', async () => {
-    world.swf.addExecutions(openExecutions(3, 'stdin'));
+    worldOf().swf.addExecutions(openExecutions(3, 'stdin'));
     const { code, stdout } = await script(
       ['terminate', '--domain', 'orders', '--file', '-', '--yes'],
       'stdin-0\nstdin-2 run-stdin-2\n',
@@ -153,20 +128,24 @@ describe('without a terminal (scripts)', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('Done: terminated 2.');
     expect(
-      world.swf.terminations
-        .filter((t) => t.workflowId.startsWith('stdin-'))
+      worldOf()
+        .swf.terminations.filter((t) => t.workflowId.startsWith('stdin-'))
         .map((t) => t.workflowId)
         .sort(),
     ).toEqual(['stdin-0', 'stdin-2']);
   });
 
   test('cancel asks SWF to cancel what the preview counted', async () => {
-    world.swf.addExecutions(openExecutions(4, 'cancel-1'));
+    worldOf().swf.addExecutions(openExecutions(4, 'cancel-1'));
     const { code, stdout } = await script(['cancel', '--domain', 'orders', '--tag', 'cancel-1', '--yes']);
     expect(code).toBe(0);
     expect(stdout).toContain('Done: asked to cancel 4.');
-    expect(world.swf.cancellations().filter((c) => c.workflowId.startsWith('cancel-1-'))).toHaveLength(4);
-    expect(world.swf.terminations.filter((t) => t.workflowId.startsWith('cancel-1-'))).toHaveLength(0);
+    expect(
+      worldOf()
+        .swf.cancellations()
+        .filter((c) => c.workflowId.startsWith('cancel-1-')),
+    ).toHaveLength(4);
+    expect(worldOf().swf.terminations.filter((t) => t.workflowId.startsWith('cancel-1-'))).toHaveLength(0);
   });
 
   test.each([
@@ -181,17 +160,17 @@ describe('without a terminal (scripts)', () => {
       /Refused: .*selector\.startedBefore/,
     ],
   ])('%s is refused with the field and the rule (exit 2), nothing acted on', async (_case, args, message) => {
-    const before = world.requestsActedOn().length;
+    const before = worldOf().requestsActedOn().length;
     const { code, stderr } = await script(args);
     expect(code).toBe(2);
     expect(stderr).toMatch(message);
-    expect(world.requestsActedOn()).toHaveLength(before);
+    expect(worldOf().requestsActedOn()).toHaveLength(before);
   });
 
   test('--function names the terminator without its stack: the same request, no CloudFormation call', async () => {
-    world.swf.addExecutions(openExecutions(2, 'by-name'));
-    const calls = world.cloudFormation.calls.length;
-    const handler = functionOf(world.template, 'handler').logicalId;
+    worldOf().swf.addExecutions(openExecutions(2, 'by-name'));
+    const calls = worldOf().cloudFormation.calls.length;
+    const handler = functionOf(worldOf().template, 'handler').logicalId;
     const { code, stdout } = await script([
       '--function',
       handler,
@@ -204,15 +183,15 @@ describe('without a terminal (scripts)', () => {
     ]);
     expect(code).toBe(0);
     expect(stdout).toContain('Done: terminated 2.');
-    expect(world.cloudFormation.calls).toHaveLength(calls);
+    expect(worldOf().cloudFormation.calls).toHaveLength(calls);
   });
 
   test('a real request whose answer is lost is not sent again, and the command says where to look (exit 5)', async () => {
-    world.swf.addExecutions(openExecutions(3, 'lost'));
+    worldOf().swf.addExecutions(openExecutions(3, 'lost'));
     const isReal = (_fn: string, event: unknown) =>
       typeof event === 'object' && event !== null && (event as { dryRun?: unknown }).dryRun !== true;
-    const undo = world.lambda.loseAnswers(isReal);
-    const before = world.requestsActedOn().length;
+    const undo = worldOf().lambda.loseAnswers(isReal);
+    const before = worldOf().requestsActedOn().length;
     try {
       const { code, stderr } = await script(['terminate', '--domain', 'orders', '--tag', 'lost', '--yes']);
       expect(code).toBe(5);
@@ -222,8 +201,8 @@ describe('without a terminal (scripts)', () => {
       undo();
     }
     // The request ran once (its answer was lost after it did) and was never sent a second time.
-    expect(world.requestsActedOn()).toHaveLength(before + 1);
-    expect(world.swf.terminations.filter((t) => t.workflowId.startsWith('lost-'))).toHaveLength(3);
+    expect(worldOf().requestsActedOn()).toHaveLength(before + 1);
+    expect(worldOf().swf.terminations.filter((t) => t.workflowId.startsWith('lost-'))).toHaveLength(3);
   });
 
   test('a usage error names the flag (exit 64); a stack that does not exist is an AWS error (exit 5)', async () => {

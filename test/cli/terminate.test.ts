@@ -1,53 +1,27 @@
 /**
  * `swf-terminator terminate`, as an operator runs it: the command bundled as shipped, in a real terminal
- * (tmux), against a deployed terminator made of local servers (test/support/operator-world.ts). The preview
+ * (tmux), against a deployed terminator made of local servers (test/support/operator-worldOf().ts). The preview
  * shows what matched, the operator types the confirmation, and the real request carries the count seen as its
  * bound: exactly what was confirmed is terminated, a wrong answer terminates nothing, and a request that
  * matches more by then is refused whole.
  */
-import { TmuxSession } from '../support/tmux';
-import {
-  CLI_BUNDLE,
-  openExecutions,
-  type OperatorWorld,
-  startOperatorWorld,
-} from '../support/operator-world';
-
-let world: OperatorWorld;
-const sessions: TmuxSession[] = [];
-
-/** Runs the shipped command in a fresh terminal. */
-function run(...args: string[]): TmuxSession {
-  const session = TmuxSession.start([process.execPath, CLI_BUNDLE, ...args], world.cliEnv);
-  sessions.push(session);
-  return session;
-}
+import { openExecutions, useOperatorWorld } from '../support/operator-world';
 
 const terminatedWithTag = (tag: string) =>
-  world.swf.terminations.filter((t) => t.workflowId.startsWith(`${tag}-`));
+  worldOf().swf.terminations.filter((t) => t.workflowId.startsWith(`${tag}-`));
 
-beforeAll(async () => {
-  // A rate the local SWF takes (it has no quota here), so 1,200 terminations take seconds, not 24.
-  world = await startOperatorWorld({
-    props: { maxExecutionsPerRequest: 5000 },
-    handlerEnv: { TERMINATE_RATE_PER_SECOND: '2000', TERMINATE_BURST: '2000' },
-  });
-}, 120_000);
-
-afterEach(() => {
-  for (const session of sessions.splice(0)) session.kill();
-});
-
-afterAll(async () => {
-  await world.close();
+// A rate the local SWF takes (it has no quota here), so 1,200 terminations take seconds, not 24.
+const { world: worldOf, terminal } = useOperatorWorld({
+  props: { maxExecutionsPerRequest: 5000 },
+  handlerEnv: { TERMINATE_RATE_PER_SECOND: '2000', TERMINATE_BURST: '2000' },
 });
 
 test('a preview that matches 1,200 and a confirmation of "orders" terminate exactly those 1,200', async () => {
   // GIVEN 1,200 open executions tagged batch-7, and 300 beside them that the selector does not match
-  world.swf.addExecutions([...openExecutions(1200, 'batch-7'), ...openExecutions(300, 'batch-6')]);
+  worldOf().swf.addExecutions([...openExecutions(1200, 'batch-7'), ...openExecutions(300, 'batch-6')]);
 
   // WHEN the operator asks to terminate the tag, and sees the preview
-  const session = run(
+  const session = terminal(
     'terminate',
     '--domain',
     'orders',
@@ -62,7 +36,7 @@ test('a preview that matches 1,200 and a confirmation of "orders" terminate exac
   expect(screen).toContain('Preview in domain orders: 1,200 matched, 1,200 would be acted on');
   expect(screen).toMatch(/batch-7-1199\s.*OrderFlow:1.*batch-7/);
   expect(screen).toContain('Terminate 1,200 executions in domain orders?');
-  expect(world.swf.terminations).toHaveLength(0);
+  expect(worldOf().swf.terminations).toHaveLength(0);
 
   // WHEN the operator types the domain's name
   session.type('orders');
@@ -75,7 +49,7 @@ test('a preview that matches 1,200 and a confirmation of "orders" terminate exac
   expect(terminatedWithTag('batch-6')).toHaveLength(0);
   expect(terminatedWithTag('batch-7').every((t) => t.reason === 'bad deploy (INC-42)')).toBe(true);
   // AND the request the terminator acted on was bound to the count the operator saw, in the preview's window
-  const [request] = world.requestsActedOn();
+  const [request] = worldOf().requestsActedOn();
   expect(request).toMatchObject({
     domain: 'orders',
     selector: { tag: 'batch-7', startedBefore: expect.any(String) },
@@ -85,11 +59,11 @@ test('a preview that matches 1,200 and a confirmation of "orders" terminate exac
 
 test('a wrong confirmation terminates nothing', async () => {
   // GIVEN 40 open executions tagged batch-8
-  world.swf.addExecutions(openExecutions(40, 'batch-8'));
-  const before = world.requestsActedOn().length;
+  worldOf().swf.addExecutions(openExecutions(40, 'batch-8'));
+  const before = worldOf().requestsActedOn().length;
 
   // WHEN the operator answers with another name than the domain's
-  const session = run('terminate', '--domain', 'orders', '--tag', 'batch-8');
+  const session = terminal('terminate', '--domain', 'orders', '--tag', 'batch-8');
   await session.waitFor('Type the domain name to confirm');
   session.type('order');
 
@@ -97,15 +71,15 @@ test('a wrong confirmation terminates nothing', async () => {
   expect(await session.exitCode()).toBe(4);
   expect(session.screen()).toContain('Not confirmed (the answer was not "orders"); nothing sent.');
   expect(terminatedWithTag('batch-8')).toHaveLength(0);
-  expect(world.requestsActedOn()).toHaveLength(before);
+  expect(worldOf().requestsActedOn()).toHaveLength(before);
 });
 
 test('a few executions ask y/N, and the default is no', async () => {
   // GIVEN 3 open executions tagged batch-5
-  world.swf.addExecutions(openExecutions(3, 'batch-5'));
+  worldOf().swf.addExecutions(openExecutions(3, 'batch-5'));
 
   // WHEN the operator presses Enter at the question
-  const session = run('terminate', '--domain', 'orders', '--tag', 'batch-5');
+  const session = terminal('terminate', '--domain', 'orders', '--tag', 'batch-5');
   await session.waitFor('Terminate 3 executions in domain orders?');
   session.press('Enter');
 
@@ -116,13 +90,13 @@ test('a few executions ask y/N, and the default is no', async () => {
 
 test('a request that matches more after the preview is refused whole; previewed again, the new count is confirmed', async () => {
   // GIVEN 50 open executions tagged batch-9, previewed
-  world.swf.addExecutions(openExecutions(50, 'batch-9'));
-  const session = run('terminate', '--domain', 'orders', '--tag', 'batch-9');
+  worldOf().swf.addExecutions(openExecutions(50, 'batch-9'));
+  const session = terminal('terminate', '--domain', 'orders', '--tag', 'batch-9');
   await session.waitFor('Terminate 50 executions in domain orders?');
 
   // WHEN 10 more that started before the preview appear in SWF's listing (eventually consistent), then the
   // operator confirms the 50 seen
-  world.swf.addExecutions(openExecutions(10, 'batch-9', 'batch-9-late'));
+  worldOf().swf.addExecutions(openExecutions(10, 'batch-9', 'batch-9-late'));
   session.type('orders');
 
   // THEN the terminator refuses the whole request, and the command offers to preview again

@@ -27,6 +27,7 @@ import {
   withConcreteRoleArns,
 } from './verifier-helpers';
 import { startVerifierFakes, type VerifierFakes } from './verify-fixtures';
+import { TmuxSession } from './tmux';
 
 export const CLI_BUNDLE = path.resolve(__dirname, '..', '..', 'assets', 'cli', 'swf-terminator.js');
 export const STACK_NAME = 'Ops';
@@ -131,4 +132,37 @@ export function openExecutions(n: number, tag: string, prefix = tag, domain = 'o
     startTimestamp: started + i / 1000,
     tagList: [tag],
   }));
+}
+
+/**
+ * A test file's deployment and terminals: the world started before its tests (and closed after), and the
+ * shipped command run in a fresh terminal for each call, every terminal closed after its test.
+ */
+export function useOperatorWorld(options: WorldOptions = {}): {
+  readonly world: () => OperatorWorld;
+  readonly terminal: (...args: string[]) => TmuxSession;
+} {
+  const state: { world?: OperatorWorld } = {};
+  const sessions: TmuxSession[] = [];
+  const world = () => {
+    if (state.world === undefined) throw new Error('the world starts before the tests (beforeAll)');
+    return state.world;
+  };
+  beforeAll(async () => {
+    state.world = await startOperatorWorld(options);
+  }, 120_000);
+  afterEach(() => {
+    for (const session of sessions.splice(0)) session.kill();
+  });
+  afterAll(async () => {
+    await state.world?.close();
+  });
+  return {
+    world,
+    terminal: (...args) => {
+      const session = TmuxSession.start([process.execPath, CLI_BUNDLE, ...args], world().cliEnv);
+      sessions.push(session);
+      return session;
+    },
+  };
 }
