@@ -23,12 +23,14 @@ export interface SwfTerminatorExampleStackProps extends StackProps {
   readonly domains: string[];
 }
 
-/** The example app's one stack: a single {@link SwfTerminator} for the given domains. */
+/** The example app's one stack: a single {@link SwfTerminator} for the given domains, with its alarms. */
 export class SwfTerminatorExampleStack extends Stack {
   public readonly terminator: SwfTerminator;
 
   constructor(scope: Construct, id: string, props: SwfTerminatorExampleStackProps) {
     super(scope, id, props);
     this.terminator = new SwfTerminator(this, 'Terminator', { domains: props.domains });
+    // The alarms that need a human; give them an action (alarmActions, or a topic) in a real deployment.
+    this.terminator.addAlarms();
   }
 }

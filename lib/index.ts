@@ -2,3 +2,4 @@ export * from './swf-terminator-props';
 export * from './swf-terminator';
 export * from './policy-options';
 export * from './termination-policy';
+export * from './alarms';

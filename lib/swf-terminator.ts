@@ -42,6 +42,7 @@ import { createRequestRules } from './request-rules';
 import { CANCEL_ACTION, DESCRIBE_ACTION } from './role-grants';
 import { resolveSettings, type TerminatorSettings } from './validation';
 import { LeastPrivilegeVerifier } from './verifier';
+import { TerminatorAlarms, type TerminatorAlarmsOptions } from './alarms';
 import {
   OPERATOR_METADATA_KEY,
   OPERATOR_METADATA_VERSION,
@@ -115,6 +116,9 @@ export class SwfTerminator extends Construct {
   private readonly controlRole: iam.Role;
   /** The event policies' circuit breakers, created with the first event policy. */
   private breakers?: BreakerTable;
+  /** The policies added so far, for the alarms (those added after addAlarms get theirs as they come). */
+  private readonly policies: { policy: TerminationPolicy; hasBreaker: boolean }[] = [];
+  private alarms?: TerminatorAlarms;
   /** The construct's rules that invoke the terminating function: the only ones its resource policy may name. */
   private readonly handlerRules: events.IRule[] = [];
 
@@ -312,6 +316,29 @@ export class SwfTerminator extends Construct {
    */
   public addPolicy(id: string, options: TerminationPolicyOptions): TerminationPolicy {
     return new TerminationPolicy(this, id, { ...options, terminator: this });
+  }
+
+  /**
+   * Adds the alarms that need a human, each with a description that says what to do: executions failed, the
+   * dead-letter queue not empty, a job failed, least privilege not proven (or the verifier not running), the
+   * functions erroring, the terminating function throttled for long, and for each policy (added before or
+   * after) its cap exceeded and, for an event policy, its circuit breaker tripped. Once per terminator.
+   *
+   * @param options what the alarms do (actions, a topic), and how long a throttle may last
+   */
+  public addAlarms(options?: TerminatorAlarmsOptions): TerminatorAlarms {
+    if (this.alarms !== undefined)
+      throw new Error('SwfTerminator.addAlarms: this terminator has its alarms already');
+    const alarms = new TerminatorAlarms(this, 'Alarms', options);
+    for (const { policy, hasBreaker } of this.policies) alarms._addPolicy(policy, hasBreaker);
+    this.alarms = alarms;
+    return alarms;
+  }
+
+  /** @internal A policy of this terminator, for its alarms. */
+  public _policyAdded(policy: TerminationPolicy, hasBreaker: boolean): void {
+    this.policies.push({ policy, hasBreaker });
+    this.alarms?._addPolicy(policy, hasBreaker);
   }
 
   /** @internal What a policy is checked against. */

@@ -112,6 +112,7 @@ export class TerminationPolicy extends Construct {
       manifest: policyManifest(name, props.trigger, resolved),
     });
 
+    terminator._policyAdded(this, resolved.breaker !== undefined);
     checkInputLength(name, resolved.request);
     const input = (trigger: PolicyTriggerValue) =>
       events.RuleTargetInput.fromObject({

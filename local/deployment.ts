@@ -42,6 +42,8 @@ export interface LocalDeployment {
   readonly sfn: FakeSfnServer;
   readonly logs: FakeLogsServer;
   readonly lambda: LocalLambda;
+  /** Every JSON line the functions wrote (log lines, and EMF metric documents), with who wrote it. */
+  readonly lines: readonly { readonly functionName: string; readonly line: Record<string, unknown> }[];
   /** The functions' names (their logical ids, as every physical name here). */
   readonly handler: string;
   readonly control: string;
@@ -103,6 +105,7 @@ export async function startLocalDeployment(options: LocalDeploymentOptions): Pro
     AWS_ENDPOINT_URL_SFN: sfn.endpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH_LOGS: logs.endpoint,
   };
+  const lines: { functionName: string; line: Record<string, unknown> }[] = [];
   let lambda: LocalLambda;
   try {
     lambda = await LocalLambda.start(
@@ -119,7 +122,8 @@ export async function startLocalDeployment(options: LocalDeploymentOptions): Pro
         },
         ...options.moreFunctions,
       },
-      (_fn, line) => {
+      (functionName, line) => {
+        lines.push({ functionName, line });
         logs.put(logGroup, line);
       },
     );
@@ -133,6 +137,7 @@ export async function startLocalDeployment(options: LocalDeploymentOptions): Pro
     sfn,
     logs,
     lambda,
+    lines,
     handler,
     control,
     close: async () => {

@@ -13,7 +13,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
 import { HANDLER_ASSET_DIR, VERIFIER_ASSET_DIR } from '../../lib/handler-asset';
-import { LOCAL_CREDENTIALS, startLocalDeployment } from '../../local/deployment';
+import { LOCAL_CREDENTIALS, type LocalDeployment, startLocalDeployment } from '../../local/deployment';
 import type { LocalLambda } from '../../local/lambda';
 import type { FakeSfnServer, TemplateJson } from '../../local/sfn';
 import type { FakeExecution, FakeSwfServer } from '../../local/swf';
@@ -50,6 +50,8 @@ export interface OperatorWorld {
   readonly template: Template;
   /** The environment the command runs with: the SDK's endpoint variables pointing at the local servers. */
   readonly cliEnv: Record<string, string>;
+  /** Every JSON line the functions wrote (log lines and EMF documents), with who wrote it. */
+  readonly lines: LocalDeployment['lines'];
   /** The requests (not previews) the terminating function received. */
   requestsActedOn(): Record<string, unknown>[];
   close(): Promise<void>;
@@ -97,6 +99,7 @@ export async function startOperatorWorld(options: WorldOptions = {}): Promise<Op
     lambda,
     cloudFormation,
     template,
+    lines: deployment.lines,
     cliEnv: {
       ...LOCAL_CREDENTIALS(ENV.region),
       AWS_ENDPOINT_URL_LAMBDA: lambda.endpoint,
