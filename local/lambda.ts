@@ -237,25 +237,25 @@ async function startHost(
     // for the functions it runs; they end with it (see the host's watch on its parent) or when closed.
     detached: true,
   });
+  // Both streams reach the log group, as in Lambda (Powertools writes errors and warnings to standard error).
+  const keep = (line: string) => {
+    if (!line.startsWith('{')) return;
+    try {
+      onLog(name, JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      // Not a log line: nothing to keep.
+    }
+  };
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
+  createInterface({ input: child.stderr }).on('line', keep);
   const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout });
-    lines.on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const ready = /@@host-ready@@(\d+)/.exec(line);
-      if (ready !== null) {
-        resolve(Number(ready[1]));
-        return;
-      }
-      if (line.startsWith('{')) {
-        try {
-          onLog(name, JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          // Not a log line: nothing to keep.
-        }
-      }
+      if (ready === null) keep(line);
+      else resolve(Number(ready[1]));
     });
     child.once('exit', (code) => {
       reject(new Error(`function ${name} exited (${String(code)}): ${stderr}`));

@@ -29,7 +29,13 @@ export async function handleChunk(
   const { parsed, state } = chunk;
   const jobId = state.jobId;
   const number = state.chunks + 1;
-  logger.appendKeys({ jobId, domain: parsed.request.domain, chunk: number });
+  logger.appendKeys({
+    jobId,
+    domain: parsed.request.domain,
+    chunk: number,
+    requestedBy: parsed.provenance,
+    reason: chunk.settings.reason,
+  });
   const jobs = runtime.jobs();
   if (jobs?.jobIdOf(chunk.execution) !== jobId) {
     throw new InvalidRequestError(

@@ -62,9 +62,16 @@ export async function handleRequest(
 ): Promise<Report> {
   const { config, logger } = runtime;
   const jobId = jobIdOf(accepted);
-  logger.appendKeys({ jobId, domain: accepted.request.domain });
   const snapshot = acceptedUnder(config);
   const settings = jobSettings(accepted.request, snapshot);
+  // Who asked and why on every line of the request, each execution's included: the record of a termination
+  // answers "who, and why" on its own (the dashboard's latest-terminations query reads them).
+  logger.appendKeys({
+    jobId,
+    domain: accepted.request.domain,
+    requestedBy: accepted.provenance,
+    reason: settings.reason,
+  });
   logger.debug('request accepted', {
     provenance: accepted.provenance,
     target: accepted.request.target.kind,
