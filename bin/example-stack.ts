@@ -23,7 +23,7 @@ export interface SwfTerminatorExampleStackProps extends StackProps {
   readonly domains: string[];
 }
 
-/** The example app's one stack: a single {@link SwfTerminator} for the given domains, with its alarms. */
+/** The example app's one stack: a single {@link SwfTerminator} for the given domains, its alarms and dashboard. */
 export class SwfTerminatorExampleStack extends Stack {
   public readonly terminator: SwfTerminator;
 
@@ -32,5 +32,6 @@ export class SwfTerminatorExampleStack extends Stack {
     this.terminator = new SwfTerminator(this, 'Terminator', { domains: props.domains });
     // The alarms that need a human; give them an action (alarmActions, or a topic) in a real deployment.
     this.terminator.addAlarms();
+    this.terminator.addDashboard();
   }
 }

@@ -3,3 +3,4 @@ export * from './swf-terminator';
 export * from './policy-options';
 export * from './termination-policy';
 export * from './alarms';
+export * from './dashboard';

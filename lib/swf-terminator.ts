@@ -43,6 +43,7 @@ import { CANCEL_ACTION, DESCRIBE_ACTION } from './role-grants';
 import { resolveSettings, type TerminatorSettings } from './validation';
 import { LeastPrivilegeVerifier } from './verifier';
 import { TerminatorAlarms, type TerminatorAlarmsOptions } from './alarms';
+import { TerminatorDashboard, type TerminatorDashboardOptions } from './dashboard';
 import {
   OPERATOR_METADATA_KEY,
   OPERATOR_METADATA_VERSION,
@@ -119,6 +120,7 @@ export class SwfTerminator extends Construct {
   /** The policies added so far, for the alarms (those added after addAlarms get theirs as they come). */
   private readonly policies: { policy: TerminationPolicy; hasBreaker: boolean }[] = [];
   private alarms?: TerminatorAlarms;
+  private dashboard?: TerminatorDashboard;
   /** The construct's rules that invoke the terminating function: the only ones its resource policy may name. */
   private readonly handlerRules: events.IRule[] = [];
 
@@ -335,10 +337,37 @@ export class SwfTerminator extends Construct {
     return alarms;
   }
 
-  /** @internal A policy of this terminator, for its alarms. */
+  /**
+   * Adds a CloudWatch dashboard laid out for an incident: terminations per minute against the configured
+   * rate, failures, throttles and refusals; the outcomes; the jobs; the functions' health, the dead-letter
+   * queue and the verifier's last result; the latest terminations (who asked, and why) and failures from the
+   * log group; one row per policy (added before or after). Once per terminator.
+   *
+   * @param options its name and time range
+   */
+  public addDashboard(options?: TerminatorDashboardOptions): TerminatorDashboard {
+    if (this.dashboard !== undefined) {
+      throw new Error('SwfTerminator.addDashboard: this terminator has its dashboard already');
+    }
+    const dashboard = new TerminatorDashboard(this, 'Dashboard', options);
+    for (const { policy, hasBreaker } of this.policies) dashboard._addPolicy(policy, hasBreaker);
+    this.dashboard = dashboard;
+    return dashboard;
+  }
+
+  /** @internal A policy of this terminator, for its alarms and its dashboard row. */
   public _policyAdded(policy: TerminationPolicy, hasBreaker: boolean): void {
     this.policies.push({ policy, hasBreaker });
     this.alarms?._addPolicy(policy, hasBreaker);
+    this.dashboard?._addPolicy(policy, hasBreaker);
+  }
+
+  /** @internal The settings the dashboard draws its reference lines at. */
+  public _dashboardSettings(): { terminateRatePerSecond: number; reservedConcurrency: number } {
+    return {
+      terminateRatePerSecond: this.settings.terminateRate,
+      reservedConcurrency: this.settings.rateShares,
+    };
   }
 
   /** @internal What a policy is checked against. */

@@ -1,20 +1,26 @@
 /**
- * Every alarm reads a metric that really exists: the shipped functions (the handler bundle as the terminating
- * function, the verifier bundle), run on the local deployment, write their Embedded Metric Format documents,
- * and every metric in the `SwfTerminator` namespace that an alarm reads (name, dimension names and values) is
- * among them; every AWS metric an alarm reads names one of the terminator's own resources. A metric renamed
- * on either side fails here.
+ * Every alarm and every chart reads a metric that really exists, and the dashboard's log queries read what the
+ * handler really writes: the shipped functions (the handler bundle as the terminating and control functions,
+ * the verifier bundle), run on the local deployment through a request, a failure, a job and its abort, each
+ * policy's run and a verification, write their Embedded Metric Format documents and log lines; every
+ * `SwfTerminator` metric an alarm or a widget reads (name, dimension names and values) is among those
+ * documents, every AWS metric names one of the terminator's own resources, and every field and message the
+ * log queries name is in the lines. A metric or a log field renamed on either side fails here.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import { METRICS_NAMESPACE } from '../../lib/contract';
 import { PolicyAction, PolicyTrigger, SwfEventType, type TerminationPolicy } from '../../lib';
 import { functionOf, onlyResource } from '../support/construct-helpers';
-import { useOperatorWorld } from '../support/operator-world';
+import { openExecutions, useOperatorWorld } from '../support/operator-world';
+import { chartedMetrics, dashboardWidgets } from '../support/dashboard-body';
+import { LATEST_FAILURES_QUERY, LATEST_TERMINATIONS_QUERY } from '../../lib/log-queries';
 import { verifierFunction } from '../support/verifier-helpers';
 
 const policies: TerminationPolicy[] = [];
 const { world: worldOf } = useOperatorWorld({
+  // About 5 s of work per invocation (45 s less the 40 s end reserve): 400 executions become a job.
+  handlerTimeoutMs: 45_000,
   addPolicies: (terminator) => {
     policies.push(
       terminator.addPolicy('Sweep', {
@@ -25,6 +31,7 @@ const { world: worldOf } = useOperatorWorld({
       }),
     );
     terminator.addAlarms();
+    terminator.addDashboard();
     // Added after the alarms: its alarms come all the same.
     policies.push(
       terminator.addPolicy('Storm', {
@@ -76,18 +83,48 @@ function emitted(): Set<string> {
   return keys;
 }
 
+/** Waits until `done` holds, checking every 100 ms; fails naming `what` after 30 s. */
+async function until(what: string, done: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 beforeAll(async () => {
-  // The functions do what they do: a request (here a preview), each policy's run (its preview), a verification.
+  // The functions do what they do: a request (a preview), a termination that fails, a job and its abort,
+  // each policy's run (its preview), a verification.
   const world = worldOf();
   const handler = functionOf(world.template, 'handler').logicalId;
-  const answers = [
-    await world.lambda.invoke(handler, { domain: 'orders', selector: { tag: 'x' }, dryRun: true }),
-  ];
+  const control = functionOf(world.template, 'control').logicalId;
+  const invoke = async (fn: string, event: unknown) => {
+    const answer = await world.lambda.invoke(fn, event);
+    if (answer === 'throttled') throw new Error(`${fn} was throttled`);
+    return answer;
+  };
+  expect((await invoke(handler, { domain: 'orders', selector: { tag: 'x' }, dryRun: true })).ok).toBe(true);
+
+  world.swf.addExecutions([...openExecutions(1, 'fails'), ...openExecutions(400, 'seam-job')]);
+  world.swf.failNext('TerminateWorkflowExecution', 'not-permitted');
+  const failed = await invoke(handler, { domain: 'orders', workflowId: 'fails-0', runId: 'run-fails-0' });
+  expect(failed).toMatchObject({ ok: false, errorType: 'TerminationFailedError' });
+
+  const started = await invoke(handler, { domain: 'orders', selector: { tag: 'seam-job' } });
+  const jobId = (started as { value: { jobId?: string; job?: unknown } }).value.jobId ?? '';
+  expect((started as { value: { job?: unknown } }).value.job).toMatchObject({ state: 'started' });
+  await until('the job terminating', () =>
+    world.swf.terminations.some((t) => t.workflowId.startsWith('seam-job-')),
+  );
+  expect((await invoke(control, { abort: { jobId, reason: 'seam' } })).ok).toBe(true);
+  await until('a working chunk counting the abort', () =>
+    world.lines.some(({ line }) => typeof line.JobsAborted === 'number'),
+  );
+
   for (const policy of policies)
-    answers.push(await world.lambda.invoke(handler, JSON.parse(policy.previewPayload)));
-  answers.push(await world.lambda.invoke(verifierFunction(world.template).logicalId, {}));
-  expect(answers.map((a) => a !== 'throttled' && a.ok)).toEqual([true, true, true, true]);
-}, 60_000);
+    expect((await invoke(handler, JSON.parse(policy.previewPayload))).ok).toBe(true);
+  expect((await invoke(verifierFunction(world.template).logicalId, {})).ok).toBe(true);
+}, 90_000);
 
 test(`every ${METRICS_NAMESPACE} metric an alarm reads is one the shipped functions emit`, () => {
   const mine = alarmMetrics().filter(({ metric }) => metric.Namespace === METRICS_NAMESPACE);
@@ -149,4 +186,60 @@ test('a metric the functions do not emit is not among them (the check can fail)'
   expect(failed).toBeDefined();
   expect(seen.has(failed!.replace(' Failed ', ' ExecutionsFailed '))).toBe(false);
   expect(seen.size).toBeGreaterThan(10);
+});
+
+describe('the dashboard', () => {
+  test(`every ${METRICS_NAMESPACE} metric a widget charts is one the shipped functions emit`, () => {
+    const seen = emitted();
+    const charted = chartedMetrics(dashboardWidgets(worldOf().template)).filter(
+      (m) => m.namespace === METRICS_NAMESPACE,
+    );
+    expect(charted.length).toBeGreaterThan(20);
+    const missing = charted
+      .map((m) => ({ widget: m.widget, key: keyOf(m.namespace, m.name, m.dimensions) }))
+      .filter(({ key }) => !seen.has(key));
+    expect(missing).toEqual([]);
+  });
+
+  test("every AWS metric a widget charts is one of the terminator's own resources'", () => {
+    const template = worldOf().template;
+    const own = new Set([
+      ...[functionOf(template, 'handler'), functionOf(template, 'control')].map((f) => `Ref:${f.logicalId}`),
+      `GetAtt:${onlyResource(template, 'AWS::SQS::Queue').logicalId}.QueueName`,
+      `Ref:${onlyResource(template, 'AWS::StepFunctions::StateMachine').logicalId}`,
+    ]);
+    const aws = chartedMetrics(dashboardWidgets(template)).filter((m) => m.namespace !== METRICS_NAMESPACE);
+    expect(aws.length).toBeGreaterThan(10);
+    for (const m of aws) {
+      expect(Object.values(m.dimensions)).toHaveLength(1);
+      expect(own).toContain(Object.values(m.dimensions)[0]);
+    }
+  });
+
+  test.each([
+    ['latest terminations', LATEST_TERMINATIONS_QUERY],
+    ['latest failures', LATEST_FAILURES_QUERY],
+  ])(
+    'the %s query filters on a message the handler writes, and reads fields every such line has',
+    (_name, query) => {
+      const fields = (query.find((l) => l.startsWith('fields ')) ?? '')
+        .slice('fields '.length)
+        .split(',')
+        .map((f) => f.trim())
+        .filter((f) => !f.startsWith('@'));
+      const message = /^filter message = "([^"]+)"$/.exec(
+        query.find((l) => l.startsWith('filter ')) ?? '',
+      )?.[1];
+      const lines = worldOf()
+        .lines.map(({ line }) => line)
+        .filter((line) => line.message === message);
+      expect(lines.length).toBeGreaterThan(0);
+      const at = (line: Record<string, unknown>, path: string) =>
+        path.split('.').reduce<unknown>((v, key) => (v as Record<string, unknown> | undefined)?.[key], line);
+      const lacking = fields.flatMap((field) =>
+        lines.every((line) => at(line, field) !== undefined) ? [] : [field],
+      );
+      expect(lacking).toEqual([]);
+    },
+  );
 });
