@@ -181,6 +181,8 @@ export const METRIC = {
   wouldTerminate: 'WouldTerminate',
   cancelRequested: 'CancelRequested',
   wouldCancel: 'WouldCancel',
+  /** Terminate and cancel calls SWF throttled in the invocation (each is queued again, never failed). */
+  throttled: 'Throttled',
 } as const;
 
 /** The verifier's metric: 0 when every least-privilege check passed, else 1 (nothing proven counts as 1). */

@@ -72,8 +72,9 @@ export class TerminatorDashboard extends Construct {
         },
       ),
       graph('Failed executions per minute', 6, [terminator.metricFailed({ ...perMinute, label: 'failed' })]),
-      graph('Throttled invocations per minute', 6, [
-        terminator.handler.metricThrottles({ ...perMinute, label: 'terminating function' }),
+      graph('Throttled per minute', 6, [
+        terminator.metricThrottled({ ...perMinute, label: 'SWF calls (slowed, queued again)' }),
+        terminator.handler.metricThrottles({ ...perMinute, label: 'invocations (Lambda)' }),
       ]),
       graph('Refused requests per minute', 6, [
         terminator.metricRejected({ ...perMinute, label: 'refused' }),

@@ -527,6 +527,14 @@ export class SwfTerminator extends Construct {
     return this.metric(METRIC.failed, props);
   }
 
+  /**
+   * Terminate and cancel calls SWF throttled (each is slowed down and queued again, never failed): the
+   * account's SWF quota is shared with its deciders. @default - Sum over 5 minutes
+   */
+  public metricThrottled(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(METRIC.throttled, props);
+  }
+
   /** Requests rejected as invalid or not allowed. @default - Sum over 5 minutes */
   public metricRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(METRIC.rejected, props);

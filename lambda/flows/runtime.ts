@@ -50,11 +50,25 @@ export class Invocation {
   /** The policy this invocation runs, for the policy's own metrics. */
   policy: { readonly name: string; capExceeded: boolean } | undefined;
 
+  /** The pacers' throttle counts when the invocation began (they live as long as the container). */
+  private readonly throttlesAtStart: number;
+
   constructor(
     readonly context: HandlerContext,
     readonly time: Date,
     private readonly runtime: Runtime,
-  ) {}
+  ) {
+    this.throttlesAtStart = this.throttlesSoFar();
+  }
+
+  /** Terminate and cancel calls SWF throttled during this invocation. */
+  get throttled(): number {
+    return this.throttlesSoFar() - this.throttlesAtStart;
+  }
+
+  private throttlesSoFar(): number {
+    return this.runtime.core.pacer.throttles + this.runtime.core.cancelPacer.throttles;
+  }
 
   /** True once the time left is below the end reserve (never without a deadline). */
   timeIsShort(): boolean {

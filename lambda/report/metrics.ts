@@ -16,6 +16,8 @@ export interface InvocationFigures {
   readonly jobAborted: boolean;
   /** The policy the invocation ran, for the policy's own metrics. */
   readonly policy: { readonly name: string; readonly capExceeded: boolean } | undefined;
+  /** Terminate and cancel calls SWF throttled during the invocation. */
+  readonly throttled: number;
 }
 
 /** Publishes the invocation's metrics; `rejected` is 1 when the request was refused. */
@@ -31,6 +33,7 @@ export function publishMetrics(metrics: Metrics, invocation: InvocationFigures, 
   metrics.addMetric(METRIC.cancelRequested, MetricUnit.Count, count('cancel-requested'));
   metrics.addMetric(METRIC.wouldCancel, MetricUnit.Count, count('would-cancel'));
   metrics.addMetric(METRIC.rejected, MetricUnit.Count, rejected);
+  metrics.addMetric(METRIC.throttled, MetricUnit.Count, invocation.throttled);
   if (invocation.jobStarted) metrics.addMetric(JOB_METRIC.started, MetricUnit.Count, 1);
   if (invocation.jobAborted) metrics.addMetric(JOB_METRIC.aborted, MetricUnit.Count, 1);
   metrics.publishStoredMetrics();

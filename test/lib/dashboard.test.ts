@@ -63,7 +63,7 @@ test('laid out for an incident: now, outcomes, jobs, health, who and why, then a
     [
       'Terminations per minute',
       'Failed executions per minute',
-      'Throttled invocations per minute',
+      'Throttled per minute',
       'Refused requests per minute',
     ],
     ['Outcomes'],

@@ -4,7 +4,7 @@
  * executions included) to a job. Jobs themselves: test/jobs.test.ts.
  */
 import { asReport, bulkHandler, driveJob, inMemoryJobs } from '../../support/handler-bulk';
-import { context, DOMAIN } from '../../support/handler-fixtures';
+import { captureEmf, context, DOMAIN, resolvedOf } from '../../support/handler-fixtures';
 import { FakeSwfServer, makeExecutions, type FakeExecution } from '../../support/fake-swf';
 import { TooManyExecutionsError } from '../../../lambda/errors';
 
@@ -43,13 +43,17 @@ describe('throttling slows the pace and never fails an execution', () => {
     server.failNext('TerminateWorkflowExecution', 'throttle', 60);
     const { handler } = bulkHandler(server, FAST);
 
-    const report = await run(handler, {
-      domain: DOMAIN,
-      executions: executions.map((e) => ({ workflowId: e.workflowId, runId: e.runId })),
-    });
+    const { docs, outcome } = await captureEmf(() =>
+      run(handler, {
+        domain: DOMAIN,
+        executions: executions.map((e) => ({ workflowId: e.workflowId, runId: e.runId })),
+      }),
+    );
 
-    expect(report).toMatchObject({ matched: 40, terminated: 40, failed: 0 });
+    expect(resolvedOf(outcome)).toMatchObject({ matched: 40, terminated: 40, failed: 0 });
     expect(server.throttledCount('TerminateWorkflowExecution')).toBe(60);
+    // Every throttle the invocation absorbed is counted in its Throttled metric.
+    expect(docs.map((d) => d.Throttled).filter((v) => v !== undefined)).toEqual([60]);
     expectExactlyOnce(executions.map((e) => e.workflowId));
   });
 
