@@ -5,7 +5,11 @@
  * bound: exactly what was confirmed is terminated, a wrong answer terminates nothing, and a request that
  * matches more by then is refused whole.
  */
-import { openExecutions, useOperatorWorld } from '../support/operator-world';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CLI_BUNDLE, openExecutions, useOperatorWorld } from '../support/operator-world';
+import { TmuxSession } from '../support/tmux';
 
 const terminatedWithTag = (tag: string) =>
   worldOf().swf.terminations.filter((t) => t.workflowId.startsWith(`${tag}-`));
@@ -55,6 +59,40 @@ test('a preview that matches 1,200 and a confirmation of "orders" terminate exac
     selector: { tag: 'batch-7', startedBefore: expect.any(String) },
     maxExecutions: 1200,
   });
+});
+
+test('with --json the question goes to standard error: standard output holds only the JSON document', async () => {
+  // GIVEN 12 open executions tagged batch-4, and standard error sent to a file (the terminal keeps standard output)
+  worldOf().swf.addExecutions(openExecutions(12, 'batch-4'));
+  const stderr = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cli-json-')), 'stderr.txt');
+  const session = TmuxSession.start(
+    [process.execPath, CLI_BUNDLE, '--json', 'terminate', '--domain', 'orders', '--tag', 'batch-4'],
+    worldOf().cliEnv,
+    160,
+    50,
+    stderr,
+  );
+
+  // WHEN the operator answers the question they cannot see on the terminal (it is in the file)
+  const deadline = Date.now() + 30_000;
+  while (!(
+    fs.existsSync(stderr) && fs.readFileSync(stderr, 'utf8').includes('Type the domain name to confirm')
+  )) {
+    if (Date.now() > deadline) throw new Error(`no question in standard error:\n${session.screen()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  session.type('orders');
+
+  // THEN the terminal (standard output) shows one JSON document and nothing else
+  expect(await session.exitCode()).toBe(0);
+  const screen = session.screen();
+  const document = JSON.parse(screen.slice(0, screen.indexOf('@@exit=')).trim()) as {
+    report: { terminated: number };
+  };
+  expect(document.report.terminated).toBe(12);
+  expect(fs.readFileSync(stderr, 'utf8')).toContain('Preview in domain orders: 12 matched');
+  session.kill();
+  fs.rmSync(path.dirname(stderr), { recursive: true, force: true });
 });
 
 test('a wrong confirmation terminates nothing', async () => {

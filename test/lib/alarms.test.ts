@@ -5,10 +5,10 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { PolicyAction, PolicyTrigger, SwfEventType, SwfTerminator } from '../../lib';
+import { SwfTerminator } from '../../lib';
 import { testApp } from '../support/construct-helpers';
+import { addStormPolicy, addSweepPolicy } from '../support/policy-helpers';
 
 interface AlarmProps {
   AlarmDescription: string;
@@ -31,22 +31,10 @@ function synth(addAlarmsBeforePolicies = false) {
   const stack = new Stack(testApp(), 'AlarmStack');
   const terminator = new SwfTerminator(stack, 'Terminator', { domains: ['orders'] });
   const topic = new sns.Topic(stack, 'OnCall');
-  const addSweep = () =>
-    terminator.addPolicy('Sweep', {
-      domain: 'orders',
-      trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
-      match: { tag: 'nightly' },
-      action: PolicyAction.terminate({}),
-    });
-  if (!addAlarmsBeforePolicies) addSweep();
+  if (!addAlarmsBeforePolicies) addSweepPolicy(terminator);
   const alarms = terminator.addAlarms({ topic });
-  if (addAlarmsBeforePolicies) addSweep();
-  terminator.addPolicy('Storm', {
-    domain: 'orders',
-    trigger: PolicyTrigger.onExecutionEvent([SwfEventType.WORKFLOW_EXECUTION_STARTED]),
-    match: { tag: 'bad' },
-    action: PolicyAction.terminate({}),
-  });
+  if (addAlarmsBeforePolicies) addSweepPolicy(terminator);
+  addStormPolicy(terminator);
   const template = Template.fromStack(stack);
   const byId = (prefix: string): AlarmProps => {
     const found = Object.entries(template.findResources('AWS::CloudWatch::Alarm')).filter(([id]) =>

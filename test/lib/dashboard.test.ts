@@ -5,9 +5,9 @@
  */
 import { Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import * as events from 'aws-cdk-lib/aws-events';
-import { PolicyAction, PolicyTrigger, SwfEventType, SwfTerminator } from '../../lib';
+import { SwfTerminator } from '../../lib';
 import { testApp } from '../support/construct-helpers';
+import { addStormPolicy, addSweepPolicy } from '../support/policy-helpers';
 import { chartedMetrics, dashboardWidgets } from '../support/dashboard-body';
 
 function synth() {
@@ -17,22 +17,12 @@ function synth() {
     terminateRatePerSecond: 40,
     reservedConcurrentExecutions: 2,
   });
-  terminator.addPolicy('Sweep', {
-    domain: 'orders',
-    trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
-    match: { tag: 'nightly' },
-    action: PolicyAction.terminate({}),
-  });
+  addSweepPolicy(terminator);
   const dashboard = terminator.addDashboard({
     dashboardName: 'swf-terminator',
     timeRange: Duration.hours(6),
   });
-  terminator.addPolicy('Storm', {
-    domain: 'orders',
-    trigger: PolicyTrigger.onExecutionEvent([SwfEventType.WORKFLOW_EXECUTION_STARTED]),
-    match: { tag: 'bad' },
-    action: PolicyAction.terminate({}),
-  });
+  addStormPolicy(terminator);
   const template = Template.fromStack(stack);
   return { terminator, dashboard, template, widgets: dashboardWidgets(template) };
 }

@@ -7,10 +7,9 @@
  * documents, every AWS metric names one of the terminator's own resources, and every field and message the
  * log queries name is in the lines. A metric or a log field renamed on either side fails here.
  */
-import { Duration } from 'aws-cdk-lib';
-import * as events from 'aws-cdk-lib/aws-events';
 import { METRICS_NAMESPACE } from '../../lib/contract';
-import { PolicyAction, PolicyTrigger, SwfEventType, type TerminationPolicy } from '../../lib';
+import type { TerminationPolicy } from '../../lib';
+import { addStormPolicy, addSweepPolicy } from '../support/policy-helpers';
 import { functionOf, onlyResource } from '../support/construct-helpers';
 import { openExecutions, useOperatorWorld } from '../support/operator-world';
 import { chartedMetrics, dashboardWidgets } from '../support/dashboard-body';
@@ -22,25 +21,11 @@ const { world: worldOf } = useOperatorWorld({
   // About 5 s of work per invocation (45 s less the 40 s end reserve): 400 executions become a job.
   handlerTimeoutMs: 45_000,
   addPolicies: (terminator) => {
-    policies.push(
-      terminator.addPolicy('Sweep', {
-        domain: 'orders',
-        trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
-        match: { tag: 'nightly' },
-        action: PolicyAction.terminate({}),
-      }),
-    );
+    policies.push(addSweepPolicy(terminator));
     terminator.addAlarms();
     terminator.addDashboard();
     // Added after the alarms: its alarms come all the same.
-    policies.push(
-      terminator.addPolicy('Storm', {
-        domain: 'billing',
-        trigger: PolicyTrigger.onExecutionEvent([SwfEventType.WORKFLOW_EXECUTION_STARTED]),
-        match: { tag: 'bad' },
-        action: PolicyAction.terminate({}),
-      }),
-    );
+    policies.push(addStormPolicy(terminator, 'billing'));
   },
 });
 

@@ -299,3 +299,23 @@ export function swfEventFor(
   }
   return event;
 }
+
+/** The monitoring tests' two policies: a sweep of `nightly` every hour (a cap, no breaker). */
+export function addSweepPolicy(terminator: SwfTerminator, domain = 'orders'): TerminationPolicy {
+  return terminator.addPolicy('Sweep', {
+    domain,
+    trigger: PolicyTrigger.schedule(events.Schedule.rate(Duration.hours(1))),
+    match: { tag: 'nightly' },
+    action: PolicyAction.terminate({}),
+  });
+}
+
+/** ... and an event policy on started executions tagged `bad` (a cap and a circuit breaker). */
+export function addStormPolicy(terminator: SwfTerminator, domain = 'orders'): TerminationPolicy {
+  return terminator.addPolicy('Storm', {
+    domain,
+    trigger: PolicyTrigger.onExecutionEvent([SwfEventType.WORKFLOW_EXECUTION_STARTED]),
+    match: { tag: 'bad' },
+    action: PolicyAction.terminate({}),
+  });
+}

@@ -13,11 +13,21 @@ const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 export class TmuxSession {
   private constructor(private readonly socket: string) {}
 
-  /** Starts `argv` in a `cols` x `rows` terminal with `env` (besides PATH and HOME). */
-  static start(argv: readonly string[], env: Record<string, string>, cols = 160, rows = 50): TmuxSession {
+  /**
+   * Starts `argv` in a `cols` x `rows` terminal with `env` (besides PATH and HOME); with `stderrTo`, its
+   * standard error goes to that file instead of the terminal.
+   */
+  static start(
+    argv: readonly string[],
+    env: Record<string, string>,
+    cols = 160,
+    rows = 50,
+    stderrTo?: string,
+  ): TmuxSession {
     sessions += 1;
     const socket = `swf-cli-${process.pid}-${sessions}`;
-    const command = `${argv.map(quote).join(' ')}; echo "@@exit=$?@@"; sleep 3600`;
+    const redirect = stderrTo === undefined ? '' : ` 2>${quote(stderrTo)}`;
+    const command = `${argv.map(quote).join(' ')}${redirect}; echo "@@exit=$?@@"; sleep 3600`;
     execFileSync(
       'tmux',
       [
