@@ -22,8 +22,6 @@ export interface ActOptions {
   readonly confirmThreshold: number;
   /** Executions listed in the preview. */
   readonly show: number;
-  /** Now, for pinning a selector's window (tests give their clock). */
-  readonly now?: () => Date;
   /** Told the job's id when the request becomes a job, before it is watched (the demo's scripted abort). */
   readonly onJob?: (jobId: string) => void;
 }
@@ -42,7 +40,7 @@ export async function act(
 ): Promise<ExitCode> {
   const { ui } = ctx;
   const previewOnly = options.previewOnly || given.dryRun === true;
-  const request = pinWindow(given, (options.now ?? (() => new Date()))());
+  const request = pinWindow(given, new Date());
   const domain = typeof request.domain === 'string' ? request.domain : '';
   for (;;) {
     // 1. The preview: the same request, acting on nothing.

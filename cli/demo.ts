@@ -144,7 +144,6 @@ export async function demo(ui: Ui, yes: boolean): Promise<ExitCode> {
         handler: deployment.handler,
         control: deployment.control,
         domains: [DOMAIN],
-        source: 'the local demo',
       },
     };
     let jobId: string | undefined;
@@ -177,9 +176,12 @@ export async function demo(ui: Ui, yes: boolean): Promise<ExitCode> {
 
 /** With --yes: the demo's own abort, once a third of the job is done. */
 function abortPartWay(ctx: Context, jobId: string): void {
+  // Looks overlap (a status may take longer than the interval): only the first that sees a third done aborts.
+  let sent = false;
   const timer = setInterval(() => {
     void jobStatus(ctx, jobId).then(async (s) => {
-      if ((s.totals?.matched ?? 0) < TAGGED / 3 || s.state !== 'RUNNING') return;
+      if (sent || (s.totals?.matched ?? 0) < TAGGED / 3 || s.state !== 'RUNNING') return;
+      sent = true;
       clearInterval(timer);
       await abortJob(ctx, jobId, 'demo: stopped part way');
     });

@@ -12,7 +12,8 @@ import {
   OPERATOR_METADATA_KEY,
   OPERATOR_METADATA_VERSION,
   type OperatorFunctionRole,
-  type OperatorMetadata,
+  type MarkedResource,
+  markedResources,
   type PolicyManifest,
 } from '../lib/operator-contract';
 import { CommandError, EXIT, usageError } from './exit-codes';
@@ -27,8 +28,6 @@ export interface Terminator {
   /** Known from a stack only. */
   readonly domains?: readonly string[];
   readonly policies?: readonly PolicyManifest[];
-  /** Where it was found, for messages: `stack Ops (Ops/Terminator)` or `function NAME`. */
-  readonly source: string;
 }
 
 export interface LocateFlags {
@@ -46,7 +45,6 @@ export async function locate(flags: LocateFlags, cloudFormation: CloudFormationC
       handler: flags.function,
       control: flags.controlFunction ?? flags.function,
       ...(flags.verifierFunction === undefined ? {} : { verifier: flags.verifierFunction }),
-      source: `function ${flags.function}`,
     };
   }
   const stack = flags.stack ?? process.env.SWF_TERMINATOR_STACK;
@@ -99,12 +97,11 @@ export async function locate(flags: LocateFlags, cloudFormation: CloudFormationC
     ...(verifier === undefined ? {} : { verifier }),
     domains: handlerEntry?.domains ?? [],
     policies: handlerEntry?.policies ?? [],
-    source: `stack ${stack} (${chosen})`,
   };
 }
 
 /** The template's resources that carry the operator's metadata entry, of a version this command reads. */
-function markedFunctions(stack: string, body: string): { logicalId: string; metadata: OperatorMetadata }[] {
+function markedFunctions(stack: string, body: string): MarkedResource[] {
   let template: { Resources?: Record<string, { Metadata?: Record<string, unknown> }> };
   try {
     template = JSON.parse(body) as typeof template;
@@ -114,17 +111,14 @@ function markedFunctions(stack: string, body: string): { logicalId: string; meta
       EXIT.unreachable,
     );
   }
-  const found: { logicalId: string; metadata: OperatorMetadata }[] = [];
-  for (const [logicalId, resource] of Object.entries(template.Resources ?? {})) {
-    const metadata = resource.Metadata?.[OPERATOR_METADATA_KEY] as OperatorMetadata | undefined;
-    if (metadata === undefined) continue;
+  const found = markedResources(template.Resources ?? {});
+  for (const { logicalId, metadata } of found) {
     if (metadata.version !== OPERATOR_METADATA_VERSION) {
       throw new CommandError(
         `stack ${stack}: ${logicalId} was deployed by another version of cdk-swf-terminator (metadata version ${String(metadata.version)}); use the command of that version`,
         EXIT.unreachable,
       );
     }
-    found.push({ logicalId, metadata });
   }
   return found;
 }

@@ -46,6 +46,25 @@ export interface OperatorMetadata {
   readonly policies?: readonly PolicyManifest[];
 }
 
+/** A template resource the construct marked, with its entry. */
+export interface MarkedResource {
+  readonly logicalId: string;
+  readonly metadata: OperatorMetadata;
+}
+
+/**
+ * The resources of a template (its `Resources`, as JSON) that carry the operator's metadata entry: how the
+ * command finds a terminator's functions, and how the local deployment (local/) runs them.
+ */
+export function markedResources(
+  resources: Readonly<Record<string, { readonly Metadata?: Readonly<Record<string, unknown>> }>>,
+): MarkedResource[] {
+  return Object.entries(resources).flatMap(([logicalId, resource]) => {
+    const metadata = resource.Metadata?.[OPERATOR_METADATA_KEY] as OperatorMetadata | undefined;
+    return metadata === undefined ? [] : [{ logicalId, metadata }];
+  });
+}
+
 /**
  * The payload that previews policy `name` now, whatever its dryRun: a sweep of its match that acts on nothing.
  * The construct publishes it (`TerminationPolicy.previewPayload`) and the command sends it.

@@ -6,7 +6,7 @@
  * endpoints differ from AWS. `swf-terminator demo` runs on it; so do the command's tests (with a verifier and
  * CloudFormation beside it: test/support/operator-world.ts).
  */
-import { OPERATOR_METADATA_KEY, type OperatorMetadata } from '../lib/operator-contract';
+import { markedResources, type OperatorMetadata } from '../lib/operator-contract';
 import { type ConcreteEnv, resolveIn } from './intrinsics';
 import { LocalLambda, type LocalFunction } from './lambda';
 import { FakeLogsServer } from './logs';
@@ -52,13 +52,12 @@ export interface LocalDeployment {
 
 /** The logical id of the function the construct marked with `role` (lib/operator-contract.ts). */
 export function markedFunction(template: TemplateJson, role: OperatorMetadata['role']): string {
-  const found = Object.entries(template.Resources).filter(([, r]) => {
-    const metadata = (r as { Metadata?: Record<string, unknown> }).Metadata?.[OPERATOR_METADATA_KEY];
-    return (metadata as OperatorMetadata | undefined)?.role === role;
-  });
-  if (found.length !== 1)
+  const found = markedResources(template.Resources).filter((r) => r.metadata.role === role);
+  const [only, ...more] = found.map((r) => r.logicalId);
+  if (only === undefined || more.length > 0) {
     throw new Error(`expected one ${role} function in the template, found ${found.length}`);
-  return found.map(([id]) => id).join('');
+  }
+  return only;
 }
 
 /** The environment the template gives function `logicalId`, every intrinsic resolved in `env`. */

@@ -8,7 +8,7 @@
  * do while it searches), oldest first.
  */
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { endpointOf, listenOnLoopback } from './server';
 
 /** One log event the fake holds. */
 export interface FakeLogEvent {
@@ -78,12 +78,12 @@ export class FakeLogsServer {
     server.on('request', (req, res) => {
       fake.handle(req, res);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     return fake;
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return endpointOf(this.server);
   }
 
   /** Adds a log line (a JSON object is written as its JSON text, as a function's stdout line is). */

@@ -20,6 +20,16 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
+/** Makes `server` listen on a free port of 127.0.0.1; resolves once it does. */
+export async function listenOnLoopback(server: http.Server): Promise<void> {
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+}
+
+/** The URL of a server listening on loopback (`endpoint`, or `AWS_ENDPOINT_URL_<SERVICE>`). */
+export const endpointOf = (server: http.Server): string =>
+  `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
 /** Starts a server that answers every request with `answer(request, body)`. */
 export async function startLocalServer(
   answer: (request: http.IncomingMessage, body: string) => LocalAnswer,
@@ -31,10 +41,9 @@ export async function startLocalServer(
       res.end(text);
     });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    endpoint: endpointOf(server),
     close: async () => {
       server.close();
       server.closeAllConnections();

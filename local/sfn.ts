@@ -20,7 +20,7 @@
 import './promise-with-resolvers';
 import { randomUUID } from 'node:crypto';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { endpointOf, listenOnLoopback } from './server';
 import { type RunOptions, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { JOB_EVENT_KEY, JOB_WAIT_STATE } from '../lib/contract';
@@ -116,7 +116,11 @@ class SfnError extends Error {
 export interface TemplateJson {
   readonly Resources: Record<
     string,
-    { readonly Type: string; readonly Properties?: Record<string, unknown> }
+    {
+      readonly Type: string;
+      readonly Properties?: Record<string, unknown>;
+      readonly Metadata?: Record<string, unknown>;
+    }
   >;
 }
 
@@ -167,12 +171,12 @@ export class FakeSfnServer {
     server.on('request', (req, res) => {
       fake.handle(req, res);
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await listenOnLoopback(server);
     return fake;
   }
 
   get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return endpointOf(this.server);
   }
 
   /** The execution ARN of a name. */

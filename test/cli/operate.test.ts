@@ -1,5 +1,5 @@
 /**
- * The rest of the command, as shipped, against the local deployment (test/support/operator-worldOf().ts):
+ * The rest of the command, as shipped, against the local deployment (test/support/operator-world.ts):
  * `policies` and `policies preview` and `verify` in a real terminal; and what scripts rely on, without a
  * terminal: no question is ever answered for them (no --yes, nothing sent), `--json`, the exit codes, a
  * refusal shown as the terminator worded it (the field and the rule), a list on standard input, cancel.

@@ -1,6 +1,6 @@
 /**
  * `swf-terminator terminate`, as an operator runs it: the command bundled as shipped, in a real terminal
- * (tmux), against a deployed terminator made of local servers (test/support/operator-worldOf().ts). The preview
+ * (tmux), against a deployed terminator made of local servers (test/support/operator-world.ts). The preview
  * shows what matched, the operator types the confirmation, and the real request carries the count seen as its
  * bound: exactly what was confirmed is terminated, a wrong answer terminates nothing, and a request that
  * matches more by then is refused whole.
