@@ -85,6 +85,11 @@ export const SWF_QUOTAS = {
   ListOpenWorkflowExecutions: { burst: 200, refillPerSecond: 48 },
   CountOpenWorkflowExecutions: { burst: 2000, refillPerSecond: 6 },
   DescribeWorkflowExecution: { burst: 2000, refillPerSecond: 6 },
+  // What restore calls (docs/facts.md, "SWF quotas": read from the Developer Guide's throttling table in
+  // an earlier edition; the restore function paces itself well below each).
+  StartWorkflowExecution: { burst: 2000, refillPerSecond: 200 },
+  GetWorkflowExecutionHistory: { burst: 2000, refillPerSecond: 60 },
+  ListClosedWorkflowExecutions: { burst: 200, refillPerSecond: 48 },
 } as const;
 /** TerminateWorkflowExecution's quota: the most the terminator may be set to. */
 export const SWF_TERMINATE_QUOTA = SWF_QUOTAS.TerminateWorkflowExecution;

@@ -121,6 +121,9 @@ export const SWF_QUOTAS: Readonly<Record<keyof typeof SWF_API_QUOTAS, BucketSpec
   ListOpenWorkflowExecutions: bucketOf(SWF_API_QUOTAS.ListOpenWorkflowExecutions),
   CountOpenWorkflowExecutions: bucketOf(SWF_API_QUOTAS.CountOpenWorkflowExecutions),
   DescribeWorkflowExecution: bucketOf(SWF_API_QUOTAS.DescribeWorkflowExecution),
+  StartWorkflowExecution: bucketOf(SWF_API_QUOTAS.StartWorkflowExecution),
+  GetWorkflowExecutionHistory: bucketOf(SWF_API_QUOTAS.GetWorkflowExecutionHistory),
+  ListClosedWorkflowExecutions: bucketOf(SWF_API_QUOTAS.ListClosedWorkflowExecutions),
 };
 
 function bucketOf(quota: { burst: number; refillPerSecond: number }): BucketSpec {
