@@ -5,7 +5,7 @@
 import type { Pacer } from '../aws/pacer';
 import type { TerminateResult } from '../aws/swf';
 import type { WorkDeps, RunOptions, RunRef } from '../work';
-import { terminationDetails } from './provenance';
+import { terminationDetails } from '../job/provenance';
 
 /**
  * The call for one run that the request's action makes, recorded: TerminateWorkflowExecution, or

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
-import { readProvenance } from '../../lambda/act/provenance';
+import { readProvenance } from '../../lambda/job/provenance';
 import type { Report } from '../../lambda/types';
 import { PolicyAction, PolicyTrigger, SwfTerminator } from '../../lib';
 import { HANDLER_ASSET_DIR } from '../../lib/handler-asset';

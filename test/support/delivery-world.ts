@@ -14,7 +14,7 @@
 import fc from 'fast-check';
 import type { Env } from '../../lambda/config';
 import type { Handler, HandlerContext } from '../../lambda/handler';
-import { readProvenance } from '../../lambda/act/provenance';
+import { readProvenance } from '../../lambda/job/provenance';
 import { createJobs, createSfnClient } from '../../lambda/aws/jobs';
 import { definitionFromTemplate, FakeSfnServer } from './fake-sfn';
 import { type FakeExecution, FakeSwfServer } from './fake-swf';

@@ -15,7 +15,7 @@ import {
   GRACE_PERIOD_SECONDS,
   JOB_EVENT_KEY,
 } from '../../../lib/contract';
-import { readProvenance } from '../../../lambda/act/provenance';
+import { readProvenance } from '../../../lambda/job/provenance';
 import { InvalidRequestError, JobHandOffError, TooManyExecutionsError } from '../../../lambda/errors';
 import type { Env } from '../../../lambda/config';
 import type { HandlerDeps } from '../../../lambda/handler';

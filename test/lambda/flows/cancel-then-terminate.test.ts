@@ -9,7 +9,7 @@
  * period is over.
  */
 import { SFNClient, StopExecutionCommand, RedriveExecutionCommand } from '@aws-sdk/client-sfn';
-import { readProvenance } from '../../../lambda/act/provenance';
+import { readProvenance } from '../../../lambda/job/provenance';
 import type { ControlAnswer } from '../../../lambda/flows/control';
 import type { Handler } from '../../../lambda/handler';
 import type { JobState } from '../../../lambda/types';

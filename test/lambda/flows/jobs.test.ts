@@ -20,7 +20,7 @@ import { JobHandOffError, JobTooLongError } from '../../../lambda/errors';
 import type { JobState } from '../../../lambda/types';
 import { createJobs, createSfnClient } from '../../../lambda/aws/jobs';
 import { JOB_EVENT_KEY, MAX_JOB_CHUNKS } from '../../../lib/contract';
-import { readProvenance } from '../../../lambda/act/provenance';
+import { readProvenance } from '../../../lambda/job/provenance';
 import { NO_TOTALS } from '../../../lambda/job/write';
 
 let swf: FakeSwfServer;

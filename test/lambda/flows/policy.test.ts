@@ -35,7 +35,7 @@ import {
   SWF_EVENT_ID,
   swfEvent,
 } from '../../support/policy-events';
-import { readProvenance } from '../../../lambda/act/provenance';
+import { readProvenance } from '../../../lambda/job/provenance';
 import type { JobState } from '../../../lambda/types';
 import { JOB_EVENT_KEY } from '../../../lib/contract';
 import { inMemoryJobs } from '../../support/handler-bulk';

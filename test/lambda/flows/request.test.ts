@@ -24,7 +24,7 @@ import {
   TooManyExecutionsError,
   InvalidRequestError,
 } from '../../../lambda/errors';
-import { PROVENANCE_MARKER } from '../../../lambda/act/provenance';
+import { PROVENANCE_MARKER } from '../../../lambda/job/provenance';
 import { handler as moduleHandler } from '../../../lambda/handler';
 import { listOf } from '../../support/job-rig';
 

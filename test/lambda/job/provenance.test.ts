@@ -1,7 +1,7 @@
-/** The provenance block written into SWF's history (lambda/act/provenance.ts). */
+/** The provenance block written into SWF's history (lambda/job/provenance.ts). */
 import { context, DOMAIN, envelope, makeHandler } from '../../support/handler-fixtures';
 import { TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
-import { PROVENANCE_MARKER, readProvenance } from '../../../lambda/act/provenance';
+import { PROVENANCE_MARKER, readProvenance } from '../../../lambda/job/provenance';
 import { mockedSwf } from '../../support/job-rig';
 
 describe('the provenance in SWF history is unambiguous whatever the request says', () => {
