@@ -7,7 +7,16 @@
  * with `__type` ending in `#ThrottlingException`, and server errors are HTTP 500.
  *
  * Operations: TerminateWorkflowExecution, RequestCancelWorkflowExecution, ListOpenWorkflowExecutions,
- * CountOpenWorkflowExecutions, DescribeWorkflowExecution. Anything else answers `UnknownOperationException`.
+ * CountOpenWorkflowExecutions, DescribeWorkflowExecution, StartWorkflowExecution, GetWorkflowExecutionHistory,
+ * ListClosedWorkflowExecutions. Anything else answers `UnknownOperationException`. The last three (what
+ * restarting terminated runs needs) live in local/swf-history.ts: the fake synthesizes each run's history from
+ * what it was started with ({@link FakeExecution}'s start attributes, {@link STARTED_DEFAULTS} for those left
+ * out) and how it closed. Terminating a run applies its child policy to its open children (runs whose
+ * `parent` it is), as SWF does: TERMINATE closes them (cause CHILD_POLICY_APPLIED), REQUEST_CANCEL asks them
+ * to cancel.
+ *
+ * Clock: start times of runs started through the API, close times and cancel-request times are on the
+ * server's clock (`now`, default `Date.now`), so closeTimestamp and history events agree with `clockAt`.
  *
  * Cancelling only asks: in SWF the execution's decider sees the request and decides whether (and when) to
  * close the execution. The fake has no decider, so an execution says up front what its decider would do
@@ -27,6 +36,46 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { SWF_QUOTAS as SWF_API_QUOTAS } from '../lib/contract';
+import {
+  alreadyStarted,
+  CHILD_POLICIES,
+  checkStartDefaults,
+  ClosedIndex,
+  closeDetailsOf,
+  executionArg,
+  historyPage,
+  isObject,
+  MAX_PAGE_SIZE,
+  newRunId,
+  optionalNumber,
+  optionalString,
+  ownChildPolicy,
+  parseClosedListArgs,
+  parseStart,
+  requireName,
+  runKey,
+  startedExecution,
+  SWF_NS,
+  SwfError,
+  typeDeprecated,
+  unknownDomain,
+  unknownExecution,
+  validation,
+  type CloseDetails,
+  type Entry,
+  type Json,
+  type RecordedStart,
+  type TerminationDetails,
+} from './swf-history';
+
+export {
+  STARTED_DEFAULTS,
+  type CloseDetails,
+  type RecordedStart,
+  type StartRequest,
+  type TerminatedCause,
+  type TerminationDetails,
+} from './swf-history';
 
 /** An execution the fake knows about. Every execution given to the server starts out open. */
 export interface FakeExecution {
@@ -62,6 +111,34 @@ export interface FakeExecution {
    * request or is not running. Default false.
    */
   honoursCancel?: boolean;
+
+  // What the run was started with (StartWorkflowExecution's arguments): its history's
+  // WorkflowExecutionStarted event reports them, and {@link STARTED_DEFAULTS} for those left out (taskList
+  // `default`, executionStartToCloseTimeout '3600', taskStartToCloseTimeout '60', childPolicy TERMINATE;
+  // input, taskPriority and lambdaRole are then left out of the event). Runs started through the API keep
+  // every argument the call gave.
+  /** The input the run was started with. */
+  input?: string;
+  /** The task list of its decision tasks. */
+  taskList?: { name: string };
+  /** The priority of its decision tasks (an integer, as a string). */
+  taskPriority?: string;
+  /** Seconds, as a string. */
+  executionStartToCloseTimeout?: string;
+  /** Seconds (or 'NONE'), as a string. */
+  taskStartToCloseTimeout?: string;
+  /**
+   * The run's own child policy, as started: what a terminate naming none applies to its children (before
+   * `defaultChildPolicy`, and it satisfies `requireChildPolicy` like a default does).
+   */
+  childPolicy?: ChildPolicy;
+  /** The IAM role the run's Lambda tasks assume. */
+  lambdaRole?: string;
+  /**
+   * The parent, for a child run: terminating the parent applies the parent's child policy to this run while
+   * it is open. Same domain, as SWF's children are.
+   */
+  parent?: { workflowId: string; runId: string };
 }
 
 /** DescribeWorkflowExecution's `openCounts` (SWF's WorkflowExecutionOpenCounts). */
@@ -205,16 +282,16 @@ export interface RecordedCancellation {
 }
 
 const TARGET_PREFIX = 'SimpleWorkflowService.';
-const SWF_NS = 'com.amazonaws.swf.base.model#';
 const CONTENT_TYPE = 'application/x-amz-json-1.0';
-const MAX_PAGE_SIZE = 1000;
-const CHILD_POLICIES: readonly string[] = ['TERMINATE', 'REQUEST_CANCEL', 'ABANDON'];
 const OPERATIONS = new Set([
   'TerminateWorkflowExecution',
   'RequestCancelWorkflowExecution',
   'ListOpenWorkflowExecutions',
   'CountOpenWorkflowExecutions',
   'DescribeWorkflowExecution',
+  'StartWorkflowExecution',
+  'GetWorkflowExecutionHistory',
+  'ListClosedWorkflowExecutions',
 ]);
 
 /** DescribeWorkflowExecution's `openCounts` for an execution that gave none. */
@@ -225,37 +302,6 @@ const NO_OPEN_COUNTS: Readonly<WorkflowOpenCounts> = {
   openChildWorkflowExecutions: 0,
   openLambdaFunctions: 0,
 };
-
-/** A fault answer: HTTP status, `__type` and message. */
-class SwfError extends Error {
-  constructor(
-    readonly status: number,
-    readonly type: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-const validation = (message: string) =>
-  new SwfError(400, 'com.amazon.coral.validate#ValidationException', message);
-const unknownDomain = (domain: string) =>
-  new SwfError(400, `${SWF_NS}UnknownResourceFault`, `Unknown domain: ${domain}`);
-const unknownExecution = (workflowId: string, runId?: string) =>
-  new SwfError(
-    400,
-    `${SWF_NS}UnknownResourceFault`,
-    `Unknown execution: WorkflowExecution=[workflowId=${workflowId}, runId=${runId ?? ''}]`,
-  );
-
-interface Entry {
-  exec: FakeExecution;
-  open: boolean;
-  /** Set by RequestCancelWorkflowExecution; stays set after the execution closes, whatever closed it. */
-  cancelRequested: boolean;
-  closedAt?: number;
-  closeStatus?: CloseStatus;
-}
 
 /** Sort order: newest first; ties by workflowId then runId, so the order (and cursors) are total. */
 function before(a: Entry, b: Entry): boolean {
@@ -285,8 +331,6 @@ function partitionPoint(items: readonly Entry[], pred: (e: Entry) => boolean): n
   return lo;
 }
 
-const runKey = (workflowId: string, runId: string) => `${workflowId}\u0000${runId}`;
-
 /**
  * The open run a Terminate or RequestCancel names: the given run, or without runId the workflowId's current
  * open run. A closed or unknown run is SWF's UnknownResourceFault "Unknown execution".
@@ -298,6 +342,24 @@ function openEntry(state: DomainState, workflowId: string, runId: string | undef
       : state.byRun.get(runKey(workflowId, runId));
   if (!entry?.open) throw unknownExecution(workflowId, runId);
   return entry;
+}
+
+/**
+ * Marks an open run cancel-requested (by a call, or by its parent's REQUEST_CANCEL child policy when `cause`
+ * says so), and closes it as CANCELED at once if its decider honours cancels.
+ */
+function requestCancelOf(
+  state: DomainState,
+  entry: Entry,
+  clockAt: number,
+  cause: 'CHILD_POLICY_APPLIED' | undefined,
+): void {
+  if (!entry.cancelRequested) {
+    entry.cancelRequested = true;
+    entry.cancelRequestedAt = clockAt;
+    if (cause) entry.cancelCause = cause;
+  }
+  if (entry.exec.honoursCancel === true) state.close(entry, clockAt, 'CANCELED');
 }
 
 /** The executions of one domain and the indexes over them. */
@@ -312,8 +374,12 @@ class DomainState {
   private closedInSorted = 0;
   /** Filtered views of `sorted` (same order), built on first use, dropped when `sorted` changes. */
   private readonly views = new Map<string, Entry[]>();
+  /** Every closed execution, for ListClosedWorkflowExecutions. */
+  readonly closed = new ClosedIndex();
+  /** The runs that name each run (by workflowId + runId) as their parent, open or since closed. */
+  readonly children = new Map<string, Entry[]>();
 
-  add(exec: FakeExecution): void {
+  add(exec: FakeExecution): Entry {
     const key = runKey(exec.workflowId, exec.runId);
     if (this.byRun.has(key)) {
       throw new Error(`fake-swf: execution ${exec.workflowId}/${exec.runId} already exists`);
@@ -321,23 +387,37 @@ class DomainState {
     if (this.openRun.has(exec.workflowId)) {
       throw new Error(`fake-swf: workflowId ${exec.workflowId} already has an open run`);
     }
-    // Copy openCounts too: the caller's object must not change what Describe reports later.
-    const copy: FakeExecution = exec.openCounts
-      ? { ...exec, openCounts: { ...exec.openCounts } }
-      : { ...exec };
+    // Copy the nested objects too: the caller's object must not change what Describe or a history reports later.
+    const copy: FakeExecution = {
+      ...exec,
+      workflowType: { ...exec.workflowType },
+      ...(exec.openCounts ? { openCounts: { ...exec.openCounts } } : {}),
+      ...(exec.tagList ? { tagList: [...exec.tagList] } : {}),
+      ...(exec.taskList ? { taskList: { ...exec.taskList } } : {}),
+      ...(exec.parent ? { parent: { ...exec.parent } } : {}),
+    };
     const entry: Entry = { exec: copy, open: true, cancelRequested: false };
     this.byRun.set(key, entry);
     this.openRun.set(exec.workflowId, entry);
     this.sorted.push(entry);
     this.dirty = true;
     this.views.clear();
+    if (copy.parent) {
+      const parentKey = runKey(copy.parent.workflowId, copy.parent.runId);
+      const siblings = this.children.get(parentKey);
+      if (siblings) siblings.push(entry);
+      else this.children.set(parentKey, [entry]);
+    }
+    return entry;
   }
 
+  /** Closes an open run; `at` is its close time, ms on the server's clock. */
   close(entry: Entry, at: number, status: CloseStatus): void {
     entry.open = false;
     entry.closedAt = at;
     entry.closeStatus = status;
     this.openRun.delete(entry.exec.workflowId);
+    this.closed.add(entry);
     this.closedInSorted++;
     if (this.closedInSorted > 1024 && this.closedInSorted * 2 > this.sorted.length) {
       this.sorted = this.sorted.filter((e) => e.open);
@@ -409,42 +489,6 @@ class Bucket {
     }
     return false;
   }
-}
-
-type Json = Record<string, unknown>;
-
-function isObject(v: unknown): v is Json {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function requireName(body: Json, field: string, max = 256): string {
-  const v = body[field];
-  if (typeof v !== 'string' || v.length < 1 || v.length > max) {
-    throw validation(
-      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length between 1 and ${max}`,
-    );
-  }
-  return v;
-}
-
-function optionalString(body: Json, field: string, max: number): string | undefined {
-  const v = body[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string' || v.length > max) {
-    throw validation(
-      `1 validation error detected: Value at '${field}' failed to satisfy constraint: Member must have length less than or equal to ${max}`,
-    );
-  }
-  return v;
-}
-
-function optionalNumber(obj: Json, field: string): number | undefined {
-  const v = obj[field];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'number' || !Number.isFinite(v)) {
-    throw validation(`Value at '${field}' must be a timestamp in epoch seconds`);
-  }
-  return v;
 }
 
 /** The parsed arguments of a List/Count call. */
@@ -580,6 +624,7 @@ function executionInfo(entry: Entry): Json {
       ? {}
       : { closeStatus: entry.closeStatus ?? 'TERMINATED', closeTimestamp: (entry.closedAt ?? 0) / 1000 }),
     ...(e.tagList && e.tagList.length > 0 ? { tagList: [...e.tagList] } : {}),
+    ...(e.parent ? { parent: { workflowId: e.parent.workflowId, runId: e.parent.runId } } : {}),
     // Always present: SWF's WorkflowExecutionInfo sends the boolean, false until a cancel is requested.
     cancelRequested: entry.cancelRequested,
   };
@@ -603,6 +648,9 @@ export class FakeSwfServer {
   private readonly callLog: RecordedCall[] = [];
   private readonly terminationLog: RecordedTermination[] = [];
   private readonly cancellationLog: RecordedCancellation[] = [];
+  private readonly startLog: RecordedStart[] = [];
+  /** Deprecated workflow types, by domain, name and version (see {@link deprecateType}). */
+  private readonly deprecated = new Set<string>();
   private readonly throttled = new Map<string, number>();
   private readonly callCounts = new Map<string, number>();
   private readonly opts: FakeSwfOptions;
@@ -693,6 +741,31 @@ export class FakeSwfServer {
     return [...this.cancellationLog];
   }
 
+  /** Every successful StartWorkflowExecution, in order: its arguments, the new runId, and when. */
+  get starts(): readonly RecordedStart[] {
+    return this.startLog;
+  }
+
+  /**
+   * Marks a workflow type deprecated (as SWF's DeprecateWorkflowType): StartWorkflowExecution of it then
+   * fails with `TypeDeprecatedFault`. Runs of it already open carry on. Throws for an unknown domain.
+   */
+  deprecateType(domain: string, name: string, version: string): void {
+    if (!this.domains.has(domain)) throw new Error(`fake-swf: unknown domain ${domain}`);
+    this.deprecated.add(JSON.stringify([domain, name, version]));
+  }
+
+  /**
+   * How a closed run closed (a copy): status, close time on the server's clock, and for a terminated run the
+   * termination's reason, details, applied child policy and cause (OPERATOR_INITIATED for a
+   * TerminateWorkflowExecution, CHILD_POLICY_APPLIED for a child its parent's termination closed, which
+   * `terminations` does not list). Undefined for an open or unknown run.
+   */
+  closeDetails(domain: string, workflowId: string, runId: string): CloseDetails | undefined {
+    const entry = this.domains.get(domain)?.byRun.get(runKey(workflowId, runId));
+    return entry && closeDetailsOf(entry);
+  }
+
   /**
    * One execution's state (a copy), open or closed, or undefined if the domain or the run is unknown.
    * O(1): for assertions about a single execution without listing the domain.
@@ -753,14 +826,15 @@ export class FakeSwfServer {
   }
 
   /**
-   * Forgets recorded calls, call and throttle counts, terminations and cancellations (executions, their
-   * state and buckets are kept).
+   * Forgets recorded calls, call and throttle counts, terminations, cancellations and starts (executions,
+   * their state and buckets are kept).
    */
   resetStats(): void {
     this.callCounts.clear();
     this.callLog.length = 0;
     this.terminationLog.length = 0;
     this.cancellationLog.length = 0;
+    this.startLog.length = 0;
     this.throttled.clear();
   }
 
@@ -879,6 +953,12 @@ export class FakeSwfServer {
         return this.count(body);
       case 'DescribeWorkflowExecution':
         return this.describe(body);
+      case 'StartWorkflowExecution':
+        return this.startExecution(body);
+      case 'GetWorkflowExecutionHistory':
+        return this.history(body);
+      case 'ListClosedWorkflowExecutions':
+        return this.listClosed(body);
       default:
         throw new SwfError(400, 'com.amazon.coral.service#UnknownOperationException', operation);
     }
@@ -898,7 +978,12 @@ export class FakeSwfServer {
     }
     const state = this.domainState(domain);
     const entry = openEntry(state, workflowId, runId);
-    if (this.opts.requireChildPolicy && childPolicy === undefined && !entry.exec.defaultChildPolicy) {
+    if (
+      this.opts.requireChildPolicy &&
+      childPolicy === undefined &&
+      !entry.exec.defaultChildPolicy &&
+      !entry.exec.childPolicy
+    ) {
       throw new SwfError(
         400,
         `${SWF_NS}DefaultUndefinedFault`,
@@ -907,7 +992,13 @@ export class FakeSwfServer {
     }
     const at = Date.now();
     const clockAt = this.opts.now?.() ?? at;
-    state.close(entry, at, 'TERMINATED');
+    const applied = (childPolicy as ChildPolicy | undefined) ?? ownChildPolicy(entry.exec);
+    this.terminateEntry(state, entry, clockAt, {
+      ...(reason === undefined ? {} : { reason }),
+      ...(details === undefined ? {} : { details }),
+      childPolicy: applied,
+      cause: 'OPERATOR_INITIATED',
+    });
     this.terminationLog.push({
       domain,
       workflowId,
@@ -933,16 +1024,93 @@ export class FakeSwfServer {
     const state = this.domainState(domain);
     const entry = openEntry(state, workflowId, runId);
     const at = Date.now();
-    entry.cancelRequested = true;
-    if (entry.exec.honoursCancel === true) state.close(entry, at, 'CANCELED');
+    const clockAt = this.opts.now?.() ?? at;
+    requestCancelOf(state, entry, clockAt, undefined);
     this.cancellationLog.push({
       domain,
       workflowId,
       runId: entry.exec.runId,
       at,
-      clockAt: this.opts.now?.() ?? at,
+      clockAt,
     });
     return {};
+  }
+
+  /**
+   * Closes `entry` as TERMINATED with `termination`, then applies the child policy it names to the run's open
+   * children, as SWF does: TERMINATE terminates them (cause CHILD_POLICY_APPLIED, each applying its own child
+   * policy to its children in turn), REQUEST_CANCEL asks them to cancel, ABANDON leaves them be.
+   */
+  private terminateEntry(
+    state: DomainState,
+    entry: Entry,
+    clockAt: number,
+    termination: TerminationDetails,
+  ): void {
+    const work: [Entry, TerminationDetails][] = [[entry, termination]];
+    for (let item = work.pop(); item !== undefined; item = work.pop()) {
+      const [run, t] = item;
+      if (!run.open) continue;
+      run.termination = t;
+      state.close(run, clockAt, 'TERMINATED');
+      if (t.childPolicy === 'ABANDON') continue;
+      for (const child of state.children.get(runKey(run.exec.workflowId, run.exec.runId)) ?? []) {
+        if (!child.open) continue;
+        if (t.childPolicy === 'REQUEST_CANCEL')
+          requestCancelOf(state, child, clockAt, 'CHILD_POLICY_APPLIED');
+        else work.push([child, { childPolicy: ownChildPolicy(child.exec), cause: 'CHILD_POLICY_APPLIED' }]);
+      }
+    }
+  }
+
+  /**
+   * StartWorkflowExecution: a new open run of the workflowId, with a fresh runId and every argument kept.
+   * Faults as SWF's, in this order: validation, unknown domain, deprecated type, an open run of the
+   * workflowId, then a start attribute with neither a value nor a default (the fake registers none).
+   */
+  private startExecution(body: Json): Json {
+    const req = parseStart(body);
+    const state = this.domainState(req.domain);
+    if (this.deprecated.has(JSON.stringify([req.domain, req.workflowType.name, req.workflowType.version]))) {
+      throw typeDeprecated(req.workflowType.name, req.workflowType.version);
+    }
+    if (state.openRun.has(req.workflowId)) throw alreadyStarted(req.workflowId);
+    checkStartDefaults(req);
+    let runId = newRunId();
+    while (state.byRun.has(runKey(req.workflowId, runId))) runId = newRunId();
+    const at = Date.now();
+    const clockAt = this.opts.now?.() ?? at;
+    state.add(startedExecution(req, runId, clockAt / 1000));
+    this.startLog.push({
+      ...req,
+      workflowType: { ...req.workflowType },
+      ...(req.taskList ? { taskList: { ...req.taskList } } : {}),
+      ...(req.tagList ? { tagList: [...req.tagList] } : {}),
+      runId,
+      at,
+      clockAt,
+    });
+    return { runId };
+  }
+
+  /** GetWorkflowExecutionHistory: the run's synthesized history (see local/swf-history.ts), paged. */
+  private history(body: Json): Json {
+    const domain = requireName(body, 'domain');
+    const { workflowId, runId } = executionArg(body);
+    const entry = this.domainState(domain).byRun.get(runKey(workflowId, runId));
+    if (!entry) throw unknownExecution(workflowId, runId);
+    return historyPage(body, domain, entry);
+  }
+
+  /** ListClosedWorkflowExecutions: the domain's closed runs in the time window, newest first by default. */
+  private listClosed(body: Json): Json {
+    const args = parseClosedListArgs(body);
+    const state = this.domainState(args.domain);
+    const { entries, nextPageToken } = state.closed.page(args, body.nextPageToken);
+    return {
+      executionInfos: entries.map(executionInfo),
+      ...(nextPageToken === undefined ? {} : { nextPageToken }),
+    };
   }
 
   /** Walks the matching open executions in list order from the page token's cursor. */
@@ -1030,11 +1198,14 @@ export class FakeSwfServer {
     if (!entry) throw unknownExecution(workflowId, runId);
     return {
       executionInfo: executionInfo(entry),
+      // The run's start attributes; for those it leaves out, what Describe has always answered.
       executionConfiguration: {
-        taskStartToCloseTimeout: '10',
-        executionStartToCloseTimeout: '86400',
-        taskList: { name: 'default' },
-        childPolicy: entry.exec.defaultChildPolicy ?? 'TERMINATE',
+        taskStartToCloseTimeout: entry.exec.taskStartToCloseTimeout ?? '10',
+        executionStartToCloseTimeout: entry.exec.executionStartToCloseTimeout ?? '86400',
+        taskList: { name: entry.exec.taskList?.name ?? 'default' },
+        ...(entry.exec.taskPriority === undefined ? {} : { taskPriority: entry.exec.taskPriority }),
+        childPolicy: ownChildPolicy(entry.exec),
+        ...(entry.exec.lambdaRole === undefined ? {} : { lambdaRole: entry.exec.lambdaRole }),
       },
       openCounts: { ...(entry.exec.openCounts ?? NO_OPEN_COUNTS) },
       ...(entry.exec.latestActivityTaskTimestamp === undefined

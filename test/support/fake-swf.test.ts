@@ -752,7 +752,7 @@ describe('faults and the SDK retry strategy', () => {
       method: 'POST',
       headers: {
         'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': 'SimpleWorkflowService.StartWorkflowExecution',
+        'x-amz-target': 'SimpleWorkflowService.SignalWorkflowExecution',
       },
       body: '{}',
     });
