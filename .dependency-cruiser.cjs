@@ -5,14 +5,14 @@
  *   edge (lambda/handler.ts) → flows/ → parse/ · plan/ · act/ · report/ → match/ · job/ · aws/ · work.ts · types.ts · errors.ts · config.ts
  *
  * The four stages in the middle do not import one another: what two of them share lives below them. The
- * verifier (lambda/verify/) is a function of its own beside them. The construct (lib/) never imports the
+ * verifier (lambda/verify/) and restore (lambda/restore/) are functions of their own beside them. The construct (lib/) never imports the
  * handler, and the handler imports from lib/ only the files both sides share. The operator's command (cli/)
  * talks to a deployed terminator through AWS only: it imports neither the handler nor the construct, only the
  * contract files, and nothing imports it.
  */
 const BASE = '^lambda/((match|job|aws)/|(types|errors|config|work)\\.ts$)';
 const STAGES = '^lambda/(parse|plan|act|report)/';
-const ABOVE_BASE = '^lambda/((parse|plan|act|report|flows|verify)/|handler\\.ts$)';
+const ABOVE_BASE = '^lambda/((parse|plan|act|report|flows|verify|restore)/|handler\\.ts$)';
 
 module.exports = {
   forbidden: [
@@ -50,6 +50,23 @@ module.exports = {
       severity: 'error',
       from: { path: '^lambda/verify/' },
       to: { path: '^lambda/((plan|act|report|flows|match|job)/|handler\\.ts$)' },
+    },
+    {
+      name: 'restore-stands-apart',
+      comment:
+        "Restore is a function of its own (its own role): it shares the base and the parser's issue wording only.",
+      severity: 'error',
+      from: { path: '^lambda/restore/' },
+      to: {
+        path: '^lambda/((plan|act|report|flows|match|verify|parse)/|handler\\.ts$)',
+        pathNot: '^lambda/parse/issues\\.ts$',
+      },
+    },
+    {
+      name: 'terminator-does-not-import-restore',
+      severity: 'error',
+      from: { path: '^lambda/', pathNot: '^lambda/restore/' },
+      to: { path: '^lambda/restore/' },
     },
     {
       name: 'terminator-does-not-import-the-verifier',

@@ -258,3 +258,18 @@ export class ActivityCheckTooLongError extends Error {
     );
   }
 }
+
+/** A restore found more runs to restart than its limit allows. Nothing was started. */
+export class RestoreTooLargeError extends Error {
+  override readonly name = 'RestoreTooLargeError';
+
+  constructor(
+    readonly count: number,
+    readonly limit: number,
+  ) {
+    super(
+      `the restore found ${count} terminated runs to restart, more than its limit of ${limit}; nothing was ` +
+        'started (narrow the window, or raise maxExecutions after a dry run)',
+    );
+  }
+}

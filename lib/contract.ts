@@ -60,6 +60,8 @@ export const ENV = {
    * runs acted on in any window of S seconds.
    */
   policyBreakers: 'POLICY_BREAKERS',
+  /** The restore function's configuration, as JSON (lambda/restore/config.ts). */
+  restoreConfig: 'RESTORE_CONFIG',
 } as const;
 
 /** Defaults of the pacing settings. */
@@ -91,6 +93,28 @@ export const SWF_QUOTAS = {
   GetWorkflowExecutionHistory: { burst: 2000, refillPerSecond: 60 },
   ListClosedWorkflowExecutions: { burst: 200, refillPerSecond: 48 },
 } as const;
+/**
+ * How fast restore calls SWF, all its invocations together (its function has a reserved concurrency of 1):
+ * half of each quota's refill and a tenth of its burst, leaving the rest to the account's workflows. A
+ * restored run costs two history reads (its termination, its start) and one start, so the history reads
+ * bound it: about 15 runs a second (docs/facts.md, "SWF quotas").
+ */
+export const RESTORE_RATES = {
+  start: { ratePerSecond: SWF_QUOTAS.StartWorkflowExecution.refillPerSecond / 2, burst: 200 },
+  history: { ratePerSecond: SWF_QUOTAS.GetWorkflowExecutionHistory.refillPerSecond / 2, burst: 200 },
+  list: { ratePerSecond: SWF_QUOTAS.ListClosedWorkflowExecutions.refillPerSecond / 4, burst: 12 },
+} as const;
+/** The kind of a restore job's state (the state machine sends it to the restore function). */
+export const RESTORE_JOB_KIND = 'restore';
+/** The metrics the restore function emits (namespace and service dimension as the handler's). */
+export const RESTORE_METRIC = {
+  started: 'RestoreStarted',
+  skipped: 'RestoreSkipped',
+  failed: 'RestoreFailed',
+} as const;
+/** Restore jobs' ids start with this, so `jobs` tells them from termination jobs. */
+export const RESTORE_JOB_PREFIX = 'restore-';
+
 /** TerminateWorkflowExecution's quota: the most the terminator may be set to. */
 export const SWF_TERMINATE_QUOTA = SWF_QUOTAS.TerminateWorkflowExecution;
 
@@ -144,6 +168,7 @@ export const REQUEST_REFUSALS = [
   'TooManyExecutionsError',
   'JobTooLongError',
   'ActivityCheckTooLongError',
+  'RestoreTooLargeError',
 ] as const;
 
 /**

@@ -9,7 +9,7 @@
  * not set is left out of the answer, as SWF leaves it out.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { ChildPolicy, CloseStatus, FakeExecution } from './swf';
+import type { ChildPolicy, CloseStatus, FakeExecution } from './swf-execution';
 
 // ---------------------------------------------------------------------------------------------------------
 // Wire helpers shared with local/swf.ts

@@ -81,8 +81,13 @@ export interface LastChunk {
 
 /** What the handler needs from Step Functions: small enough to fake in a unit test. */
 export interface JobsPort {
-  /** Starts the job; `started: false` when an execution of that name already exists (running or finished). */
-  start(state: JobState): Promise<{ readonly executionArn: string; readonly started: boolean }>;
+  /**
+   * Starts the job with `state` as its input (a termination job's, or a restore job's); `started: false` when
+   * an execution of that name already exists (running or finished).
+   */
+  start(state: {
+    readonly jobId: string;
+  }): Promise<{ readonly executionArn: string; readonly started: boolean }>;
   /** The job, or undefined when there is none of that id. */
   describe(jobId: string): Promise<JobDescription | undefined>;
   /** Stops a running job with `cause`; answers its state (RUNNING means it was stopped now). */
