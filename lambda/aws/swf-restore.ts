@@ -1,13 +1,13 @@
 /**
- * The SWF calls restore makes, and only those: closed executions listed, one event read from either end of
- * a run's history, and a run started. The restore function's role allows exactly these three actions
+ * The SWF calls restore makes, and only those: closed executions listed (ListClosedWorkflowExecutions), one
+ * event read from either end of a run's history (GetWorkflowExecutionHistory), and a run started
+ * (StartWorkflowExecution). The restore function's role allows exactly these three actions
  * (lib/restore.ts); the terminating function never calls them.
  */
 import {
   GetWorkflowExecutionHistoryCommand,
   type HistoryEvent,
   ListClosedWorkflowExecutionsCommand,
-  ListOpenWorkflowExecutionsCommand,
   StartWorkflowExecutionCommand,
   type SWFClient,
   type WorkflowExecutionInfo,
@@ -66,8 +66,6 @@ export type StartResult =
 export interface RestoreSwfPort {
   /** Pages of closed executions (newest first unless `oldestFirst`), every argument unchanged but the token. */
   listClosed(input: ListClosedInput, oldestFirst?: boolean): AsyncGenerator<readonly WorkflowExecutionInfo[]>;
-  /** Pages of open executions started in `startTimeFilter`. */
-  listOpen(domain: string, startTimeFilter: TimeWindow): AsyncGenerator<readonly WorkflowExecutionInfo[]>;
   /** The last event of a run's history (one event read, newest first). */
   lastEvent(domain: string, workflowId: string, runId: string): Promise<LastEvent>;
   /** What the run was started with: its first event, WorkflowExecutionStarted; undefined if it is not that. */
@@ -134,28 +132,6 @@ export function createRestoreSwf(client: SWFClient): RestoreSwfPort {
               ...filters,
               maximumPageSize: LIST_PAGE_SIZE,
               reverseOrder: oldestFirst,
-              ...(token === undefined ? {} : { nextPageToken: token }),
-            }),
-          ),
-        );
-        const answer = page as typeof page | undefined;
-        return answer === undefined
-          ? undefined
-          : {
-              ...(answer.executionInfos === undefined ? {} : { items: answer.executionInfos }),
-              ...(answer.nextPageToken === undefined ? {} : { nextPageToken: answer.nextPageToken }),
-            };
-      });
-    },
-
-    listOpen(domain, startTimeFilter) {
-      return pages('ListOpenWorkflowExecutions', async (token) => {
-        const page = await retryThrottled(() =>
-          client.send(
-            new ListOpenWorkflowExecutionsCommand({
-              domain,
-              startTimeFilter: { ...startTimeFilter },
-              maximumPageSize: LIST_PAGE_SIZE,
               ...(token === undefined ? {} : { nextPageToken: token }),
             }),
           ),

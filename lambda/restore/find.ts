@@ -186,9 +186,11 @@ export async function findTerminations(
 }
 
 /**
- * The latest start of every run of the given workflowIds started at or after `since` (open or closed): a
- * workflowId with a run started after its termination was restarted since, by anyone, and is left alone.
- * One listing of the domain's runs started since the oldest termination, not one call per workflowId.
+ * The latest start of every closed run of the given workflowIds started at or after `since`: a workflowId with
+ * a run started after its termination was restarted since (by anyone, an earlier restore too) and is left
+ * alone. One listing of the domain's runs closed since, not a call per workflowId. A run started since and
+ * still open needs no listing: SWF refuses to start a second open run of a workflowId, which restore reports
+ * as `open-again`.
  */
 export async function latestStarts(
   swf: RestoreSwfPort,
@@ -198,17 +200,14 @@ export async function latestStarts(
   beforeList: () => Promise<void>,
 ): Promise<Map<string, number>> {
   const latest = new Map<string, number>();
-  const note = (info: WorkflowExecutionInfo) => {
-    const id = info.execution?.workflowId;
-    const at = info.startTimestamp?.getTime();
-    if (id === undefined || at === undefined || !workflowIds.has(id)) return;
-    latest.set(id, Math.max(latest.get(id) ?? 0, at));
-  };
-  await eachPage(swf.listOpen(domain, { oldestDate: since }), beforeList, (page) => {
-    page.forEach(note);
-  });
   await eachPage(swf.listClosed({ domain, startTimeFilter: { oldestDate: since } }), beforeList, (page) => {
-    page.forEach(note);
+    for (const info of page) {
+      const id = info.execution?.workflowId;
+      const at = info.startTimestamp?.getTime();
+      if (id !== undefined && at !== undefined && workflowIds.has(id)) {
+        latest.set(id, Math.max(latest.get(id) ?? 0, at));
+      }
+    }
   });
   return latest;
 }

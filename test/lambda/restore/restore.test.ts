@@ -163,7 +163,7 @@ describe("restore { jobId }: the job's terminations, and only those", () => {
     expect(outcomes(again)).toEqual({ 'wf-0': 'restarted-since' });
   });
 
-  test('GIVEN a workflowId restarted by someone in between WHEN the job is restored THEN that workflowId is skipped', async () => {
+  test('GIVEN a workflowId restarted by someone in between (still open) WHEN the job is restored THEN SWF refuses a second run and it is skipped as open-again', async () => {
     await start([run(0), run(1)]);
     await terminateByTerminator(['wf-0', 'wf-1'], 'job-A');
     await testClient(server.endpoint).send(
@@ -180,7 +180,8 @@ describe("restore { jobId }: the job's terminations, and only those", () => {
 
     const report = await restore({ restore: { domain: DOMAIN, jobId: 'job-A' } });
 
-    expect(outcomes(report)).toEqual({ 'wf-0': 'started', 'wf-1': 'restarted-since' });
+    expect(outcomes(report)).toEqual({ 'wf-0': 'started', 'wf-1': 'open-again' });
+    expect(server.starts.filter((s) => s.workflowId === 'wf-1')).toHaveLength(1);
   });
 
   test('GIVEN a deprecated type and a run naming a Lambda role not allowed WHEN restored THEN each is skipped with why, the rest started', async () => {
