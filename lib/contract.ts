@@ -112,6 +112,8 @@ export const RESTORE_METRIC = {
   skipped: 'RestoreSkipped',
   failed: 'RestoreFailed',
 } as const;
+/** The state machine's task that runs a restore job's chunk on the restore function. */
+export const RESTORE_CHUNK_STATE = 'RestoreChunk';
 /** Restore jobs' ids start with this, so `jobs` tells them from termination jobs. */
 export const RESTORE_JOB_PREFIX = 'restore-';
 

@@ -15,6 +15,9 @@ export const HANDLER_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** The least-privilege verifier, bundled the same way (lambda/verify/handler.ts). */
 export const VERIFIER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'verifier');
 
+/** Restore (allowRestore), bundled the same way (lambda/restore/handler.ts). */
+export const RESTORE_ASSET_DIR = path.join(__dirname, '..', 'assets', 'restore');
+
 /** The handler's code, failing with what to do when the package was not built. */
 export function handlerCode(): lambda.Code {
   return assetCode(HANDLER_ASSET_DIR, 'handler');
@@ -23,6 +26,11 @@ export function handlerCode(): lambda.Code {
 /** The verifier's code, likewise. */
 export function verifierCode(): lambda.Code {
   return assetCode(VERIFIER_ASSET_DIR, 'verifier');
+}
+
+/** Restore's code, likewise. */
+export function restoreCode(): lambda.Code {
+  return assetCode(RESTORE_ASSET_DIR, 'restore function');
 }
 
 function assetCode(dir: string, what: string): lambda.Code {

@@ -16,7 +16,7 @@ export const OPERATOR_METADATA_KEY = 'cdk-swf-terminator';
 export const OPERATOR_METADATA_VERSION = 1;
 
 /** The functions an operator's command calls. */
-export const OPERATOR_FUNCTION_ROLES = ['handler', 'control', 'verifier'] as const;
+export const OPERATOR_FUNCTION_ROLES = ['handler', 'control', 'verifier', 'restore'] as const;
 export type OperatorFunctionRole = (typeof OPERATOR_FUNCTION_ROLES)[number];
 
 /** What a deployed policy is, as the command lists it. */

@@ -42,6 +42,22 @@ export const BREAKER_ACTIONS: readonly string[] = [
 export const BREAKER_CONTROL_ACTIONS: readonly string[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem'];
 /** The state machine runs a job's chunks on the terminating function. */
 export const INVOKE_ACTION = 'lambda:InvokeFunction';
+/**
+ * What restore calls in each chosen domain (allowRestore): list terminated runs, read one event at either end
+ * of a run's history, start a run. The terminating function holds none of them.
+ */
+export const RESTORE_ACTIONS: readonly string[] = [
+  'swf:GetWorkflowExecutionHistory',
+  'swf:ListClosedWorkflowExecutions',
+  'swf:StartWorkflowExecution',
+];
+/** Passing a restarted run's Lambda role to SWF (only the roles `restoreLambdaRoles` names). */
+export const PASS_ROLE_ACTION = 'iam:PassRole';
+/** A restore hands what outlives one invocation to a job, and looks whether its job was stopped. */
+export const RESTORE_JOB_ACTIONS = {
+  machine: ['states:StartExecution'],
+  executions: ['states:DescribeExecution'],
+} as const;
 
 /** The services the roles trust, each the only principal that may assume its role. */
 export const TRUSTED_SERVICE = {
@@ -49,6 +65,9 @@ export const TRUSTED_SERVICE = {
   control: 'lambda.amazonaws.com',
   stateMachine: 'states.amazonaws.com',
 } as const;
+
+/** The service the restore function's role trusts (allowRestore). */
+export const RESTORE_TRUSTED_SERVICE = 'lambda.amazonaws.com';
 
 /** The one action a role's trusted service is let take. */
 export const TRUST_ACTION = 'sts:AssumeRole';
@@ -79,6 +98,8 @@ export interface GrantedResources {
   readonly handlerFunctionArn: string;
   /** The event policies' circuit breakers' table (only when the terminator has an event policy). */
   readonly breakerTableArn?: string;
+  /** The restore function and the Lambda roles it may pass (only with allowRestore). */
+  readonly restore?: { readonly functionArn: string; readonly lambdaRoles: readonly string[] };
 }
 
 /**
@@ -135,6 +156,36 @@ function functionGrants(r: GrantedResources): RoleGrant[] {
   ];
 }
 
+/** The restore function's role (allowRestore): its logs, restore's SWF calls, its jobs, the roles it passes. */
+export function restoreGrants(r: GrantedResources, lambdaRoles: readonly string[]): RoleGrant[] {
+  const grants: RoleGrant[] = [
+    { actions: WRITE_LOG_ACTIONS, resources: [r.logGroupArn], why: 'write its logs in its own log group' },
+    {
+      actions: RESTORE_ACTIONS,
+      resources: r.domains.flatMap((d) => domainArnPatterns(r, d)),
+      why: 'find terminated runs, read their first and last events, start them again, in the chosen domains',
+    },
+    {
+      actions: RESTORE_JOB_ACTIONS.machine,
+      resources: [r.stateMachineArn],
+      why: 'continue a restore that outgrows one invocation as a job',
+    },
+    {
+      actions: RESTORE_JOB_ACTIONS.executions,
+      resources: [executionsOf(r.stateMachineArn)],
+      why: 'see whether its job was stopped (or an abort recorded for it)',
+    },
+  ];
+  if (lambdaRoles.length > 0) {
+    grants.push({
+      actions: [PASS_ROLE_ACTION],
+      resources: lambdaRoles,
+      why: 'pass the Lambda roles restarted runs name (restoreLambdaRoles) to SWF',
+    });
+  }
+  return grants;
+}
+
 /** Each role's grants: what the construct writes into its policies, and all a verified role may hold. */
 export function roleGrants(r: GrantedResources): Record<RoleKind, RoleGrant[]> {
   const inDomains = (domains: readonly string[]) => domains.flatMap((d) => domainArnPatterns(r, d));
@@ -184,6 +235,15 @@ export function roleGrants(r: GrantedResources): Record<RoleKind, RoleGrant[]> {
         resources: [r.handlerFunctionArn, `${r.handlerFunctionArn}:*`],
         why: "run a job's chunks on the terminating function (any version or alias of it)",
       },
+      ...(r.restore === undefined
+        ? []
+        : [
+            {
+              actions: [INVOKE_ACTION],
+              resources: [r.restore.functionArn, `${r.restore.functionArn}:*`],
+              why: "run a restore job's chunks on the restore function (any version or alias of it)",
+            },
+          ]),
     ],
   };
 }

@@ -185,6 +185,25 @@ export interface SwfTerminatorProps {
   readonly verificationSchedule?: events.Schedule;
 
   /**
+   * Deploy restore: a function of its own that restarts what a job, a policy or named runs terminated, each
+   * workflowId with exactly what its terminated run was started with (read from SWF's history), confirmed by
+   * the provenance block of each termination. Its role may list closed executions, read their history and
+   * start executions in the chosen domains; the terminating function gains nothing. See `restoreFunction`.
+   *
+   * @default false
+   */
+  readonly allowRestore?: boolean;
+
+  /**
+   * The IAM roles restored runs may name as their Lambda role (a workflow that runs Lambda tasks was started
+   * with one): restore may pass exactly these to SWF (`iam:PassRole`, to swf.amazonaws.com only). A run naming
+   * another is skipped and reported. Only with `allowRestore`.
+   *
+   * @default - none: runs that name a Lambda role are not restored
+   */
+  readonly restoreLambdaRoles?: string[];
+
+  /**
    * How long the function's logs are kept.
    *
    * @default logs.RetentionDays.ONE_YEAR

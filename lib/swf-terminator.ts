@@ -5,7 +5,16 @@
  */
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { BreakerTable } from './breaker-table';
-import { type CfnResource, Duration, Lazy, Names, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  type CfnResource,
+  Duration,
+  Lazy,
+  Names,
+  RemovalPolicy,
+  Stack,
+  Token,
+  Validations,
+} from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -32,9 +41,11 @@ import {
   createControlRole,
   createTerminatingRole,
   DomainActionGrant,
+  type JobArns,
   jobArns,
   SendOnlySqsDestination,
 } from './permissions';
+import { TerminatorRestore } from './restore';
 import type { PolicyHostSettings } from './policy-validation';
 import type { SwfTerminatorProps } from './swf-terminator-props';
 import { TerminationPolicy, type TerminationPolicyOptions } from './termination-policy';
@@ -99,6 +110,12 @@ export class SwfTerminator extends Construct {
   public readonly logGroup: logs.ILogGroup;
   /** The service name the handler reports in its logs and as the `service` dimension of its metrics. */
   public readonly serviceName: string;
+  /**
+   * The restore function (`allowRestore`): invoke it with `{ "restore": { "domain": ..., "jobId": ... } }`
+   * (or `policy` with `closedAfter`, or `runs`) to restart what the terminator terminated; `dryRun` first.
+   * Undefined without `allowRestore`.
+   */
+  public readonly restoreFunction?: lambda.IFunction;
 
   private readonly settings: TerminatorSettings;
   private readonly cancelGrant: DomainActionGrant;
@@ -121,6 +138,8 @@ export class SwfTerminator extends Construct {
   private readonly policies: { policy: TerminationPolicy; hasBreaker: boolean }[] = [];
   private alarms?: TerminatorAlarms;
   private dashboard?: TerminatorDashboard;
+  /** Restore's function and role (allowRestore). */
+  private readonly restore?: TerminatorRestore;
   /** The construct's rules that invoke the terminating function: the only ones its resource policy may name. */
   private readonly handlerRules: events.IRule[] = [];
 
@@ -221,10 +240,16 @@ export class SwfTerminator extends Construct {
     this.handler = fn;
     this.handlerFunction = fn;
 
+    // Restore (allowRestore): a function and a role of its own, created before the state machine that runs
+    // its jobs' chunks.
+    this.restore = restoreOf(this, props, settings, { logGroup, jobs, serviceName: this.serviceName });
+    this.restoreFunction = this.restore?.function;
+
     const jobMachine = new JobMachine(this, 'Jobs', {
       handler: fn,
       handlerTimeout: timeout,
       stateMachineName,
+      ...(this.restore === undefined ? {} : { restoreHandler: this.restore.function }),
     });
     this.stateMachine = jobMachine.stateMachine;
 
@@ -300,6 +325,7 @@ export class SwfTerminator extends Construct {
     for (const [operatorRole, target] of [
       ['control', this.controlFunction],
       ['verifier', this.verifier],
+      ...(this.restore === undefined ? [] : [['restore', this.restore.function] as const]),
     ] as const) {
       markForOperators(target, () => ({
         version: OPERATOR_METADATA_VERSION,
@@ -470,6 +496,7 @@ export class SwfTerminator extends Construct {
         this.handler.functionArn,
         this.controlHandler.functionArn,
         this.verifier.functionArn,
+        ...(this.restore === undefined ? [] : [this.restore.function.functionArn]),
         stack.formatArn({
           service: 'cloudformation',
           resource: 'stack',
@@ -586,6 +613,38 @@ export class SwfTerminator extends Construct {
   public metricVerificationFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.metric(VERIFY_METRIC, { statistic: cloudwatch.Stats.MAXIMUM, ...props });
   }
+}
+
+/** Restore's function and role when the props allow it, its props checked (at synth, naming the prop). */
+function restoreOf(
+  scope: Construct,
+  props: SwfTerminatorProps,
+  settings: TerminatorSettings,
+  shared: { logGroup: logs.ILogGroup; jobs: JobArns; serviceName: string },
+): TerminatorRestore | undefined {
+  const roles = props.restoreLambdaRoles ?? [];
+  if (props.allowRestore !== true) {
+    if (roles.length > 0) {
+      throw new Error(
+        'SwfTerminator: restoreLambdaRoles is set but allowRestore is not true; set both, or neither',
+      );
+    }
+    return undefined;
+  }
+  for (const [i, arn] of roles.entries()) {
+    if (!Token.isUnresolved(arn) && !/^arn:[^:]+:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(arn)) {
+      throw new Error(
+        `SwfTerminator: restoreLambdaRoles[${i}] must be an IAM role ARN (arn:PARTITION:iam::ACCOUNT:role/NAME), ` +
+          `got ${JSON.stringify(arn.slice(0, 40))}`,
+      );
+    }
+  }
+  return new TerminatorRestore(scope, 'Restore', {
+    domains: settings.domains,
+    lambdaRoles: roles,
+    maxExecutions: settings.maxExecutions,
+    ...shared,
+  });
 }
 
 /** What `grantOperate` grants: one action per API the command calls. */

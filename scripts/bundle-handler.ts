@@ -19,11 +19,12 @@ const ROOT = path.resolve(__dirname, '..');
 
 /**
  * The bundles the package ships, by the directory under assets/ that lib/handler-asset.ts reads: the handler,
- * and the least-privilege verifier (a function of its own, with none of the handler's permissions).
+ * the least-privilege verifier, and restore (each a function of its own, with none of the handler's permissions).
  */
 export const ASSET_ENTRIES = {
   handler: 'lambda/handler.ts',
   verifier: 'lambda/verify/handler.ts',
+  restore: 'lambda/restore/handler.ts',
 } as const;
 
 /**
