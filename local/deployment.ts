@@ -6,6 +6,7 @@
  * endpoints differ from AWS. `swf-terminator demo` runs on it; so do the command's tests (with a verifier and
  * CloudFormation beside it: test/support/operator-world.ts).
  */
+import { RESTORE_CHUNK_STATE } from '../lib/contract';
 import { markedResources, type OperatorMetadata } from '../lib/operator-contract';
 import { type ConcreteEnv, resolveIn } from './intrinsics';
 import { LocalLambda, type LocalFunction } from './lambda';
@@ -35,6 +36,13 @@ export interface LocalDeploymentOptions {
   readonly handlerTimeoutMs?: number;
   /** More functions to run beside the two (a test's verifier), by name. */
   readonly moreFunctions?: Record<string, LocalFunction>;
+  /**
+   * The shipped restore bundle (assets/restore/index.js): with it, a terminator deployed with allowRestore runs
+   * its restore function too, and the state machine's RestoreChunk invokes it.
+   */
+  readonly restoreBundle?: string;
+  /** Settings of the restore function beyond its template's (its RESTORE_CONFIG with other rates). */
+  readonly restoreEnv?: (templateEnv: Record<string, string>) => Record<string, string>;
 }
 
 export interface LocalDeployment {
@@ -47,6 +55,8 @@ export interface LocalDeployment {
   /** The functions' names (their logical ids, as every physical name here). */
   readonly handler: string;
   readonly control: string;
+  /** The restore function's name, when the terminator has one and a restore bundle was given. */
+  readonly restore?: string;
   close(): Promise<void>;
 }
 
@@ -82,21 +92,27 @@ export async function startLocalDeployment(options: LocalDeploymentOptions): Pro
   const logs = await FakeLogsServer.start({ pageSize: 1000, emptyPagesFirst: 0 });
   // The state machine's chunks invoke the local terminating function, which starts after it.
   const ready: { lambda?: LocalLambda } = {};
+  const invokeOn = (name: string) => async (event: unknown) => {
+    if (ready.lambda === undefined) throw new Error('the functions are not started yet');
+    const answer = await ready.lambda.invoke(name, event);
+    if (answer === 'throttled') {
+      throw Object.assign(new Error('Rate Exceeded.'), { name: 'Lambda.TooManyRequestsException' });
+    }
+    if (!answer.ok) throw Object.assign(new Error(answer.errorMessage), { name: answer.errorType });
+    return answer.value;
+  };
+  const restore =
+    options.restoreBundle === undefined
+      ? undefined
+      : markedResources(template.Resources).find((r) => r.metadata.role === 'restore')?.logicalId;
   const sfn = await FakeSfnServer.start({
     definition: definitionFromTemplate(
       template,
       `arn:${env.partition}:lambda:${env.region}:${env.account}:function:${handler}`,
     ),
     stateMachineArn: handlerEnv.STATE_MACHINE_ARN ?? '',
-    invoke: async (event) => {
-      if (ready.lambda === undefined) throw new Error('the functions are not started yet');
-      const answer = await ready.lambda.invoke(handler, event);
-      if (answer === 'throttled') {
-        throw Object.assign(new Error('Rate Exceeded.'), { name: 'Lambda.TooManyRequestsException' });
-      }
-      if (!answer.ok) throw Object.assign(new Error(answer.errorMessage), { name: answer.errorType });
-      return answer.value;
-    },
+    invoke: invokeOn(handler),
+    ...(restore === undefined ? {} : { otherTasks: { [RESTORE_CHUNK_STATE]: invokeOn(restore) } }),
   });
   const endpoints = {
     ...LOCAL_CREDENTIALS(env.region),
@@ -119,6 +135,17 @@ export async function startLocalDeployment(options: LocalDeploymentOptions): Pro
           env: { ...functionEnvironment(template, control, env), ...endpoints },
           timeoutMs: 30_000,
         },
+        ...(restore === undefined || options.restoreBundle === undefined
+          ? {}
+          : {
+              [restore]: {
+                bundle: options.restoreBundle,
+                env: {
+                  ...(options.restoreEnv ?? ((e) => e))(functionEnvironment(template, restore, env)),
+                  ...endpoints,
+                },
+              },
+            }),
         ...options.moreFunctions,
       },
       (functionName, line) => {
@@ -139,6 +166,7 @@ export async function startLocalDeployment(options: LocalDeploymentOptions): Pro
     lines,
     handler,
     control,
+    ...(restore === undefined ? {} : { restore }),
     close: async () => {
       await lambda.close();
       await Promise.all([swf.close(), sfn.close(), logs.close()]);

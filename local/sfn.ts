@@ -52,6 +52,11 @@ export interface FakeSfnOptions {
   /** The name of the task state to route to `invoke`. Default 'Chunk'. */
   readonly chunkState?: string;
   /**
+   * Other task states, each routed to a function of its own (the restore function's `RestoreChunk`): invoked
+   * like `invoke`, with the same retries, timeout and concurrency accounting.
+   */
+  readonly otherTasks?: Readonly<Record<string, (event: unknown, context: ChunkContext) => Promise<unknown>>>;
+  /**
    * Shortens the wait state (`waitState`): each time an execution enters it, it waits this many ms instead of
    * until its time (aws-local-stepfunctions' `waitTimeOverrides`). Default: the time the definition gives (a
    * job's grace period waits until its `notBefore`).
@@ -254,8 +259,21 @@ export class FakeSfnServer {
     const chunkState = this.options.chunkState ?? 'Chunk';
     const run = this.machine.run(JSON.parse(input) as Json, {
       overrides: {
-        taskResourceLocalHandlers: { [chunkState]: this.chunkHandler(execution) },
-        retryIntervalOverrides: { [chunkState]: this.options.retryIntervalsMs ?? [0, 200, 20] },
+        taskResourceLocalHandlers: {
+          [chunkState]: this.chunkHandler(execution, this.options.invoke),
+          ...Object.fromEntries(
+            Object.entries(this.options.otherTasks ?? {}).map(([state, invoke]) => [
+              state,
+              this.chunkHandler(execution, invoke),
+            ]),
+          ),
+        },
+        retryIntervalOverrides: Object.fromEntries(
+          [chunkState, ...Object.keys(this.options.otherTasks ?? {})].map((state) => [
+            state,
+            this.options.retryIntervalsMs ?? [0, 200, 20],
+          ]),
+        ),
         ...(this.options.waitMs === undefined
           ? {}
           : { waitTimeOverrides: { [this.options.waitState ?? JOB_WAIT_STATE]: this.options.waitMs } }),
@@ -295,7 +313,10 @@ export class FakeSfnServer {
   }
 
   /** The chunk state's task: the function, invoked the way Step Functions invokes Lambda. */
-  private chunkHandler(execution: FakeExecution): LocalHandler {
+  private chunkHandler(
+    execution: FakeExecution,
+    invoke: (event: unknown, context: ChunkContext) => Promise<unknown>,
+  ): LocalHandler {
     return async (input) => {
       // A stopped execution starts no task (the interpreter may still try one after an abort).
       if (execution.status !== 'RUNNING') {
@@ -317,7 +338,7 @@ export class FakeSfnServer {
       };
       record('LambdaFunctionStarted');
       try {
-        const answer = await this.options.invoke(event, {
+        const answer = await invoke(event, {
           awsRequestId: requestId,
           getRemainingTimeInMillis: () => Math.max(0, timeout - (Date.now() - started)),
         });

@@ -46,7 +46,7 @@ export type RestoreHandler = (
 /** Builds the restore handler around its collaborators (the throttles live as long as it does). */
 export function createRestoreHandler(deps: RestoreDeps): RestoreHandler {
   const clock = deps.clock ?? realClock;
-  const rates = deps.rates ?? RESTORE_RATES;
+  const rates = deps.rates ?? { ...RESTORE_RATES, ...deps.config.rates };
   const bucket = (kind: keyof typeof RESTORE_RATES) => {
     const b = new TokenBucket(rates[kind].ratePerSecond, rates[kind].burst, clock);
     return () => b.take();
