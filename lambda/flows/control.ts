@@ -11,6 +11,7 @@ import { type ControlRequest, parseControlRequest } from '../parse/control';
 import type { JobState, JobTotals, Provenance } from '../types';
 import { addTotals, NO_TOTALS } from '../job/write';
 import type { Runtime } from './runtime';
+import { RESTORE_JOB_KIND } from '../../lib/contract';
 
 /** What a stopped job records as its cause: the reason and who asked, as JSON. */
 export interface AbortCause {
@@ -64,6 +65,11 @@ export interface JobStatusAnswer {
   readonly acceptedUnder?: JobState['acceptedUnder'];
   /** Who asked for the job. */
   readonly requestedBy?: Provenance;
+  /**
+   * A restore job's counts (its state's `kind` is `restore`): started, skipped by why, failed. `totals` is
+   * then absent (a restore terminates nothing).
+   */
+  readonly restore?: Readonly<Record<string, unknown>>;
   /** For a stopped job: why, and who asked (or the cause given to `aws stepfunctions stop-execution`). */
   readonly abort?: AbortCause | { readonly cause: string };
   readonly error?: string;
@@ -239,6 +245,18 @@ async function jobStatus(
         : { state: parseState(job.output), inFlight: false };
   const handedBack = last.state ?? initial;
   const ended = job.state !== 'RUNNING' && job.state !== 'PENDING_REDRIVE';
+  const restore = restoreStatus(handedBack);
+  if (restore !== undefined) {
+    const abortCause =
+      job.state === 'ABORTED' ? (readAbortCause(job.cause) ?? { cause: job.cause ?? '' }) : undefined;
+    return {
+      jobId,
+      ...executionDates(job),
+      final: ended,
+      ...restore,
+      ...(abortCause === undefined ? {} : { abort: abortCause }),
+    };
+  }
 
   let logged: Logged | undefined;
   let note: string | undefined;
@@ -302,6 +320,35 @@ async function jobStatus(
     ...(abort === undefined ? {} : { abort }),
     ...(job.state === 'ABORTED' || job.error === undefined ? {} : { error: job.error }),
     ...(job.state === 'ABORTED' || job.cause === undefined ? {} : { cause: job.cause }),
+  };
+}
+
+/** A job's start and stop dates, as a status answers them. */
+function executionDates(job: {
+  readonly state: JobExecutionState;
+  readonly startedAt?: Date;
+  readonly stoppedAt?: Date;
+}) {
+  return {
+    state: job.state,
+    ...(job.startedAt === undefined ? {} : { startedAt: job.startedAt.toISOString() }),
+    ...(job.stoppedAt === undefined ? {} : { stoppedAt: job.stoppedAt.toISOString() }),
+  };
+}
+
+/**
+ * A restore job's status fields, from the state its last chunk handed back (lambda/restore/job.ts: its counts
+ * are restore's own, and it logs no termination progress); undefined for a termination job.
+ */
+function restoreStatus(state: unknown): Partial<JobStatusAnswer> | undefined {
+  const s = state as Record<string, unknown> | undefined;
+  if (s?.kind !== RESTORE_JOB_KIND) return undefined;
+  return {
+    restore: (s.totals ?? {}) as Record<string, unknown>,
+    ...(typeof s.chunks === 'number' ? { chunks: s.chunks } : {}),
+    ...(typeof s.summary === 'string' ? { summary: s.summary } : {}),
+    ...(typeof s.lastProgressAt === 'string' ? { lastProgressAt: s.lastProgressAt } : {}),
+    ...(typeof s.provenance === 'object' ? { requestedBy: s.provenance as Provenance } : {}),
   };
 }
 

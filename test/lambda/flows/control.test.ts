@@ -203,3 +203,51 @@ describe("a running job's status", () => {
     expect(status.note).toMatch(/could not be read \(Error: AccessDeniedException\)/);
   });
 });
+
+describe("a restore job's status", () => {
+  const restoreState = (status: string) => ({
+    kind: 'restore',
+    version: 1,
+    jobId: 'evt-1',
+    status,
+    chunks: 3,
+    summary: 'restore running: 30 started',
+    lastProgressAt: at(90),
+    provenance: { via: 'console', requestId: 'ops' },
+    totals: { matched: 50, started: 30, wouldStart: 0, failed: 0, notOurs: 2, skipped: { 'open-again': 1 } },
+  });
+
+  test("GIVEN a running restore job WHEN its status is asked THEN it answers restore's own counts, no termination totals", async () => {
+    const jobs = jobsWith('RUNNING', { state: restoreState('running') as never, inFlight: true });
+    const status = await statusOf(jobs, logged([]));
+    expect(status).toMatchObject({
+      jobId: 'evt-1',
+      state: 'RUNNING',
+      final: false,
+      chunks: 3,
+      summary: 'restore running: 30 started',
+      requestedBy: { via: 'console', requestId: 'ops' },
+      restore: { matched: 50, started: 30, notOurs: 2 },
+    });
+    expect(status.totals).toBeUndefined();
+  });
+
+  test('GIVEN an aborted restore job WHEN its status is asked THEN it says who stopped it and why', async () => {
+    const cause = JSON.stringify({ reason: 'enough', requestedBy: { via: 'console', requestId: 'ops' } });
+    const jobs: JobsPort = {
+      ...jobsWith('ABORTED', { inFlight: false }, restoreState('running')),
+      describe: (jobId) =>
+        Promise.resolve({
+          jobId,
+          executionArn: `arn:${jobId}`,
+          state: 'ABORTED' as const,
+          startedAt: STARTED,
+          stoppedAt: new Date(STARTED.getTime() + 60_000),
+          input: JSON.stringify(restoreState('running')),
+          cause,
+        }),
+    };
+    const status = await statusOf(jobs, logged([]));
+    expect(status).toMatchObject({ state: 'ABORTED', final: true, abort: { reason: 'enough' } });
+  });
+});
