@@ -43,12 +43,15 @@ export const BREAKER_CONTROL_ACTIONS: readonly string[] = ['dynamodb:GetItem', '
 /** The state machine runs a job's chunks on the terminating function. */
 export const INVOKE_ACTION = 'lambda:InvokeFunction';
 /**
- * What restore calls in each chosen domain (allowRestore): list terminated runs, read one event at either end
- * of a run's history, start a run. The terminating function holds none of them.
+ * What restore calls in each chosen domain (allowRestore): list terminated runs (and the open ones started
+ * since), read one event at either end of a run's history, start a run. The terminating function holds
+ * Start, ListClosed and GetHistory never (ListOpen it has for its own work).
  */
 export const RESTORE_ACTIONS: readonly string[] = [
   'swf:GetWorkflowExecutionHistory',
   'swf:ListClosedWorkflowExecutions',
+  // So a preview knows which workflowIds are open again (SWF refuses a second open run when starting).
+  'swf:ListOpenWorkflowExecutions',
   'swf:StartWorkflowExecution',
 ];
 /** Passing a restarted run's Lambda role to SWF (only the roles `restoreLambdaRoles` names). */

@@ -187,8 +187,8 @@ export interface SwfTerminatorProps {
   /**
    * Deploy restore: a function of its own that restarts what a job, a policy or named runs terminated, each
    * workflowId with exactly what its terminated run was started with (read from SWF's history), confirmed by
-   * the provenance block of each termination. Its role may list closed executions, read their history and
-   * start executions in the chosen domains; the terminating function gains nothing. See `restoreFunction`.
+   * the provenance block of each termination. Its role may list executions, read their history and start
+   * executions in the chosen domains; the terminating function gains nothing. See `restoreFunction`.
    *
    * @default false
    */

@@ -1,13 +1,14 @@
 /**
- * The SWF calls restore makes, and only those: closed executions listed (ListClosedWorkflowExecutions), one
- * event read from either end of a run's history (GetWorkflowExecutionHistory), and a run started
- * (StartWorkflowExecution). The restore function's role allows exactly these three actions
+ * The SWF calls restore makes, and only those: closed and open executions listed (ListClosed/ListOpen
+ * WorkflowExecutions), one event read from either end of a run's history (GetWorkflowExecutionHistory), and
+ * a run started (StartWorkflowExecution). The restore function's role allows exactly these three actions
  * (lib/restore.ts); the terminating function never calls them.
  */
 import {
   GetWorkflowExecutionHistoryCommand,
   type HistoryEvent,
   ListClosedWorkflowExecutionsCommand,
+  ListOpenWorkflowExecutionsCommand,
   StartWorkflowExecutionCommand,
   type SWFClient,
   type WorkflowExecutionInfo,
@@ -66,6 +67,8 @@ export type StartResult =
 export interface RestoreSwfPort {
   /** Pages of closed executions (newest first unless `oldestFirst`), every argument unchanged but the token. */
   listClosed(input: ListClosedInput, oldestFirst?: boolean): AsyncGenerator<readonly WorkflowExecutionInfo[]>;
+  /** Pages of open executions started in `startTimeFilter`. */
+  listOpen(domain: string, startTimeFilter: TimeWindow): AsyncGenerator<readonly WorkflowExecutionInfo[]>;
   /** The last event of a run's history (one event read, newest first). */
   lastEvent(domain: string, workflowId: string, runId: string): Promise<LastEvent>;
   /** What the run was started with: its first event, WorkflowExecutionStarted; undefined if it is not that. */
@@ -90,6 +93,18 @@ async function* pages<T>(
     }
     yield page?.items ?? [];
   } while (token !== undefined);
+}
+
+/** A List answer as a page (a stubbed or faulty endpoint may answer nothing: an empty last page). */
+function pageOf(
+  page: { executionInfos?: WorkflowExecutionInfo[]; nextPageToken?: string } | undefined,
+): { items?: readonly WorkflowExecutionInfo[]; nextPageToken?: string } | undefined {
+  return page === undefined
+    ? undefined
+    : {
+        ...(page.executionInfos === undefined ? {} : { items: page.executionInfos }),
+        ...(page.nextPageToken === undefined ? {} : { nextPageToken: page.nextPageToken }),
+      };
 }
 
 /** One event of a run's history, from its start (`newestFirst` false) or its end. */
@@ -136,13 +151,23 @@ export function createRestoreSwf(client: SWFClient): RestoreSwfPort {
             }),
           ),
         );
-        const answer = page as typeof page | undefined;
-        return answer === undefined
-          ? undefined
-          : {
-              ...(answer.executionInfos === undefined ? {} : { items: answer.executionInfos }),
-              ...(answer.nextPageToken === undefined ? {} : { nextPageToken: answer.nextPageToken }),
-            };
+        return pageOf(page);
+      });
+    },
+
+    listOpen(domain, startTimeFilter) {
+      return pages('ListOpenWorkflowExecutions', async (token) => {
+        const page = await retryThrottled(() =>
+          client.send(
+            new ListOpenWorkflowExecutionsCommand({
+              domain,
+              startTimeFilter: { ...startTimeFilter },
+              maximumPageSize: LIST_PAGE_SIZE,
+              ...(token === undefined ? {} : { nextPageToken: token }),
+            }),
+          ),
+        );
+        return pageOf(page);
       });
     },
 

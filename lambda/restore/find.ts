@@ -186,11 +186,10 @@ export async function findTerminations(
 }
 
 /**
- * The latest start of every closed run of the given workflowIds started at or after `since`: a workflowId with
- * a run started after its termination was restarted since (by anyone, an earlier restore too) and is left
- * alone. One listing of the domain's runs closed since, not a call per workflowId. A run started since and
- * still open needs no listing: SWF refuses to start a second open run of a workflowId, which restore reports
- * as `open-again`.
+ * The latest start of every run (open or closed) of the given workflowIds started at or after `since`: a
+ * workflowId with a run started after its termination was restarted since (by anyone, an earlier restore
+ * too) and is left alone; one whose run is open is `open-again` (SWF would refuse to start a second; a
+ * preview says so too). One listing of the domain's runs started since, not a call per workflowId.
  */
 export async function latestStarts(
   swf: RestoreSwfPort,
@@ -198,18 +197,21 @@ export async function latestStarts(
   workflowIds: ReadonlySet<string>,
   since: Date,
   beforeList: () => Promise<void>,
-): Promise<Map<string, number>> {
+): Promise<{ readonly latest: Map<string, number>; readonly open: Set<string> }> {
   const latest = new Map<string, number>();
-  await eachPage(swf.listClosed({ domain, startTimeFilter: { oldestDate: since } }), beforeList, (page) => {
+  const open = new Set<string>();
+  const note = (isOpen: boolean) => (page: readonly WorkflowExecutionInfo[]) => {
     for (const info of page) {
       const id = info.execution?.workflowId;
       const at = info.startTimestamp?.getTime();
-      if (id !== undefined && at !== undefined && workflowIds.has(id)) {
-        latest.set(id, Math.max(latest.get(id) ?? 0, at));
-      }
+      if (id === undefined || at === undefined || !workflowIds.has(id)) continue;
+      latest.set(id, Math.max(latest.get(id) ?? 0, at));
+      if (isOpen) open.add(id);
     }
-  });
-  return latest;
+  };
+  await eachPage(swf.listOpen(domain, { oldestDate: since }), beforeList, note(true));
+  await eachPage(swf.listClosed({ domain, startTimeFilter: { oldestDate: since } }), beforeList, note(false));
+  return { latest, open };
 }
 
 /** Reads every page of a listing, taking a List token before each call. */

@@ -35,7 +35,7 @@ export async function restartRuns(ctx: RestartContext, runs: readonly Terminated
   const since = new Date(
     runs.reduce((min, r) => (r.closedAt < min ? r.closedAt : min), runs[0]?.closedAt ?? ''),
   );
-  const latest = await latestStarts(
+  const { latest, open } = await latestStarts(
     ctx.swf,
     request.domain,
     new Set(runs.map((r) => r.workflowId)),
@@ -46,7 +46,7 @@ export async function restartRuns(ctx: RestartContext, runs: readonly Terminated
     runs,
     ctx.inFlight,
     async (run) => {
-      ctx.record(await restartOne(ctx, run, latest.get(run.workflowId)));
+      ctx.record(await restartOne(ctx, run, latest.get(run.workflowId), open.has(run.workflowId)));
     },
     ctx.shouldStop,
   );
@@ -56,12 +56,15 @@ async function restartOne(
   ctx: RestartContext,
   run: Terminated,
   latestStart: number | undefined,
+  openNow: boolean,
 ): Promise<RestoredRun> {
   const { request } = ctx;
   const ref = { workflowId: run.workflowId, runId: run.runId };
   if (run.parent !== undefined && !request.includeChildren) {
     return { ...ref, outcome: 'child-of-restored-parent', parent: run.parent };
   }
+  // A run open now (started since, by anyone): SWF refuses a second. Listed, so a preview says so too.
+  if (openNow) return { ...ref, outcome: 'open-again' };
   if (latestStart !== undefined && latestStart > Date.parse(run.closedAt)) {
     return { ...ref, outcome: 'restarted-since' };
   }

@@ -29,8 +29,11 @@ const LAMBDA_ROLE = `arn:aws:iam::${ACCOUNT}:role/workflow-lambdas`;
 const RESTORE_ACTIONS = [
   'swf:GetWorkflowExecutionHistory',
   'swf:ListClosedWorkflowExecutions',
+  'swf:ListOpenWorkflowExecutions',
   'swf:StartWorkflowExecution',
 ];
+/** What only restore may do (the terminating function lists open executions for its own work). */
+const RESTORE_ONLY = RESTORE_ACTIONS.filter((a) => a !== 'swf:ListOpenWorkflowExecutions');
 
 function synth(props: Partial<SwfTerminatorProps> = {}) {
   const stack = new Stack(testApp(), 'RestoreStack', { env: { account: ACCOUNT, region: REGION } });
@@ -66,7 +69,7 @@ describe('without allowRestore (the default)', () => {
     expect(terminator.restoreFunction).toBeUndefined();
     const actions = everyAction(template);
     expect(actions).toContain('swf:TerminateWorkflowExecution');
-    for (const action of [...RESTORE_ACTIONS, 'iam:PassRole']) expect(actions).not.toContain(action);
+    for (const action of [...RESTORE_ONLY, 'iam:PassRole']) expect(actions).not.toContain(action);
     expect(definitionOf(template)).not.toContain('RestoreChunk');
   });
 
@@ -131,7 +134,7 @@ describe('with allowRestore', () => {
     expect(normalized).toHaveLength(5);
   });
 
-  test('the simulator allows restore its three calls in the chosen domains and denies every other SWF action, other domains and accounts, other roles to pass', async () => {
+  test('the simulator allows restore its four calls in the chosen domains and denies every other SWF action, other domains and accounts, other roles to pass', async () => {
     const policies = rolePolicies(template, 'TerminatorRestoreRole', ENV);
     const cells: Cell[] = [
       ...['orders', 'billing'].flatMap((d) => RESTORE_ACTIONS.flatMap((a) => bothForms(a, d, 'Allowed'))),
@@ -177,7 +180,7 @@ describe('with allowRestore', () => {
 
   test("the terminating function's role gains nothing: no restore action, no PassRole", () => {
     const actions = actionsOf(statementsOf(template, ROLES.handler));
-    for (const action of [...RESTORE_ACTIONS, 'iam:PassRole']) expect(actions).not.toContain(action);
+    for (const action of [...RESTORE_ONLY, 'iam:PassRole']) expect(actions).not.toContain(action);
     expect(actionsOf(statementsOf(template, ROLES.control))).not.toContain('swf:StartWorkflowExecution');
   });
 
