@@ -5,7 +5,8 @@
  * beyond what was confirmed can be acted on: if more match by then, the terminator refuses the whole request,
  * and the command says so and offers to preview again. A request that becomes a job is followed to its end.
  */
-import { confirm, isCancel, text } from '@clack/prompts';
+import { confirm, isCancel } from '@clack/prompts';
+import { confirmed } from './confirm';
 import { type Context, callHandler, failure } from './context';
 import { CommandError, EXIT, type ExitCode } from './exit-codes';
 import { countsLine, executionsTable, type ReportLike, wouldAct } from './report-view';
@@ -131,39 +132,6 @@ function showPreview(ctx: Context, domain: string, preview: ReportLike, show: nu
     ui.out(executionsTable(ui, executions, show));
     if (toAct > show) ui.out(`... and ${count(toAct - Math.min(show, executions.length))} more`);
   }
-}
-
-/** Asks the operator; true to go on. Refuses without a terminal unless --yes. */
-async function confirmed(
-  ctx: Context,
-  question: string,
-  domain: string,
-  toAct: number,
-  options: ActOptions,
-): Promise<boolean> {
-  const { ui } = ctx;
-  if (options.yes) return true;
-  if (!ui.interactive) {
-    ui.err('Not confirmed: no terminal to ask on. Add --yes to act without a question (scripts).');
-    return false;
-  }
-  if (toAct > options.confirmThreshold) {
-    const answer = await text({
-      message: `${question} Type the domain name to confirm:`,
-      output: ui.promptOutput,
-    });
-    if (isCancel(answer) || answer.trim() !== domain) {
-      ui.err(ui.c.yellow(`Not confirmed (the answer was not "${domain}"); nothing sent.`));
-      return false;
-    }
-    return true;
-  }
-  const answer = await confirm({ message: question, initialValue: false, output: ui.promptOutput });
-  if (isCancel(answer) || !answer) {
-    ui.err('Not confirmed; nothing sent.');
-    return false;
-  }
-  return true;
 }
 
 /** The real request's answer: inline results, or the job it became, followed to its end. */

@@ -1,7 +1,8 @@
 /**
  * Finding a deployed terminator: from its stack (`--stack`, or SWF_TERMINATOR_STACK), by the metadata entry
  * the construct writes on its functions (lib/operator-contract.ts), so generated names never matter; or from
- * function names given outright (`--function`, `--control-function`, `--verifier-function`).
+ * function names given outright (`--function`, `--control-function`, `--verifier-function`,
+ * `--restore-function`).
  */
 import {
   type CloudFormationClient,
@@ -25,6 +26,8 @@ export interface Terminator {
   /** The control function: status, jobs, abort (the terminating function when only it is known). */
   readonly control: string;
   readonly verifier?: string;
+  /** The restore function (a terminator deployed with allowRestore). */
+  readonly restore?: string;
   /** Known from a stack only. */
   readonly domains?: readonly string[];
   readonly policies?: readonly PolicyManifest[];
@@ -36,6 +39,7 @@ export interface LocateFlags {
   readonly function?: string;
   readonly controlFunction?: string;
   readonly verifierFunction?: string;
+  readonly restoreFunction?: string;
 }
 
 export async function locate(flags: LocateFlags, cloudFormation: CloudFormationClient): Promise<Terminator> {
@@ -45,6 +49,7 @@ export async function locate(flags: LocateFlags, cloudFormation: CloudFormationC
       handler: flags.function,
       control: flags.controlFunction ?? flags.function,
       ...(flags.verifierFunction === undefined ? {} : { verifier: flags.verifierFunction }),
+      ...(flags.restoreFunction === undefined ? {} : { restore: flags.restoreFunction }),
     };
   }
   const stack = flags.stack ?? process.env.SWF_TERMINATOR_STACK;
@@ -79,10 +84,11 @@ export async function locate(flags: LocateFlags, cloudFormation: CloudFormationC
     );
     return answer.StackResourceDetail?.PhysicalResourceId;
   };
-  const [handler, control, verifier] = await Promise.all([
+  const [handler, control, verifier, restore] = await Promise.all([
     nameOf('handler'),
     nameOf('control'),
     nameOf('verifier'),
+    nameOf('restore'),
   ]);
   if (handler === undefined) {
     throw new CommandError(
@@ -95,6 +101,7 @@ export async function locate(flags: LocateFlags, cloudFormation: CloudFormationC
     handler,
     control: control ?? handler,
     ...(verifier === undefined ? {} : { verifier }),
+    ...(restore === undefined ? {} : { restore }),
     domains: handlerEntry?.domains ?? [],
     policies: handlerEntry?.policies ?? [],
   };

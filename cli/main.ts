@@ -13,6 +13,7 @@ import { CommandError, EXIT, EXIT_CODES_HELP, type ExitCode } from './exit-codes
 import { locate, type LocateFlags } from './locate';
 import { abort, jobs, listPolicies, previewPolicy, status, verify } from './operate';
 import { type CommandAction, type RequestFlags, requestFromFlags } from './request-flags';
+import { restore } from './restore';
 import { terminalUi } from './ui';
 
 interface GlobalFlags extends LocateFlags {
@@ -90,6 +91,7 @@ export function program(run: (code: ExitCode) => void): Command {
     .option('--function <name>', 'the terminating function, instead of --stack')
     .option('--control-function <name>', 'with --function: the control function (status, jobs, abort)')
     .option('--verifier-function <name>', 'with --function: the verifier')
+    .option('--restore-function <name>', 'with --function: the restore function (allowRestore)')
     .option('--region <region>', 'AWS region (default: the SDK settings)')
     .option('--profile <name>', 'AWS profile (default: the SDK settings)')
     .option('--json', 'JSON on standard output, for scripts')
@@ -197,6 +199,57 @@ export function program(run: (code: ExitCode) => void): Command {
       const { demo } = await import('./demo');
       run(await demo(ui, opts.yes === true));
     });
+  root
+    .command('restore [jobId]')
+    .description(
+      "undo a job's (or --policy's) terminations: preview, confirm, then start each run again as it was started",
+    )
+    .option('--policy <name>', "a policy's terminations instead of a job's (with --closed-after)")
+    .option('--domain <name>', "the domain (default: the job's, or the terminator's only one)")
+    .option('--closed-after <iso>', 'terminations closed at or after (default: from the job)')
+    .option('--closed-before <iso>', "terminations closed at or before (default: the job's end, or now)")
+    .option(
+      '--include-children',
+      "start children their parent's termination closed too (default: report them)",
+    )
+    .option('--reason <text>', 'why (logged with every run started)')
+    .option('--preview', 'show what would start; start nothing')
+    .option('-y, --yes', 'no question: start what the preview counted (for scripts)')
+    .option('--confirm-threshold <n>', 'above this many runs, type the domain name to confirm', '10')
+    .option('--show <n>', 'runs listed', '10')
+    .action(
+      withContext(
+        (
+          ctx,
+          jobId: string | undefined,
+          opts: {
+            policy?: string;
+            domain?: string;
+            closedAfter?: string;
+            closedBefore?: string;
+            includeChildren?: boolean;
+            reason?: string;
+            preview?: boolean;
+            yes?: boolean;
+            confirmThreshold: string;
+            show: string;
+          },
+        ) =>
+          restore(ctx, {
+            ...(jobId === undefined ? {} : { jobId }),
+            ...(opts.policy === undefined ? {} : { policy: opts.policy }),
+            ...(opts.domain === undefined ? {} : { domain: opts.domain }),
+            ...(opts.closedAfter === undefined ? {} : { closedAfter: opts.closedAfter }),
+            ...(opts.closedBefore === undefined ? {} : { closedBefore: opts.closedBefore }),
+            ...(opts.reason === undefined ? {} : { reason: opts.reason }),
+            includeChildren: opts.includeChildren === true,
+            previewOnly: opts.preview === true,
+            yes: opts.yes === true,
+            confirmThreshold: positiveInt('--confirm-threshold', opts.confirmThreshold),
+            show: positiveInt('--show', opts.show),
+          }),
+      ),
+    );
   root
     .command('verify')
     .description('run the least-privilege verifier and show its result')

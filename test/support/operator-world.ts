@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { SwfTerminator, type SwfTerminatorProps } from '../../lib';
-import { HANDLER_ASSET_DIR, VERIFIER_ASSET_DIR } from '../../lib/handler-asset';
+import { HANDLER_ASSET_DIR, RESTORE_ASSET_DIR, VERIFIER_ASSET_DIR } from '../../lib/handler-asset';
 import { LOCAL_CREDENTIALS, type LocalDeployment, startLocalDeployment } from '../../local/deployment';
 import type { LocalLambda } from '../../local/lambda';
 import type { FakeSfnServer, TemplateJson } from '../../local/sfn';
@@ -79,6 +79,19 @@ export async function startOperatorWorld(options: WorldOptions = {}): Promise<Op
     domains: ['orders', 'billing'],
     ...(options.handlerEnv === undefined ? {} : { handlerEnv: options.handlerEnv }),
     ...(options.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: options.handlerTimeoutMs }),
+    // With allowRestore, the restore function runs too, at SWF's whole quotas (the local SWF has none).
+    restoreBundle: path.join(RESTORE_ASSET_DIR, 'index.js'),
+    restoreEnv: (variables) => ({
+      ...variables,
+      RESTORE_CONFIG: JSON.stringify({
+        ...(JSON.parse(variables.RESTORE_CONFIG ?? '{}') as object),
+        rates: {
+          start: { ratePerSecond: 200, burst: 2000 },
+          history: { ratePerSecond: 60, burst: 2000 },
+          list: { ratePerSecond: 48, burst: 200 },
+        },
+      }),
+    }),
     moreFunctions: {
       [verifierFunction(template).logicalId]: {
         bundle: path.join(VERIFIER_ASSET_DIR, 'index.js'),
