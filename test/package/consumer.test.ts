@@ -225,6 +225,8 @@ describe('the package as a consumer installs it', () => {
         'assets/handler/index.js.map',
         'assets/handler/logs-client.js',
         'assets/handler/logs-client.js.map',
+        'assets/restore/index.js',
+        'assets/restore/index.js.map',
         'assets/verifier/index.js',
         'assets/verifier/index.js.map',
         'package.json',
