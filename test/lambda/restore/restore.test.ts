@@ -376,3 +376,77 @@ describe('a restore that outgrows one invocation continues as a job', () => {
     expect(server.calls).toHaveLength(callsBefore);
   });
 });
+
+describe('an abort stops a restore within a poll: no new run starts after it', () => {
+  test('GIVEN a restore starting 60 slow runs WHEN an abort is recorded for its id THEN it stops taking up runs, and hands nothing on', async () => {
+    await start(Array.from({ length: 60 }, (_, i) => run(i)));
+    await terminateByTerminator(
+      Array.from({ length: 60 }, (_, i) => `wf-${i}`),
+      'job-A',
+    );
+    server.latencyMs = 40;
+    const jobs = inMemoryJobs();
+    const handler = restoreHandler({ jobs: jobs.jobs, abortPollMs: 5 });
+    const running = handler({ restore: { domain: DOMAIN, jobId: 'job-A' } }, { awsRequestId: 'r' });
+    // The control function's abort, before the request had a job: an execution of its id, recorded.
+    while (server.starts.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    await jobs.jobs.start({ jobId: 'restore-r' });
+
+    const report = ((await running) as RestoreReport).restore;
+
+    expect(server.starts.length).toBeLessThan(60);
+    expect(report.totals.started).toBe(server.starts.length);
+    expect(report.job).toBeUndefined();
+    expect(jobs.started).toHaveLength(1);
+  });
+
+  test("GIVEN a restore job's chunk WHEN its execution is stopped THEN the chunk answers aborted and starts nothing more", async () => {
+    await start(Array.from({ length: 60 }, (_, i) => run(i)));
+    await terminateByTerminator(
+      Array.from({ length: 60 }, (_, i) => `wf-${i}`),
+      'job-A',
+    );
+    server.latencyMs = 40;
+    // A job's first state, as the request hands it on (its time is up after the window check and one run).
+    const jobs = inMemoryJobs();
+    let looks = 0;
+    await restoreHandler({ jobs: jobs.jobs, endReserveMs: 1000 })(
+      { restore: { domain: DOMAIN, jobId: 'job-A' } },
+      { awsRequestId: 'q', getRemainingTimeInMillis: () => (looks++ < 2 ? 60_000 : 0) },
+    );
+    // The chunk's handler sees its execution running, until it is stopped.
+    const stopped = { now: false };
+    const handler = restoreHandler({
+      jobs: {
+        ...jobs.jobs,
+        describe: (jobId) =>
+          Promise.resolve({
+            jobId,
+            executionArn: 'arn',
+            state: stopped.now ? ('ABORTED' as const) : ('RUNNING' as const),
+          }),
+      },
+      abortPollMs: 5,
+    });
+    const state = jobs.started.at(-1) as unknown as RestoreJobState;
+    expect(state).toMatchObject({ kind: 'restore', status: 'running' });
+    const chunk = handler(
+      JSON.parse(JSON.stringify({ [JOB_EVENT_KEY]: state, execution: 'arn' })) as unknown,
+      {
+        awsRequestId: 'c1',
+        getRemainingTimeInMillis: () => 600_000,
+      },
+    );
+    const before = server.starts.length;
+    const deadline = Date.now() + 10_000;
+    while (server.starts.length === before && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    stopped.now = true;
+
+    const next = (await chunk) as RestoreJobState;
+
+    expect(next.status).toBe('aborted');
+    expect(server.starts.length).toBeLessThan(60);
+  });
+});
