@@ -16,18 +16,25 @@
  *    its tag: one invocation (goal), List calls / the tag filter's pages (goal <= 1), memory against a domain of
  *    10,000 with the same matches (goal <= 1.5x).
  *
+ * 5. Restore (bench/restore.ts): 10,000 runs terminated by one job, restored against a local SWF that enforces
+ *    SWF's token buckets (time-scaled): simulated time / least time SWF's Start quota and the binding quota
+ *    (history reads) allow, / restore's configured pace (goal ~1), throttling (goal 0), every workflowId started
+ *    exactly once (a failure exits non-zero), and a naive sequential SDK loop over the same runs as baseline.
+ *
  * Knobs: BENCH_COLD_RUNS (default 30 samples per variant), BENCH_BULK_* (see bench/bulk.ts), BENCH_JOB_*
- * (see bench/job.ts), BENCH_SWEEP_* (see bench/sweep.ts), BENCH_SKIP (comma-separated: cold, bulk,
- * jobs, sweep).
+ * (see bench/job.ts), BENCH_SWEEP_* (see bench/sweep.ts), BENCH_RESTORE_* (see bench/restore.ts),
+ * BENCH_SKIP (comma-separated: cold, bulk, jobs, sweep, restore).
  *
  * There is no per-request micro-benchmark: against SWF's tens of milliseconds per call, the handler's own
  * fraction of a millisecond is noise; what users feel is the rate, the memory, the cold start and the abort.
- * Exits non-zero only on a crash (or a handler that throws in the bulk run), never for a goal not met.
+ * Exits non-zero only on a crash (or a handler that throws in the bulk run, or a restore that does not start
+ * every run exactly once), never for a goal not met.
  */
 import * as os from 'node:os';
 import { commandLine, printBulk, runBulk } from './bulk';
 import { runColdStart } from './cold-start';
 import { runJobs } from './job';
+import { printRestore, runRestore } from './restore';
 import { runSweep } from './sweep';
 import { table } from './stats';
 
@@ -79,8 +86,20 @@ async function main(): Promise<void> {
     console.log(`(sweep ${secs(t)})\n`);
   }
 
+  let restoreFailed = false;
+  if (!skip.has('restore')) {
+    const t = Date.now();
+    console.log(
+      '== Restore 10,000: a job of terminated runs restarted, local SWF enforcing its token buckets ==',
+    );
+    const restore = await runRestore();
+    printRestore(restore);
+    restoreFailed = restore.status !== 'ok';
+    console.log(`(restore ${secs(t)})\n`);
+  }
+
   console.log(`total ${secs(started)}`);
-  if (bulkFailed) process.exitCode = 1;
+  if (bulkFailed || restoreFailed) process.exitCode = 1;
 }
 
 main().catch((err: unknown) => {
