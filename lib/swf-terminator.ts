@@ -311,6 +311,15 @@ export class SwfTerminator extends Construct {
       onDeploy: props.verifyOnDeploy ?? true,
       ...(props.verificationSchedule === undefined ? {} : { schedule: props.verificationSchedule }),
       checkAfter: [role, controlRole, jobMachine],
+      ...(this.restore === undefined
+        ? {}
+        : {
+            restore: {
+              role: this.restore.role,
+              function: this.restore.function,
+              lambdaRoles: props.restoreLambdaRoles ?? [],
+            },
+          }),
     }).function;
 
     // How the operator's command finds these functions in the stack, whatever names CloudFormation gives them.

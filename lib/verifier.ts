@@ -53,6 +53,18 @@ export interface LeastPrivilegeVerifierProps {
   readonly schedule?: events.Schedule;
   /** What must exist before the deploy-time run: the roles, their policies, the state machine. */
   readonly checkAfter: readonly IConstruct[];
+  /**
+   * Restore (allowRestore): its role is checked whole like the others, its function's resource-based policy
+   * must grant nobody, and the state machine may invoke it. Undefined without restore.
+   */
+  readonly restore?: VerifiedRestore;
+}
+
+/** Restore's function and role, and the Lambda roles it may pass to SWF, as the verifier checks them. */
+export interface VerifiedRestore {
+  readonly role: iam.IRole;
+  readonly function: lambda.IFunction;
+  readonly lambdaRoles: readonly string[];
 }
 
 export class LeastPrivilegeVerifier extends Construct {
@@ -61,7 +73,13 @@ export class LeastPrivilegeVerifier extends Construct {
   constructor(scope: Construct, id: string, props: LeastPrivilegeVerifierProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const checkedRoles = [props.handlerRole, props.controlRole, props.stateMachineRole];
+    const { restore } = props;
+    const checkedRoles = [
+      props.handlerRole,
+      props.controlRole,
+      props.stateMachineRole,
+      ...(restore === undefined ? [] : [restore.role]),
+    ];
 
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
@@ -95,7 +113,11 @@ export class LeastPrivilegeVerifier extends Construct {
         resources: managedPolicies,
       }),
     );
-    const functions = [props.handler.functionArn, props.controlHandler.functionArn];
+    const functions = [
+      props.handler.functionArn,
+      props.controlHandler.functionArn,
+      ...(restore === undefined ? [] : [restore.function.functionArn]),
+    ];
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ReadWhoMayInvokeTheFunctions',
@@ -147,6 +169,15 @@ export class LeastPrivilegeVerifier extends Construct {
           eventBusArn: props.eventBus.eventBusArn,
           handlerRules: props.handlerRules().map(ruleName),
           controlRules: props.controlRules().map(ruleName),
+          ...(restore === undefined
+            ? {}
+            : {
+                restore: {
+                  roleArn: restore.role.roleArn,
+                  functionArn: restore.function.functionArn,
+                  lambdaRoles: restore.lambdaRoles,
+                },
+              }),
         }),
     });
     const environment = {
@@ -183,7 +214,11 @@ export class LeastPrivilegeVerifier extends Construct {
     if (props.onDeploy) {
       const trigger = new triggers.Trigger(this, 'OnDeploy', {
         handler: this.function,
-        executeAfter: [...props.checkAfter],
+        // Restore's role and function are read too: they must exist before the check runs.
+        executeAfter: [
+          ...props.checkAfter,
+          ...(restore === undefined ? [] : [restore.role, restore.function]),
+        ],
         timeout: VERIFY_TIMEOUT,
       });
       // Policies the app attaches to a checked role (before or after this constructor) must exist before the

@@ -11,6 +11,9 @@
  * - The bus's policy may allow nothing: the construct grants requests to principals of the account through
  *   their identity policies (grantRequest), never through the bus's policy, so any Allow in it lets a principal
  *   the construct did not name put requests on the bus.
+ * - The restore function's policy (allowRestore; each version's and alias's too) may allow nothing: the state
+ *   machine invokes it through its role, operators through their own identity policies (grantOperate); no
+ *   rule targets it. Any Allow in it lets a principal the construct did not name make restore start runs.
  */
 import { INVOKE_ACTION } from '../../lib/role-grants';
 import { finding, type Finding, type PolicyPlace, unreadable } from './findings';
@@ -91,8 +94,8 @@ export function auditFunctionPolicy(read: ResourcePolicyRead, rules: readonly st
     .flatMap((s) => invokeFindings(place, s, rules));
 }
 
-/** The findings of the request bus's policy: every Allow in it. */
-export function auditBusPolicy(read: ResourcePolicyRead): Finding[] {
+/** The findings of a resource-based policy that may allow nothing: every Allow in it, `why` refused. */
+function everyAllow(read: ResourcePolicyRead, whole: string, why: string): Finding[] {
   const place = { subject: read.subject, policy: 'resource-based policy' };
   if (read.document === undefined) return [];
   if (!read.document.ok) return [unreadable(place, read.document.problem)];
@@ -101,11 +104,30 @@ export function auditBusPolicy(read: ResourcePolicyRead): Finding[] {
     .map((s) =>
       finding(place, s, {
         action: actionsText(s),
-        resource: s.resources?.join(', ') ?? '(the bus)',
+        resource: s.resources?.join(', ') ?? whole,
         principal: principalText(s),
-        why:
-          'the construct lets principals of its account send requests through their own policies ' +
-          '(grantRequest), never through the bus policy: this lets a principal it did not name put requests',
+        why,
       }),
     );
+}
+
+/** The findings of the request bus's policy: every Allow in it. */
+export function auditBusPolicy(read: ResourcePolicyRead): Finding[] {
+  return everyAllow(
+    read,
+    '(the bus)',
+    'the construct lets principals of its account send requests through their own policies ' +
+      '(grantRequest), never through the bus policy: this lets a principal it did not name put requests',
+  );
+}
+
+/** The findings of the restore function's policy (or a version's or alias's): every Allow in it. */
+export function auditRestoreFunctionPolicy(read: ResourcePolicyRead): Finding[] {
+  return everyAllow(
+    read,
+    '(the function)',
+    'the state machine invokes the restore function through its role and operators through their own ' +
+      'policies (grantOperate), never through its resource-based policy: this lets a principal the construct ' +
+      'did not name make restore start runs',
+  );
 }

@@ -10,7 +10,8 @@
  * is inside without it is inside with it, and one that is outside is outside for some request. Deny statements
  * only take away, and are left to the simulation (which proves the role can still do its work).
  */
-import { type RoleGrant, type RoleKind, TRUST_ACTION } from '../../lib/role-grants';
+import { type RoleGrant, TRUST_ACTION } from '../../lib/role-grants';
+import type { VerifiedRole } from './checks';
 import { finding, type Finding, listed, type PolicyPlace, unreadable } from './findings';
 import { actionsText, principalText, type ReadDocument, type Statement } from './policy-document';
 import { hasWildcard, patternWithin } from './patterns';
@@ -29,10 +30,11 @@ export interface RoleRead {
   readonly policies: readonly RolePolicyRead[];
 }
 
-export const ROLE_LABEL: Readonly<Record<RoleKind, string>> = {
+export const ROLE_LABEL: Readonly<Record<VerifiedRole, string>> = {
   handler: "the terminating function's role",
   control: "the control function's role",
   stateMachine: "the state machine's role",
+  restore: "the restore function's role",
 };
 
 /** The findings of one Allow statement of an identity policy. */
@@ -110,7 +112,7 @@ function trustFindings(place: PolicyPlace, trust: ReadDocument, service: string)
 
 /** Every finding of one role: its trust policy, and each of its policies statement by statement. */
 export function auditRole(
-  kind: RoleKind,
+  kind: VerifiedRole,
   role: RoleRead,
   grants: readonly RoleGrant[],
   trustedService: string,

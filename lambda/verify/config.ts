@@ -68,6 +68,20 @@ const ARNS = {
   ],
 } as const satisfies Record<string, readonly [RegExp, string] | string>;
 
+/**
+ * Restore's fields (`restore`, only with allowRestore), each with its form: its role and function are the
+ * terminator's own (partition, region and account checked); a Lambda role restored runs name is a role of the
+ * partition, any account (the construct takes any role ARN: IAM decides whether it can be passed).
+ */
+const RESTORE_ARNS = {
+  roleArn: 'handlerRoleArn',
+  functionArn: 'handlerFunctionArn',
+} as const satisfies Record<string, ArnField>;
+const LAMBDA_ROLE: readonly [RegExp, string] = [
+  /^arn:(?<partition>[^:]+):iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/,
+  'an IAM role ARN, arn:PARTITION:iam::ACCOUNT:role/NAME',
+];
+
 type ArnField = keyof typeof ARNS;
 const ARN_FIELDS = Object.keys(ARNS) as ArnField[];
 
@@ -89,6 +103,11 @@ function buildSchema() {
     return must((v) => pattern.test(v), rule);
   };
   const rules = z.array(must((v) => RULE_NAME.test(v), "a rule's ARN after rule/, [BUS/]NAME"));
+  const restore = z.strictObject({
+    roleArn: arn(RESTORE_ARNS.roleArn),
+    functionArn: arn(RESTORE_ARNS.functionArn),
+    lambdaRoles: z.array(must((v) => LAMBDA_ROLE[0].test(v), LAMBDA_ROLE[1])),
+  });
   return z.strictObject({
     partition: must((v) => PARTITION.test(v), 'an AWS partition such as "aws" or "aws-cn"'),
     region: must((v) => REGION.test(v), 'an AWS region such as "eu-west-1"'),
@@ -109,6 +128,7 @@ function buildSchema() {
     eventBusArn: arn('eventBusArn'),
     handlerRules: rules,
     controlRules: rules,
+    restore: z.exactOptional(restore),
   });
 }
 
@@ -144,16 +164,28 @@ function crossCheck(parsed: ParsedConfig): VerifyConfig {
     cancelDomains: named('cancelDomains'),
     describeDomains: named('describeDomains'),
   };
-  for (const field of ARN_FIELDS) {
-    const value = config[field];
-    const where = formOf(field)[0].exec(value ?? '')?.groups;
-    if (where === undefined) continue;
+  /** Refuses `value` (of form `form`) unless it is of the configuration's partition, region and account. */
+  const placed = (field: string, form: RegExp, value: string | undefined) => {
+    const where = form.exec(value ?? '')?.groups;
+    if (where === undefined) return;
     const wrong = (['partition', 'region', 'account'] as const).filter(
       (part) => where[part] !== undefined && where[part] !== config[part],
     );
     if (wrong.length > 0) {
       const place = where.region === undefined ? `account ${account}` : `account ${account} in ${region}`;
       throw fail(field, `must be of ${place}, partition ${partition} (got ${echo(value)})`);
+    }
+  };
+  for (const field of ARN_FIELDS) placed(field, formOf(field)[0], config[field]);
+  if (parsed.restore !== undefined) {
+    placed('restore.roleArn', formOf(RESTORE_ARNS.roleArn)[0], parsed.restore.roleArn);
+    placed('restore.functionArn', formOf(RESTORE_ARNS.functionArn)[0], parsed.restore.functionArn);
+    parsed.restore.lambdaRoles.forEach((role, i) => {
+      placed(`restore.lambdaRoles[${i}]`, LAMBDA_ROLE[0], role);
+    });
+    const own = [parsed.handlerRoleArn, parsed.controlRoleArn, parsed.stateMachineRoleArn];
+    if (own.includes(parsed.restore.roleArn)) {
+      throw fail('restore.roleArn', `must be restore's own role, not another role of the terminator`);
     }
   }
   return config;
@@ -179,7 +211,8 @@ export function parseVerifyConfig(env: Env): VerifyConfig {
   if (!result.success) {
     const first = result.error.issues[0];
     if (first?.code === 'unrecognized_keys') {
-      const known = Object.keys(schema.shape).join(', ');
+      const shape = first.path[0] === 'restore' ? schema.shape.restore.def.innerType.shape : schema.shape;
+      const known = Object.keys(shape).join(', ');
       throw fail(
         fieldPath('', [...first.path, first.keys[0] ?? '?']),
         `is not a known field (known: ${known})`,

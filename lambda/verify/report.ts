@@ -4,7 +4,7 @@
  * the statements at fault; and every finding of the enumeration (lambda/verify/findings.ts). Pure.
  */
 import { ROLE_LABEL } from './audit-roles';
-import type { Check } from './checks';
+import { type Check, type CheckContext, contextKey } from './checks';
 import type { Finding } from './findings';
 
 /** IAM's `EvalDecision`. */
@@ -67,8 +67,22 @@ export interface VerifyReport {
  * The key of an answer: IAM action names are case-insensitive (IAM may echo them in another case);
  * resource ARNs are compared exactly.
  */
-export function evaluationKey(roleArn: string, action: string, resource: string): string {
-  return `${roleArn}\n${action.toLowerCase()}\n${resource}`;
+export function evaluationKey(
+  roleArn: string,
+  action: string,
+  resource: string,
+  /** The condition keys the question was asked with (a call's ContextEntries), if any. */
+  context?: CheckContext,
+): string {
+  const key = `${roleArn}\n${action.toLowerCase()}\n${resource}`;
+  return context === undefined ? key : `${key}\n${contextKey(context)}`;
+}
+
+/** A check's condition keys as a reader finds them (` when iam:PassedToService is swf.amazonaws.com`). */
+export function contextText(context: CheckContext | undefined): string {
+  if (context === undefined) return '';
+  const keys = Object.entries(context).map(([key, value]) => `${key} is ${value}`);
+  return keys.length === 0 ? '' : ` when ${keys.join(' and ')}`;
 }
 
 /**
@@ -100,7 +114,8 @@ function statementsPart(statements: readonly MatchedStatement[], verb: string): 
 /** The sentence for a failed check. */
 export function describeFailure(result: CheckResult): string {
   const head =
-    `${ROLE_LABEL[result.role]} ${result.roleArn}: ${result.action} on ${result.resource} must be ` +
+    `${ROLE_LABEL[result.role]} ${result.roleArn}: ${result.action} on ${result.resource}` +
+    `${contextText(result.context)} must be ` +
     `${result.expected} (${result.why}), IAM answered ${result.actual}`;
   switch (result.actual) {
     case 'allowed':
@@ -128,7 +143,7 @@ export function buildReport(
   findings: readonly Finding[] = [],
 ): VerifyReport {
   const results = checks.map((check): CheckResult => {
-    const answer = evaluations.get(evaluationKey(check.roleArn, check.action, check.resource));
+    const answer = evaluations.get(evaluationKey(check.roleArn, check.action, check.resource, check.context));
     const actual: Actual = answer?.decision ?? 'missing';
     const missingContextValues = answer?.missingContextValues ?? [];
     return {

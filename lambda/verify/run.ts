@@ -58,6 +58,7 @@ function rolesOf(config: VerifyConfig): Record<string, string> {
     handler: config.handlerRoleArn,
     ...(config.controlRoleArn === undefined ? {} : { control: config.controlRoleArn }),
     ...(config.stateMachineRoleArn === undefined ? {} : { stateMachine: config.stateMachineRoleArn }),
+    ...(config.restore === undefined ? {} : { restore: config.restore.roleArn }),
   };
 }
 
@@ -86,6 +87,7 @@ async function verifyOnce(deps: VerifyDeps, checks: readonly Check[]): Promise<V
         roleArn: f.roleArn,
         action: f.action,
         resource: f.resource,
+        ...(f.context === undefined ? {} : { context: f.context }),
         expected: f.expected,
         actual: f.actual,
         why: f.why,

@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-iam';
 import { retryThrottled } from '../aws/swf-client';
 import { describeError, echo } from '../errors';
-import type { Check } from './checks';
+import { type Check, type CheckContext, contextKey } from './checks';
 import { SimulationFailedError } from './errors';
 import { DECISIONS, type Decision, type Evaluation, evaluationKey, type MatchedStatement } from './report';
 
@@ -33,6 +33,8 @@ export interface SimulationCall {
   readonly roleArn: string;
   readonly actions: readonly string[];
   readonly resources: readonly string[];
+  /** The condition keys every answer of the call is asked with (`ContextEntries`); none when absent. */
+  readonly context?: CheckContext;
 }
 
 interface Group {
@@ -42,16 +44,27 @@ interface Group {
 
 const answers = (g: Group) => g.actions.size * g.resources.length;
 
-/** Plans the calls that answer `checks`: per role, as few as fit {@link MAX_RESULTS_PER_CALL} answers each. */
+/**
+ * Plans the calls that answer `checks`: per role (and per context: a call's condition keys apply to all of its
+ * answers), as few as fit {@link MAX_RESULTS_PER_CALL} answers each.
+ */
 export function planCalls(checks: readonly Check[], maxResults = MAX_RESULTS_PER_CALL): SimulationCall[] {
-  const byRole = new Map<string, Map<string, Set<string>>>();
-  for (const { roleArn, action, resource } of checks) {
-    const resources = byRole.get(roleArn) ?? new Map<string, Set<string>>();
-    byRole.set(roleArn, resources);
-    resources.set(resource, (resources.get(resource) ?? new Set<string>()).add(action));
+  const byRole = new Map<
+    string,
+    { roleArn: string; context?: CheckContext; resources: Map<string, Set<string>> }
+  >();
+  for (const { roleArn, action, resource, context } of checks) {
+    const key = `${roleArn}\n${contextKey(context)}`;
+    const asked = byRole.get(key) ?? {
+      roleArn,
+      ...(context === undefined ? {} : { context }),
+      resources: new Map<string, Set<string>>(),
+    };
+    byRole.set(key, asked);
+    asked.resources.set(resource, (asked.resources.get(resource) ?? new Set<string>()).add(action));
   }
   const calls: SimulationCall[] = [];
-  for (const [roleArn, resources] of byRole) {
+  for (const { roleArn, context, resources } of byRole.values()) {
     const sameActions = new Map<string, Group>();
     for (const [resource, actions] of resources) {
       const key = [...actions].sort().join('\n');
@@ -73,7 +86,14 @@ export function planCalls(checks: readonly Check[], maxResults = MAX_RESULTS_PER
         fits.resources.push(...group.resources);
       }
     }
-    calls.push(...planned.map((p) => ({ roleArn, actions: [...p.actions], resources: p.resources })));
+    calls.push(
+      ...planned.map((p) => ({
+        roleArn,
+        actions: [...p.actions],
+        resources: p.resources,
+        ...(context === undefined ? {} : { context }),
+      })),
+    );
   }
   return calls;
 }
@@ -144,10 +164,11 @@ function answersOf(result: EvaluationResult): Answer[] {
   }));
 }
 
-function record(into: Map<string, Evaluation>, roleArn: string, result: EvaluationResult): void {
+function record(into: Map<string, Evaluation>, call: SimulationCall, result: EvaluationResult): void {
+  const { roleArn } = call;
   const action = result.EvalActionName ?? '';
   for (const answer of answersOf(result)) {
-    into.set(evaluationKey(roleArn, action, answer.resource), {
+    into.set(evaluationKey(roleArn, action, answer.resource, call.context), {
       decision: decisionOf(roleArn, answer.decision, `${action} on ${answer.resource}`),
       matchedStatements: (answer.statements ?? []).map(statementOf),
       missingContextValues: answer.missing ?? [],
@@ -166,6 +187,15 @@ async function page(
     ActionNames: [...call.actions],
     ResourceArns: [...call.resources],
     MaxItems: options.maxItems ?? MAX_ITEMS,
+    ...(call.context === undefined
+      ? {}
+      : {
+          ContextEntries: Object.entries(call.context).map(([ContextKeyName, value]) => ({
+            ContextKeyName,
+            ContextKeyValues: [value],
+            ContextKeyType: 'string' as const,
+          })),
+        }),
     ...(marker === undefined ? {} : { Marker: marker }),
   });
   try {
@@ -193,7 +223,7 @@ export async function simulateChecks(
     for (let pages = 1; ; pages++) {
       const answer = await page(iam, call, marker, options);
       calls++;
-      for (const result of answer.EvaluationResults ?? []) record(evaluations, call.roleArn, result);
+      for (const result of answer.EvaluationResults ?? []) record(evaluations, call, result);
       if (answer.IsTruncated !== true) break;
       if (answer.Marker === undefined || answer.Marker === '') {
         throw new SimulationFailedError(call.roleArn, 'IAM said its answer was truncated but gave no Marker');

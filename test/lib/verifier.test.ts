@@ -26,6 +26,7 @@ import {
 } from '../support/policy-helpers';
 import {
   loadDeployment,
+  RESTORE_ROLE,
   roleArnIn,
   roleId,
   synthConcrete,
@@ -579,6 +580,101 @@ describe('metricVerificationFailed()', () => {
   });
 });
 
+/**
+ * Runs the verifier on `template`'s deployment in the fakes, with what makes it read everything it can (a version
+ * and an alias of each function, a managed policy of AWS and one of the account attached to the handler's role),
+ * and answers each call it made, as IAM would authorize it (action, resource), that the simulator does not
+ * allow the verifier's role (`policies`, `principal`). Checks that it made every kind of call, and read the
+ * qualified function and the managed policy.
+ */
+async function callsNotAllowed(
+  template: Template,
+  policies: ReturnType<typeof rolePolicies>,
+  principal: string,
+): Promise<unknown[]> {
+  const fakes = await startVerifierFakes();
+  try {
+    const config = loadDeployment(template, ENV, fakes);
+    const functions = [
+      config.handlerFunctionArn,
+      config.controlFunctionArn!,
+      ...(config.restore === undefined ? [] : [config.restore.functionArn]),
+    ];
+    for (const fn of functions) {
+      fakes.lambda.addQualifier(fn, 'version', '1');
+      fakes.lambda.addQualifier(fn, 'alias', 'live');
+    }
+    const doc = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
+    };
+    fakes.iam.addPolicy(config.handlerRoleArn, {
+      name: 'ReadOnlyAccess',
+      document: doc,
+      type: 'aws-managed',
+    });
+    fakes.iam.addPolicy(config.handlerRoleArn, { name: 'Ours', document: doc, type: 'user-managed' });
+
+    // (it fails: those policies are refused; every read and simulation is made all the same)
+    await createVerifyHandler({
+      config,
+      ...fakes.clients,
+      logger: new Logger({ logLevel: 'SILENT' }),
+      metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'own-role' }),
+      settleDelaysMs: [],
+    })({}, { awsRequestId: 'own-role' }).catch(() => undefined);
+
+    const checked = [
+      config.handlerRoleArn,
+      config.controlRoleArn!,
+      config.stateMachineRoleArn!,
+      ...(config.restore === undefined ? [] : [config.restore.roleArn]),
+    ];
+    const roleNamed = (name: string) =>
+      checked.find((arn) => arn.endsWith(`/${name}`)) ?? `unknown role ${name}`;
+    const made = [
+      ...fakes.iam.calls.map((c) => [
+        `iam:${c.action}`,
+        c.action === 'SimulatePrincipalPolicy' ? c.roleArn : (c.policyArn ?? roleNamed(c.roleName ?? '')),
+      ]),
+      ...fakes.lambda.calls.map((c) => [
+        `lambda:${c.operation}`,
+        c.qualifier === undefined ? c.functionName : `${c.functionName}:${c.qualifier}`,
+      ]),
+      ...fakes.events.calls.map((name) => ['events:DescribeEventBus', name]),
+    ];
+    expect(new Set(made.map(([action]) => action))).toEqual(
+      new Set([
+        'iam:SimulatePrincipalPolicy',
+        'iam:GetRole',
+        'iam:ListRolePolicies',
+        'iam:GetRolePolicy',
+        'iam:ListAttachedRolePolicies',
+        'iam:GetPolicy',
+        'iam:GetPolicyVersion',
+        'lambda:GetPolicy',
+        'lambda:ListVersionsByFunction',
+        'lambda:ListAliases',
+        'events:DescribeEventBus',
+      ]),
+    );
+    const resources = made.map(([, resource]) => resource);
+    for (const fn of functions) expect(resources).toContain(`${fn}:live`);
+    for (const role of checked) expect(resources).toContain(role);
+    expect(resources).toContain('arn:aws:iam::aws:policy/ReadOnlyAccess');
+    const verdicts = await Promise.all(
+      made.map(async ([action, resource]) => [
+        action,
+        resource,
+        await decide(policies, principal, action!, resource!, 'validated', ACCOUNT),
+      ]),
+    );
+    return verdicts.filter(([, , verdict]) => verdict !== 'Allowed');
+  } finally {
+    await fakes.close();
+  }
+}
+
 describe("the verifier's own role, proven by the IAM policy simulator", () => {
   // GIVEN the terminator with the issue's policies, its verifier's role resolved in a concrete environment
   const { template } = synthConcrete(addContractPolicies);
@@ -648,79 +744,8 @@ describe("the verifier's own role, proven by the IAM policy simulator", () => {
   });
 
   test('ALLOWS every call a verification makes, on the resource it makes it on (recorded by the fakes)', async () => {
-    // GIVEN the deployment in the fakes, with what makes the verifier read everything it can: a version and an
-    // alias of each function, a managed policy of AWS and one of the account attached to the handler's role
-    const fakes = await startVerifierFakes();
-    try {
-      const config = loadDeployment(template, ENV, fakes);
-      for (const fn of [config.handlerFunctionArn, config.controlFunctionArn!]) {
-        fakes.lambda.addQualifier(fn, 'version', '1');
-        fakes.lambda.addQualifier(fn, 'alias', 'live');
-      }
-      const doc = {
-        Version: '2012-10-17',
-        Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }],
-      };
-      fakes.iam.addPolicy(config.handlerRoleArn, {
-        name: 'ReadOnlyAccess',
-        document: doc,
-        type: 'aws-managed',
-      });
-      fakes.iam.addPolicy(config.handlerRoleArn, { name: 'Ours', document: doc, type: 'user-managed' });
-
-      // WHEN it runs (it fails: those policies are refused; every read and simulation is made all the same)
-      await createVerifyHandler({
-        config,
-        ...fakes.clients,
-        logger: new Logger({ logLevel: 'SILENT' }),
-        metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'own-role' }),
-        settleDelaysMs: [],
-      })({}, { awsRequestId: 'own-role' }).catch(() => undefined);
-
-      // THEN each call, as IAM would authorize it (action, resource), is allowed to the verifier's role
-      const roleNamed = (name: string) =>
-        [config.handlerRoleArn, config.controlRoleArn!, config.stateMachineRoleArn!].find((arn) =>
-          arn.endsWith(`/${name}`),
-        ) ?? `unknown role ${name}`;
-      const made = [
-        ...fakes.iam.calls.map((c) => [
-          `iam:${c.action}`,
-          c.action === 'SimulatePrincipalPolicy' ? c.roleArn : (c.policyArn ?? roleNamed(c.roleName ?? '')),
-        ]),
-        ...fakes.lambda.calls.map((c) => [
-          `lambda:${c.operation}`,
-          c.qualifier === undefined ? c.functionName : `${c.functionName}:${c.qualifier}`,
-        ]),
-        ...fakes.events.calls.map((name) => ['events:DescribeEventBus', name]),
-      ];
-      expect(new Set(made.map(([action]) => action))).toEqual(
-        new Set([
-          'iam:SimulatePrincipalPolicy',
-          'iam:GetRole',
-          'iam:ListRolePolicies',
-          'iam:GetRolePolicy',
-          'iam:ListAttachedRolePolicies',
-          'iam:GetPolicy',
-          'iam:GetPolicyVersion',
-          'lambda:GetPolicy',
-          'lambda:ListVersionsByFunction',
-          'lambda:ListAliases',
-          'events:DescribeEventBus',
-        ]),
-      );
-      expect(made.map(([, resource]) => resource)).toContain(`${config.handlerFunctionArn}:live`);
-      expect(made.map(([, resource]) => resource)).toContain('arn:aws:iam::aws:policy/ReadOnlyAccess');
-      const verdicts = await Promise.all(
-        made.map(async ([action, resource]) => [
-          action,
-          resource,
-          await decide(policies, principal, action!, resource!, 'validated', ACCOUNT),
-        ]),
-      );
-      expect(verdicts.filter(([, , verdict]) => verdict !== 'Allowed')).toEqual([]);
-    } finally {
-      await fakes.close();
-    }
+    // WHEN / THEN
+    await expect(callsNotAllowed(template, policies, principal)).resolves.toEqual([]);
   });
 
   const fnArn = (id: string) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${id}`;
@@ -783,5 +808,149 @@ describe("the verifier's own role, proven by the IAM policy simulator", () => {
   ])('%s on %s is %s', async (action, resource, expected) => {
     // WHEN / THEN
     await expect(decide(policies, principal, action, resource, 'validated', ACCOUNT)).resolves.toBe(expected);
+  });
+});
+
+describe('with allowRestore: the verifier checks restore too', () => {
+  // GIVEN a terminator with restore, restored runs naming one Lambda role
+  const LAMBDA_ROLE = `arn:aws:iam::${ACCOUNT}:role/workflow-lambdas`;
+  const restoreProps: Partial<SwfTerminatorProps> = { allowRestore: true, restoreLambdaRoles: [LAMBDA_ROLE] };
+  const { template } = synthConcrete(addContractPolicies, restoreProps);
+  const restoreRoleId = roleId(template, RESTORE_ROLE);
+  const restoreFnId = resourceNamed(template, 'AWS::Lambda::Function', 'TerminatorRestoreFunction').logicalId;
+  const restoreRole = roleArnIn(ENV, restoreRoleId);
+  const restoreFn = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${restoreFnId}`;
+  const concrete = withConcreteRoleArns(template, ENV);
+  const policies = rolePolicies(concrete, VERIFIER.role, ENV);
+  const principal = roleArnIn(ENV, roleId(template, VERIFIER.role));
+
+  test("VERIFY_CONFIG names restore's role, its function and the Lambda roles; without restore, no restore field", () => {
+    // WHEN
+    const config = parseVerifyConfig(verifierEnvironment(template, ENV));
+    const plain = parseVerifyConfig(verifierEnvironment(synthConcrete(addContractPolicies).template, ENV));
+
+    // THEN
+    expect(config.restore).toEqual({
+      roleArn: restoreRole,
+      functionArn: restoreFn,
+      lambdaRoles: [LAMBDA_ROLE],
+    });
+    expect('restore' in plain).toBe(false);
+    // AND the rest is as without restore, but the roles' and functions' names CloudFormation gives them
+    expect(Object.keys(config).sort()).toEqual([...Object.keys(plain), 'restore'].sort());
+  });
+
+  test('allowRestore without restoreLambdaRoles: an empty list', () => {
+    const { template: noRoles } = synthConcrete(addContractPolicies, { allowRestore: true });
+    expect(parseVerifyConfig(verifierEnvironment(noRoles, ENV)).restore?.lambdaRoles).toEqual([]);
+  });
+
+  test("its own role simulates and reads restore's role, and reads who may invoke restore's function (and its versions and aliases)", () => {
+    // GIVEN the verifier's one policy
+    const verifierRole = roleId(template, VERIFIER.role);
+    const attached = Object.values(resourcesOf(template)).filter(
+      (r) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        (r.Properties.Roles as { Ref?: string }[]).some((x) => x.Ref === verifierRole),
+    );
+    expect(attached).toHaveLength(1);
+    const statements = (
+      attached[0]!.Properties.PolicyDocument as { Statement: { Sid: string; Resource: unknown }[] }
+    ).Statement;
+    const resourcesOfSid = (sid: string) => statements.find((s) => s.Sid === sid)?.Resource;
+    const fn = { 'Fn::GetAtt': [restoreFnId, 'Arn'] };
+
+    // THEN restore's role is simulated and read, and restore's function is read, as the others
+    expect(resourcesOfSid('SimulateTheTerminatorsRoles')).toContainEqual({
+      'Fn::GetAtt': [restoreRoleId, 'Arn'],
+    });
+    expect(resourcesOfSid('ReadTheTerminatorsRoles')).toContainEqual({
+      'Fn::GetAtt': [restoreRoleId, 'Arn'],
+    });
+    expect(resourcesOfSid('ReadWhoMayInvokeTheFunctions')).toEqual(
+      expect.arrayContaining([fn, { 'Fn::Join': ['', [fn, ':*']] }]),
+    );
+    // AND nothing else changed: the same statements, one role and one function more
+    expect(statements.map((s) => s.Sid)).toEqual([
+      'WriteOwnLogs',
+      'SimulateTheTerminatorsRoles',
+      'ReadTheTerminatorsRoles',
+      'ReadManagedPoliciesOfTheRoles',
+      'ReadWhoMayInvokeTheFunctions',
+      'ReadWhoMayUseTheBus',
+    ]);
+    expect(resourcesOfSid('SimulateTheTerminatorsRoles')).toHaveLength(4);
+    expect(resourcesOfSid('ReadWhoMayInvokeTheFunctions')).toHaveLength(6);
+  });
+
+  test("the trigger waits for restore's role, its policy and its function; the fingerprint counts restore's role", () => {
+    // THEN
+    const triggers = triggersOf(template);
+    expect(triggers).toHaveLength(1);
+    expect(triggers[0]![1].DependsOn).toEqual(
+      expect.arrayContaining([restoreRoleId, policyId(template, RESTORE_ROLE), restoreFnId]),
+    );
+    // AND a statement added to restore's role changes the fingerprint, and the version the trigger runs
+    const widened = synthConcrete((t) => {
+      addContractPolicies(t);
+      t.restoreFunction!.addToRolePolicy(statement('swf:TerminateWorkflowExecution', '*'));
+    }, restoreProps).template;
+    expect(fingerprintOf(widened)).not.toBe(fingerprintOf(template));
+    expect(triggeredVersion(widened)).not.toBe(triggeredVersion(template));
+  });
+
+  test(`ALLOWS iam:SimulatePrincipalPolicy and each read on restore's role`, async () => {
+    for (const action of [
+      'iam:SimulatePrincipalPolicy',
+      'iam:GetRole',
+      'iam:ListRolePolicies',
+      'iam:GetRolePolicy',
+      'iam:ListAttachedRolePolicies',
+    ]) {
+      await expect(decide(policies, principal, action, restoreRole, 'validated', ACCOUNT)).resolves.toBe(
+        'Allowed',
+      );
+    }
+  });
+
+  test.each([
+    ['lambda:GetPolicy', restoreFn],
+    ['lambda:GetPolicy', `${restoreFn}:live`],
+    ['lambda:GetPolicy', `${restoreFn}:1`],
+    ['lambda:ListVersionsByFunction', restoreFn],
+    ['lambda:ListAliases', restoreFn],
+  ])("ALLOWS %s on restore's function (%s)", async (action, resource) => {
+    await expect(decide(policies, principal, action, resource, 'validated', ACCOUNT)).resolves.toBe(
+      'Allowed',
+    );
+  });
+
+  test('ALLOWS every call a verification with restore makes, on the resource it makes it on (recorded by the fakes)', async () => {
+    await expect(callsNotAllowed(template, policies, principal)).resolves.toEqual([]);
+  });
+
+  test.each([
+    ['iam:PassRole', LAMBDA_ROLE, 'the Lambda role restored runs name'],
+    ['iam:PassRole', restoreRole, "restore's role"],
+    ['iam:GetRole', LAMBDA_ROLE, 'the Lambda role (not checked: it is not the terminator’s)'],
+    ['iam:SimulatePrincipalPolicy', LAMBDA_ROLE, 'the Lambda role'],
+    ['iam:PutRolePolicy', restoreRole, "restore's role"],
+    ['iam:AttachRolePolicy', restoreRole, "restore's role"],
+    ['iam:UpdateAssumeRolePolicy', restoreRole, "restore's role"],
+    ['sts:AssumeRole', restoreRole, "restore's role"],
+    ['lambda:InvokeFunction', restoreFn, "restore's function"],
+    ['lambda:InvokeFunction', `${restoreFn}:live`, "an alias of restore's function"],
+    ['lambda:AddPermission', restoreFn, "restore's function"],
+    ['lambda:RemovePermission', restoreFn, "restore's function"],
+    ['lambda:UpdateFunctionCode', restoreFn, "restore's function"],
+    ['lambda:UpdateFunctionConfiguration', restoreFn, "restore's function"],
+    ['lambda:GetFunction', restoreFn, "restore's function (its code and environment: not needed)"],
+    ['lambda:GetPolicy', `${restoreFn}2`, "a look-alike of restore's function"],
+    ['swf:StartWorkflowExecution', `arn:aws:swf::${ACCOUNT}:/domain/orders`, 'a chosen domain'],
+    ['states:StartExecution', `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:x`, 'a state machine'],
+  ])('DENIES %s on %s (%s): it reads restore, and can make it do nothing', async (action, resource) => {
+    await expect(decide(policies, principal, action, resource, 'validated', ACCOUNT)).resolves.toBe(
+      'ImplicitlyDenied',
+    );
   });
 });

@@ -3,12 +3,13 @@
  * with (GetRole, ListRolePolicies, GetRolePolicy, ListAttachedRolePolicies, GetPolicy, GetPolicyVersion: their
  * documents URL-encoded and lists paged by `Marker`, as IAM's), that the real `@aws-sdk/client-iam` can talk to, over
  * IAM's Query protocol: `POST /` with a form-encoded body (`Action=SimulatePrincipalPolicy&Version=2010-05-08&
- * PolicySourceArn=...&ActionNames.member.N=...&ResourceArns.member.N=...&MaxItems=...&Marker=...`), answered
+ * PolicySourceArn=...&ActionNames.member.N=...&ResourceArns.member.N=...&MaxItems=...&Marker=...`, and
+ * `ContextEntries.member.N.ContextKeyName=...&ContextEntries.member.N.ContextKeyValues.member.M=...`), answered
  * with IAM's XML (one `EvaluationResults` member per action and resource, action-major, paged by MaxItems and
  * Marker) or an `ErrorResponse` (NoSuchEntity: HTTP 404; Throttling: HTTP 400; see {@link IamFault}).
  *
  * Each action on each resource is evaluated against the role's identity policies by @cloud-copilot/iam-simulate
- * (as in test/lib/iam.test.ts). `MatchedStatements` name the policy (`SourcePolicyId`: its name, as IAM does for
+ * (as in test/lib/iam.test.ts), with the call's context entries as the request's condition keys. `MatchedStatements` name the policy (`SourcePolicyId`: its name, as IAM does for
  * an inline policy) and where the statement starts and ends (1-based line and column) in the document as
  * `JSON.stringify(document, null, 2)` lays it out; a statement matched if, alone, it gives the same allow or
  * explicit deny. IAM reads a request's resource literally, the simulator reads `*` in it as a wildcard: the fake
@@ -62,6 +63,8 @@ export interface RecordedIamCall {
   versionId?: string;
   actionNames: string[];
   resourceArns: string[];
+  /** SimulatePrincipalPolicy's ContextEntries: each key's values. */
+  context?: Record<string, string[]>;
   maxItems?: string;
   marker?: string;
   status: number;
@@ -155,6 +158,16 @@ function members(params: URLSearchParams, name: string): string[] {
   const list: string[] = [];
   for (let i = 1; params.has(`${name}.member.${i}`); i++) list.push(params.get(`${name}.member.${i}`) ?? '');
   return list;
+}
+
+/** `ContextEntries.member.N.ContextKeyName` and `...ContextKeyValues.member.M`: each key's values. */
+function contextEntries(params: URLSearchParams): Record<string, string[]> | undefined {
+  const entries: Record<string, string[]> = {};
+  for (let i = 1; params.has(`ContextEntries.member.${i}.ContextKeyName`); i++) {
+    const name = params.get(`ContextEntries.member.${i}.ContextKeyName`) ?? '';
+    entries[name] = members(params, `ContextEntries.member.${i}.ContextKeyValues`);
+  }
+  return Object.keys(entries).length === 0 ? undefined : entries;
 }
 
 function answerXml(a: Answer): string {
@@ -312,6 +325,7 @@ export class FakeIamServer {
       ...optional('versionId', 'VersionId'),
       actionNames: members(params, 'ActionNames'),
       resourceArns: members(params, 'ResourceArns'),
+      ...(contextEntries(params) === undefined ? {} : { context: contextEntries(params) }),
       ...(params.has('MaxItems') ? { maxItems: params.get('MaxItems') ?? '' } : {}),
       ...(params.has('Marker') ? { marker: params.get('Marker') ?? '' } : {}),
       status: 200,
@@ -404,13 +418,15 @@ export class FakeIamServer {
     );
     // A marker is good for the same question only, as IAM's are.
     const question = createHash('sha256')
-      .update(JSON.stringify([call.roleArn, pairs]))
+      .update(JSON.stringify([call.roleArn, pairs, call.context ?? {}]))
       .digest('base64url');
     const marker = (offset: number) => `${question}.${offset}`;
     const start = call.marker === undefined ? 0 : pairs.findIndex((_, i) => marker(i) === call.marker);
     if (start < 0) throw new IamError('InvalidInput', 'Invalid Marker.');
     const end = start + Math.min(maxItems, this.options.pageSize ?? maxItems);
-    const answers = pairs.slice(start, end).map(([a, r]) => this.evaluate(call.roleArn, policies, a, r));
+    const answers = pairs
+      .slice(start, end)
+      .map(([a, r]) => this.evaluate(call.roleArn, policies, a, r, call.context ?? {}));
     const truncated = end < pairs.length;
     return (
       `<SimulatePrincipalPolicyResponse xmlns="${XMLNS}"><SimulatePrincipalPolicyResult>` +
@@ -421,13 +437,21 @@ export class FakeIamServer {
     );
   }
 
-  private evaluate(roleArn: string, policies: StoredPolicy[], action: string, resource: string): Answer {
+  private evaluate(
+    roleArn: string,
+    policies: StoredPolicy[],
+    action: string,
+    resource: string,
+    context: Record<string, string[]>,
+  ): Answer {
     const accountId = resource.split(':')[4] || (roleArn.split(':')[4] ?? '');
     const request = {
       action,
       principal: roleArn,
       resource: { resource: resource.replaceAll('*', STAR), accountId },
-      contextVariables: {},
+      contextVariables: Object.fromEntries(
+        Object.entries(context).map(([key, values]) => [key, values.length === 1 ? values[0]! : values]),
+      ),
     };
     const run = (identityPolicies: { name: string; policy: PolicyDocument }[]) =>
       runUnsafeSimulation(

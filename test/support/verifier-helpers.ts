@@ -16,6 +16,9 @@ import type { FakeIamServer, FakePolicy, PolicyDocument } from './fake-iam';
 import type { FakeLambdaServer } from './fake-lambda';
 import { ACCOUNT, REGION, rolePolicies, ROLES } from './iam-simulation';
 
+/** The logical-id prefix of restore's role (allowRestore), the fourth role the verifier checks. */
+export const RESTORE_ROLE = 'TerminatorRestoreRole';
+
 /** The logical-id prefix of the verifier's own resources. */
 export const VERIFIER = {
   function: 'TerminatorVerifierFunction',
@@ -84,28 +87,51 @@ export function verifierEnvironment(template: Template, env: ConcreteEnv): Recor
   return resolveIntrinsics(variables, concrete, env) as Record<string, string>;
 }
 
+/** A checked role as the fake IAM takes it: its concrete ARN, its policies and its trust policy. */
+export interface CheckedRole<K extends string> {
+  kind: K;
+  arn: string;
+  policies: FakePolicy[];
+  trust: PolicyDocument;
+}
+
+/** The role whose logical id starts with `prefix`, as {@link CheckedRole}, in `env`. */
+function checkedRole<K extends string>(
+  template: Template,
+  env: ConcreteEnv,
+  kind: K,
+  prefix: string,
+): CheckedRole<K> {
+  const concrete = withConcreteRoleArns(template, env);
+  const id = roleId(template, prefix);
+  const role = concrete.toJSON().Resources[id] as { Properties: { AssumeRolePolicyDocument: unknown } };
+  return {
+    kind,
+    arn: roleArnIn(env, id),
+    policies: rolePolicies(concrete, prefix, env).map(({ name, policy }) => ({
+      name,
+      document: policy as unknown as PolicyDocument,
+    })),
+    trust: resolveIntrinsics(role.Properties.AssumeRolePolicyDocument, concrete, env) as PolicyDocument,
+  };
+}
+
 /**
  * The terminator's three checked roles: their concrete ARNs in `env`, their policies as the fake takes them, and
  * their trust policies.
  */
-export function checkedRoles(
-  template: Template,
-  env: ConcreteEnv,
-): { kind: keyof typeof ROLES; arn: string; policies: FakePolicy[]; trust: PolicyDocument }[] {
-  const concrete = withConcreteRoleArns(template, env);
-  return (Object.keys(ROLES) as (keyof typeof ROLES)[]).map((kind) => {
-    const id = roleId(template, ROLES[kind]);
-    const role = concrete.toJSON().Resources[id] as { Properties: { AssumeRolePolicyDocument: unknown } };
-    return {
-      kind,
-      arn: roleArnIn(env, id),
-      policies: rolePolicies(concrete, ROLES[kind], env).map(({ name, policy }) => ({
-        name,
-        document: policy as unknown as PolicyDocument,
-      })),
-      trust: resolveIntrinsics(role.Properties.AssumeRolePolicyDocument, concrete, env) as PolicyDocument,
-    };
-  });
+export function checkedRoles(template: Template, env: ConcreteEnv): CheckedRole<keyof typeof ROLES>[] {
+  return (Object.keys(ROLES) as (keyof typeof ROLES)[]).map((kind) =>
+    checkedRole(template, env, kind, ROLES[kind]),
+  );
+}
+
+/** Restore's role (allowRestore), checked as the others; undefined when the terminator has no restore. */
+export function restoreRole(template: Template, env: ConcreteEnv): CheckedRole<'restore'> | undefined {
+  const present = Object.keys(template.findResources('AWS::IAM::Role')).some((id) =>
+    id.startsWith(RESTORE_ROLE),
+  );
+  return present ? checkedRole(template, env, 'restore', RESTORE_ROLE) : undefined;
 }
 
 /** The fakes a deployment is loaded into: IAM, Lambda and EventBridge. */
@@ -116,13 +142,16 @@ export interface DeploymentFakes {
 }
 
 /**
- * Loads a synthesized deployment into the fakes, as CloudFormation would have created it in `env`: the three
- * checked roles with their policies and trusts, every function with the statements its AWS::Lambda::Permission
+ * Loads a synthesized deployment into the fakes, as CloudFormation would have created it in `env`: the
+ * checked roles (restore's too, when there is restore) with their policies and trusts, every function with the statements its AWS::Lambda::Permission
  * resources add to its policy (as Lambda writes them), and the request bus (no policy: the template has no
  * AWS::Events::EventBusPolicy). Answers the verifier's configuration, resolved.
  */
 export function loadDeployment(template: Template, env: ConcreteEnv, fakes: DeploymentFakes): VerifyConfig {
-  for (const role of checkedRoles(template, env)) fakes.iam.putRole(role.arn, role.policies, role.trust);
+  const restore = restoreRole(template, env);
+  for (const role of [...checkedRoles(template, env), ...(restore === undefined ? [] : [restore])]) {
+    fakes.iam.putRole(role.arn, role.policies, role.trust);
+  }
   const concrete = withConcreteRoleArns(template, env);
   const resources = concrete.toJSON().Resources as Record<
     string,

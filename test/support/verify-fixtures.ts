@@ -201,18 +201,85 @@ export function cleanPolicies(
         ]),
   ];
   const fn = config.handlerFunctionArn;
+  const restoreFn = config.restore?.functionArn;
   return {
     handler: [policy('TerminatorRoleDefaultPolicy', ...logs, ...swf, ...jobs, queue)],
     control: [policy('TerminatorControlRoleDefaultPolicy', ...logs, ...jobs, queue)],
     stateMachine: [
-      policy('TerminatorJobsRoleDefaultPolicy', {
-        Effect: 'Allow',
-        Action: 'lambda:InvokeFunction',
-        Resource: [fn, `${fn}:*`],
-      }),
+      policy(
+        'TerminatorJobsRoleDefaultPolicy',
+        {
+          Effect: 'Allow',
+          Action: 'lambda:InvokeFunction',
+          Resource: [fn, `${fn}:*`],
+        },
+        ...(restoreFn === undefined
+          ? []
+          : [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [restoreFn, `${restoreFn}:*`] }]),
+      ),
     ],
   };
 }
+
+/**
+ * Restore's role's policy as the construct writes it (lib/restore.ts, written out by hand like
+ * {@link cleanPolicies}), for `config.restore`; undefined without restore.
+ */
+export function cleanRestorePolicies(config: VerifyConfig): FakePolicy[] | undefined {
+  const { restore } = config;
+  if (restore === undefined) return undefined;
+  return [
+    policy(
+      'TerminatorRestoreRoleDefaultPolicy',
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: config.logGroupArn,
+      },
+      {
+        Sid: 'RestoreInChosenDomains',
+        Effect: 'Allow',
+        Action: [
+          'swf:GetWorkflowExecutionHistory',
+          'swf:ListClosedWorkflowExecutions',
+          'swf:ListOpenWorkflowExecutions',
+          'swf:StartWorkflowExecution',
+        ],
+        Resource: config.domains.flatMap(swfArns),
+      },
+      {
+        Sid: 'StartOwnRestoreJobs',
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: config.stateMachineArn,
+      },
+      {
+        Sid: 'ReadOwnRestoreJobs',
+        Effect: 'Allow',
+        Action: 'states:DescribeExecution',
+        Resource: `${config.stateMachineArn.replace(':stateMachine:', ':execution:')}:*`,
+      },
+      ...(restore.lambdaRoles.length === 0
+        ? []
+        : [
+            {
+              Sid: 'PassRestoredRunsLambdaRoles',
+              Effect: 'Allow',
+              Action: 'iam:PassRole',
+              Resource: [...restore.lambdaRoles],
+              Condition: { StringEquals: { 'iam:PassedToService': 'swf.amazonaws.com' } },
+            },
+          ]),
+    ),
+  ];
+}
+
+/** Restore's role, function and one Lambda role in the fixtures' account (for `verifyConfig({ restore })`). */
+export const RESTORE = {
+  roleArn: roleArn('TerminatorRestoreRole'),
+  functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:Stack-TerminatorRestoreFunction`,
+  lambdaRoles: [roleArn('workflow-lambdas')],
+} as const;
 
 /** The state machine role's trust, as the construct writes it. */
 export const STATES_TRUST: PolicyDocument = {
@@ -221,8 +288,8 @@ export const STATES_TRUST: PolicyDocument = {
 };
 
 /**
- * A clean deployment of `config` in the fakes: its roles ({@link cleanPolicies}, their trusts), its functions
- * invocable by its rules only, its bus without a policy.
+ * A clean deployment of `config` in the fakes: its roles ({@link cleanPolicies}, {@link cleanRestorePolicies},
+ * their trusts), its functions invocable by its rules only (restore's by nobody), its bus without a policy.
  */
 export function putCleanDeployment(fakes: DeploymentFakes, config: VerifyConfig): void {
   const policies = cleanPolicies(config);
@@ -230,6 +297,12 @@ export function putCleanDeployment(fakes: DeploymentFakes, config: VerifyConfig)
   if (config.controlRoleArn !== undefined) fakes.iam.putRole(config.controlRoleArn, policies.control);
   if (config.stateMachineRoleArn !== undefined) {
     fakes.iam.putRole(config.stateMachineRoleArn, policies.stateMachine, STATES_TRUST);
+  }
+  const restore = cleanRestorePolicies(config);
+  if (config.restore !== undefined && restore !== undefined) {
+    // Restore's role trusts Lambda (the fake's default trust); its function has no policy at all.
+    fakes.iam.putRole(config.restore.roleArn, restore);
+    fakes.lambda.putFunction(config.restore.functionArn);
   }
   const functions = [
     [config.handlerFunctionArn, config.handlerRules],

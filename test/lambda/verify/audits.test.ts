@@ -3,11 +3,21 @@
  * the construct grants and wired passes, and each way out is refused with the statement, action, resource and
  * principal named. The end-to-end table is test/lambda/verify/over-broad.test.ts.
  */
-import { roleGrants } from '../../../lib/role-grants';
-import { auditBusPolicy, auditFunctionPolicy } from '../../../lambda/verify/audit-invokers';
+import { restoreGrants, roleGrants } from '../../../lib/role-grants';
+import {
+  auditBusPolicy,
+  auditFunctionPolicy,
+  auditRestoreFunctionPolicy,
+} from '../../../lambda/verify/audit-invokers';
 import { auditRole } from '../../../lambda/verify/audit-roles';
 import { readDocument } from '../../../lambda/verify/policy-document';
-import { cleanPolicies, verifyConfig } from '../../support/verify-fixtures';
+import {
+  cleanPolicies,
+  cleanRestorePolicies,
+  RESTORE,
+  roleArn,
+  verifyConfig,
+} from '../../support/verify-fixtures';
 
 const CONFIG = verifyConfig({ cancelDomains: ['orders'] });
 const GRANTS = roleGrants(CONFIG);
@@ -244,5 +254,134 @@ describe("the bus's policy", () => {
         principal: `AWS: arn:aws:iam::${CONFIG.account}:root`,
       }),
     ]);
+  });
+});
+
+describe('restore (allowRestore)', () => {
+  const config = verifyConfig({ cancelDomains: ['orders'], restore: RESTORE });
+  const grants = restoreGrants(config, RESTORE.lambdaRoles);
+  const auditRestore = (...statements: Record<string, unknown>[]) =>
+    auditRole(
+      'restore',
+      {
+        roleArn: RESTORE.roleArn,
+        trust: LAMBDA_TRUST,
+        policies: [{ policy: 'inline policy "Extra"', document: doc(...statements) }],
+      },
+      grants,
+      'lambda.amazonaws.com',
+    );
+
+  test("restore's own statements (written out by hand) are inside restore's grants, and the state machine may invoke restore", () => {
+    const [clean] = cleanRestorePolicies(config)!;
+    expect(auditRestore(...(clean!.document.Statement as Record<string, unknown>[]))).toEqual([]);
+    const [machine] = cleanPolicies(config).stateMachine;
+    const findings = auditRole(
+      'stateMachine',
+      {
+        roleArn: roleArn('TerminatorJobsRole'),
+        trust: LAMBDA_TRUST,
+        policies: [
+          { policy: 'inline policy "Default"', document: readDocument(JSON.stringify(machine!.document)) },
+        ],
+      },
+      roleGrants(config).stateMachine,
+      'lambda.amazonaws.com',
+    );
+    expect(findings).toEqual([]);
+    // Without restore in the configuration, the same invoke of the restore function is refused
+    expect(
+      auditRole(
+        'stateMachine',
+        {
+          roleArn: roleArn('TerminatorJobsRole'),
+          trust: LAMBDA_TRUST,
+          policies: [
+            { policy: 'inline policy "Default"', document: readDocument(JSON.stringify(machine!.document)) },
+          ],
+        },
+        GRANTS.stateMachine,
+        'lambda.amazonaws.com',
+      ).map((f) => f.resource),
+    ).toEqual([RESTORE.functionArn, `${RESTORE.functionArn}:*`]);
+  });
+
+  test.each<[string, Record<string, unknown>, string, string]>([
+    [
+      'terminating',
+      {
+        Effect: 'Allow',
+        Action: 'swf:TerminateWorkflowExecution',
+        Resource: `arn:aws:swf::${CONFIG.account}:/domain/orders`,
+      },
+      'swf:TerminateWorkflowExecution',
+      'the construct grants this role no swf:TerminateWorkflowExecution',
+    ],
+    [
+      'passing a role restoreLambdaRoles does not name',
+      { Effect: 'Allow', Action: 'iam:PassRole', Resource: `arn:aws:iam::${CONFIG.account}:role/admin` },
+      'iam:PassRole',
+      'the construct grants iam:PassRole only on',
+    ],
+    [
+      'stopping its jobs (it may only read them)',
+      { Effect: 'Allow', Action: 'states:StopExecution', Resource: EXECUTION },
+      'states:StopExecution',
+      'the construct grants this role no states:StopExecution',
+    ],
+  ])("restore's role %s: refused, with the role named", (_what, statement, action, why) => {
+    const findings = auditRestore(statement);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ action, subject: `the restore function's role ${RESTORE.roleArn}` });
+    expect(findings[0]!.why).toContain(why);
+  });
+
+  test("restore's function's policy: none, or Deny only, is fine; any Allow is refused, even to the account or the construct's own rule", () => {
+    const subject = `the restore function ${RESTORE.functionArn}`;
+    expect(auditRestoreFunctionPolicy({ subject })).toEqual([]);
+    expect(
+      auditRestoreFunctionPolicy({
+        subject,
+        document: doc({ Effect: 'Deny', Principal: '*', Action: 'lambda:*' }),
+      }),
+    ).toEqual([]);
+    const findings = auditRestoreFunctionPolicy({
+      subject,
+      document: doc(
+        {
+          Sid: 'Account',
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${CONFIG.account}:root` },
+          Action: 'lambda:InvokeFunction',
+          Resource: RESTORE.functionArn,
+        },
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'lambda:InvokeFunction',
+          Condition: {
+            ArnLike: {
+              'AWS:SourceArn': `arn:aws:events:${CONFIG.region}:${CONFIG.account}:rule/Bus/Requests`,
+            },
+          },
+        },
+      ),
+    });
+    expect(findings).toEqual([
+      expect.objectContaining({
+        subject,
+        statement: 1,
+        sid: 'Account',
+        principal: `AWS: arn:aws:iam::${CONFIG.account}:root`,
+        resource: RESTORE.functionArn,
+      }),
+      expect.objectContaining({
+        subject,
+        statement: 2,
+        principal: 'Service: events.amazonaws.com',
+        resource: '(the function)',
+      }),
+    ]);
+    expect(findings[0]!.why).toContain('grantOperate');
   });
 });

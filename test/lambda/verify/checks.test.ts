@@ -3,7 +3,7 @@
  */
 import { buildChecks, type Check, lookAlikes, type VerifyConfig } from '../../../lambda/verify/checks';
 import { ALL_SWF_ACTIONS } from '../../../lambda/verify/swf-actions';
-import { ACCOUNT, REGION, roleArn, verifyConfig } from '../../support/verify-fixtures';
+import { ACCOUNT, REGION, RESTORE, roleArn, verifyConfig } from '../../support/verify-fixtures';
 
 const CONFIG: VerifyConfig = verifyConfig({
   handlerRoleArn: roleArn('Handler'),
@@ -193,5 +193,122 @@ describe('what the configuration changes', () => {
     expect(expectation(checks, 'handler', TERMINATE[0]!, `arn:aws-cn:swf::${ACCOUNT}:/domain/orders`)).toBe(
       'allowed',
     );
+  });
+});
+
+describe('with restore (allowRestore)', () => {
+  const config = verifyConfig({ ...CONFIG, restore: RESTORE });
+  const checks = buildChecks(config);
+  const [LAMBDA_ROLE] = RESTORE.lambdaRoles;
+  const RESTORE_ACTIONS = [
+    'swf:GetWorkflowExecutionHistory',
+    'swf:ListClosedWorkflowExecutions',
+    'swf:ListOpenWorkflowExecutions',
+    'swf:StartWorkflowExecution',
+  ];
+  const TO_SWF = { 'iam:PassedToService': 'swf.amazonaws.com' };
+
+  test("the other roles' checks are those without restore, and a few more: the state machine may invoke restore; no other role may, nor pass its Lambda roles", () => {
+    const without = buildChecks(CONFIG);
+    const key = (c: Check) => `${c.roleArn} ${c.action} ${c.resource} ${c.expected}`;
+    const added = checks.filter((c) => c.role !== 'restore' && !without.map(key).includes(key(c)));
+    expect(without.every((c) => checks.map(key).includes(key(c)))).toBe(true);
+    const fnProbes = [
+      'lambda:UpdateFunctionCode',
+      'lambda:UpdateFunctionConfiguration',
+      'lambda:AddPermission',
+      'lambda:DeleteFunction',
+    ];
+    expect(added.map((c) => [c.role, c.action, c.resource, c.expected]).sort()).toEqual(
+      [
+        ['stateMachine', 'lambda:InvokeFunction', RESTORE.functionArn, 'allowed'],
+        ['handler', 'iam:PassRole', LAMBDA_ROLE, 'denied'],
+        ['control', 'iam:PassRole', LAMBDA_ROLE, 'denied'],
+        ['stateMachine', 'iam:PassRole', LAMBDA_ROLE, 'denied'],
+        ['handler', 'lambda:InvokeFunction', RESTORE.functionArn, 'denied'],
+        ['control', 'lambda:InvokeFunction', RESTORE.functionArn, 'denied'],
+        // the high-risk probes of the terminator's functions reach restore's too
+        ...(['handler', 'control', 'stateMachine'] as const).flatMap((role) =>
+          fnProbes.map((action) => [role, action, RESTORE.functionArn, 'denied']),
+        ),
+      ].sort(),
+    );
+  });
+
+  test("restore's role is allowed exactly restore's four SWF actions on each chosen domain in both ARN forms, and passing its Lambda role to SWF", () => {
+    const allowed = of(checks, 'restore').filter((c) => c.expected === 'allowed');
+    expect(allowed.map((c) => [c.action, c.resource]).sort()).toEqual(
+      [
+        ...CONFIG.domains.flatMap((d) =>
+          RESTORE_ACTIONS.flatMap((a) => [
+            [a, regional(d)],
+            [a, global(d)],
+          ]),
+        ),
+        ['iam:PassRole', LAMBDA_ROLE],
+      ].sort(),
+    );
+    expect(find(checks, 'restore', 'iam:PassRole', LAMBDA_ROLE)?.context).toEqual(TO_SWF);
+  });
+
+  test('restore\'s role is denied every other SWF action on the chosen domains (terminating first), restore\'s actions elsewhere, and SWF on "*"', () => {
+    for (const domain of CONFIG.domains) {
+      for (const resource of [regional(domain), global(domain)]) {
+        const onDomain = of(checks, 'restore').filter(
+          (c) => c.resource === resource && c.action.startsWith('swf:'),
+        );
+        expect(onDomain).toHaveLength(49);
+        expect(onDomain.filter((c) => c.expected === 'denied')).toHaveLength(45);
+      }
+    }
+    expect(expectation(checks, 'restore', 'swf:TerminateWorkflowExecution', global('orders'))).toBe('denied');
+    for (const action of RESTORE_ACTIONS) {
+      expect(expectation(checks, 'restore', action, global('swf-terminator-verify-canary'))).toBe('denied');
+      expect(expectation(checks, 'restore', action, global('orders2'))).toBe('denied');
+      expect(expectation(checks, 'restore', action, regional('orders', 'us-east-1'))).toBe('denied');
+    }
+    for (const action of ALL_SWF_ACTIONS) expect(expectation(checks, 'restore', action, '*')).toBe('denied');
+  });
+
+  test('each iam:PassRole question of restore is asked as passing to SWF (where its grant applies); its Lambda role passed to Lambda is denied', () => {
+    const passRole = of(checks, 'restore').filter((c) => c.action === 'iam:PassRole');
+    expect(passRole.map((c) => [c.resource, c.expected, c.context]).sort()).toEqual(
+      [
+        [LAMBDA_ROLE, 'allowed', TO_SWF],
+        [LAMBDA_ROLE, 'denied', { 'iam:PassedToService': 'lambda.amazonaws.com' }],
+        ['*', 'denied', TO_SWF],
+        [roleArn('swf-terminator-verify-canary'), 'denied', TO_SWF],
+        ...[roleArn('Handler'), roleArn('Control'), roleArn('Jobs'), RESTORE.roleArn].map((r) => [
+          r,
+          'denied',
+          TO_SWF,
+        ]),
+      ].sort(),
+    );
+    // No other check carries a context
+    expect(checks.filter((c) => c.context !== undefined && c.action !== 'iam:PassRole')).toEqual([]);
+  });
+
+  test("restore's role gets the high-risk probes, on its own role and every function of the terminator", () => {
+    expect(expectation(checks, 'restore', 'iam:PutRolePolicy', RESTORE.roleArn)).toBe('denied');
+    expect(expectation(checks, 'restore', 'lambda:AddPermission', RESTORE.functionArn)).toBe('denied');
+    expect(expectation(checks, 'restore', 'lambda:UpdateFunctionCode', CONFIG.handlerFunctionArn)).toBe(
+      'denied',
+    );
+    expect(expectation(checks, 'restore', 'states:StopExecution', '*')).toBe('denied');
+    expect(expectation(checks, 'restore', 'lambda:InvokeFunction', RESTORE.functionArn)).toBe('denied');
+  });
+
+  test('each role, action, resource and context is asked once', () => {
+    const keys = checks.map((c) => `${c.roleArn} ${c.action} ${c.resource} ${JSON.stringify(c.context)}`);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+
+  test('without Lambda roles: restore may pass no role at all', () => {
+    const none = buildChecks(verifyConfig({ ...CONFIG, restore: { ...RESTORE, lambdaRoles: [] } }));
+    expect(
+      of(none, 'restore').filter((c) => c.action === 'iam:PassRole' && c.expected === 'allowed'),
+    ).toEqual([]);
+    expect(expectation(none, 'restore', 'iam:PassRole', '*')).toBe('denied');
   });
 });

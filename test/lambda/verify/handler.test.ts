@@ -21,6 +21,7 @@ import {
   ACCOUNT,
   putCleanDeployment,
   REGION,
+  RESTORE,
   startVerifierFakes,
   type VerifierFakes,
   verifyConfig,
@@ -56,6 +57,64 @@ describe('VERIFY_CONFIG', () => {
       controlRules: ['Bus/ControlRule'],
     };
     expect(parseVerifyConfig(env(full))).toEqual(full);
+  });
+
+  test('with restore: its role, its function and the Lambda roles are read as given', () => {
+    const withRestore = { ...CONFIG, restore: { ...RESTORE, lambdaRoles: [...RESTORE.lambdaRoles] } };
+    expect(parseVerifyConfig(env(withRestore))).toEqual(withRestore);
+    expect(
+      parseVerifyConfig(env({ ...withRestore, restore: { ...RESTORE, lambdaRoles: [] } })).restore,
+    ).toEqual({
+      ...RESTORE,
+      lambdaRoles: [],
+    });
+  });
+
+  const restoreWith = (over: Record<string, unknown>) => env({ ...CONFIG, restore: { ...RESTORE, ...over } });
+  test.each<[string, Record<string, string | undefined>, string]>([
+    [
+      'an unknown field of restore',
+      restoreWith({ lambdaRole: 'x' }),
+      'VERIFY_CONFIG: restore.lambdaRole: is not a known field (known: roleArn, functionArn, lambdaRoles)',
+    ],
+    [
+      'restore without its Lambda roles',
+      restoreWith({ lambdaRoles: undefined }),
+      'VERIFY_CONFIG: restore.lambdaRoles: is required',
+    ],
+    [
+      "restore's role in another account",
+      restoreWith({ roleArn: RESTORE.roleArn.replace(ACCOUNT, '444455556666') }),
+      'VERIFY_CONFIG: restore.roleArn: must be of account 111122223333, partition aws',
+    ],
+    [
+      "restore's role is another role of the terminator",
+      restoreWith({ roleArn: CONFIG.handlerRoleArn }),
+      "VERIFY_CONFIG: restore.roleArn: must be restore's own role",
+    ],
+    [
+      'a qualified restore function',
+      restoreWith({ functionArn: `${RESTORE.functionArn}:live` }),
+      'VERIFY_CONFIG: restore.functionArn: must be an unqualified Lambda function ARN',
+    ],
+    [
+      'a restore function of another region',
+      restoreWith({ functionArn: RESTORE.functionArn.replace(REGION, 'us-east-1') }),
+      'VERIFY_CONFIG: restore.functionArn: must be of account 111122223333 in eu-west-1, partition aws',
+    ],
+    [
+      'a Lambda role that is not a role',
+      restoreWith({ lambdaRoles: [`arn:aws:iam::${ACCOUNT}:user/Bob`] }),
+      'VERIFY_CONFIG: restore.lambdaRoles[0]: must be an IAM role ARN',
+    ],
+    [
+      'a Lambda role of another partition',
+      restoreWith({ lambdaRoles: [`arn:aws-cn:iam::${ACCOUNT}:role/workflow-lambdas`] }),
+      'VERIFY_CONFIG: restore.lambdaRoles[0]: must be of account 111122223333, partition aws',
+    ],
+  ])('%s is refused, naming the field and the rule', (_what, given, message) => {
+    expect(() => parseVerifyConfig(given)).toThrow(ConfigError);
+    expect(() => parseVerifyConfig(given)).toThrow(message);
   });
 
   test.each<[string, Record<string, string | undefined>, string]>([
@@ -174,9 +233,12 @@ describe('the Lambda entry', () => {
    * Runs one invocation (by default a single run: no settling waits); answers how it ended, its log lines and
    * its EMF documents.
    */
-  async function invoke(settle: { delays?: number[]; sleep?: (ms: number) => Promise<void> } = {}) {
+  async function invoke(
+    settle: { delays?: number[]; sleep?: (ms: number) => Promise<void> } = {},
+    config: VerifyConfig = CONFIG,
+  ) {
     const handler = createVerifyHandler({
-      config: CONFIG,
+      config,
       ...fakes.clients,
       logger: new Logger({ logLevel: 'INFO', serviceName: 'verify-test' }),
       metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'verify-test' }),
@@ -223,6 +285,65 @@ describe('the Lambda entry', () => {
       function_request_id: 'req-1',
     });
     expect(metricOf(emf)).toEqual([{ namespace: 'SwfTerminator', value: 0 }]);
+  });
+
+  test("with restore: a clean deployment passes, and the summary names restore's role with the others", async () => {
+    const config = verifyConfig({
+      controlRoleArn: `arn:aws:iam::${ACCOUNT}:role/TerminatorControlRole`,
+      stateMachineRoleArn: `arn:aws:iam::${ACCOUNT}:role/TerminatorJobsRole`,
+      restore: RESTORE,
+    });
+    putCleanDeployment(fakes, config);
+
+    const { report, error, lines } = await invoke({}, config);
+
+    expect(error).toBeUndefined();
+    expect(report).toMatchObject({ ok: true, failed: 0, findings: [] });
+    expect(lines[0]).toMatchObject({
+      message: 'least privilege verified',
+      roles: {
+        handler: config.handlerRoleArn,
+        control: config.controlRoleArn,
+        stateMachine: config.stateMachineRoleArn,
+        restore: RESTORE.roleArn,
+      },
+    });
+  });
+
+  test("with restore: a permission on restore's function is refused, and a failed check logs the context it was asked with", async () => {
+    const config = verifyConfig({ restore: RESTORE });
+    putCleanDeployment(fakes, config);
+    fakes.lambda.addStatement(RESTORE.functionArn, {
+      Sid: 'Operators',
+      Effect: 'Allow',
+      Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` },
+      Action: 'lambda:InvokeFunction',
+      Resource: RESTORE.functionArn,
+    });
+    fakes.iam.addPolicy(RESTORE.roleArn, {
+      name: 'PassAnywhere',
+      document: {
+        Version: '2012-10-17',
+        Statement: { Effect: 'Allow', Action: 'iam:PassRole', Resource: RESTORE.lambdaRoles[0] },
+      },
+    });
+
+    const { error, lines } = await invoke({}, config);
+
+    expect(error).toBeInstanceOf(LeastPrivilegeViolationError);
+    expect((error as Error).message).toContain(
+      `the restore function ${RESTORE.functionArn}: resource-based policy, statement 1 (Sid "Operators"): Allow ` +
+        `lambda:InvokeFunction on ${RESTORE.functionArn} to AWS: arn:aws:iam::${ACCOUNT}:root is refused`,
+    );
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        message: 'least privilege check failed',
+        role: 'restore',
+        action: 'iam:PassRole',
+        context: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+        actual: 'allowed',
+      }),
+    );
   });
 
   test('a broader role: throws LeastPrivilegeViolationError naming the statement first, one log line per finding and failure, metric 1', async () => {

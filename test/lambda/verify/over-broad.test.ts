@@ -6,9 +6,14 @@
  * SDK clients), passes it as it is; then each row adds one over-broad grant (to a role, a trust, a function's
  * policy, the bus's policy) and the run must fail, naming that grant: whose policy, which policy, the
  * statement's position, the action and the resource. Every grant it refuses is one the row added.
+ *
+ * The same terminator with restore (allowRestore, one Lambda role restored runs may pass) has a fourth role and
+ * a fourth function: it passes as it is too (the state machine's invoke of the restore function is expected),
+ * and its own rows widen restore's role, its trust, and the restore function's policy.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { executionsOf } from '../../../lib/role-grants';
 import type { VerifyConfig } from '../../../lambda/verify/checks';
 import { LeastPrivilegeViolationError } from '../../../lambda/verify/errors';
 import type { Finding } from '../../../lambda/verify/findings';
@@ -27,16 +32,28 @@ import {
   type VerifierFakes,
 } from '../../support/verify-fixtures';
 
-// GIVEN the deployment, synthesized once
-const { template } = synthConcrete(addContractPolicies);
+/** The Lambda role restored runs may name (restoreLambdaRoles). */
+const LAMBDA_ROLE = `arn:aws:iam::${ACCOUNT}:role/workflow-lambdas`;
+
+// GIVEN the deployment, synthesized once, without restore and with it
+const TEMPLATES = {
+  plain: synthConcrete(addContractPolicies).template,
+  restore: synthConcrete(addContractPolicies, { allowRestore: true, restoreLambdaRoles: [LAMBDA_ROLE] })
+    .template,
+};
+type Deployment = keyof typeof TEMPLATES;
 
 let fakes: VerifierFakes;
 let config: VerifyConfig;
 
 beforeEach(async () => {
   fakes = await startVerifierFakes();
-  config = loadDeployment(template, ENV, fakes);
 });
+
+/** Loads the deployment into the fakes, and reads the verifier's configuration of it. */
+function load(deployment: Deployment): void {
+  config = loadDeployment(TEMPLATES[deployment], ENV, fakes);
+}
 
 afterEach(() => fakes.close());
 
@@ -57,25 +74,35 @@ async function verify(): Promise<{ report?: VerifyReport; error?: unknown }> {
   }
 }
 
-/** `value` with its placeholders, "BUS" and "DLQ", made the deployment's bus and queue ARNs. */
+/**
+ * `value` with its placeholders, "BUS", "DLQ", "RESTORE_FN" and "EXECUTIONS", made the deployment's bus,
+ * queue, restore function and its jobs' executions.
+ */
 function placed<T>(value: T): T {
   return JSON.parse(
     JSON.stringify(value)
       .replaceAll('"BUS"', JSON.stringify(config.eventBusArn))
-      .replaceAll('"DLQ"', JSON.stringify(config.deadLetterQueueArn)),
+      .replaceAll('"DLQ"', JSON.stringify(config.deadLetterQueueArn))
+      .replaceAll('"RESTORE_FN"', JSON.stringify(config.restore?.functionArn ?? 'no restore function'))
+      .replaceAll('"EXECUTIONS"', JSON.stringify(executionsOf(config.stateMachineArn))),
   ) as T;
 }
 
+type Kind = 'handler' | 'control' | 'stateMachine' | 'restore';
+/** The ARN of the role of `kind` in the loaded deployment. */
+const roleOf = (kind: Kind): string =>
+  ({
+    handler: config.handlerRoleArn,
+    control: config.controlRoleArn,
+    stateMachine: config.stateMachineRoleArn,
+    restore: config.restore?.roleArn,
+  })[kind]!;
+
 /** An inline policy of one statement, on the role of `kind`. */
 const inline =
-  (kind: 'handler' | 'control' | 'stateMachine', statement: Record<string, unknown>, name = 'Extra') =>
+  (kind: Kind, statement: Record<string, unknown>, name = 'Extra') =>
   (): void => {
-    const arn = {
-      handler: config.handlerRoleArn,
-      control: config.controlRoleArn,
-      stateMachine: config.stateMachineRoleArn,
-    }[kind];
-    fakes.iam.addPolicy(arn!, policy(name, placed(statement)));
+    fakes.iam.addPolicy(roleOf(kind), policy(name, placed(statement)));
   };
 const allow = (
   Action: string | string[],
@@ -87,19 +114,25 @@ const allow = (
   Resource,
   ...more,
 });
-/** An AWS managed policy attached to the handler's role. */
-const awsManaged = (name: string, document: PolicyDocument) => (): void => {
-  fakes.iam.addPolicy(config.handlerRoleArn, { name, document, type: 'aws-managed' });
-};
+/** An AWS managed policy attached to the handler's role (or the role of `kind`). */
+const awsManaged =
+  (name: string, document: PolicyDocument, kind: Kind = 'handler') =>
+  (): void => {
+    fakes.iam.addPolicy(roleOf(kind), { name, document, type: 'aws-managed' });
+  };
 /** A statement added to a function's policy (or its version's or alias's). */
 const permission =
   (
-    fn: 'handler' | 'control',
+    fn: 'handler' | 'control' | 'restore',
     statement: Record<string, unknown>,
     qualifier?: ['version' | 'alias', string],
   ) =>
   (): void => {
-    const arn = fn === 'handler' ? config.handlerFunctionArn : config.controlFunctionArn!;
+    const arn = {
+      handler: config.handlerFunctionArn,
+      control: config.controlFunctionArn!,
+      restore: config.restore?.functionArn ?? 'no restore function',
+    }[fn];
     if (qualifier !== undefined) fakes.lambda.addQualifier(arn, ...qualifier);
     fakes.lambda.addStatement(
       arn,
@@ -112,10 +145,9 @@ const invokeBy = (principal: unknown, more: Record<string, unknown> = {}) => ({
   Action: 'lambda:InvokeFunction',
   ...more,
 });
-const trust = (kind: 'handler' | 'stateMachine', Principal: unknown) => (): void => {
-  const arn = kind === 'handler' ? config.handlerRoleArn : config.stateMachineRoleArn!;
-  const service = kind === 'handler' ? 'lambda.amazonaws.com' : 'states.amazonaws.com';
-  fakes.iam.setTrust(arn, {
+const trust = (kind: 'handler' | 'stateMachine' | 'restore', Principal: unknown) => (): void => {
+  const service = kind === 'stateMachine' ? 'states.amazonaws.com' : 'lambda.amazonaws.com';
+  fakes.iam.setTrust(roleOf(kind), {
     Version: '2012-10-17',
     Statement: [
       { Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' },
@@ -488,33 +520,290 @@ const ROWS: Row[] = [
   ],
 ];
 
-test('the clean deployment passes: nothing refused, every check as expected', async () => {
-  const { report, error } = await verify();
+const RESTORE = "the restore function's role";
+const RESTORE_FUNCTION = 'the restore function';
+const EXTRA = 'inline policy "Extra"';
 
-  expect(error).toBeUndefined();
-  expect(report?.findings).toEqual([]);
-  expect(report?.failures).toEqual([]);
-  expect(report?.ok).toBe(true);
+/** Rows on the deployment with restore: its role, its trust, its function's policy. */
+const RESTORE_ROWS: Row[] = [
+  [
+    'swf:TerminateWorkflowExecution on a chosen domain (restore never terminates)',
+    inline('restore', allow('swf:TerminateWorkflowExecution', ORDERS)),
+    {
+      subject: RESTORE,
+      policy: EXTRA,
+      statement: 1,
+      action: 'swf:TerminateWorkflowExecution',
+      resource: ORDERS[0],
+    },
+  ],
+  [
+    'swf:* on *',
+    inline('restore', allow('swf:*', '*')),
+    { subject: RESTORE, policy: EXTRA, action: 'swf:*', resource: '*' },
+  ],
+  [
+    'swf:StartWorkflowExecution on a domain nobody chose',
+    inline('restore', allow('swf:StartWorkflowExecution', swfArns('payments'))),
+    {
+      subject: RESTORE,
+      policy: EXTRA,
+      action: 'swf:StartWorkflowExecution',
+      resource: swfArns('payments')[0],
+    },
+  ],
+  [
+    'swf:Start* (a wildcard action) on a chosen domain',
+    inline('restore', allow('swf:Start*', ORDERS[0]!)),
+    { subject: RESTORE, policy: EXTRA, action: 'swf:Start*', resource: ORDERS[0] },
+  ],
+  [
+    'iam:PassRole on *',
+    inline('restore', allow('iam:PassRole', '*')),
+    { subject: RESTORE, policy: EXTRA, action: 'iam:PassRole', resource: '*' },
+  ],
+  [
+    'iam:PassRole on every role of the account (a role restoreLambdaRoles does not name)',
+    inline('restore', allow('iam:PassRole', `arn:aws:iam::${ACCOUNT}:role/*`)),
+    { subject: RESTORE, policy: EXTRA, action: 'iam:PassRole', resource: `arn:aws:iam::${ACCOUNT}:role/*` },
+  ],
+  [
+    'an Allow with NotAction [iam:*, the probed actions] on *',
+    inline('restore', {
+      Effect: 'Allow',
+      NotAction: ['iam:*', 'sts:AssumeRole', 's3:GetObject', 'lambda:InvokeFunction'],
+      Resource: '*',
+    }),
+    {
+      subject: RESTORE,
+      policy: EXTRA,
+      statement: 1,
+      action: 'NotAction iam:*, sts:AssumeRole, s3:GetObject, lambda:InvokeFunction',
+      resource: '*',
+    },
+  ],
+  [
+    'an Allow with NotResource (every domain but one)',
+    inline('restore', {
+      Effect: 'Allow',
+      Action: 'swf:StartWorkflowExecution',
+      NotResource: swfArns('payments'),
+    }),
+    { subject: RESTORE, policy: EXTRA, action: 'swf:StartWorkflowExecution' },
+  ],
+  [
+    'AdministratorAccess attached',
+    awsManaged('AdministratorAccess', ADMINISTRATOR_ACCESS, 'restore'),
+    {
+      subject: RESTORE,
+      policy: 'managed policy arn:aws:iam::aws:policy/AdministratorAccess (version v1)',
+      statement: 1,
+      action: '*',
+      resource: '*',
+    },
+  ],
+  [
+    'lambda:AddPermission on *',
+    inline('restore', allow('lambda:AddPermission', '*')),
+    { subject: RESTORE, policy: EXTRA, action: 'lambda:AddPermission', resource: '*' },
+  ],
+  [
+    'states:StartExecution on another state machine',
+    inline(
+      'restore',
+      allow('states:StartExecution', `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:Payroll`),
+    ),
+    { subject: RESTORE, policy: EXTRA, action: 'states:StartExecution' },
+  ],
+  [
+    'states:StopExecution on its own jobs (restore only reads them)',
+    inline('restore', allow('states:StopExecution', 'EXECUTIONS')),
+    { subject: RESTORE, policy: EXTRA, action: 'states:StopExecution' },
+  ],
+  [
+    "another account may assume restore's role",
+    trust('restore', { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` }),
+    {
+      subject: RESTORE,
+      policy: 'trust policy',
+      statement: 2,
+      principal: `AWS: arn:aws:iam::${OTHER_ACCOUNT}:root`,
+    },
+  ],
+  [
+    'a permission on the restore function for principal *',
+    permission('restore', invokeBy('*')),
+    {
+      subject: RESTORE_FUNCTION,
+      policy: 'resource-based policy',
+      statement: 1,
+      action: 'lambda:InvokeFunction',
+      principal: '*',
+    },
+  ],
+  [
+    "a permission on the restore function for a construct's own rule (no rule may invoke restore)",
+    permission(
+      'restore',
+      invokeBy(
+        { Service: 'events.amazonaws.com' },
+        { Condition: { ArnLike: { 'AWS:SourceArn': rule('TerminatorEventBus/AnyRule') } } },
+      ),
+    ),
+    {
+      subject: RESTORE_FUNCTION,
+      policy: 'resource-based policy',
+      principal: 'Service: events.amazonaws.com',
+    },
+  ],
+  [
+    'an alias of the restore function another account may invoke',
+    permission('restore', invokeBy({ AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` }), ['alias', 'live']),
+    {
+      subject: '(alias live)',
+      policy: 'resource-based policy',
+      principal: `AWS: arn:aws:iam::${OTHER_ACCOUNT}:root`,
+    },
+  ],
+  [
+    "swf:StartWorkflowExecution on a chosen domain, to the terminating function's role (only restore starts)",
+    inline('handler', allow('swf:StartWorkflowExecution', ORDERS)),
+    { subject: HANDLER, policy: EXTRA, action: 'swf:StartWorkflowExecution', resource: ORDERS[0] },
+  ],
+  [
+    "iam:PassRole on the Lambda role, to the terminating function's role (only restore passes it)",
+    inline('handler', allow('iam:PassRole', LAMBDA_ROLE)),
+    { subject: HANDLER, policy: EXTRA, action: 'iam:PassRole', resource: LAMBDA_ROLE },
+  ],
+  [
+    "lambda:InvokeFunction on the restore function, to the control function's role",
+    inline('control', allow('lambda:InvokeFunction', 'RESTORE_FN')),
+    { subject: "the control function's role", policy: EXTRA, action: 'lambda:InvokeFunction' },
+  ],
+];
+
+/** The run's outcome, which must be a violation; its findings. */
+function violation(outcome: { report?: VerifyReport; error?: unknown }): LeastPrivilegeViolationError {
+  expect(outcome.report).toBeUndefined();
+  expect(outcome.error).toBeInstanceOf(LeastPrivilegeViolationError);
+  return outcome.error as LeastPrivilegeViolationError;
+}
+
+test.each<[Deployment]>([['plain'], ['restore']])(
+  'the clean deployment (%s) passes: nothing refused, every check as expected',
+  async (deployment) => {
+    // GIVEN
+    load(deployment);
+
+    // WHEN
+    const { report, error } = await verify();
+
+    // THEN
+    expect(error).toBeUndefined();
+    expect(report?.findings).toEqual([]);
+    expect(report?.failures).toEqual([]);
+    expect(report?.ok).toBe(true);
+  },
+);
+
+test('with restore, its role is checked as a fourth (restore allowed in the chosen domains, the Lambda role passed to SWF), and the state machine may invoke restore', async () => {
+  // GIVEN
+  load('restore');
+
+  // WHEN
+  const { report } = await verify();
+
+  // THEN
+  const restore = config.restore!;
+  const allowed = report!.results.filter((r) => r.expected === 'allowed' && r.ok);
+  const restoreAllowed = allowed.filter((r) => r.role === 'restore').map((r) => `${r.action} ${r.resource}`);
+  expect(restoreAllowed.sort()).toEqual(
+    [
+      ...['orders', 'billing'].flatMap((d) =>
+        [
+          'swf:GetWorkflowExecutionHistory',
+          'swf:ListClosedWorkflowExecutions',
+          'swf:ListOpenWorkflowExecutions',
+          'swf:StartWorkflowExecution',
+        ].flatMap((a) => swfArns(d).map((arn) => `${a} ${arn}`)),
+      ),
+      `iam:PassRole ${LAMBDA_ROLE}`,
+    ].sort(),
+  );
+  expect(
+    report!.results.filter(
+      (r) => r.role === 'restore' && r.action === 'swf:TerminateWorkflowExecution' && r.expected === 'denied',
+    ),
+  ).toHaveLength(4 + 1); // both forms of both chosen domains, and "*"
+  expect(allowed).toContainEqual(
+    expect.objectContaining({
+      role: 'stateMachine',
+      action: 'lambda:InvokeFunction',
+      resource: restore.functionArn,
+    }),
+  );
+  // AND restore's role was read whole, and its function's policy (it has none)
+  expect(
+    fakes.iam.calls.some((c) => c.action === 'GetRole' && restore.roleArn.endsWith(`/${c.roleName}`)),
+  ).toBe(true);
+  expect(fakes.lambda.calls).toContainEqual(
+    expect.objectContaining({ operation: 'GetPolicy', functionName: restore.functionArn }),
+  );
 });
 
-test(`the table has at least 25 over-broad additions (${ROWS.length})`, () => {
+test('with restore, iam:PassRole on the Lambda role without its SWF condition: the simulation refuses passing it to another service', async () => {
+  // GIVEN restore's role may pass its Lambda role to any service (the grant's resource, no condition)
+  load('restore');
+  inline('restore', allow('iam:PassRole', LAMBDA_ROLE))();
+
+  // WHEN
+  const error = violation(await verify());
+
+  // THEN nothing is outside restore's grants, but the check of passing it to Lambda fails, naming the statement
+  expect(error.report.findings).toEqual([]);
+  expect(error.report.failures).toEqual([
+    expect.objectContaining({
+      role: 'restore',
+      action: 'iam:PassRole',
+      resource: LAMBDA_ROLE,
+      context: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+      expected: 'denied',
+      actual: 'allowed',
+      matchedStatements: [expect.objectContaining({ sourcePolicyId: 'Extra' })],
+    }),
+  ]);
+  expect(error.message).toContain(
+    `iam:PassRole on ${LAMBDA_ROLE} when iam:PassedToService is lambda.amazonaws.com must be denied`,
+  );
+});
+
+test(`the table has at least 25 over-broad additions (${ROWS.length}), and at least 7 with restore (${RESTORE_ROWS.length})`, () => {
   expect(ROWS.length).toBeGreaterThanOrEqual(25);
+  expect(RESTORE_ROWS.length).toBeGreaterThanOrEqual(7);
 });
 
-test.each(ROWS)('refused: %s', async (_what, add, where) => {
-  // GIVEN the deployment with one over-broad addition (placeholders: the bus, the queue)
+/** Runs one row on `deployment`: the run must fail, naming the addition, and refuse nothing else. */
+async function refused(deployment: Deployment, add: () => void, where: Row[2]): Promise<void> {
+  // GIVEN the deployment with one over-broad addition (placeholders: the bus, the queue, the restore function)
+  load(deployment);
   add();
 
   // WHEN
-  const { report, error } = await verify();
+  const error = violation(await verify());
 
   // THEN the run fails, naming the addition; every grant it refuses is in what was added
-  expect(report).toBeUndefined();
-  expect(error).toBeInstanceOf(LeastPrivilegeViolationError);
-  const { findings } = (error as LeastPrivilegeViolationError).report;
+  const { findings } = error.report;
   const { subject, ...rest } = where;
   const named = findings.filter((f) => f.subject.includes(subject));
   expect(named).toContainEqual(expect.objectContaining(placed(rest)));
   expect(findings.every((f) => f.subject.includes(subject) && f.policy === where.policy)).toBe(true);
-  expect((error as Error).message).toContain(findings[0]!.message.slice(0, 200));
+  expect(error.message).toContain(findings[0]!.message.slice(0, 200));
+}
+
+test.each(ROWS)('refused: %s', async (_what, add, where) => {
+  await refused('plain', add, where);
+});
+
+test.each(RESTORE_ROWS)('refused, with restore: %s', async (_what, add, where) => {
+  await refused('restore', add, where);
 });

@@ -16,6 +16,7 @@ import {
   ACCOUNT,
   type FakeIam,
   REGION,
+  RESTORE,
   roleArn,
   startFakeIam,
   verifyConfig,
@@ -219,5 +220,78 @@ describe('answers (unit, aws-sdk-client-mock)', () => {
       );
       expect(asking).toHaveLength(1);
     }
+  });
+
+  test('planCalls: a context is asked in calls of its own (ContextEntries apply to every answer of a call)', () => {
+    const all = { ...CONFIG, restore: RESTORE };
+    const checks = buildChecks(all);
+    const calls = planCalls(checks);
+
+    const withContext = calls.filter((c) => c.context !== undefined);
+    expect(withContext.map((c) => [c.roleArn, c.actions, c.context])).toEqual(
+      expect.arrayContaining([
+        [RESTORE.roleArn, ['iam:PassRole'], { 'iam:PassedToService': 'swf.amazonaws.com' }],
+        [RESTORE.roleArn, ['iam:PassRole'], { 'iam:PassedToService': 'lambda.amazonaws.com' }],
+      ]),
+    );
+    expect(withContext).toHaveLength(2);
+    for (const check of checks) {
+      const asking = calls.filter(
+        (c) =>
+          c.roleArn === check.roleArn &&
+          JSON.stringify(c.context) === JSON.stringify(check.context) &&
+          c.actions.includes(check.action) &&
+          c.resources.includes(check.resource),
+      );
+      expect(asking).toHaveLength(1);
+    }
+  });
+});
+
+describe('questions with a context (restore passing its Lambda role)', () => {
+  test('IAM is sent the ContextEntries; the same action on the same resource is answered per context', async () => {
+    // GIVEN restore's role may pass its Lambda role to SWF only
+    const lambdaRole = RESTORE.lambdaRoles[0];
+    fake.putRole(RESTORE.roleArn, [
+      {
+        name: 'Pass',
+        document: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Action: 'iam:PassRole',
+              Resource: lambdaRole,
+              Condition: { StringEquals: { 'iam:PassedToService': 'swf.amazonaws.com' } },
+            },
+          ],
+        },
+      },
+    ]);
+    const ask = (service: string, expected: 'allowed' | 'denied') => ({
+      role: 'restore' as const,
+      roleArn: RESTORE.roleArn,
+      action: 'iam:PassRole',
+      resource: lambdaRole,
+      expected,
+      why: `passed to ${service}`,
+      context: { 'iam:PassedToService': service },
+    });
+    const checks = [ask('swf.amazonaws.com', 'allowed'), ask('lambda.amazonaws.com', 'denied')];
+
+    // WHEN
+    const { evaluations, calls } = await simulateChecks(iam, checks, { sleep });
+    const report = buildReport(checks, evaluations, calls);
+
+    // THEN each context was its own call, sent as IAM's ContextEntries, and each answered as the condition says
+    expect(fake.calls.map((c) => c.context)).toEqual([
+      { 'iam:PassedToService': ['swf.amazonaws.com'] },
+      { 'iam:PassedToService': ['lambda.amazonaws.com'] },
+    ]);
+    expect(report.results.map((r) => [r.context, r.actual])).toEqual([
+      [{ 'iam:PassedToService': 'swf.amazonaws.com' }, 'allowed'],
+      [{ 'iam:PassedToService': 'lambda.amazonaws.com' }, 'implicitDeny'],
+    ]);
+    expect(report.ok).toBe(true);
   });
 });
