@@ -97,7 +97,8 @@ async function* pages<T>(
 
 /** A List answer as a page (a stubbed or faulty endpoint may answer nothing: an empty last page). */
 function pageOf(
-  page: { executionInfos?: WorkflowExecutionInfo[]; nextPageToken?: string } | undefined,
+  page:
+    { executionInfos?: WorkflowExecutionInfo[] | undefined; nextPageToken?: string | undefined } | undefined,
 ): { items?: readonly WorkflowExecutionInfo[]; nextPageToken?: string } | undefined {
   return page === undefined
     ? undefined

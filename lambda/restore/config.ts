@@ -23,7 +23,8 @@ export interface RestoreConfig {
    * call (an owner who raised nothing else may use it all; a local run needs no pacing at all).
    */
   readonly rates?:
-    Partial<Record<RateKind, { readonly ratePerSecond: number; readonly burst: number }>> | undefined;
+    | { readonly [K in RateKind]?: { readonly ratePerSecond: number; readonly burst: number } | undefined }
+    | undefined;
 }
 
 /** The SWF call kinds restore paces, and the quota that bounds each. */

@@ -46,7 +46,12 @@ export type RestoreHandler = (
 /** Builds the restore handler around its collaborators (the throttles live as long as it does). */
 export function createRestoreHandler(deps: RestoreDeps): RestoreHandler {
   const clock = deps.clock ?? realClock;
-  const rates = deps.rates ?? { ...RESTORE_RATES, ...deps.config.rates };
+  const given = deps.config.rates;
+  const rates = deps.rates ?? {
+    start: given?.start ?? RESTORE_RATES.start,
+    history: given?.history ?? RESTORE_RATES.history,
+    list: given?.list ?? RESTORE_RATES.list,
+  };
   const bucket = (kind: keyof typeof RESTORE_RATES) => {
     const b = new TokenBucket(rates[kind].ratePerSecond, rates[kind].burst, clock);
     return () => b.take();
