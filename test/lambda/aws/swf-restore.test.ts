@@ -69,3 +69,65 @@ test('GIVEN a listing that answers a page token twice WHEN paged THEN it stops w
   };
   await expect(read()).rejects.toThrow(RepeatedPageTokenError);
 });
+
+test('GIVEN a started event with only a type WHEN the start is read THEN it holds the type and nothing SWF did not record', async () => {
+  mock.on(GetWorkflowExecutionHistoryCommand).resolves({
+    events: [
+      {
+        eventId: 1,
+        eventType: 'WorkflowExecutionStarted',
+        eventTimestamp: new Date(),
+        workflowExecutionStartedEventAttributes: {
+          workflowType: { name: 'T', version: '1' },
+          taskList: undefined as never,
+          childPolicy: 'TERMINATE',
+          tagList: [],
+        },
+      },
+    ],
+  });
+  await expect(swf.startAttributes('orders', 'wf', 'r')).resolves.toEqual({
+    workflowType: { name: 'T', version: '1' },
+    childPolicy: 'TERMINATE',
+  });
+});
+
+test('GIVEN a termination without details WHEN the last event is read THEN it is a termination with its cause', async () => {
+  mock.on(GetWorkflowExecutionHistoryCommand).resolves({
+    events: [
+      {
+        eventId: 3,
+        eventType: 'WorkflowExecutionTerminated',
+        eventTimestamp: new Date(0),
+        workflowExecutionTerminatedEventAttributes: {
+          childPolicy: 'TERMINATE',
+          cause: 'CHILD_POLICY_APPLIED',
+        },
+      },
+    ],
+  });
+  await expect(swf.lastEvent('orders', 'wf', 'r')).resolves.toEqual({
+    kind: 'terminated',
+    at: new Date(0),
+    cause: 'CHILD_POLICY_APPLIED',
+  });
+});
+
+test('GIVEN an empty history WHEN either end is read THEN there is no termination and no start', async () => {
+  mock.on(GetWorkflowExecutionHistoryCommand).resolves({});
+  await expect(swf.lastEvent('orders', 'wf', 'r')).resolves.toEqual({ kind: 'other', eventType: 'none' });
+  await expect(swf.startAttributes('orders', 'wf', 'r')).resolves.toBeUndefined();
+});
+
+test('GIVEN listings that answer nothing WHEN paged THEN each is one empty page', async () => {
+  mock.on(ListClosedWorkflowExecutionsCommand).resolves({});
+  const pages: number[] = [];
+  for await (const page of swf.listClosed({
+    domain: 'orders',
+    closeTimeFilter: { oldestDate: new Date(0) },
+    closeStatus: 'TERMINATED',
+  })) {
+    pages.push(page.length);
+  }
+  expect(pages).toEqual([0]);
+});
