@@ -122,7 +122,7 @@ async function planAndAct(
   const { jobId, snapshot, settings, builder, record, guard, admit } = fixed;
   await guard?.ready;
   if (guard?.stopped === true && guard.stoppedBy !== undefined) {
-    return reportExisting(runtime, builder, jobId, guard.stoppedBy);
+    return await reportExisting(runtime, builder, jobId, guard.stoppedBy);
   }
 
   // A selector with stalled / idle criteria is resolved into runs first; each is described again just before
@@ -172,7 +172,7 @@ async function planAndAct(
     }
     if (guard?.stopped === true && guard.stoppedBy !== undefined) {
       progress?.finish(guard.stoppedBy.state === 'ABORTED' ? 'aborted' : 'done');
-      return reportExisting(runtime, builder, jobId, guard.stoppedBy);
+      return await reportExisting(runtime, builder, jobId, guard.stoppedBy);
     }
   }
   const own = builder.totals();
@@ -215,12 +215,19 @@ async function planAndAct(
 }
 
 /** The report of a delivery that found its request's job: what it did before (usually nothing), and the job. */
-function reportExisting(
+async function reportExisting(
   runtime: Runtime,
   builder: ReportBuilder,
   jobId: string,
-  job: JobDescription,
-): Report {
+  seen: JobDescription,
+): Promise<Report> {
+  // The job as it is now, not as the guard first saw it: an abort recorded before the job started is an
+  // execution that is running for a moment, then stopped; the report says how it ended when it has.
+  const job =
+    (await runtime
+      .jobs()
+      ?.describe(jobId)
+      .catch(() => undefined)) ?? seen;
   runtime.logger.info('job exists: this delivery acts no more', {
     executionArn: job.executionArn,
     status: job.state,
