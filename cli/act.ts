@@ -7,7 +7,7 @@
  */
 import { confirm, isCancel } from '@clack/prompts';
 import { confirmed } from './confirm';
-import { type Context, callHandler, failure } from './context';
+import { type Context, callHandler, failure, sendOnce } from './context';
 import { CommandError, EXIT, type ExitCode } from './exit-codes';
 import { countsLine, executionsTable, type ReportLike, wouldAct } from './report-view';
 import { count } from './ui';
@@ -82,7 +82,12 @@ export async function act(
     // 3. The real request, bound to what was confirmed.
     const bound = { ...request, maxExecutions: matched };
     delete (bound as { dryRun?: unknown }).dryRun;
-    const answer = await sendOnce(ctx, bound);
+    const answer = await sendOnce(
+      ctx,
+      ctx.terminator.handler,
+      bound,
+      "see swf-terminator jobs, and the terminator's log group.",
+    );
     if (!answer.ok && answer.errorType === 'TooManyExecutionsError') {
       ui.err(
         ui.c.yellow(
@@ -101,23 +106,6 @@ export async function act(
     }
     if (!answer.ok) throw failure(answer);
     return finish(ctx, answer.value as ReportLike, matched, options.onJob);
-  }
-}
-
-/**
- * Sends the real request once. An answer lost on the way (a dropped connection, a timeout) is not sent again:
- * the request may have run, and the operator is told where to look.
- */
-async function sendOnce(ctx: Context, request: Record<string, unknown>) {
-  try {
-    return await callHandler(ctx, request, true);
-  } catch (error) {
-    const { name, message } = error as Error;
-    throw new CommandError(
-      `No answer came back for the request (${name}: ${message.slice(0, 200)}); it is not sent again. ` +
-        "It may have run: see swf-terminator jobs, and the terminator's log group.",
-      EXIT.unreachable,
-    );
   }
 }
 

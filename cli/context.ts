@@ -14,15 +14,37 @@ export interface Context {
   readonly terminator: Terminator;
 }
 
+/** Said once while a busy function (its reserved concurrency taken: a job, another request) is waited for. */
+const busyNote = (ctx: Context) => (attempt: number) => {
+  if (attempt === 1)
+    ctx.ui.err(ctx.ui.c.yellow('The terminator is busy (a job is working); waiting for it...'));
+};
+
 /** Sends `payload` to the terminating function (`once`: a request that acts, see Aws.invoke). */
 export function callHandler(ctx: Context, payload: unknown, once = false): Promise<InvokeAnswer> {
-  return ctx.aws.invoke(ctx.terminator.handler, payload, {
-    once,
-    onBusy: (attempt) => {
-      if (attempt === 1)
-        ctx.ui.err(ctx.ui.c.yellow('The terminator is busy (a job is working); waiting for it...'));
-    },
-  });
+  return ctx.aws.invoke(ctx.terminator.handler, payload, { once, onBusy: busyNote(ctx) });
+}
+
+/**
+ * Sends a request that acts (a termination, a restore) to `fn`, once. An answer lost on the way (a dropped
+ * connection, a timeout) is not sent again: the request may have run, and `whereToLook` tells the operator.
+ */
+export async function sendOnce(
+  ctx: Context,
+  fn: string,
+  payload: unknown,
+  whereToLook: string,
+): Promise<InvokeAnswer> {
+  try {
+    return await ctx.aws.invoke(fn, payload, { once: true, onBusy: busyNote(ctx) });
+  } catch (error) {
+    const { name, message } = error as Error;
+    throw new CommandError(
+      `No answer came back for the request (${name}: ${message.slice(0, 200)}); it is not sent again. ` +
+        `It may have run: ${whereToLook}`,
+      EXIT.unreachable,
+    );
+  }
 }
 
 /** Sends a control request (status, jobs, abort) to the control function; its answer, or a CommandError. */

@@ -6,7 +6,7 @@
  * as its cap, so nothing beyond what was confirmed can start. A restore that becomes a job is followed to its
  * end (`abort JOB` stops it like any job).
  */
-import { type Context, failure } from './context';
+import { callControl, type Context, failure, sendOnce } from './context';
 import { CommandError, EXIT, type ExitCode, usageError } from './exit-codes';
 import { count } from './ui';
 import { confirmed } from './confirm';
@@ -105,21 +105,12 @@ export async function restore(ctx: Context, options: RestoreOptions): Promise<Ex
     preview.totals.matched -
     (preview.totals.skipped['not-terminated-by-terminator'] ?? 0) -
     (options.includeChildren ? 0 : (preview.totals.skipped['child-of-restored-parent'] ?? 0));
-  let answer;
-  try {
-    answer = await ctx.aws.invoke(
-      fn,
-      { restore: { ...request, maxExecutions: Math.max(1, cap) } },
-      { once: true },
-    );
-  } catch (error) {
-    const { name, message } = error as Error;
-    throw new CommandError(
-      `No answer came back for the restore (${name}: ${message.slice(0, 200)}); it is not sent again. It may ` +
-        'have run: run the same restore with --preview, which shows what is open again.',
-      EXIT.unreachable,
-    );
-  }
+  const answer = await sendOnce(
+    ctx,
+    fn,
+    { restore: { ...request, maxExecutions: Math.max(1, cap) } },
+    'run the same restore with --preview, which shows what is open again.',
+  );
   if (!answer.ok) {
     if (answer.errorType === 'RestoreTooLargeError') {
       throw new CommandError(
@@ -151,9 +142,7 @@ async function restoreRequest(ctx: Context, options: RestoreOptions): Promise<Re
   let domain = options.domain;
   let window: { closedAfter?: string; closedBefore?: string } = {};
   if (options.jobId !== undefined) {
-    const answer = await ctx.aws.invoke(ctx.terminator.control, { status: { jobId: options.jobId } });
-    if (!answer.ok) throw failure(answer);
-    const status = (answer.value as { status: StatusAnswer }).status;
+    const { status } = await callControl<{ status: StatusAnswer }>(ctx, { status: { jobId: options.jobId } });
     if (status.state !== 'NOT_FOUND' && status.startedAt !== undefined) {
       // The job's terminations closed between its request (an inline part may come first) and its end.
       const started = Date.parse(status.startedAt) - BEFORE_JOB_MS;
@@ -212,9 +201,7 @@ function showRestore(ctx: Context, title: string, r: RestoreAnswer['restore'], s
 /** Polls a restore job's status until it ends; its last status. */
 async function followJob(ctx: Context, jobId: string): Promise<StatusAnswer> {
   for (;;) {
-    const answer = await ctx.aws.invoke(ctx.terminator.control, { status: { jobId } });
-    if (!answer.ok) throw failure(answer);
-    const status = (answer.value as { status: StatusAnswer }).status;
+    const { status } = await callControl<{ status: StatusAnswer }>(ctx, { status: { jobId } });
     if (status.state !== 'RUNNING') {
       ctx.ui.out(`Restore job ${jobId} ${status.state.toLowerCase()}: ${status.summary ?? ''}`);
       return status;

@@ -124,12 +124,12 @@ const fingerprintOf = (parts: unknown[]) =>
   createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 22);
 
 /** A page token: the request's fingerprint and a cursor (what the last page ended on). Opaque to clients. */
-function encodeCursor(fingerprint: string, cursor: readonly (string | number)[]): string {
+export function encodeCursor(fingerprint: string, cursor: readonly (string | number)[]): string {
   return Buffer.from(JSON.stringify({ f: fingerprint, c: cursor })).toString('base64url');
 }
 
 /** The cursor of `raw` (absent: undefined), checked against the request's fingerprint and the cursor's types. */
-function decodeCursor(
+export function decodeCursor(
   raw: unknown,
   fingerprint: string,
   types: readonly ('string' | 'number')[],
@@ -626,8 +626,8 @@ function cursorCompare(time: TimeOf, c: readonly [number, string, string], e: En
   return 0;
 }
 
-/** First index of `items` whose element does not satisfy `pred` (true on a prefix of `items`). */
-function partitionPoint(items: readonly Entry[], pred: (e: Entry) => boolean): number {
+/** First index of `items` whose element does not satisfy `pred` (true on a prefix of `items`): a binary search. */
+export function partitionPoint(items: readonly Entry[], pred: (e: Entry) => boolean): number {
   let lo = 0;
   let hi = items.length;
   while (lo < hi) {

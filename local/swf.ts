@@ -45,6 +45,8 @@ import {
   checkStartDefaults,
   ClosedIndex,
   closeDetailsOf,
+  decodeCursor,
+  encodeCursor,
   executionArg,
   historyPage,
   isObject,
@@ -54,6 +56,7 @@ import {
   optionalString,
   ownChildPolicy,
   parseClosedListArgs,
+  partitionPoint,
   parseStart,
   requireName,
   runKey,
@@ -241,19 +244,6 @@ function compareEntries(a: Entry, b: Entry): number {
   if (before(a, b)) return -1;
   if (before(b, a)) return 1;
   return 0;
-}
-
-/** First index whose element does not satisfy `pred`, for a `pred` true on a prefix of `items`. */
-function partitionPoint(items: readonly Entry[], pred: (e: Entry) => boolean): number {
-  let lo = 0;
-  let hi = items.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const item = items[mid];
-    if (item !== undefined && pred(item)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /**
@@ -497,46 +487,8 @@ function parseListArgs(body: Json, paged: boolean): ListArgs {
   };
 }
 
-interface PageToken {
-  /** Fingerprint of the other arguments. */
-  f: string;
-  /** The last execution returned: startTimestamp, workflowId, runId. */
-  c: [number, string, string];
-}
-
-function encodeToken(fingerprint: string, last: FakeExecution): string {
-  const token: PageToken = { f: fingerprint, c: [last.startTimestamp, last.workflowId, last.runId] };
-  return Buffer.from(JSON.stringify(token)).toString('base64url');
-}
-
-function decodeToken(raw: unknown, fingerprint: string): PageToken['c'] {
-  if (typeof raw !== 'string' || raw.length === 0 || raw.length > 2048) {
-    throw validation('Invalid nextPageToken');
-  }
-  let token: unknown;
-  try {
-    token = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-  } catch {
-    throw validation('Invalid nextPageToken');
-  }
-  if (
-    !isObject(token) ||
-    typeof token.f !== 'string' ||
-    !Array.isArray(token.c) ||
-    token.c.length !== 3 ||
-    typeof token.c[0] !== 'number' ||
-    typeof token.c[1] !== 'string' ||
-    typeof token.c[2] !== 'string'
-  ) {
-    throw validation('Invalid nextPageToken');
-  }
-  if (token.f !== fingerprint) {
-    throw validation(
-      'nextPageToken does not match the request: keep every other argument unchanged when paging',
-    );
-  }
-  return [token.c[0], token.c[1], token.c[2]];
-}
+/** A ListOpen page token's cursor: the last execution returned (startTimestamp, workflowId, runId). */
+type ListCursor = [number, string, string];
 
 function executionInfo(entry: Entry): Json {
   const e = entry.exec;
@@ -1039,7 +991,7 @@ export class FakeSwfServer {
   }
 
   /** Walks the matching open executions in list order from the page token's cursor. */
-  private *walk(args: ListArgs, cursor: PageToken['c'] | undefined): Generator<Entry> {
+  private *walk(args: ListArgs, cursor: ListCursor | undefined): Generator<Entry> {
     const state = this.domainState(args.domain);
     const ignore = this.opts.ignoreFilters === true;
     const items = state.view(ignore ? undefined : args.filter);
@@ -1084,11 +1036,8 @@ export class FakeSwfServer {
   private list(body: Json): Json {
     const args = parseListArgs(body, true);
     this.domainState(args.domain);
-    const token = body.nextPageToken;
-    const cursor =
-      token === undefined || token === null || token === ''
-        ? undefined
-        : decodeToken(token, args.fingerprint);
+    const cursor = decodeCursor(body.nextPageToken, args.fingerprint, ['number', 'string', 'string']) as
+      ListCursor | undefined;
     const page: Entry[] = [];
     let more = false;
     for (const e of this.walk(args, cursor)) {
@@ -1101,7 +1050,15 @@ export class FakeSwfServer {
     const last = page[page.length - 1];
     return {
       executionInfos: page.map(executionInfo),
-      ...(more && last ? { nextPageToken: encodeToken(args.fingerprint, last.exec) } : {}),
+      ...(more && last
+        ? {
+            nextPageToken: encodeCursor(args.fingerprint, [
+              last.exec.startTimestamp,
+              last.exec.workflowId,
+              last.exec.runId,
+            ]),
+          }
+        : {}),
     };
   }
 

@@ -28,13 +28,13 @@ export interface RestartContext {
   readonly record: (run: RestoredRun) => void;
 }
 
-/** Restarts `runs` in order; answers how many were taken up (the rest, a suffix, was not touched). */
+/** Restarts `runs` (oldest termination first, as finding answers them) in order; answers how many were taken up (the rest, a suffix, was not touched). */
 export async function restartRuns(ctx: RestartContext, runs: readonly Terminated[]): Promise<number> {
   const { request } = ctx;
-  if (runs.length === 0) return 0;
-  const since = new Date(
-    runs.reduce((min, r) => (r.closedAt < min ? r.closedAt : min), runs[0]?.closedAt ?? ''),
-  );
+  const first = runs[0];
+  if (first === undefined) return 0;
+  // Finding answers the runs oldest termination first: runs started since the first are all that matter.
+  const since = new Date(first.closedAt);
   const { latest, open } = await latestStarts(
     ctx.swf,
     request.domain,

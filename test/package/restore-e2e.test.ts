@@ -21,6 +21,7 @@ import { type LocalDeployment, startLocalDeployment } from '../../local/deployme
 import type { TemplateJson } from '../../local/sfn';
 import type { FakeExecution } from '../../local/swf';
 import { testApp } from '../support/construct-helpers';
+import { restoreAtWholeQuotas, startAttributesOf } from '../support/restore-rig';
 import { ENV } from '../support/iam-simulation';
 
 const DOMAIN = 'orders';
@@ -85,17 +86,7 @@ test('a job terminates 500 runs; restoring it starts each again with what it was
     handlerEnv: { TERMINATE_RATE_PER_SECOND: '200', TERMINATE_BURST: '50' },
     handlerTimeoutMs: 42_000,
     // Restore at SWF's whole quotas (the local server has none): its own pace is the benchmark's business.
-    restoreEnv: (variables) => ({
-      ...variables,
-      RESTORE_CONFIG: JSON.stringify({
-        ...(JSON.parse(variables.RESTORE_CONFIG ?? '{}') as object),
-        rates: {
-          start: { ratePerSecond: 200, burst: 2000 },
-          history: { ratePerSecond: 60, burst: 2000 },
-          list: { ratePerSecond: 48, burst: 200 },
-        },
-      }),
-    }),
+    restoreEnv: restoreAtWholeQuotas,
   });
   const restore = deployment.restore ?? '';
   expect(restore).not.toBe('');
@@ -164,16 +155,7 @@ test('a job terminates 500 runs; restoring it starts each again with what it was
   );
   for (const start of restored) {
     const run = runs.find((r) => r.workflowId === start.workflowId);
-    expect(start).toMatchObject({
-      workflowType: run?.workflowType,
-      input: run?.input,
-      tagList: run?.tagList,
-      taskList: run?.taskList,
-      taskPriority: run?.taskPriority,
-      executionStartToCloseTimeout: run?.executionStartToCloseTimeout,
-      taskStartToCloseTimeout: run?.taskStartToCloseTimeout,
-      childPolicy: run?.childPolicy,
-    });
+    expect(start).toMatchObject(startAttributesOf(run));
     expect(deployment.swf.execution(DOMAIN, start.workflowId, start.runId)?.open).toBe(true);
   }
   // AND the runs terminated by someone else were not touched

@@ -18,6 +18,7 @@ import type { LocalLambda } from '../../local/lambda';
 import type { FakeSfnServer, TemplateJson } from '../../local/sfn';
 import type { FakeExecution, FakeSwfServer } from '../../local/swf';
 import { testApp } from './construct-helpers';
+import { restoreAtWholeQuotas } from './restore-rig';
 import { FakeCloudFormationServer } from './fake-cloudformation';
 import { ENV } from './iam-simulation';
 import {
@@ -81,17 +82,7 @@ export async function startOperatorWorld(options: WorldOptions = {}): Promise<Op
     ...(options.handlerTimeoutMs === undefined ? {} : { handlerTimeoutMs: options.handlerTimeoutMs }),
     // With allowRestore, the restore function runs too, at SWF's whole quotas (the local SWF has none).
     restoreBundle: path.join(RESTORE_ASSET_DIR, 'index.js'),
-    restoreEnv: (variables) => ({
-      ...variables,
-      RESTORE_CONFIG: JSON.stringify({
-        ...(JSON.parse(variables.RESTORE_CONFIG ?? '{}') as object),
-        rates: {
-          start: { ratePerSecond: 200, burst: 2000 },
-          history: { ratePerSecond: 60, burst: 2000 },
-          list: { ratePerSecond: 48, burst: 200 },
-        },
-      }),
-    }),
+    restoreEnv: restoreAtWholeQuotas,
     moreFunctions: {
       [verifierFunction(template).logicalId]: {
         bundle: path.join(VERIFIER_ASSET_DIR, 'index.js'),

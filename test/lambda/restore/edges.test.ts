@@ -2,26 +2,19 @@
  * Restore at its edges, against the local SWF server: a policy's terminations, a window too large for one
  * invocation, SWF failing a read or a start, named runs continued as a job, and the refusals of the window.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
 import { JOB_EVENT_KEY } from '../../../lib/contract';
-import { createRestoreSwf } from '../../../lambda/aws/swf-restore';
 import { provenanceBlock } from '../../../lambda/job/provenance';
 import type { RestoreJobState } from '../../../lambda/restore/job';
-import { describeRestoreTotals, NO_RESTORE_TOTALS, type RestoreReport } from '../../../lambda/restore/report';
-import { createRestoreHandler, type RestoreDeps } from '../../../lambda/restore/runtime';
+import { describeRestoreTotals, NO_RESTORE_TOTALS } from '../../../lambda/restore/report';
+import type { RestoreDeps } from '../../../lambda/restore/runtime';
+import { reportOf, restoreHandlerOn, UNPACED } from '../../support/restore-rig';
 import type { Provenance } from '../../../lambda/types';
 import { inMemoryJobs } from '../../support/handler-bulk';
 import { testClient } from '../../support/handler-fixtures';
 import { type FakeExecution, FakeSwfServer } from '../../support/fake-swf';
 
 const DOMAIN = 'orders';
-const FAST = {
-  start: { ratePerSecond: 10_000, burst: 10_000 },
-  history: { ratePerSecond: 10_000, burst: 10_000 },
-  list: { ratePerSecond: 10_000, burst: 10_000 },
-};
 
 let server: FakeSwfServer;
 afterEach(async () => {
@@ -60,20 +53,10 @@ const POLICY: Provenance = {
 };
 const CONSOLE: Provenance = { via: 'console', requestId: 'ops' };
 
-function handler(deps: Partial<RestoreDeps> = {}) {
-  return createRestoreHandler({
-    config: { domains: [DOMAIN], lambdaRoles: [], maxExecutions: 1000 },
-    swf: createRestoreSwf(testClient(server.endpoint)),
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'restore-test' }),
-    rates: FAST,
-    endReserveMs: 0,
-    ...deps,
-  });
-}
+const handler = (deps: Partial<RestoreDeps> = {}) => restoreHandlerOn(server, DOMAIN, deps);
 
 async function restore(body: unknown, deps: Partial<RestoreDeps> = {}) {
-  return ((await handler(deps)(body, { awsRequestId: 'r' })) as RestoreReport).restore;
+  return reportOf(await handler(deps)(body, { awsRequestId: 'r' }));
 }
 
 const windowNow = () => ({
@@ -96,7 +79,7 @@ test("GIVEN a policy's terminations and a job's in one window WHEN the policy is
 test('GIVEN a window holding more terminations than one invocation can confirm WHEN restored THEN it is refused naming closedAfter, and nothing starts', async () => {
   server = await FakeSwfServer.start({ domains: [DOMAIN], executions: [run(0), run(1), run(2)] });
   for (const i of [0, 1, 2]) await terminateAs(i, CONSOLE, 'job-A');
-  const slow = { ...FAST, history: { ratePerSecond: 2, burst: 2 } };
+  const slow = { ...UNPACED, history: { ratePerSecond: 2, burst: 2 } };
 
   await expect(
     handler({ rates: slow, endReserveMs: 40_000 })(

@@ -3,26 +3,19 @@
  * runs (its provenance block in each termination), someone else terminates others, and restore restarts
  * exactly the terminator's, with what each was started with, once.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { StartWorkflowExecutionCommand, TerminateWorkflowExecutionCommand } from '@aws-sdk/client-swf';
 import { JOB_EVENT_KEY } from '../../../lib/contract';
 import { createSwf } from '../../../lambda/aws/swf';
-import { createRestoreSwf } from '../../../lambda/aws/swf-restore';
 import { RestoreTooLargeError } from '../../../lambda/errors';
 import type { RestoreJobState } from '../../../lambda/restore/job';
 import type { RestoreReport } from '../../../lambda/restore/report';
-import { createRestoreHandler, type RestoreDeps } from '../../../lambda/restore/runtime';
+import type { RestoreDeps } from '../../../lambda/restore/runtime';
+import { reportOf, restoreHandlerOn, startAttributesOf } from '../../support/restore-rig';
 import { inMemoryJobs } from '../../support/handler-bulk';
 import { makeHandler, testClient } from '../../support/handler-fixtures';
 import { type FakeExecution, FakeSwfServer } from '../../support/fake-swf';
 
 const DOMAIN = 'orders';
-const FAST = {
-  start: { ratePerSecond: 10_000, burst: 10_000 },
-  history: { ratePerSecond: 10_000, burst: 10_000 },
-  list: { ratePerSecond: 10_000, burst: 10_000 },
-};
 const LAMBDA_ROLE = 'arn:aws:iam::123456789012:role/workflow-lambdas';
 
 let server: FakeSwfServer;
@@ -76,22 +69,10 @@ async function terminateByOthers(id: string, runId: string): Promise<void> {
   );
 }
 
-function restoreHandler(deps: Partial<RestoreDeps> = {}) {
-  return createRestoreHandler({
-    config: { domains: [DOMAIN], lambdaRoles: [], maxExecutions: 1000 },
-    swf: createRestoreSwf(testClient(server.endpoint)),
-    logger: new Logger({ logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'SwfTerminator', serviceName: 'restore-test' }),
-    rates: FAST,
-    endReserveMs: 0,
-    ...deps,
-  });
-}
+const restoreHandler = (deps: Partial<RestoreDeps> = {}) => restoreHandlerOn(server, DOMAIN, deps);
 
 async function restore(body: unknown, requestId = 'restore-req', deps: Partial<RestoreDeps> = {}) {
-  const answer = await restoreHandler(deps)(body, { awsRequestId: requestId });
-  if (!('restore' in answer) || !('totals' in answer.restore)) throw new Error('expected a restore report');
-  return answer.restore;
+  return reportOf(await restoreHandler(deps)(body, { awsRequestId: requestId }));
 }
 
 const outcomes = (report: RestoreReport['restore']) =>
@@ -118,18 +99,8 @@ describe("restore { jobId }: the job's terminations, and only those", () => {
       'wf-5',
     ]);
     for (let i = 0; i < 6; i++) {
-      const original = run(i);
       const started = server.starts.find((s) => s.workflowId === `wf-${i}`);
-      expect(started).toMatchObject({
-        workflowType: original.workflowType,
-        input: original.input,
-        tagList: original.tagList,
-        taskList: original.taskList,
-        taskPriority: original.taskPriority,
-        executionStartToCloseTimeout: original.executionStartToCloseTimeout,
-        taskStartToCloseTimeout: original.taskStartToCloseTimeout,
-        childPolicy: original.childPolicy,
-      });
+      expect(started).toMatchObject(startAttributesOf(run(i)));
       const entry = report.runs.find((r) => r.workflowId === `wf-${i}`);
       expect(entry).toMatchObject({ outcome: 'started', runId: `run-${i}`, newRunId: started?.runId });
       expect(server.execution(DOMAIN, `wf-${i}`, started?.runId ?? '')?.open).toBe(true);
@@ -344,7 +315,8 @@ describe('a restore that outgrows one invocation continues as a job', () => {
     const answer = (await handler({ restore: { domain: DOMAIN, jobId: 'job-A' } }, first)) as RestoreReport;
     expect(answer.restore.totals.started).toBe(1);
     expect(answer.restore.job).toMatchObject({ state: 'started' });
-    let state = jobs.started.at(-1) as unknown as RestoreJobState;
+    const handedOn = jobs.started.at(-1) as unknown as RestoreJobState;
+    let state = handedOn;
     expect(state).toMatchObject({ kind: 'restore', status: 'running', jobId: 'restore-r1' });
 
     for (let chunk = 0; chunk < 10 && state.status === 'running'; chunk++) {
@@ -358,6 +330,15 @@ describe('a restore that outgrows one invocation continues as a job', () => {
     expect(state.status).toBe('done');
     expect(state.totals).toMatchObject({ matched: 5, started: 5, failed: 0 });
     expect(server.starts.map((s) => s.workflowId).sort()).toEqual(['wf-0', 'wf-1', 'wf-2', 'wf-3', 'wf-4']);
+
+    // WHEN Step Functions delivers the first chunk again (a retried task) THEN it starts nothing more
+    const redelivered = (await handler(
+      JSON.parse(JSON.stringify({ [JOB_EVENT_KEY]: handedOn, execution: 'arn' })) as unknown,
+      { awsRequestId: 'again', getRemainingTimeInMillis: () => 60_000 },
+    )) as RestoreJobState;
+    expect(server.starts).toHaveLength(5);
+    expect(redelivered.status).toBe('done');
+    expect(redelivered.totals.started).toBe(1);
   });
 
   test('GIVEN a job of its id exists (an abort recorded, or a delivery handed it on) WHEN the request is delivered again THEN it acts on nothing', async () => {
@@ -378,13 +359,18 @@ describe('a restore that outgrows one invocation continues as a job', () => {
 });
 
 describe('an abort stops a restore within a poll: no new run starts after it', () => {
-  test('GIVEN a restore starting 60 slow runs WHEN an abort is recorded for its id THEN it stops taking up runs, and hands nothing on', async () => {
+  /** 60 runs a job terminated, on a server answering each call after 40 ms (so a restore takes a while). */
+  async function sixtySlowRuns(): Promise<void> {
     await start(Array.from({ length: 60 }, (_, i) => run(i)));
     await terminateByTerminator(
       Array.from({ length: 60 }, (_, i) => `wf-${i}`),
       'job-A',
     );
     server.latencyMs = 40;
+  }
+
+  test('GIVEN a restore starting 60 slow runs WHEN an abort is recorded for its id THEN it stops taking up runs, and hands nothing on', async () => {
+    await sixtySlowRuns();
     const jobs = inMemoryJobs();
     const handler = restoreHandler({ jobs: jobs.jobs, abortPollMs: 5 });
     const running = handler({ restore: { domain: DOMAIN, jobId: 'job-A' } }, { awsRequestId: 'r' });
@@ -401,12 +387,7 @@ describe('an abort stops a restore within a poll: no new run starts after it', (
   });
 
   test("GIVEN a restore job's chunk WHEN its execution is stopped THEN the chunk answers aborted and starts nothing more", async () => {
-    await start(Array.from({ length: 60 }, (_, i) => run(i)));
-    await terminateByTerminator(
-      Array.from({ length: 60 }, (_, i) => `wf-${i}`),
-      'job-A',
-    );
-    server.latencyMs = 40;
+    await sixtySlowRuns();
     // A job's first state, as the request hands it on (its time is up after the window check and one run).
     const jobs = inMemoryJobs();
     let looks = 0;
